@@ -1,0 +1,25 @@
+"""The application layer: use cases over the human domain, returning plain values."""
+
+from hot.application.catalog import CATALOG, EventCatalog, EventType
+from hot.application.humans import HumansApplication
+from hot.application.views import (
+    CommandResult,
+    EventTypeInfo,
+    HumanView,
+    LogPage,
+    MembershipView,
+    RecordedEvent,
+)
+
+__all__ = [
+    "CATALOG",
+    "CommandResult",
+    "EventCatalog",
+    "EventType",
+    "EventTypeInfo",
+    "HumanView",
+    "HumansApplication",
+    "LogPage",
+    "MembershipView",
+    "RecordedEvent",
+]

@@ -1,0 +1,107 @@
+"""The event catalog, derived from the domain's event classes: names, versions, schemas.
+
+An event's catalog name is its stored topic, its version the class's ``class_version``,
+its description the class docstring, and its payload schema comes from a pydantic
+model built from the event's own fields. Nothing here is written by hand twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import types
+import typing
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+from functools import cached_property
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, create_model
+
+from hot.application.views import EventTypeInfo
+from hot.domain import HUMAN_EVENT_CLASSES, Human
+
+# Fields every stored event has, which the envelope carries rather than the payload.
+ENVELOPE_FIELDS = frozenset(
+    {"originator_id", "originator_version", "timestamp", "originator_topic", "event_id"}
+)
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One event name at one version, and how its payload looks."""
+
+    event_class: type[Human.Event]
+
+    @property
+    def name(self) -> str:
+        return str(self.event_class.TOPIC)  # type: ignore[attr-defined]
+
+    @property
+    def version(self) -> int:
+        return int(getattr(self.event_class, "class_version", 1))
+
+    @property
+    def description(self) -> str:
+        return inspect.cleandoc(self.event_class.__doc__ or "").split("\n\n")[0]
+
+    @cached_property
+    def payload_fields(self) -> tuple[str, ...]:
+        fields = dataclasses.fields(self.event_class)
+        return tuple(f.name for f in fields if f.name not in ENVELOPE_FIELDS)
+
+    @cached_property
+    def payload_model(self) -> type[BaseModel]:
+        """A pydantic model of the payload: optional fields default to null."""
+        hints = typing.get_type_hints(self.event_class)
+        definitions: dict[str, Any] = {}
+        for field in self.payload_fields:
+            hint = hints[field]
+            optional = isinstance(hint, types.UnionType) and type(None) in hint.__args__
+            definitions[field] = (hint, None if optional else ...)
+        model: type[BaseModel] = create_model(
+            f"{self.event_class.__name__}Payload", __doc__=self.description, **definitions
+        )
+        return model
+
+    def info(self) -> EventTypeInfo:
+        schema = self.payload_model.model_json_schema()
+        schema.pop("title", None)
+        return EventTypeInfo(self.name, self.version, self.description, schema)
+
+    def payload_of(self, event: Human.Event) -> dict[str, Any]:
+        """The event's payload, ready for JSON."""
+        return {f: _jsonable(getattr(event, f)) for f in self.payload_fields}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date | UUID):
+        return str(value)
+    return value
+
+
+class EventCatalog:
+    """Every public event type, by name."""
+
+    def __init__(self, event_classes: typing.Iterable[type[Human.Event]]) -> None:
+        self._types = {t.name: t for t in map(EventType, event_classes)}
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._types)
+
+    def __iter__(self) -> typing.Iterator[EventType]:
+        return iter(self._types.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def __getitem__(self, name: str) -> EventType:
+        return self._types[name]
+
+
+CATALOG = EventCatalog(HUMAN_EVENT_CLASSES)

@@ -1,0 +1,42 @@
+"""The one representation of an event that every reader sees.
+
+``{"id", "name", "version", "subject", "sequence", "position", "time", "payload"}``:
+the seed's ``{id, name, version, payload}`` plus where the event sits. The history
+and log endpoints, the Redis streams and the live feed all use these functions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from hot.application.views import RecordedEvent
+
+
+def event_to_dict(event: RecordedEvent) -> dict[str, Any]:
+    """The event as a JSON-ready dict; ``time`` is RFC 3339 in UTC."""
+    return {
+        "id": str(event.id),
+        "name": event.name,
+        "version": event.version,
+        "subject": str(event.subject),
+        "sequence": event.sequence,
+        "position": event.position,
+        "time": event.time.isoformat().replace("+00:00", "Z"),
+        "payload": event.payload,
+    }
+
+
+def event_from_dict(data: dict[str, Any]) -> RecordedEvent:
+    """The inverse of ``event_to_dict``."""
+    return RecordedEvent(
+        id=UUID(data["id"]),
+        name=data["name"],
+        version=int(data["version"]),
+        subject=UUID(data["subject"]),
+        sequence=int(data["sequence"]),
+        position=int(data["position"]),
+        time=datetime.fromisoformat(data["time"]),
+        payload=dict(data["payload"]),
+    )

@@ -1,0 +1,177 @@
+"""The rules a command can break, each a named error.
+
+    DomainError
+    ├── HumanNotFoundError          the command names no known human
+    │   └── VersionNotFoundError    ... or not at the version asked for
+    ├── InvalidDetailsError         a name or email that cannot be a name or email
+    ├── InvalidQueryError           a query's arguments are out of range
+    ├── RuleViolationError          the human exists, but the rule forbids the transition
+    │   ├── HumanExistsError
+    │   ├── EmailTakenError
+    │   ├── AlreadyMemberError
+    │   ├── RejoinTooEarlyError
+    │   ├── NotMemberError
+    │   ├── LeaveBeforeJoinError
+    │   ├── AttendanceInFutureError
+    │   ├── AttendanceOutsideMembershipError
+    │   ├── AlreadyAttendedError
+    │   └── NothingChangedError
+    └── ConcurrencyError            someone else wrote first
+        ├── VersionMismatchError    the caller expected another version
+        └── ConflictError           a race lost, and the caller asked not to retry
+
+Every rule error has a stable ``rule`` slug, so that clients can tell them apart.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+
+class DomainError(Exception):
+    """Base class of every error a command or query can raise by its rules."""
+
+    rule = "domain-error"
+
+
+class HumanNotFoundError(DomainError):
+    """No human has this id (or had it at the version or instant asked for)."""
+
+    rule = "human-not-found"
+
+    def __init__(self, human_id: UUID) -> None:
+        super().__init__(f"No human with id {human_id}.")
+        self.human_id = human_id
+
+
+class InvalidDetailsError(DomainError):
+    """A value that the domain cannot accept whatever the state, e.g. a blank name."""
+
+    rule = "invalid-details"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class RuleViolationError(DomainError):
+    """The human exists, but its state forbids what the command asks."""
+
+    rule = "rule-violation"
+
+
+class EmailTakenError(RuleViolationError):
+    rule = "email-taken"
+
+    def __init__(self, email: str) -> None:
+        super().__init__(f"The email {email!r} belongs to another human.")
+
+
+class AlreadyMemberError(RuleViolationError):
+    rule = "already-member"
+
+    def __init__(self, joined_on: date) -> None:
+        super().__init__(f"The human is already a member (joined on {joined_on}).")
+
+
+class RejoinTooEarlyError(RuleViolationError):
+    rule = "rejoin-before-last-membership-ended"
+
+    def __init__(self, on: date, left_on: date) -> None:
+        super().__init__(
+            f"Cannot join on {on}: the last membership ended on {left_on}; "
+            "a new one must start after that."
+        )
+
+
+class NotMemberError(RuleViolationError):
+    rule = "not-member"
+
+    def __init__(self) -> None:
+        super().__init__("The human is not a member, so cannot leave.")
+
+
+class LeaveBeforeJoinError(RuleViolationError):
+    rule = "leave-before-join"
+
+    def __init__(self, on: date, joined_on: date) -> None:
+        super().__init__(f"Cannot leave on {on}: the membership started on {joined_on}.")
+
+
+class AttendanceInFutureError(RuleViolationError):
+    rule = "attendance-in-future"
+
+    def __init__(self, on: date, today: date) -> None:
+        super().__init__(f"Cannot attend on {on}: it is after today ({today}).")
+
+
+class AttendanceOutsideMembershipError(RuleViolationError):
+    rule = "attendance-outside-membership"
+
+    def __init__(self, on: date) -> None:
+        super().__init__(f"Cannot attend on {on}: the human was not a member on that day.")
+
+
+class AlreadyAttendedError(RuleViolationError):
+    rule = "already-attended"
+
+    def __init__(self, on: date) -> None:
+        super().__init__(f"The human's attendance on {on} is already recorded.")
+
+
+class NothingChangedError(RuleViolationError):
+    rule = "nothing-changed"
+
+    def __init__(self) -> None:
+        super().__init__("The details given are the human's current details: nothing to change.")
+
+
+class ConcurrencyError(DomainError):
+    """Another write reached the human first."""
+
+    rule = "concurrency"
+
+
+class VersionMismatchError(ConcurrencyError):
+    rule = "version-mismatch"
+
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__(f"Expected version {expected}, but the human is at version {actual}.")
+        self.expected = expected
+        self.actual = actual
+
+
+class ConflictError(ConcurrencyError):
+    rule = "conflict"
+
+    def __init__(self, human_id: UUID) -> None:
+        super().__init__(f"Another write to human {human_id} committed first.")
+        self.human_id = human_id
+
+
+class HumanExistsError(RuleViolationError):
+    rule = "human-exists"
+
+    def __init__(self, human_id: UUID) -> None:
+        super().__init__(f"A human with id {human_id} is already registered.")
+        self.human_id = human_id
+
+
+class VersionNotFoundError(HumanNotFoundError):
+    rule = "version-not-found"
+
+    def __init__(self, human_id: UUID, version: int) -> None:
+        DomainError.__init__(self, f"Human {human_id} has no version {version}.")
+        self.human_id = human_id
+        self.version = version
+
+
+class InvalidQueryError(DomainError):
+    """A query asked for something out of range (a page too large, an unknown name)."""
+
+    rule = "invalid-query"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field

@@ -1,0 +1,211 @@
+"""The ``Human`` aggregate: a person's history at Trantor, and the rules it obeys.
+
+Each event class has an explicit, stable ``TOPIC`` (its catalog name), so stored
+events never depend on where the class lives. Public methods check the rules and
+then trigger an event; an event's ``apply`` only sets state, because it is replayed
+on every load.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import AggregateCreated, AggregateEvent, BaseAggregate, Snapshot
+
+from hot.domain.errors import (
+    AlreadyAttendedError,
+    AlreadyMemberError,
+    AttendanceInFutureError,
+    AttendanceOutsideMembershipError,
+    LeaveBeforeJoinError,
+    NothingChangedError,
+    NotMemberError,
+    RejoinTooEarlyError,
+)
+from hot.domain.values import (
+    HumanKind,
+    Membership,
+    checked_email,
+    checked_name,
+    checked_role,
+    normalised_email,
+)
+
+
+class Human(BaseAggregate[UUID]):
+    """A human of Trantor (employee, contractor, visitor, ...) and their memberships."""
+
+    TOPIC = "hot:Human"
+    Snapshot = Snapshot
+
+    def __init__(self) -> None:
+        # State is set by the Registered event; these are its types.
+        self.name: str = ""
+        self.email: str = ""
+        self.kind: HumanKind = HumanKind.OTHER
+        self.memberships: list[Membership] = []
+        self.attended_days: set[date] = set()
+
+    class Event(AggregateEvent):
+        """Every human event carries its own id, chosen by the writer or generated."""
+
+        event_id: UUID
+
+    class Registered(Event, AggregateCreated):
+        """A human became known to HoT, with a name, an email and a kind."""
+
+        TOPIC = "HUMAN_REGISTERED"
+        name: str
+        email: str
+        kind: HumanKind
+
+        def apply(self, human: Human) -> None:
+            human.name = self.name
+            human.email = self.email
+            human.kind = HumanKind(self.kind)
+            human.memberships = []
+            human.attended_days = set()
+
+    class Joined(Event):
+        """A membership began on ``on`` (the effective date), in a role."""
+
+        TOPIC = "HUMAN_JOINED"
+        on: date
+        role: str
+
+        def apply(self, human: Human) -> None:
+            human.memberships.append(Membership(joined_on=self.on, role=self.role))
+
+    class Left(Event):
+        """The current membership ended; ``on`` is its last day."""
+
+        TOPIC = "HUMAN_LEFT"
+        on: date
+        reason: str | None
+
+        def apply(self, human: Human) -> None:
+            human.memberships[-1] = human.memberships[-1].closed(self.on)
+
+    class Attended(Event):
+        """The human attended on the day ``on``."""
+
+        TOPIC = "HUMAN_ATTENDED"
+        on: date
+
+        def apply(self, human: Human) -> None:
+            human.attended_days.add(self.on)
+
+    class DetailsChanged(Event):
+        """The human's name and/or email changed; a field left null is unchanged."""
+
+        TOPIC = "HUMAN_DETAILS_CHANGED"
+        name: str | None
+        email: str | None
+
+        def apply(self, human: Human) -> None:
+            if self.name is not None:
+                human.name = self.name
+            if self.email is not None:
+                human.email = self.email
+
+    # Commands ---------------------------------------------------------------------
+
+    @classmethod
+    def register(
+        cls,
+        name: str,
+        email: str,
+        kind: HumanKind,
+        *,
+        human_id: UUID | None = None,
+        event_id: UUID | None = None,
+    ) -> Human:
+        """A new human. The caller must hold the claim on the email (see ``EmailClaim``)."""
+        return cls._create(
+            cls.Registered,
+            id=human_id or uuid4(),
+            event_id=event_id or uuid4(),
+            name=checked_name(name),
+            email=checked_email(email),
+            kind=HumanKind(kind),
+        )
+
+    def join(self, on: date, role: str, *, event_id: UUID | None = None) -> None:
+        current = self.current_membership
+        if current is not None:
+            raise AlreadyMemberError(current.joined_on)
+        last = self.memberships[-1] if self.memberships else None
+        if last is not None and last.left_on is not None and on <= last.left_on:
+            raise RejoinTooEarlyError(on, last.left_on)
+        self._trigger(self.Joined, event_id, on=on, role=checked_role(role))
+
+    def leave(self, on: date, reason: str | None = None, *, event_id: UUID | None = None) -> None:
+        current = self.current_membership
+        if current is None:
+            raise NotMemberError()
+        if on < current.joined_on:
+            raise LeaveBeforeJoinError(on, current.joined_on)
+        reason = reason.strip() or None if reason is not None else None
+        self._trigger(self.Left, event_id, on=on, reason=reason)
+
+    def attend(self, on: date, *, today: date, event_id: UUID | None = None) -> None:
+        if on > today:
+            raise AttendanceInFutureError(on, today)
+        if not any(m.covers(on) for m in self.memberships):
+            raise AttendanceOutsideMembershipError(on)
+        if on in self.attended_days:
+            raise AlreadyAttendedError(on)
+        self._trigger(self.Attended, event_id, on=on)
+
+    def change_details(
+        self,
+        name: str | None = None,
+        email: str | None = None,
+        *,
+        event_id: UUID | None = None,
+    ) -> None:
+        """Change what differs; the caller moves the email claim when the email changes."""
+        new_name = checked_name(name) if name is not None else None
+        new_email = checked_email(email) if email is not None else None
+        if new_name == self.name:
+            new_name = None
+        if new_email == self.email:
+            new_email = None
+        if new_name is None and new_email is None:
+            raise NothingChangedError()
+        self._trigger(self.DetailsChanged, event_id, name=new_name, email=new_email)
+
+    # State --------------------------------------------------------------------------
+
+    @property
+    def current_membership(self) -> Membership | None:
+        """The open membership, if the human is a member now."""
+        if self.memberships and self.memberships[-1].left_on is None:
+            return self.memberships[-1]
+        return None
+
+    @property
+    def status(self) -> str:
+        """``registered`` (never joined), ``member``, or ``former`` (left)."""
+        if not self.memberships:
+            return "registered"
+        return "member" if self.current_membership is not None else "former"
+
+    def email_changes_claim(self, email: str) -> bool:
+        """Whether taking ``email`` means claiming another address than the one held."""
+        return normalised_email(email) != normalised_email(self.email)
+
+    def _trigger(self, event_class: type[Human.Event], event_id: UUID | None, **kw: Any) -> None:
+        self.trigger_event(event_class, event_id=event_id or uuid4(), **kw)
+
+
+HUMAN_EVENT_CLASSES: tuple[type[Human.Event], ...] = (
+    Human.Registered,
+    Human.Joined,
+    Human.Left,
+    Human.Attended,
+    Human.DetailsChanged,
+)
+"""Every event a human can have, in the order of a typical life."""

@@ -1,0 +1,68 @@
+"""Value objects of the human domain: kinds, memberships, and the checks on names and emails."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from hot.domain.errors import InvalidDetailsError
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+class HumanKind(StrEnum):
+    """How a human relates to Trantor: humans, not just employees."""
+
+    EMPLOYEE = "employee"
+    CONTRACTOR = "contractor"
+    INTERN = "intern"
+    VISITOR = "visitor"
+    CANDIDATE = "candidate"
+    ALUMNUS = "alumnus"
+    GUEST = "guest"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Membership:
+    """One period of membership: from ``joined_on`` to ``left_on`` (inclusive), or open."""
+
+    joined_on: date
+    role: str
+    left_on: date | None = None
+
+    def covers(self, day: date) -> bool:
+        return self.joined_on <= day and (self.left_on is None or day <= self.left_on)
+
+    def closed(self, left_on: date) -> Membership:
+        return Membership(self.joined_on, self.role, left_on)
+
+
+def checked_name(name: str) -> str:
+    """A human's name, trimmed; blank names are refused."""
+    trimmed = name.strip()
+    if not trimmed:
+        raise InvalidDetailsError("name", "A name must not be blank.")
+    return trimmed
+
+
+def checked_email(email: str) -> str:
+    """An email address, trimmed; what cannot be an address is refused."""
+    trimmed = email.strip()
+    if not _EMAIL.match(trimmed):
+        raise InvalidDetailsError("email", f"{email!r} is not an email address.")
+    return trimmed
+
+
+def normalised_email(email: str) -> str:
+    """The form under which an email is unique: emails differ only if this differs."""
+    return email.strip().casefold()
+
+
+def checked_role(role: str) -> str:
+    trimmed = role.strip()
+    if not trimmed:
+        raise InvalidDetailsError("role", "A role must not be blank.")
+    return trimmed

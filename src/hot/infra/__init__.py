@@ -1,0 +1,1 @@
+"""Infrastructure: settings, PostgreSQL and Redis wiring, embedded servers."""

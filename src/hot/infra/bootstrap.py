@@ -1,0 +1,65 @@
+"""The composition root: builds HoT's parts once, from settings; tests pass their own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import redis
+
+from hot.application import HumansApplication
+from hot.infra.database import eventsourcing_env
+from hot.infra.embedded import EmbeddedPostgres, EmbeddedRedis
+from hot.infra.settings import Settings
+
+
+@dataclass
+class Hot:
+    """HoT's running parts, and the embedded servers it started (stopped by ``close``)."""
+
+    settings: Settings
+    database_url: str
+    redis_url: str | None
+    app: HumansApplication
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def redis(self) -> redis.Redis:
+        """A new Redis client for the configured (or embedded) server."""
+        if self.redis_url is None:
+            raise RuntimeError("This HoT was built without Redis.")
+        return redis.Redis.from_url(self.redis_url)
+
+    def close(self) -> None:
+        self.app.close()
+        for close in reversed(self._closers):
+            close()
+        self._closers.clear()
+
+
+def build_application(database_url: str, timezone: str = "UTC") -> HumansApplication:
+    """The humans application on the PostgreSQL server at ``database_url``."""
+    zone = ZoneInfo(timezone)
+
+    def today() -> date:
+        return datetime.now(zone).date()
+
+    return HumansApplication(env=eventsourcing_env(database_url), today=today)
+
+
+def bootstrap(settings: Settings, *, with_redis: bool = True) -> Hot:
+    """Build HoT: external servers where configured, embedded ones otherwise."""
+    closers: list[Callable[[], None]] = []
+    database_url = settings.database_url
+    if database_url is None:
+        postgres = EmbeddedPostgres(settings.data_dir)
+        closers.append(postgres.stop)
+        database_url = postgres.url
+    redis_url = settings.redis_url
+    if redis_url is None and with_redis:
+        embedded_redis = EmbeddedRedis(settings.data_dir)
+        closers.append(embedded_redis.stop)
+        redis_url = embedded_redis.url
+    app = build_application(database_url, settings.timezone)
+    return Hot(settings, database_url, redis_url, app, closers)

