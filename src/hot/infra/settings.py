@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class SettingsError(ValueError):
     """An environment variable holds a value HoT cannot use."""
+
+
+@dataclass(frozen=True)
+class StreamRetention:
+    """How much of the log the Redis streams keep: the last ``count`` events, or ``age``."""
+
+    count: int | None = None
+    age: timedelta | None = None
+
+
+DEFAULT_STREAM_RETENTION = StreamRetention(count=100_000)
 
 
 @dataclass(frozen=True)
@@ -25,6 +38,7 @@ class Settings:
     workers: int
     timezone: str
     redis_prefix: str
+    stream_retention: StreamRetention = DEFAULT_STREAM_RETENTION
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -38,6 +52,7 @@ class Settings:
             workers=_int(env, "HOT_WORKERS", 1),
             timezone=env.get("HOT_TIMEZONE") or "UTC",
             redis_prefix=env.get("HOT_REDIS_PREFIX") or "hot",
+            stream_retention=_retention(env),
         )
         settings.validate()
         return settings
@@ -66,3 +81,23 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 1:
         raise SettingsError(f"{name} must be at least 1, not {value}.")
     return value
+
+
+_AGE_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def _retention(env: Mapping[str, str]) -> StreamRetention:
+    """``HOT_STREAM_RETENTION``: a count of events (``100000``) or an age (``7d``, ``12h``)."""
+    raw = (env.get("HOT_STREAM_RETENTION") or "").strip()
+    if not raw:
+        return DEFAULT_STREAM_RETENTION
+    match = re.fullmatch(r"(\d+)([smhd]?)", raw)
+    if match is None or int(match[1]) < 1:
+        raise SettingsError(
+            "HOT_STREAM_RETENTION must be a count of events (e.g. 100000) or an age "
+            f"(e.g. 7d, 12h, 30m, 90s), at least 1, not {raw!r}."
+        )
+    amount, unit = int(match[1]), match[2]
+    if not unit:
+        return StreamRetention(count=amount)
+    return StreamRetention(age=timedelta(**{_AGE_UNITS[unit]: amount}))
