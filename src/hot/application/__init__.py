@@ -1,7 +1,9 @@
 """The application layer: use cases over the human domain, returning plain values."""
 
 from hot.application.catalog import CATALOG, EventCatalog, EventType
+from hot.application.envelopes import Envelope
 from hot.application.humans import HumansApplication
+from hot.application.idempotency import Idempotency
 from hot.application.views import (
     CommandResult,
     EventTypeInfo,
@@ -14,11 +16,13 @@ from hot.application.views import (
 __all__ = [
     "CATALOG",
     "CommandResult",
+    "Envelope",
     "EventCatalog",
     "EventType",
     "EventTypeInfo",
     "HumanView",
     "HumansApplication",
+    "Idempotency",
     "LogPage",
     "MembershipView",
     "RecordedEvent",

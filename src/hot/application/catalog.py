@@ -18,7 +18,7 @@ from functools import cached_property
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, ConfigDict, create_model
 
 from hot.application.views import EventTypeInfo
 from hot.domain import HUMAN_EVENT_CLASSES, Human
@@ -54,7 +54,7 @@ class EventType:
 
     @cached_property
     def payload_model(self) -> type[BaseModel]:
-        """A pydantic model of the payload: optional fields default to null."""
+        """A pydantic model of the payload: optional fields default to null, no others allowed."""
         hints = typing.get_type_hints(self.event_class)
         definitions: dict[str, Any] = {}
         for field in self.payload_fields:
@@ -62,7 +62,10 @@ class EventType:
             optional = isinstance(hint, types.UnionType) and type(None) in hint.__args__
             definitions[field] = (hint, None if optional else ...)
         model: type[BaseModel] = create_model(
-            f"{self.event_class.__name__}Payload", __doc__=self.description, **definitions
+            f"{self.event_class.__name__}Payload",
+            __doc__=self.description,
+            __config__=ConfigDict(extra="forbid"),
+            **definitions,
         )
         return model
 

@@ -1,70 +1,85 @@
-"""``HumansApplication``: one method per use case, over the ``eventsourcing`` store.
+"""``HumansApplication``: one method per command, over the ``eventsourcing`` store.
 
-Commands load, ask the aggregate, and save the human with the email claims it moves
-in one transaction. A command that loses a race to another write of the same human
-is decided again on the new state, unless the caller named the version it expects.
-Library errors become domain errors here.
+A command loads the human, asks it to decide (raising a named error if a rule
+forbids it), and commits the human's new events together with the email claims it
+moves and its idempotency records, in one transaction. A command that loses a race
+to another write of the same human is decided again on the new state; with an
+``expected_version`` that new state fails the version check instead. Commits go
+through a ``GroupCommitter`` so that concurrent commands share transactions.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar, cast
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import BaseAggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
-from hot.application.catalog import CATALOG
-from hot.application.ports import HistoryRecorder
+from hot.application.envelopes import REGISTRATION, Envelope, checked
+from hot.application.group_commit import GroupCommitter
+from hot.application.idempotency import Idempotency, IdempotencyRecord
+from hot.application.queries import HumanQueries
 from hot.application.transcodings import TRANSCODINGS
-from hot.application.views import (
-    CommandResult,
-    EventTypeInfo,
-    HumanView,
-    LogPage,
-    MembershipView,
-    RecordedEvent,
-)
+from hot.application.views import CommandResult
 from hot.domain import (
     ConflictError,
+    DomainError,
     EmailClaim,
     EmailTakenError,
     Human,
     HumanExistsError,
     HumanKind,
-    HumanNotFoundError,
-    InvalidQueryError,
     VersionMismatchError,
-    VersionNotFoundError,
 )
 
-T = TypeVar("T")
+MAX_ATTEMPTS = 25
+SNAPSHOT_INTERVAL = 100
+DECIDERS = 8
 
-MAX_ATTEMPTS = 20
-MAX_PAGE = 10_000
+Keys = Idempotency | Sequence[Idempotency] | None
+Decision = tuple[Human, Sequence[BaseAggregate[UUID]]]
 
 
 def utc_today() -> date:
     return datetime.now(UTC).date()
 
 
-class HumansApplication(Application[UUID]):
+class HumansApplication(HumanQueries):
     """The humans of Trantor: commands that record events, queries that read them."""
 
     name = "hot"
-    snapshotting_intervals = {Human: 100}  # noqa: RUF012  (eventsourcing's class attribute)
+    is_snapshotting_enabled = True
 
-    def __init__(self, env: dict[str, str] | None = None, today: Callable[[], date] = utc_today):
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        today: Callable[[], date] = utc_today,
+        group_commit: bool = True,
+    ) -> None:
         super().__init__(env)
         self.today = today
+        # Few threads decide at once: the rest wait off the GIL, so the committer is not starved.
+        self._deciding = threading.BoundedSemaphore(DECIDERS)
+        self._committer = (
+            GroupCommitter(self.save, self._snapshot_after_commit) if group_commit else None
+        )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         for transcoding in TRANSCODINGS:
             transcoder.register(transcoding)
+
+    def close(self) -> None:
+        if self._committer is not None:
+            self._committer.close()
+        super().close()
 
     # Commands ---------------------------------------------------------------------
 
@@ -76,18 +91,17 @@ class HumansApplication(Application[UUID]):
         *,
         human_id: UUID | None = None,
         event_id: UUID | None = None,
+        idempotency: Keys = None,
     ) -> CommandResult:
         """Record a new human, claiming the email for them."""
-        for _ in range(MAX_ATTEMPTS):
+
+        def decide(fresh: bool) -> Decision:
             if human_id is not None and self._exists(human_id):
                 raise HumanExistsError(human_id)
             human = Human.register(name, email, kind, human_id=human_id, event_id=event_id)
-            claim = self._claim(human.email, human.id)
-            try:
-                return self._save(human, claim)
-            except IntegrityError:
-                continue  # a racing registration: decide again on what it recorded
-        raise ConflictError(human_id or human.id)
+            return human, [self._claim(human.email, human.id, fresh)]
+
+        return self._execute(decide, human_id, idempotency)
 
     def join(
         self,
@@ -97,9 +111,13 @@ class HumansApplication(Application[UUID]):
         *,
         expected_version: int | None = None,
         event_id: UUID | None = None,
+        idempotency: Keys = None,
     ) -> CommandResult:
-        return self._command(
-            human_id, expected_version, lambda h: h.join(on, role, event_id=event_id)
+        return self._change(
+            human_id,
+            expected_version,
+            idempotency,
+            lambda h, _: h.join(on, role, event_id=event_id),
         )
 
     def leave(
@@ -110,9 +128,13 @@ class HumansApplication(Application[UUID]):
         *,
         expected_version: int | None = None,
         event_id: UUID | None = None,
+        idempotency: Keys = None,
     ) -> CommandResult:
-        return self._command(
-            human_id, expected_version, lambda h: h.leave(on, reason, event_id=event_id)
+        return self._change(
+            human_id,
+            expected_version,
+            idempotency,
+            lambda h, _: h.leave(on, reason, event_id=event_id),
         )
 
     def attend(
@@ -122,11 +144,13 @@ class HumansApplication(Application[UUID]):
         *,
         expected_version: int | None = None,
         event_id: UUID | None = None,
+        idempotency: Keys = None,
     ) -> CommandResult:
-        return self._command(
+        return self._change(
             human_id,
             expected_version,
-            lambda h: h.attend(on, today=self.today(), event_id=event_id),
+            idempotency,
+            lambda h, _: h.attend(on, today=self.today(), event_id=event_id),
         )
 
     def change_details(
@@ -137,110 +161,142 @@ class HumansApplication(Application[UUID]):
         *,
         expected_version: int | None = None,
         event_id: UUID | None = None,
+        idempotency: Keys = None,
     ) -> CommandResult:
         """Change name and/or email; a new email moves the uniqueness claim."""
 
-        def decide(human: Human) -> list[EmailClaim]:
-            old_email = human.email
-            moves_claim = email is not None and human.email_changes_claim(email)
+        def decide(human: Human, fresh: bool) -> Sequence[EmailClaim]:
+            moved: list[EmailClaim] = []
+            if email is not None and human.email_changes_claim(email):
+                moved.append(self._claim(email, human.id, fresh))
+                moved.extend(self._released(human.email, fresh))
             human.change_details(name, email, event_id=event_id)
-            if not moves_claim:
-                return []
-            old_claim = self._get(EmailClaim, EmailClaim.id_for(old_email))
-            old_claim.release()
-            return [self._claim(human.email, human.id), old_claim]
+            return moved
 
-        return self._command(human_id, expected_version, decide)
+        return self._change(human_id, expected_version, idempotency, decide)
 
-    # Queries ----------------------------------------------------------------------
-
-    def get_human(self, human_id: UUID, *, version: int | None = None) -> HumanView:
-        """The human's state now, or at ``version``."""
-        human = self._load(human_id, version)
-        if version is not None and human.version != version:
-            raise VersionNotFoundError(human_id, version)
-        return _view(human)
-
-    def get_human_as_of(self, human_id: UUID, instant: datetime) -> HumanView:
-        """The human's state as it was recorded at ``instant`` (time travel)."""
-        human: Human | None = None
-        for event in cast(Any, self.events.get(human_id)):
-            if event.timestamp > instant:
-                break
-            human = cast(Human | None, cast(Any, event).mutate(human))
-        if human is None:
-            raise HumanNotFoundError(human_id)
-        return _view(human)
-
-    def history(self, human_id: UUID, *, after: int = 0, limit: int = 100) -> list[RecordedEvent]:
-        """The human's events with sequence > ``after``, oldest first."""
-        limit = _checked_limit(limit)
-        if after < 0:
-            raise InvalidQueryError("after", "after must not be negative.")
-        notifications = self._history_recorder.select_history(human_id, after, limit)
-        if not notifications and not self._exists(human_id):
-            raise HumanNotFoundError(human_id)
-        return [self._recorded(n) for n in notifications]
-
-    def read_log(self, *, after: int = 0, limit: int = 100, names: Sequence[str] = ()) -> LogPage:
-        """A page of the global log after ``position``, optionally only some event names."""
-        limit = _checked_limit(limit)
-        if after < 0:
-            raise InvalidQueryError("after", "after must not be negative.")
-        unknown = [n for n in names if n not in CATALOG]
-        if unknown:
-            raise InvalidQueryError("name", f"Unknown event name(s): {', '.join(unknown)}.")
-        notifications = self.recorder.select_notifications(
-            start=after,
-            limit=limit,
-            topics=tuple(names) or CATALOG.names,
-            inclusive_of_start=False,
+    def record(
+        self, envelope: Envelope, *, expected_version: int | None = None, idempotency: Keys = None
+    ) -> CommandResult:
+        """Record a client's event envelope by the same rules as the typed commands."""
+        subject = checked(envelope)
+        keys = (envelope.idempotency, *_keys(idempotency))
+        fields: dict[str, Any] = subject.payload.model_dump()
+        if envelope.name == REGISTRATION:
+            return self.register(
+                human_id=subject.human_id, event_id=envelope.id, idempotency=keys, **fields
+            )
+        commands: dict[str, Callable[..., CommandResult]] = {
+            "HUMAN_JOINED": self.join,
+            "HUMAN_LEFT": self.leave,
+            "HUMAN_ATTENDED": self.attend,
+            "HUMAN_DETAILS_CHANGED": self.change_details,
+        }
+        return commands[envelope.name](
+            subject.human_id,
+            expected_version=expected_version,
+            event_id=envelope.id,
+            idempotency=keys,
+            **fields,
         )
-        events = tuple(self._recorded(n) for n in notifications)
-        full = len(events) == limit
-        return LogPage(events, events[-1].position if full else None)
 
-    def catalog(self) -> list[EventTypeInfo]:
-        return [t.info() for t in CATALOG]
+    # The command cycle ----------------------------------------------------------------
+    #
+    # A first attempt decides on the state this process last knew, with no query. If
+    # that state was stale, the commit conflicts (the version slot is taken) and the
+    # next attempt decides on fresh state; a rejection is also confirmed on fresh state,
+    # so a stale cache can cost an attempt but never changes an answer.
 
-    def head(self) -> int:
-        """The position of the newest event in the log (0 when empty)."""
-        return self.recorder.max_notification_id() or 0
-
-    # Internals --------------------------------------------------------------------
-
-    @property
-    def _history_recorder(self) -> HistoryRecorder:
-        return cast(HistoryRecorder, self.recorder)
-
-    def _command(
+    def _change(
         self,
         human_id: UUID,
         expected_version: int | None,
-        decide: Callable[[Human], Sequence[BaseAggregate[UUID]] | None],
+        idempotency: Keys,
+        decide: Callable[[Human, bool], Sequence[BaseAggregate[UUID]] | None],
     ) -> CommandResult:
-        for _ in range(MAX_ATTEMPTS):
-            human = self._load(human_id)
+        def load_and_decide(fresh: bool) -> Decision:
+            human = self._load(human_id, fresh=fresh)
             if expected_version is not None and human.version != expected_version:
+                if not fresh:
+                    raise _StaleStateError()
                 raise VersionMismatchError(expected_version, human.version)
-            others = decide(human) or ()
-            try:
-                return self._save(human, *others)
-            except IntegrityError:
-                if expected_version is not None:
-                    raise ConflictError(human_id) from None
-        raise ConflictError(human_id)
+            return human, decide(human, fresh) or ()
 
-    def _save(self, human: Human, *others: BaseAggregate[UUID]) -> CommandResult:
-        recordings = self.save(human, *others)
+        return self._execute(load_and_decide, human_id, idempotency)
+
+    def _execute(
+        self, decide: Callable[[bool], Decision], human_id: UUID | None, idempotency: Keys
+    ) -> CommandResult:
+        keys = _keys(idempotency)
+        fresh = False
+        for _ in range(MAX_ATTEMPTS):
+            answered = self._answered(keys)
+            if answered is not None:
+                return answered
+            try:
+                with self._deciding:
+                    human, others = decide(fresh)
+            except (_StaleStateError, DomainError):
+                if fresh:
+                    raise
+                fresh = True
+                continue
+            records = [IdempotencyRecord.record(k, human.id, human.version) for k in keys]
+            try:
+                return self._commit(human, *others, *records)
+            except IntegrityError:
+                fresh = True  # lost a race: decide again on what the winner recorded
+        raise ConflictError(human_id or human.id)
+
+    def _commit(self, human: Human, *others: BaseAggregate[UUID]) -> CommandResult:
+        aggregates = (human, *others)
+        events = [e for a in aggregates for e in a.collect_events()]
+        if self._committer is not None:
+            recordings = self._committer.commit(events)
+        else:
+            recordings = self.save(*events)
+            self._snapshot_after_commit(recordings)
+        self._remember(aggregates)
         position = max(
             r.notification.id for r in recordings if r.domain_event.originator_id == human.id
         )
         return CommandResult(human.id, human.version, position)
 
-    def _claim(self, email: str, holder: UUID) -> EmailClaim:
+    def _remember(self, aggregates: Sequence[BaseAggregate[UUID]]) -> None:
+        """Keep what was just committed as this process's known state."""
+        cache = self.repository.cache
+        if cache is None:
+            return
+        for aggregate in aggregates:
+            try:
+                known = cache.get(aggregate.id)
+            except KeyError:
+                known = None
+            if known is None or known.version < aggregate.version:
+                cache.put(aggregate.id, aggregate)
+
+    def _answered(self, keys: Sequence[Idempotency]) -> CommandResult | None:
+        """The first answer to this request, if a key shows it was already recorded."""
+        for key in keys:
+            try:
+                record = self._get(IdempotencyRecord, key.record_id, fresh=False)
+            except AggregateNotFoundError:
+                continue
+            human_id, version = record.answer_for(key)
+            for other in keys:
+                if other is not key:
+                    self._check_unused_or_same(other)
+            recorded = self._history(human_id, version - 1, 1)
+            return CommandResult(human_id, version, recorded[0].id if recorded else 0)
+        return None
+
+    def _check_unused_or_same(self, key: Idempotency) -> None:
+        with contextlib.suppress(AggregateNotFoundError):
+            self._get(IdempotencyRecord, key.record_id, fresh=False).answer_for(key)
+
+    def _claim(self, email: str, holder: UUID, fresh: bool) -> EmailClaim:
         try:
-            claim = self._get(EmailClaim, EmailClaim.id_for(email))
+            claim = self._get(EmailClaim, EmailClaim.id_for(email), fresh=fresh)
         except AggregateNotFoundError:
             return EmailClaim.claim(email, holder)
         if claim.is_held:
@@ -248,54 +304,31 @@ class HumansApplication(Application[UUID]):
         claim.reclaim(holder)
         return claim
 
-    def _load(self, human_id: UUID, version: int | None = None) -> Human:
+    def _released(self, email: str, fresh: bool) -> list[EmailClaim]:
         try:
-            return self._get(Human, human_id, version)
+            claim = self._get(EmailClaim, EmailClaim.id_for(email), fresh=fresh)
         except AggregateNotFoundError:
-            raise HumanNotFoundError(human_id) from None
-
-    def _get(self, cls: type[T], aggregate_id: UUID, version: int | None = None) -> T:
-        aggregate: object = self.repository.get(aggregate_id, version=version)
-        if not isinstance(aggregate, cls):
-            raise AggregateNotFoundError(aggregate_id)
-        return aggregate
+            return []
+        claim.release()
+        return [claim]
 
     def _exists(self, aggregate_id: UUID) -> bool:
-        return bool(self.recorder.select_events(aggregate_id, desc=True, limit=1))
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
 
-    def _recorded(self, notification: Notification) -> RecordedEvent:
-        event = cast(Human.Event, self.mapper.to_domain_event(notification))
-        event_type = CATALOG[notification.topic]
-        return RecordedEvent(
-            id=event.event_id,
-            name=event_type.name,
-            version=event_type.version,
-            subject=event.originator_id,
-            sequence=event.originator_version,
-            position=notification.id,
-            time=event.timestamp,
-            payload=event_type.payload_of(event),
-        )
+    def _snapshot_after_commit(self, recordings: list[Recording[UUID]]) -> None:
+        for recording in recordings:
+            event = recording.domain_event
+            if isinstance(event, Human.Event) and event.originator_version % SNAPSHOT_INTERVAL == 0:
+                self.take_snapshot(event.originator_id, version=event.originator_version)
 
 
-def _checked_limit(limit: int) -> int:
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidQueryError("limit", f"limit must be between 1 and {MAX_PAGE}, not {limit}.")
-    return limit
+class _StaleStateError(Exception):
+    """The known state cannot answer this command (e.g. an If-Match ahead of it)."""
 
 
-def _view(human: Human) -> HumanView:
-    return HumanView(
-        id=human.id,
-        version=human.version,
-        name=human.name,
-        email=human.email,
-        kind=str(human.kind),
-        status=human.status,
-        memberships=tuple(
-            MembershipView(m.joined_on, m.left_on, m.role) for m in human.memberships
-        ),
-        attended_days=tuple(sorted(human.attended_days)),
-        registered_at=human.created_on,
-        modified_at=human.modified_on,
-    )
+def _keys(idempotency: Keys) -> tuple[Idempotency, ...]:
+    if idempotency is None:
+        return ()
+    if isinstance(idempotency, Idempotency):
+        return (idempotency,)
+    return tuple(idempotency)

@@ -16,6 +16,8 @@
     │   ├── AttendanceOutsideMembershipError
     │   ├── AlreadyAttendedError
     │   └── NothingChangedError
+    ├── IdempotencyKeyReusedError   a key sent again with another request
+    ├── InvalidEnvelopeError        a posted envelope that the catalog does not describe
     └── ConcurrencyError            someone else wrote first
         ├── VersionMismatchError    the caller expected another version
         └── ConflictError           a race lost, and the caller asked not to retry
@@ -171,6 +173,29 @@ class InvalidQueryError(DomainError):
     """A query asked for something out of range (a page too large, an unknown name)."""
 
     rule = "invalid-query"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class IdempotencyKeyReusedError(DomainError):
+    """An idempotency key came back with another request than the one it first named."""
+
+    rule = "idempotency-key-reused"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"The idempotency key {key!r} was already used for a different request; "
+            "use a new key for a new request."
+        )
+        self.key = key
+
+
+class InvalidEnvelopeError(DomainError):
+    """A posted event envelope does not match the catalog (name, version or payload)."""
+
+    rule = "invalid-envelope"
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)

@@ -38,14 +38,21 @@ class Hot:
         self._closers.clear()
 
 
-def build_application(database_url: str, timezone: str = "UTC") -> HumansApplication:
-    """The humans application on the PostgreSQL server at ``database_url``."""
+def build_application(
+    database_url: str, timezone: str = "UTC", *, group_commit: bool = True
+) -> HumansApplication:
+    """The humans application on the PostgreSQL server at ``database_url``.
+
+    ``group_commit=False`` saves each command in its own transaction (a baseline).
+    """
     zone = ZoneInfo(timezone)
 
     def today() -> date:
         return datetime.now(zone).date()
 
-    return HumansApplication(env=eventsourcing_env(database_url), today=today)
+    return HumansApplication(
+        env=eventsourcing_env(database_url), today=today, group_commit=group_commit
+    )
 
 
 def bootstrap(settings: Settings, *, with_redis: bool = True) -> Hot:

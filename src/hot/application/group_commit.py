@@ -1,0 +1,147 @@
+"""Group commit: the events of concurrent commands saved together, one transaction a batch.
+
+The ``eventsourcing`` PostgreSQL recorder serialises writers with a table lock, so
+one transaction per command caps throughput near a thousand commands a second.
+Here callers hand their events to one committer thread and wait; it saves whatever
+has queued up as one batch. Under light load a batch is a single command, so
+latency stays that of one save. One command's conflict never fails the others:
+commands that clash inside a batch are refused before saving, and if the batch
+clashes with a write from elsewhere, each command is saved on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, Recording
+
+log = logging.getLogger(__name__)
+
+SaveEvents = Callable[..., list[Recording[UUID]]]
+
+
+@dataclass
+class _Pending:
+    events: Sequence[Any]
+    done: threading.Event = field(default_factory=threading.Event)
+    recordings: list[Recording[UUID]] = field(default_factory=list)
+    error: BaseException | None = None
+
+    def succeed(self, recordings: list[Recording[UUID]]) -> None:
+        self.recordings = recordings
+        self.done.set()
+
+    def fail(self, error: BaseException) -> None:
+        self.error = error
+        self.done.set()
+
+    @property
+    def slots(self) -> set[tuple[UUID, int]]:
+        return {(e.originator_id, e.originator_version) for e in self.events}
+
+
+class GroupCommitter:
+    """Saves events handed in by many threads, batching those that arrive together."""
+
+    def __init__(
+        self,
+        save: SaveEvents,
+        after_commit: Callable[[list[Recording[UUID]]], None] | None = None,
+        max_batch: int = 500,
+    ) -> None:
+        self._save = save
+        self._after_commit = after_commit
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def commit(self, events: Sequence[Any]) -> list[Recording[UUID]]:
+        """Save ``events`` in one transaction (shared with others); block until committed."""
+        pending = _Pending(events)
+        self._ensure_running()
+        self._queue.put(pending)
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        return pending.recordings
+
+    def close(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                self._queue.put(None)
+                self._thread.join(timeout=10)
+                self._thread = None
+
+    def _ensure_running(self) -> None:
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._run, name="hot-group-commit", daemon=True
+                    )
+                    self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self._max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)  # stop after this batch
+                    break
+                batch.append(item)
+            self._commit_batch(batch)
+
+    def _commit_batch(self, batch: list[_Pending]) -> None:
+        accepted = self._without_clashes(batch)
+        if not accepted:
+            return
+        try:
+            recordings = self._save(*(e for item in accepted for e in item.events))
+        except IntegrityError:
+            if len(accepted) == 1:
+                accepted[0].fail(IntegrityError("another write committed first"))
+                return
+            for item in accepted:  # a write from elsewhere: save each alone
+                self._commit_batch([item])
+            return
+        except BaseException as error:  # the database is down: every caller hears why
+            for item in accepted:
+                item.fail(error)
+            return
+        start = 0
+        for item in accepted:
+            item.succeed(recordings[start : start + len(item.events)])
+            start += len(item.events)
+        if self._after_commit is not None:
+            try:
+                self._after_commit(recordings)
+            except Exception:
+                log.exception("after-commit work failed (the commit itself stands)")
+
+    @staticmethod
+    def _without_clashes(batch: list[_Pending]) -> list[_Pending]:
+        """Refuse a command that writes an aggregate version an earlier one in the batch writes."""
+        taken: set[tuple[UUID, int]] = set()
+        accepted = []
+        for item in batch:
+            slots = item.slots
+            if slots & taken:
+                item.fail(IntegrityError("another command in the batch wrote first"))
+                continue
+            taken |= slots
+            accepted.append(item)
+        return accepted

@@ -1,0 +1,155 @@
+"""The read side of ``HumansApplication``: a human's state, history and the global log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import Notification
+
+from hot.application.catalog import CATALOG
+from hot.application.ports import HistoryRecorder
+from hot.application.views import (
+    EventTypeInfo,
+    HumanView,
+    LogPage,
+    MembershipView,
+    RecordedEvent,
+)
+from hot.domain import Human, HumanNotFoundError, InvalidQueryError, VersionNotFoundError
+
+T = TypeVar("T")
+MAX_PAGE = 10_000
+
+
+class HumanQueries(Application[UUID]):
+    """Queries return plain values, never aggregates."""
+
+    def get_human(self, human_id: UUID, *, version: int | None = None) -> HumanView:
+        """The human's state now, or at ``version``."""
+        if version is not None and version < 1:
+            raise InvalidQueryError("version", "version must be at least 1.")
+        human = self._load(human_id, version)
+        if version is not None and human.version != version:
+            raise VersionNotFoundError(human_id, version)
+        return _view(human)
+
+    def get_human_as_of(self, human_id: UUID, instant: datetime) -> HumanView:
+        """The human's state as it was recorded at ``instant`` (time travel)."""
+        if instant.tzinfo is None:
+            raise InvalidQueryError("as_of", "as_of needs a time zone (e.g. a trailing Z).")
+        human: Human | None = None
+        for event in cast(Any, self.events.get(human_id)):
+            if event.timestamp > instant:
+                break
+            human = cast(Human | None, event.mutate(human))
+        if not isinstance(human, Human):
+            raise HumanNotFoundError(human_id)
+        return _view(human)
+
+    def history(self, human_id: UUID, *, after: int = 0, limit: int = 100) -> list[RecordedEvent]:
+        """The human's events with sequence > ``after``, oldest first."""
+        _check_page(after, limit)
+        notifications = [n for n in self._history(human_id, after, limit) if n.topic in CATALOG]
+        if not notifications and not self._is_human(human_id):
+            raise HumanNotFoundError(human_id)
+        return [self.recorded_event(n) for n in notifications]
+
+    def read_log(self, *, after: int = 0, limit: int = 100, names: Sequence[str] = ()) -> LogPage:
+        """A page of the global log after position ``after``, optionally of some names only."""
+        _check_page(after, limit)
+        unknown = [n for n in names if n not in CATALOG]
+        if unknown:
+            raise InvalidQueryError("name", f"Unknown event name(s): {', '.join(unknown)}.")
+        notifications = self.recorder.select_notifications(
+            start=after,
+            limit=limit,
+            topics=tuple(names) or CATALOG.names,
+            inclusive_of_start=False,
+        )
+        events = tuple(self.recorded_event(n) for n in notifications)
+        full = len(events) == limit
+        return LogPage(events, events[-1].position if full else None)
+
+    def catalog(self) -> list[EventTypeInfo]:
+        return [t.info() for t in CATALOG]
+
+    def head(self) -> int:
+        """The position of the newest event in the log (0 when empty)."""
+        return self.recorder.max_notification_id() or 0
+
+    def recorded_event(self, notification: Notification) -> RecordedEvent:
+        """A stored public event as readers see it (upcast to its current version)."""
+        event = cast(Human.Event, self.mapper.to_domain_event(notification))
+        event_type = CATALOG[notification.topic]
+        return RecordedEvent(
+            id=event.event_id,
+            name=event_type.name,
+            version=event_type.version,
+            subject=event.originator_id,
+            sequence=event.originator_version,
+            position=notification.id,
+            time=event.timestamp,
+            payload=event_type.payload_of(event),
+        )
+
+    def _history(self, human_id: UUID, after: int, limit: int) -> Sequence[Notification]:
+        return cast(HistoryRecorder, self.recorder).select_history(human_id, after, limit)
+
+    # Loading ------------------------------------------------------------------------
+
+    def _load(self, human_id: UUID, version: int | None = None, *, fresh: bool = True) -> Human:
+        """The human now (``fresh``), as this process last knew it, or at ``version``."""
+        try:
+            return self._get(Human, human_id, version, fresh=fresh)
+        except AggregateNotFoundError:
+            raise HumanNotFoundError(human_id) from None
+
+    def _get(
+        self, cls: type[T], aggregate_id: UUID, version: int | None = None, *, fresh: bool = True
+    ) -> T:
+        """A copy of the aggregate: from the cache, brought up to date unless not ``fresh``."""
+        aggregate: Any = self.repository.get(aggregate_id, version=version, projector_func=_project)
+        if fresh and version is None:
+            aggregate = _project(aggregate, self.events.get(aggregate_id, gt=aggregate.version))
+        if not isinstance(aggregate, cls):
+            raise AggregateNotFoundError(aggregate_id)
+        return aggregate
+
+    def _is_human(self, aggregate_id: UUID) -> bool:
+        first = self.recorder.select_events(aggregate_id, limit=1)
+        return bool(first) and first[0].topic in CATALOG
+
+
+def _project(aggregate: Any, events: Iterable[Any]) -> Any:
+    """``eventsourcing``'s projector without its per-event runtime protocol check (slow)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+def _check_page(after: int, limit: int) -> None:
+    if after < 0:
+        raise InvalidQueryError("after", "after must not be negative.")
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidQueryError("limit", f"limit must be between 1 and {MAX_PAGE}, not {limit}.")
+
+
+def _view(human: Human) -> HumanView:
+    return HumanView(
+        id=human.id,
+        version=human.version,
+        name=human.name,
+        email=human.email,
+        kind=str(human.kind),
+        status=human.status,
+        memberships=tuple(
+            MembershipView(m.joined_on, m.left_on, m.role) for m in human.memberships
+        ),
+        attended_days=tuple(sorted(human.attended_days)),
+        registered_at=human.created_on,
+        modified_at=human.modified_on,
+    )
