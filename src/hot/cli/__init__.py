@@ -7,6 +7,7 @@ import logging
 import click
 
 from hot.cli.catalog import catalog
+from hot.cli.relay import relay
 
 
 @click.group()
@@ -20,3 +21,4 @@ def main(verbose: bool) -> None:
 
 
 main.add_command(catalog)
+main.add_command(relay)

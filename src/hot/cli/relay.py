@@ -1,0 +1,60 @@
+"""``hot relay``: publish every event into Redis streams; ``hot relay status``: how far it is."""
+
+from __future__ import annotations
+
+import json
+import signal
+from dataclasses import asdict
+from types import FrameType
+
+import click
+
+from hot.infra.bootstrap import bootstrap
+from hot.infra.relay import build_relay, inspect_streams
+from hot.infra.settings import Settings
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+def relay(ctx: click.Context) -> None:
+    """Publish every event of the log into Redis streams, until SIGTERM or Ctrl-C.
+
+    Any number of relays may run: one publishes, the others stand by to take over.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    hot = bootstrap(Settings.from_env())
+    try:
+        running = build_relay(hot)
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            running.stop()  # the batch in flight is finished first
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        running.run()
+    finally:
+        hot.close()
+
+
+@relay.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def status(as_json: bool) -> None:
+    """Print the log head, each stream's last id and length, and the lag."""
+    hot = bootstrap(Settings.from_env())
+    try:
+        running = build_relay(hot)
+        report = inspect_streams(running.log, running.publisher, hot.database_url)
+    finally:
+        hot.close()
+    if as_json:
+        click.echo(json.dumps(asdict(report), indent=2))
+        return
+    click.echo(f"log head:     {report.head}")
+    click.echo(f"published:    {report.published}")
+    click.echo(f"lag:          {report.lag} event(s)")
+    leader = f"yes (backend pid {report.leader_pid})" if report.leader_pid else "no"
+    click.echo(f"relay active: {leader}")
+    for key, last in report.streams.items():
+        where = f"last id {last}-0" if last else "missing"
+        click.echo(f"  {key}: {where}, {report.lengths[key]} entries")

@@ -1,0 +1,42 @@
+"""The relay: every public event of the PostgreSQL log into Redis streams, exactly once.
+
+``Relay`` is the running part; ``build_relay`` makes one from HoT's composition root.
+The modules: ``streams`` (keys, entry encoding), ``publisher`` (the atomic publish),
+``source`` (reading the log), ``retention``, ``leader`` (one active relay) and
+``status``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hot.infra.relay.relay import Relay
+from hot.infra.relay.status import RelayStatus, StreamsReport, inspect_streams
+from hot.infra.relay.streams import StreamKeys, entry_fields, entry_id, event_from_entry
+
+if TYPE_CHECKING:
+    from hot.infra.bootstrap import Hot
+
+
+def build_relay(hot: Hot) -> Relay:
+    """The relay for HoT's database, Redis, key prefix and stream retention."""
+    return Relay(
+        hot.app,
+        hot.redis(),
+        hot.database_url,
+        prefix=hot.settings.redis_prefix,
+        retention=hot.settings.stream_retention,
+    )
+
+
+__all__ = [
+    "Relay",
+    "RelayStatus",
+    "StreamKeys",
+    "StreamsReport",
+    "build_relay",
+    "entry_fields",
+    "entry_id",
+    "event_from_entry",
+    "inspect_streams",
+]

@@ -1,0 +1,98 @@
+"""One active relay: a PostgreSQL session advisory lock, on a connection that LISTENs.
+
+Any number of relays may run; the one holding the lock publishes, the others retry it
+every so often. The lock belongs to the session, so it is released the moment that
+connection dies (a crash, a kill -9, ``pg_terminate_backend``), and a waiting relay
+takes over within one retry interval. The same connection LISTENs for new events:
+when it breaks, the relay learns at once that it may no longer be the leader.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import psycopg
+from psycopg import sql
+
+# The lock's first key says "a HoT relay"; the second which prefix it publishes to,
+# so relays publishing to different prefixes do not wait for each other.
+LOCK_CLASS = 0x484F54  # "HOT"
+
+
+def lock_keys(prefix: str) -> tuple[int, int]:
+    """The two int4 keys of the advisory lock of the relay for ``prefix``."""
+    return LOCK_CLASS, zlib.crc32(prefix.encode()) & 0x7FFFFFFF
+
+
+class Leadership:
+    """The advisory lock of the relay for ``prefix``, and the notifications of ``channel``."""
+
+    def __init__(self, database_url: str, prefix: str, channel: str) -> None:
+        self.database_url = database_url
+        self.keys = lock_keys(prefix)
+        self.channel = channel
+        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self.held = False
+
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free (connecting first if need be); LISTEN once held."""
+        if self.held:
+            return True
+        conn = self._connection()
+        row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", self.keys).fetchone()
+        if row is None or not row[0]:
+            return False
+        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+        self.held = True
+        return True
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for a new-event notification; False if none came.
+
+        Raises ``psycopg.OperationalError`` when the connection (and so the lock) is lost.
+        """
+        conn = self._connection()
+        return any(True for _ in conn.notifies(timeout=timeout, stop_after=1))
+
+    def drain(self) -> None:
+        """Forget notifications already received, and check that the lock's connection lives."""
+        conn = self._connection()
+        for _ in conn.notifies(timeout=0):
+            pass
+        if conn.closed or conn.broken:
+            raise psycopg.OperationalError("The relay's lock connection was lost.")
+
+    def close(self) -> None:
+        """Drop the connection, and with it the lock."""
+        self.held = False
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
+        if self._conn is None or self._conn.closed:
+            self.held = False
+            self._conn = psycopg.connect(
+                self.database_url,
+                autocommit=True,
+                connect_timeout=5,
+                application_name="hot-relay",
+                # Notice a silently dead server within seconds, not hours.
+                keepalives=1,
+                keepalives_idle=5,
+                keepalives_interval=2,
+                keepalives_count=3,
+            )
+        return self._conn
+
+
+def lock_holder(database_url: str, prefix: str) -> int | None:
+    """The backend pid of the active relay for ``prefix`` in that database, if one runs."""
+    with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as conn:
+        row = conn.execute(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND classid = %s::int8::oid AND objid = %s::int8::oid AND objsubid = 2",
+            lock_keys(prefix),
+        ).fetchone()
+    return None if row is None else int(str(row[0]))

@@ -1,0 +1,221 @@
+"""``Relay``: follows the PostgreSQL log and publishes every public event into Redis streams.
+
+While it holds the lock, the relay repeats: read the batch of public events after
+where the all-events stream stands, publish it in one atomic step, and when nothing
+is left, wait for a ``NOTIFY`` on the events channel (or a slow safety poll, which
+also checks that Redis still has what was published). Its position is the all-events
+stream's last id and nothing else: no state of its own, so after a crash, a restart
+or a takeover it resumes exactly where Redis stands. If Redis lost the streams, it
+publishes again the tail of the log that the retention setting keeps. Errors of
+either server are logged; the relay backs off, reconnects and plans again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+import redis
+from eventsourcing.persistence import PersistenceError
+
+from hot.application import CATALOG, HumansApplication
+from hot.application.views import RecordedEvent
+from hot.infra.relay.leader import Leadership
+from hot.infra.relay.publisher import StreamPublisher
+from hot.infra.relay.retention import RetentionWindow
+from hot.infra.relay.source import EventLog
+from hot.infra.relay.status import LAG_CAP, RelayStatus
+from hot.infra.relay.streams import StreamKeys
+from hot.infra.settings import DEFAULT_STREAM_RETENTION, StreamRetention
+
+log = logging.getLogger(__name__)
+
+# The errors of PostgreSQL and Redis, which the relay outlives by retrying.
+SERVER_ERRORS = (psycopg.Error, PersistenceError, redis.RedisError)
+STOP_CHECK_SECONDS = 0.2  # how often a waiting relay looks whether it was asked to stop
+LAG_CHECK_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class _Cursor:
+    after: int  # the next read starts after this log position
+    expected: int  # where the all-events stream stands
+
+
+class Relay:
+    """Publishes the public events of ``app``'s log into the Redis streams under ``prefix``.
+
+    ``run()`` blocks until ``stop()``; ``start()`` runs it in a thread. Any number of
+    relays may run: one publishes, the others wait to take over.
+    """
+
+    def __init__(
+        self,
+        app: HumansApplication,
+        client: redis.Redis,
+        database_url: str,
+        *,
+        prefix: str = "hot",
+        retention: StreamRetention = DEFAULT_STREAM_RETENTION,
+        batch_size: int = 2000,
+        poll_interval: float = 1.0,
+        takeover_interval: float = 0.5,
+        backoff: float = 0.5,
+    ) -> None:
+        self.log = EventLog(app)
+        self.keys = StreamKeys(prefix, CATALOG.names)
+        self.publisher = StreamPublisher(client, self.keys)
+        self.retention = RetentionWindow(retention, self.log)
+        self.leadership = Leadership(database_url, prefix, self.log.channel)
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.takeover_interval = takeover_interval
+        self.backoff = backoff
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._status = RelayStatus("starting")
+        self._status_lock = threading.Lock()
+        self._lag_checked = 0.0
+
+    # Running ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Relay until ``stop()`` is called; the batch in flight is finished first."""
+        try:
+            while not self._stopping.is_set():
+                try:
+                    self._turn()
+                except SERVER_ERRORS as error:
+                    log.warning("relay: %s: %s; retrying", type(error).__name__, error)
+                    self.leadership.close()
+                    self._report(state="retrying", error=f"{type(error).__name__}: {error}")
+                    self._stopping.wait(self.backoff)
+        finally:
+            self.leadership.close()
+            self._report(state="stopped")
+
+    def start(self) -> Relay:
+        """Run in a background thread; ``stop()`` ends it."""
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self.run, name="hot-relay", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float | None = 10.0) -> None:
+        """Ask the relay to stop; wait for its thread, if ``start()`` made one."""
+        self._stopping.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def status(self) -> RelayStatus:
+        """The relay's state as it last saw it; no I/O, safe from any thread."""
+        with self._status_lock:
+            return self._status
+
+    # The loop -----------------------------------------------------------------------
+
+    def _turn(self) -> None:
+        if not self.leadership.try_acquire():
+            if self.status().state != "standby":
+                log.info("relay: another relay is active; standing by")
+            self._report(state="standby", error=None)
+            self._stopping.wait(self.takeover_interval)
+            return
+        log.info("relay: active, publishing to %s", self.keys.all)
+        self._report(state="active", error=None)
+        self._lead()
+
+    def _lead(self) -> None:
+        cursor = self._plan()
+        while not self._stopping.is_set():
+            self.leadership.drain()
+            events = self.log.read(cursor.after, self.batch_size)
+            if events:
+                cursor = self._publish(cursor, events)
+                if len(events) == self.batch_size:
+                    self._report_progress(cursor)
+                    continue
+            self._report(published=cursor.expected, lag=0, caught_up=True, checked_at=_now())
+            if self._wait_for_events():
+                continue
+            if self.publisher.last_position() < cursor.expected:
+                log.warning("relay: Redis lost the streams; publishing the log's tail again")
+                cursor = self._plan()
+
+    def _plan(self) -> _Cursor:
+        """Where to go on from: where Redis stands, or the retention window if it lost all."""
+        streams = self.publisher.last_positions()
+        stands = streams[self.keys.all]
+        floor = self.retention.floor()
+        self._fill_behind(streams, floor)
+        if stands == 0 and floor > 0:
+            log.info("relay: %s is empty; publishing the events after %d", self.keys.all, floor)
+        cursor = _Cursor(after=stands or floor, expected=stands)
+        self._report(published=stands, caught_up=False)
+        return cursor
+
+    def _publish(self, cursor: _Cursor, events: list[RecordedEvent]) -> _Cursor:
+        published = self.publisher.publish(events, cursor.expected, self.retention.trim())
+        if not published.accepted:
+            log.warning(
+                "relay: %s stands at %d, below %d: Redis lost data; planning again",
+                self.keys.all,
+                published.last,
+                cursor.expected,
+            )
+            return self._plan()
+        return _Cursor(max(events[-1].position, published.last), published.last)
+
+    def _fill_behind(self, streams: dict[str, int], floor: int) -> None:
+        """Give per-name streams that fell behind the all-events stream what they miss."""
+        stands = streams[self.keys.all]
+        behind: dict[str, int] = {}
+        for name in self.keys.names:
+            has = max(streams[self.keys.of(name)], floor)
+            if has < stands and self.log.newest(names=[name], above=has, upto=stands):
+                behind[name] = has
+        if not behind:
+            return
+        log.warning("relay: filling the streams of %s up to %d", ", ".join(behind), stands)
+        after = min(behind.values())
+        while events := self.log.read(after, self.batch_size, upto=stands, names=list(behind)):
+            if not self.publisher.publish(events, stands, self.retention.trim()).accepted:
+                return  # Redis lost data meanwhile: the next publish plans again
+            after = events[-1].position
+
+    def _wait_for_events(self) -> bool:
+        """Wait for a notification (True) or the safety poll's interval (False)."""
+        deadline = time.monotonic() + self.poll_interval
+        while not self._stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if self.leadership.wait(min(remaining, STOP_CHECK_SECONDS)):
+                return True
+        return True
+
+    # Status -------------------------------------------------------------------------
+
+    def _report_progress(self, cursor: _Cursor) -> None:
+        now = time.monotonic()
+        if now - self._lag_checked < LAG_CHECK_SECONDS:
+            self._report(published=cursor.expected, caught_up=False)
+            return
+        self._lag_checked = now
+        lag = self.log.count_after(cursor.expected, LAG_CAP)
+        self._report(published=cursor.expected, lag=lag, caught_up=False, checked_at=_now())
+
+    def _report(self, **changes: Any) -> None:
+        with self._status_lock:
+            self._status = dataclasses.replace(self._status, **changes)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,66 @@
+"""What a relay reports: its own state (cheap, for health checks) and the streams' (for people).
+
+``RelayStatus`` is kept up to date by the running relay and read without any I/O.
+``StreamsReport`` asks PostgreSQL and Redis directly, for ``hot relay status``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from hot.infra.relay.leader import lock_holder
+from hot.infra.relay.publisher import StreamPublisher
+from hot.infra.relay.source import EventLog
+
+LAG_CAP = 1_000_000  # counting pending events stops here: "at least a million" is enough
+
+
+@dataclass(frozen=True)
+class RelayStatus:
+    """A relay's state as it last saw it.
+
+    ``state`` is ``starting``, ``standby`` (another relay holds the lock), ``active``,
+    ``retrying`` (after an error, see ``error``) or ``stopped``. ``published`` is the
+    all-events stream's last position; ``lag`` the public events in the log not yet
+    published, as of ``checked_at`` (0 when ``caught_up``).
+    """
+
+    state: str
+    published: int = 0
+    lag: int = 0
+    caught_up: bool = False
+    checked_at: datetime | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class StreamsReport:
+    """The log head, what Redis has, and the difference, as seen now."""
+
+    head: int
+    streams: dict[str, int]  # key -> last position (0: the stream does not exist)
+    lengths: dict[str, int]
+    lag: int
+    leader_pid: int | None = field(default=None)
+
+    @property
+    def published(self) -> int:
+        return next(iter(self.streams.values()), 0)
+
+
+def inspect_streams(log: EventLog, publisher: StreamPublisher, database_url: str) -> StreamsReport:
+    """Read the log head, every stream's last id and length, and the active relay."""
+    streams = publisher.last_positions()
+    pipe = publisher.client.pipeline(transaction=False)
+    for key in streams:
+        pipe.xlen(key)
+    lengths = dict(zip(streams, pipe.execute(), strict=True))
+    published = streams[publisher.keys.all]
+    return StreamsReport(
+        head=log.head(),
+        streams=streams,
+        lengths={k: int(v) for k, v in lengths.items()},
+        lag=log.count_after(published, LAG_CAP),
+        leader_pid=lock_holder(database_url, publisher.keys.prefix),
+    )
