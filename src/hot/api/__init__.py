@@ -1,0 +1,5 @@
+"""The HTTP API: a Litestar app built by ``create_app`` from HoT's parts."""
+
+from hot.api.app import create_app
+
+__all__ = ["create_app"]

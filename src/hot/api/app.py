@@ -1,0 +1,83 @@
+"""``create_app``: the Litestar application, built from the parts the composition root made.
+
+Nothing here reads settings or opens connections: the caller passes the humans
+application, the API key store, and optionally a Redis client and a relay status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from importlib.metadata import version
+
+import redis
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+
+from hot.api.auth import SECURITY_COMPONENTS, public, scope_guard
+from hot.api.catalog import asyncapi, catalog
+from hot.api.commands import attend, change_details, join, leave, record_event, register
+from hot.api.health import Readiness, RelayStatus, live, ready
+from hot.api.problems import EXCEPTION_HANDLERS
+from hot.api.queries import get_human, history, read_log
+from hot.api.schema import pydantic_plugins
+from hot.api.threads import raise_thread_limit
+from hot.application import HumansApplication
+from hot.infra.api_keys import ApiKeyStore
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(
+    app: HumansApplication,
+    keys: ApiKeyStore,
+    *,
+    redis: redis.Redis | None = None,
+    relay_status: RelayStatus | None = None,
+    cors_origins: Sequence[str] = (),
+    on_shutdown: Sequence[Callable[[], object]] = (),
+    debug: bool = False,
+) -> Litestar:
+    """The HoT HTTP API over ``app``, with tokens checked against ``keys``."""
+    readiness = Readiness(app, redis, relay_status)
+    return Litestar(
+        route_handlers=[
+            register,
+            join,
+            leave,
+            attend,
+            change_details,
+            record_event,
+            get_human,
+            history,
+            read_log,
+            catalog,
+            asyncapi,
+            live,
+            ready,
+        ],
+        dependencies={
+            "humans": Provide(lambda: app, use_cache=True, sync_to_thread=False),
+            "readiness": Provide(lambda: readiness, use_cache=True, sync_to_thread=False),
+        },
+        guards=[scope_guard(keys)],
+        plugins=pydantic_plugins(),
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="HoT: Humans of Trantor",
+            version=version("hot"),
+            description="Every event about the humans of Trantor, recorded and queryable.",
+            components=[SECURITY_COMPONENTS],
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            openapi_router=Router(
+                path="/schema", route_handlers=[], include_in_schema=False, **public()
+            ),
+        ),
+        cors_config=CORSConfig(allow_origins=list(cors_origins)) if cors_origins else None,
+        request_max_body_size=MAX_BODY_BYTES,
+        on_startup=[raise_thread_limit],
+        on_shutdown=list(on_shutdown),
+        debug=debug,
+    )

@@ -1,0 +1,108 @@
+"""Command endpoints (scope ``write``): each translates HTTP to one application call and back.
+
+Every command answers ``{"id", "version", "position"}`` with the human's new ``ETag``.
+``If-Match`` and ``Idempotency-Key`` work on all of them (see ``conditions``). Headers
+and bodies are read on the event loop; the application call, which blocks on
+PostgreSQL, runs in a worker thread, where group commit gathers concurrent calls.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, Response, patch, post
+
+from hot.api import responses
+from hot.api.auth import needs
+from hot.api.conditions import etag, expected_version, idempotency
+from hot.api.models import (
+    AttendBody,
+    ChangeDetailsBody,
+    CommandOut,
+    EnvelopeBody,
+    JoinBody,
+    LeaveBody,
+    RegisterBody,
+)
+from hot.api.threads import in_thread
+from hot.application import CommandResult, Envelope, HumansApplication
+from hot.infra.api_keys import Scope
+
+AnyRequest = Request[Any, Any, Any]
+# What every command route declares: the write scope and the errors it can answer.
+COMMAND: dict[str, Any] = {
+    "tags": ["commands"],
+    "responses": responses.COMMAND,
+    **needs(Scope.WRITE),
+}
+
+
+def answer(result: CommandResult, status: int = 200) -> Response[CommandOut]:
+    headers = {"ETag": etag(result.version)}
+    if status == 201:
+        headers["Location"] = f"/humans/{result.id}"
+    return Response(CommandOut.of(result), status_code=status, headers=headers)
+
+
+@post("/humans", status_code=201, **(COMMAND | {"responses": responses.REGISTRATION}))
+async def register(
+    data: RegisterBody, request: AnyRequest, humans: HumansApplication
+) -> Response[CommandOut]:
+    """Register a new human; ``Location`` names it."""
+    command = partial(humans.register, data.name, data.email, data.kind)
+    return answer(await in_thread(command, idempotency=idempotency(request, data)), 201)
+
+
+@post("/humans/{human_id:str}/join", status_code=200, **COMMAND)
+async def join(
+    human_id: UUID, data: JoinBody, request: AnyRequest, humans: HumansApplication
+) -> Response[CommandOut]:
+    """Start a membership on ``on``, in ``role``."""
+    command = partial(humans.join, human_id, data.on, data.role)
+    return answer(await in_thread(command, **conditions(request, data)))
+
+
+@post("/humans/{human_id:str}/leave", status_code=200, **COMMAND)
+async def leave(
+    human_id: UUID, data: LeaveBody, request: AnyRequest, humans: HumansApplication
+) -> Response[CommandOut]:
+    """End the current membership; ``on`` is its last day."""
+    command = partial(humans.leave, human_id, data.on, data.reason)
+    return answer(await in_thread(command, **conditions(request, data)))
+
+
+@post("/humans/{human_id:str}/attend", status_code=200, **COMMAND)
+async def attend(
+    human_id: UUID, data: AttendBody, request: AnyRequest, humans: HumansApplication
+) -> Response[CommandOut]:
+    """Record that the human attended on ``on``."""
+    command = partial(humans.attend, human_id, data.on)
+    return answer(await in_thread(command, **conditions(request, data)))
+
+
+@patch("/humans/{human_id:str}", **COMMAND)
+async def change_details(
+    human_id: UUID, data: ChangeDetailsBody, request: AnyRequest, humans: HumansApplication
+) -> Response[CommandOut]:
+    """Change the human's name and/or email."""
+    command = partial(humans.change_details, human_id, data.name, data.email)
+    return answer(await in_thread(command, **conditions(request, data)))
+
+
+@post("/events", status_code=200, **COMMAND)
+async def record_event(
+    data: EnvelopeBody, request: AnyRequest, humans: HumansApplication
+) -> Response[CommandOut]:
+    """Record an event envelope of any catalog type; posting it again records nothing new."""
+    envelope = Envelope(id=data.id, name=data.name, version=data.version, payload=data.payload)
+    return answer(await in_thread(humans.record, envelope, **conditions(request, data)))
+
+
+def conditions(request: AnyRequest, data: Any) -> dict[str, Any]:
+    """The keyword arguments ``If-Match`` and ``Idempotency-Key`` give a command."""
+    return {
+        "expected_version": expected_version(request),
+        "idempotency": idempotency(request, data),
+    }

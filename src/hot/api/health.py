@@ -1,0 +1,94 @@
+"""Liveness and readiness: is the process up, and can it reach what it depends on.
+
+Readiness checks PostgreSQL, Redis when one is configured, and the relay when a
+``relay_status`` callable is given; each check is bounded in time, and any failed
+check makes the answer 503 (with the checks in the body, to tell which).
+``relay_status()`` returns a mapping with ``ok`` (bool) and anything else worth
+reporting (e.g. ``lag``); it may raise, which counts as not ok.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import redis
+from litestar import Response, get
+from litestar.openapi import ResponseSpec
+
+from hot.api.auth import public
+from hot.api.models import CheckOut, HealthOut
+from hot.application import HumansApplication
+
+CHECK_TIMEOUT = 3.0
+RETRY_AFTER = "5"
+
+RelayStatus = Callable[[], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """The dependencies readiness checks."""
+
+    app: HumansApplication
+    redis: redis.Redis | None = None
+    relay_status: RelayStatus | None = None
+
+    async def checks(self) -> dict[str, CheckOut]:
+        checks = {"postgres": await _bounded(self._postgres)}
+        if self.redis is not None:
+            checks["redis"] = await _bounded(self._redis)
+        if self.relay_status is not None:
+            checks["relay"] = await _bounded(self._relay)
+        return checks
+
+    def _postgres(self) -> CheckOut:
+        return CheckOut(ok=True, info={"head": self.app.head()})
+
+    def _redis(self) -> CheckOut:
+        assert self.redis is not None
+        self.redis.ping()
+        return CheckOut(ok=True)
+
+    def _relay(self) -> CheckOut:
+        assert self.relay_status is not None
+        status = dict(self.relay_status())
+        return CheckOut(ok=bool(status.pop("ok", False)), info=status)
+
+
+async def _bounded(check: Callable[[], CheckOut]) -> CheckOut:
+    """Run a blocking check in a thread; a failure or a timeout is a failed check."""
+    try:
+        with anyio.fail_after(CHECK_TIMEOUT):
+            return await anyio.to_thread.run_sync(check, abandon_on_cancel=True)
+    except TimeoutError:
+        return CheckOut(ok=False, detail=f"no answer within {CHECK_TIMEOUT} s")
+    except Exception as error:  # a health check reports every failure, it never raises
+        return CheckOut(ok=False, detail=f"{type(error).__name__}: {error}")
+
+
+@get("/health/live", tags=["health"], **public())
+async def live() -> HealthOut:
+    """The process answers."""
+    return HealthOut(status="live")
+
+
+@get(
+    "/health/ready",
+    tags=["health"],
+    responses={503: ResponseSpec(HealthOut, description="A dependency is down.")},
+    **public(),
+)
+async def ready(readiness: Readiness) -> Response[HealthOut]:
+    """PostgreSQL (and Redis, the relay where configured) answer: 200, else 503."""
+    checks = await readiness.checks()
+    if all(c.ok for c in checks.values()):
+        return Response(HealthOut(status="ready", checks=checks))
+    return Response(
+        HealthOut(status="unavailable", checks=checks),
+        status_code=503,
+        headers={"Retry-After": RETRY_AFTER},
+    )

@@ -1,0 +1,189 @@
+"""Request and response bodies of the HTTP API (pydantic, here only).
+
+Request models check shape: types, required fields, no unknown fields, sizes that
+bound a request. Whether a value makes sense (a blank name, an email's syntax, a
+date before a membership) is the domain's call, not repeated here. Numbers, dates
+and identifiers must come as JSON numbers and strings of their exact format, so the
+API accepts exactly what its OpenAPI document says.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
+
+from hot.application import CommandResult, EventTypeInfo, HumanView
+from hot.domain import HumanKind
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: object) -> object:
+    if isinstance(value, date) or (isinstance(value, str) and _DAY.fullmatch(value)):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+Day = Annotated[date, BeforeValidator(_iso_day), Field(examples=["2026-01-05"])]
+Name = Annotated[str, Field(max_length=200, examples=["Hari Seldon"])]
+Email = Annotated[str, Field(max_length=320, examples=["hari@trantor.example"])]
+Role = Annotated[str, Field(max_length=200, examples=["psychohistorian"])]
+Reason = Annotated[str, Field(max_length=2000)]
+
+
+class Body(BaseModel):
+    """A request body: a JSON object with only the fields named."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RegisterBody(Body):
+    name: Name
+    email: Email
+    kind: HumanKind
+
+
+class JoinBody(Body):
+    on: Day
+    role: Role
+
+
+class LeaveBody(Body):
+    on: Day
+    reason: Reason | None = None
+
+
+class AttendBody(Body):
+    on: Day
+
+
+class ChangeDetailsBody(Body):
+    name: Name | None = None
+    email: Email | None = None
+
+
+class EnvelopeBody(Body):
+    """An event of any catalog type; events about an existing human carry ``human_id``."""
+
+    id: UUID = Field(description="The event's id, chosen by the client.")
+    name: str = Field(max_length=100, examples=["HUMAN_ATTENDED"])
+    version: StrictInt = Field(ge=1, le=1_000_000)
+    payload: dict[str, Any]
+
+
+# Responses --------------------------------------------------------------------------
+
+
+class CommandOut(BaseModel):
+    """What a command recorded: the human, its new version, the log position."""
+
+    id: UUID
+    version: int
+    position: int
+
+    @classmethod
+    def of(cls, result: CommandResult) -> CommandOut:
+        return cls.model_construct(id=result.id, version=result.version, position=result.position)
+
+
+class MembershipOut(BaseModel):
+    joined_on: date
+    left_on: date | None
+    role: str
+
+
+class HumanOut(BaseModel):
+    id: UUID
+    version: int
+    name: str
+    email: str
+    kind: HumanKind
+    status: str = Field(json_schema_extra={"enum": ["registered", "member", "former"]})
+    memberships: list[MembershipOut]
+    attended_days: list[date]
+
+    @classmethod
+    def of(cls, view: HumanView) -> HumanOut:
+        return cls(
+            id=view.id,
+            version=view.version,
+            name=view.name,
+            email=view.email,
+            kind=HumanKind(view.kind),
+            status=view.status,
+            memberships=[
+                MembershipOut(joined_on=m.joined_on, left_on=m.left_on, role=m.role)
+                for m in view.memberships
+            ],
+            attended_days=list(view.attended_days),
+        )
+
+
+class EventOut(BaseModel):
+    """An event as every reader sees it (see ``hot.application.representation``)."""
+
+    id: str = Field(json_schema_extra={"format": "uuid"})
+    name: str
+    version: int
+    subject: str = Field(
+        description="The human the event is about.", json_schema_extra={"format": "uuid"}
+    )
+    sequence: int = Field(description="The human's version after this event.")
+    position: int = Field(description="The event's place in the global log.")
+    time: str = Field(
+        description="When it was recorded, RFC 3339 in UTC.",
+        json_schema_extra={"format": "date-time"},
+    )
+    payload: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    """A page of events; pass ``next`` as ``after`` for the next page (null at the end)."""
+
+    events: list[EventOut]
+    next: int | None
+
+
+class EventTypeOut(BaseModel):
+    model_config = ConfigDict(serialize_by_alias=True)
+
+    name: str
+    version: int
+    description: str
+    schema_: dict[str, Any] = Field(alias="schema", description="JSON Schema of the payload.")
+
+    @classmethod
+    def of(cls, info: EventTypeInfo) -> EventTypeOut:
+        fields = {"name": info.name, "version": info.version, "description": info.description}
+        return cls.model_validate(fields | {"schema": info.schema})
+
+
+class CatalogOut(BaseModel):
+    events: list[EventTypeOut]
+
+
+class CheckOut(BaseModel):
+    ok: bool
+    detail: str | None = None
+    info: dict[str, Any] | None = None
+
+
+class HealthOut(BaseModel):
+    status: str = Field(json_schema_extra={"enum": ["live", "ready", "unavailable"]})
+    checks: dict[str, CheckOut] = Field(default_factory=dict)
+
+
+class ProblemOut(BaseModel):
+    """An RFC 9457 problem: every error response of this API."""
+
+    type: str = Field(examples=["urn:hot:problem:already-member"])
+    title: str
+    status: int
+    detail: str
+    rule: str = Field(description="The stable name of the error; ``type`` ends with it.")
+    field: str | None = Field(default=None, description="The input to blame, if one is.")
+    errors: list[dict[str, Any]] | None = None

@@ -1,0 +1,174 @@
+"""The one map from every error to an HTTP status and an RFC 9457 problem.
+
+Every error response of the API is ``application/problem+json``:
+``{"type", "title", "status", "detail"}`` plus ``rule`` (the stable slug that ``type``
+ends with) and, where one input is to blame, ``field``. ``type`` is
+``urn:hot:problem:<rule>`` and never changes for a kind of error.
+
+    domain errors          status from ``DOMAIN_STATUS`` (by the error's class), rule = its .rule
+    Litestar HTTP errors   their own status; validation errors name the field
+    database unreachable   503 with Retry-After (HoT reconnects by itself)
+    anything else          500 internal-error, logged (a bug: never a client's mistake)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import eventsourcing.persistence as es
+import psycopg
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.types import ExceptionHandlersMap
+
+from hot.domain import (
+    ConcurrencyError,
+    ConflictError,
+    DomainError,
+    HumanNotFoundError,
+    IdempotencyKeyReusedError,
+    InvalidDetailsError,
+    InvalidEnvelopeError,
+    InvalidQueryError,
+    RuleViolationError,
+    VersionMismatchError,
+)
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 2
+
+# By class; a subclass not listed takes the status of its nearest listed ancestor.
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    DomainError: 400,
+    HumanNotFoundError: 404,  # and VersionNotFoundError
+    InvalidDetailsError: 422,
+    InvalidQueryError: 400,
+    InvalidEnvelopeError: 422,
+    IdempotencyKeyReusedError: 422,
+    RuleViolationError: 409,  # every named rule
+    ConcurrencyError: 409,
+    ConflictError: 409,
+    VersionMismatchError: 412,
+}
+
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,  # includes psycopg_pool.PoolTimeout
+    es.OperationalError,  # includes ConnectionUnavailableError
+    es.InterfaceError,
+)
+
+# Litestar's own errors that have a name of ours.
+HTTP_RULES: dict[type[HTTPException], str] = {
+    NotAuthorizedException: "unauthorized",
+    PermissionDeniedException: "forbidden",
+    NotFoundException: "not-found",
+    MethodNotAllowedException: "method-not-allowed",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An RFC 9457 problem, before it becomes a response."""
+
+    status: int
+    rule: str
+    detail: str
+    field: str | None = None
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    extensions: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def type(self) -> str:
+        return f"urn:hot:problem:{self.rule}"
+
+    @property
+    def title(self) -> str:
+        return self.rule.replace("-", " ").capitalize()
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "rule": self.rule,
+        }
+        if self.field is not None:
+            body["field"] = self.field
+        return body | self.extensions
+
+
+def problem_for(exc: Exception) -> Problem:
+    """The problem that describes ``exc``: the whole error table, in one function."""
+    if isinstance(exc, DomainError):
+        status = next(DOMAIN_STATUS[c] for c in type(exc).__mro__ if c in DOMAIN_STATUS)
+        return Problem(status, exc.rule, str(exc), getattr(exc, "field", None))
+    if isinstance(exc, ValidationException):
+        return _validation_problem(exc)
+    if isinstance(exc, HTTPException):
+        return _http_problem(exc)
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        log.warning("database unavailable: %s", exc)
+        return Problem(
+            503,
+            "database-unavailable",
+            "The database cannot be reached right now; retry shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    log.exception("unexpected error", exc_info=exc)
+    return Problem(500, "internal-error", "An unexpected error occurred; it has been logged.")
+
+
+def _http_problem(exc: HTTPException) -> Problem:
+    rule = next(
+        (HTTP_RULES[c] for c in type(exc).__mro__ if c in HTTP_RULES),
+        "malformed-request" if exc.status_code == 400 else f"http-{exc.status_code}",
+    )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="hot"')
+    return Problem(exc.status_code, rule, str(exc.detail), headers=headers)
+
+
+def _validation_problem(exc: ValidationException) -> Problem:
+    """Bad input: a body of the wrong shape is 422, a bad path, query or header 400."""
+    errors = [e for e in (exc.extra or []) if isinstance(e, dict)]
+    if not errors:
+        return Problem(400, "malformed-request", str(exc.detail))
+    first = errors[0]
+    source = first.get("source", "body")
+    key = str(first.get("key") or "")
+    if source == "body" and key in ("", "data"):  # no body, or not a JSON object
+        return Problem(422, "invalid-body", "The body must be a JSON object.", "body")
+    listed = [{"field": e.get("key"), "message": e.get("message")} for e in errors]
+    rule = "invalid-body" if source == "body" else "invalid-request"
+    status = 422 if source == "body" else 400
+    detail = f"{key}: {first.get('message')}"
+    return Problem(status, rule, detail, key, extensions={"errors": listed})
+
+
+def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The Litestar exception handler for every error."""
+    problem = problem_for(exc)
+    return Response(
+        content=problem.body(),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=problem.headers,
+    )
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {Exception: problem_response}
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "Problem", "problem_for", "problem_response"]

@@ -1,0 +1,97 @@
+"""Query endpoints (scope ``read``): a human's state and history, and the global log.
+
+Events are rendered by ``event_to_dict``, the one representation every reader sees.
+Query parameters are bounded to what the database can take; whether a value makes
+sense (a page too large, an unknown event name) is the application's call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Response, get
+from litestar.params import Parameter
+
+from hot.api import responses
+from hot.api.auth import needs
+from hot.api.conditions import etag
+from hot.api.models import EventOut, EventPage, HumanOut
+from hot.api.threads import in_thread
+from hot.application import CATALOG, HumansApplication, RecordedEvent
+from hot.application.queries import MAX_PAGE
+from hot.application.representation import event_to_dict
+from hot.domain import InvalidQueryError
+from hot.infra.api_keys import Scope
+
+# What every query route declares: the read scope and the errors it can answer.
+QUERY: dict[str, Any] = {
+    "tags": ["queries"],
+    "responses": responses.QUERY,
+    **needs(Scope.READ),
+}
+# Positions and versions fit in 53 bits: exact in every JSON parser, and in PostgreSQL.
+MAX_NUMBER = 2**53 - 1
+
+After = Annotated[int, Parameter(ge=0, le=MAX_NUMBER, description="Return events after this.")]
+Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="At most this many events.")]
+
+
+def page(events: Sequence[RecordedEvent], cursor: int | None) -> EventPage:
+    return EventPage.model_construct(
+        events=[EventOut.model_construct(**event_to_dict(e)) for e in events], next=cursor
+    )
+
+
+@get("/humans/{human_id:str}", **QUERY)
+async def get_human(
+    human_id: UUID,
+    humans: HumansApplication,
+    version: Annotated[
+        int | None, Parameter(ge=1, le=MAX_NUMBER, description="The state at this version.")
+    ] = None,
+    as_of: Annotated[
+        datetime | None,
+        Parameter(description="The state as recorded at this instant (RFC 3339, with offset)."),
+    ] = None,
+) -> Response[HumanOut]:
+    """The human's state, with its version as ``ETag``."""
+    if version is not None and as_of is not None:
+        raise InvalidQueryError("as_of", "Give version or as_of, not both.")
+    if as_of is not None:
+        if as_of.tzinfo is None or as_of.utcoffset() is None:
+            raise InvalidQueryError("as_of", "as_of needs a UTC offset, e.g. 2026-01-05T10:00:00Z.")
+        view = await in_thread(humans.get_human_as_of, human_id, as_of)
+    else:
+        view = await in_thread(humans.get_human, human_id, version=version)
+    return Response(HumanOut.of(view), headers={"ETag": etag(view.version)})
+
+
+@get("/humans/{human_id:str}/events", **QUERY)
+async def history(
+    human_id: UUID, humans: HumansApplication, after: After = 0, limit: Limit = 100
+) -> EventPage:
+    """The human's events after sequence ``after``, oldest first."""
+    events = await in_thread(humans.history, human_id, after=after, limit=limit)
+    full = len(events) == limit
+    return page(events, events[-1].sequence if full else None)
+
+
+@get("/events", **(QUERY | {"responses": responses.LOG}))
+async def read_log(
+    humans: HumansApplication,
+    after: After = 0,
+    limit: Limit = 100,
+    name: Annotated[
+        list[str] | None,
+        Parameter(
+            description="Only events of these names (repeat for several); all if none.",
+            schema_extra={"oneOf": [{"type": "array", "items": {"enum": list(CATALOG.names)}}]},
+        ),
+    ] = None,
+) -> EventPage:
+    """The global log after position ``after``; positions may have gaps, paging skips none."""
+    log_page = await in_thread(humans.read_log, after=after, limit=limit, names=tuple(name or ()))
+    return page(log_page.events, log_page.next)

@@ -1,0 +1,38 @@
+"""The error responses each kind of route documents in the OpenAPI document."""
+
+from __future__ import annotations
+
+from litestar.openapi import ResponseSpec
+
+from hot.api.models import ProblemOut
+from hot.api.problems import PROBLEM_JSON
+
+_DESCRIPTIONS = {
+    400: "Malformed request: a bad path, query or header value (the field is named).",
+    401: "Missing, unknown or revoked bearer token.",
+    403: "The token lacks the scope this endpoint needs.",
+    404: "No such human (or not at the version asked for).",
+    409: "A rule of the domain forbids this (the rule is named).",
+    412: "If-Match names a version the human is no longer at.",
+    422: "The body is not what this endpoint takes (the field is named).",
+    503: "The database cannot be reached; retry after Retry-After seconds.",
+}
+
+
+def problems(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI responses for ``statuses``, each an RFC 9457 problem."""
+    return {
+        status: ResponseSpec(
+            data_container=ProblemOut,
+            description=_DESCRIPTIONS[status],
+            media_type=PROBLEM_JSON,
+        )
+        for status in statuses
+    }
+
+
+AUTHENTICATED = (400, 401, 403, 503)
+QUERY = problems(*AUTHENTICATED, 404)
+COMMAND = problems(*AUTHENTICATED, 404, 409, 412, 422)
+REGISTRATION = problems(*AUTHENTICATED, 409, 422)
+LOG = problems(*AUTHENTICATED)
