@@ -36,13 +36,23 @@ def postgres_server_url() -> Iterator[str]:
         server.stop()
 
 
+def _fresh_database(server_url: str) -> Iterator[str]:
+    name = f"hot_test_{uuid.uuid4().hex[:12]}"
+    url = create_database(server_url, name)
+    yield url
+    drop_database(server_url, name)
+
+
 @pytest.fixture
 def database_url(postgres_server_url: str) -> Iterator[str]:
     """A fresh, empty database for one test."""
-    name = f"hot_test_{uuid.uuid4().hex[:12]}"
-    url = create_database(postgres_server_url, name)
-    yield url
-    drop_database(postgres_server_url, name)
+    yield from _fresh_database(postgres_server_url)
+
+
+@pytest.fixture(scope="module")
+def module_database_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh database shared by one test module (creating one takes a while)."""
+    yield from _fresh_database(postgres_server_url)
 
 
 @pytest.fixture

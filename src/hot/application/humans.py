@@ -41,6 +41,7 @@ from hot.domain import (
 MAX_ATTEMPTS = 25
 SNAPSHOT_INTERVAL = 100
 DECIDERS = 8
+TURN_STRIPES = 1024
 
 Keys = Idempotency | Sequence[Idempotency] | None
 Decision = tuple[Human, Sequence[BaseAggregate[UUID]]]
@@ -67,6 +68,7 @@ class HumansApplication(HumanQueries):
         self.today = today
         # Few threads decide at once: the rest wait off the GIL, so the committer is not starved.
         self._deciding = threading.BoundedSemaphore(DECIDERS)
+        self._turns = [threading.Lock() for _ in range(TURN_STRIPES)]
         self._committer = (
             GroupCommitter(self.save, self._snapshot_after_commit) if group_commit else None
         )
@@ -227,7 +229,14 @@ class HumansApplication(HumanQueries):
     def _execute(
         self, decide: Callable[[bool], Decision], human_id: UUID | None, idempotency: Keys
     ) -> CommandResult:
-        keys = _keys(idempotency)
+        # Commands on one human take turns in this process, so they do not fight over
+        # its next version; only writes from other processes can still conflict.
+        with self._turn_of(human_id):
+            return self._attempt(decide, human_id, _keys(idempotency))
+
+    def _attempt(
+        self, decide: Callable[[bool], Decision], human_id: UUID | None, keys: Sequence[Idempotency]
+    ) -> CommandResult:
         fresh = False
         for _ in range(MAX_ATTEMPTS):
             answered = self._answered(keys)
@@ -247,6 +256,11 @@ class HumansApplication(HumanQueries):
             except IntegrityError:
                 fresh = True  # lost a race: decide again on what the winner recorded
         raise ConflictError(human_id or human.id)
+
+    def _turn_of(self, human_id: UUID | None) -> contextlib.AbstractContextManager[Any]:
+        if human_id is None:
+            return contextlib.nullcontext()
+        return self._turns[hash(human_id) % len(self._turns)]
 
     def _commit(self, human: Human, *others: BaseAggregate[UUID]) -> CommandResult:
         aggregates = (human, *others)
