@@ -39,6 +39,8 @@ class Settings:
     timezone: str
     redis_prefix: str
     stream_retention: StreamRetention = DEFAULT_STREAM_RETENTION
+    cors_origins: tuple[str, ...] = ()
+    api_key_cache_seconds: int = 5
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -53,6 +55,10 @@ class Settings:
             timezone=env.get("HOT_TIMEZONE") or "UTC",
             redis_prefix=env.get("HOT_REDIS_PREFIX") or "hot",
             stream_retention=_retention(env),
+            cors_origins=tuple(
+                o.strip() for o in env.get("HOT_CORS_ORIGINS", "").split(",") if o.strip()
+            ),
+            api_key_cache_seconds=_int(env, "HOT_API_KEY_CACHE_SECONDS", 5),
         )
         settings.validate()
         return settings
