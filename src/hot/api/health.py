@@ -3,12 +3,15 @@
 Readiness checks PostgreSQL, Redis when one is configured, and the relay when a
 ``relay_status`` callable is given; each check is bounded in time, and any failed
 check makes the answer 503 (with the checks in the body, to tell which).
-``relay_status()`` returns a mapping with ``ok`` (bool) and anything else worth
-reporting (e.g. ``lag``); it may raise, which counts as not ok.
+``relay_status()`` returns the relay's status: a mapping or a dataclass (such as
+``hot.infra.relay.RelayStatus``), reported as it is. It is ok if it says ``ok``, or
+else if its ``state`` is not ``retrying`` or ``stopped``; raising counts as not ok.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +29,8 @@ from hot.application import HumansApplication
 CHECK_TIMEOUT = 3.0
 RETRY_AFTER = "5"
 
-RelayStatus = Callable[[], Mapping[str, Any]]
+RelayStatus = Callable[[], Any]
+RELAY_DOWN = frozenset({"retrying", "stopped"})
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,10 @@ class Readiness:
 
     def _relay(self) -> CheckOut:
         assert self.relay_status is not None
-        status = dict(self.relay_status())
-        return CheckOut(ok=bool(status.pop("ok", False)), info=status)
+        status = self.relay_status()
+        info = dict(status) if isinstance(status, Mapping) else dataclasses.asdict(status)
+        ok = info.pop("ok", info.get("state") not in RELAY_DOWN)
+        return CheckOut(ok=bool(ok), info=json.loads(json.dumps(info, default=str)))
 
 
 async def _bounded(check: Callable[[], CheckOut]) -> CheckOut:

@@ -7,7 +7,9 @@ import logging
 import click
 
 from hot.cli.catalog import catalog
+from hot.cli.keys import keys
 from hot.cli.relay import relay
+from hot.cli.serve import serve
 
 
 @click.group()
@@ -22,3 +24,5 @@ def main(verbose: bool) -> None:
 
 main.add_command(catalog)
 main.add_command(relay)
+main.add_command(keys)
+main.add_command(serve)

@@ -114,7 +114,7 @@ class ApiKeyStore:
             )
         return token
 
-    def keys(self) -> list[ApiKey]:
+    def list_keys(self) -> list[ApiKey]:
         """Every key, by name (without tokens)."""
         with self._connect() as conn:
             rows = conn.execute(

@@ -1,0 +1,68 @@
+"""``hot serve``: the HTTP API under uvicorn, on the configured or embedded servers.
+
+On the first start with no API key, an admin token is created and printed once.
+With several workers, each worker process builds its own HoT from the environment;
+the parent passes down the URLs of the embedded servers it started, so that all
+workers share them.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+import uvicorn
+from litestar import Litestar
+
+from hot.api import create_app
+from hot.infra.api_keys import ApiKeyStore
+from hot.infra.bootstrap import Hot, bootstrap
+from hot.infra.settings import Settings
+
+
+def build_api(hot: Hot) -> Litestar:
+    """The API over ``hot``'s parts, closing them when the server stops."""
+    return create_app(
+        hot.app,
+        ApiKeyStore(hot.database_url, cache_seconds=hot.settings.api_key_cache_seconds),
+        redis=hot.redis() if hot.redis_url else None,
+        cors_origins=hot.settings.cors_origins,
+        on_shutdown=[hot.close],
+    )
+
+
+def worker_app() -> Litestar:
+    """The factory each uvicorn worker process calls (``--workers`` > 1)."""
+    return build_api(bootstrap(Settings.from_env()))
+
+
+@click.command()
+@click.option("--host", help="Address to listen on [HOT_HOST, default 127.0.0.1].")
+@click.option("--port", type=int, help="Port to listen on [HOT_PORT, default 8000].")
+@click.option("--workers", type=int, help="Worker processes [HOT_WORKERS, default 1].")
+@click.option("--access-log/--no-access-log", default=False, help="Log every request.")
+def serve(host: str | None, port: int | None, workers: int | None, access_log: bool) -> None:
+    """Serve the HTTP API (OpenAPI document and UI at /schema)."""
+    settings = Settings.from_env()
+    hot = bootstrap(settings)
+    try:
+        admin_token = ApiKeyStore(hot.database_url).create_first_admin()
+        if admin_token is not None:
+            click.secho("No API key existed, so an admin key 'admin' was created.", bold=True)
+            click.echo(f"Its token (shown only this once): {admin_token}")
+        options = {
+            "host": host or settings.host,
+            "port": port or settings.port,
+            "access_log": access_log,
+            "log_level": "info",
+        }
+        count = workers or settings.workers
+        if count == 1:
+            uvicorn.run(build_api(hot), **options)  # type: ignore[arg-type]
+            return
+        os.environ["HOT_DATABASE_URL"] = hot.database_url
+        if hot.redis_url:
+            os.environ["HOT_REDIS_URL"] = hot.redis_url
+        uvicorn.run("hot.cli.serve:worker_app", factory=True, workers=count, **options)  # type: ignore[arg-type]
+    finally:
+        hot.close()
