@@ -16,11 +16,11 @@ from litestar.exceptions import NotFoundException
 
 from hot.api.auth import public
 from hot.api.models import CatalogOut, EventTypeOut
-from hot.application import HumansApplication
+from hot.api.params import Humans
 
 
 @get("/catalog", tags=["catalog"], sync_to_thread=False, **public())
-def catalog(humans: HumansApplication) -> CatalogOut:
+def catalog(humans: Humans) -> CatalogOut:
     """Every event name and version, its description and payload JSON Schema."""
     return CatalogOut(events=[EventTypeOut.of(info) for info in humans.catalog()])
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Any
-from uuid import UUID
 
 from litestar import Request, Response, patch, post
+from litestar.params import JSONBody
 
 from hot.api import responses
 from hot.api.auth import needs
@@ -26,8 +26,9 @@ from hot.api.models import (
     LeaveBody,
     RegisterBody,
 )
+from hot.api.params import HumanId, Humans
 from hot.api.threads import in_thread
-from hot.application import CommandResult, Envelope, HumansApplication
+from hot.application import CommandResult, Envelope
 from hot.infra.api_keys import Scope
 
 AnyRequest = Request[Any, Any, Any]
@@ -48,7 +49,7 @@ def answer(result: CommandResult, status: int = 200) -> Response[CommandOut]:
 
 @post("/humans", status_code=201, **(COMMAND | {"responses": responses.REGISTRATION}))
 async def register(
-    data: RegisterBody, request: AnyRequest, humans: HumansApplication
+    data: JSONBody[RegisterBody], request: AnyRequest, humans: Humans
 ) -> Response[CommandOut]:
     """Register a new human; ``Location`` names it."""
     command = partial(humans.register, data.name, data.email, data.kind)
@@ -57,7 +58,7 @@ async def register(
 
 @post("/humans/{human_id:str}/join", status_code=200, **COMMAND)
 async def join(
-    human_id: UUID, data: JoinBody, request: AnyRequest, humans: HumansApplication
+    human_id: HumanId, data: JSONBody[JoinBody], request: AnyRequest, humans: Humans
 ) -> Response[CommandOut]:
     """Start a membership on ``on``, in ``role``."""
     command = partial(humans.join, human_id, data.on, data.role)
@@ -66,7 +67,7 @@ async def join(
 
 @post("/humans/{human_id:str}/leave", status_code=200, **COMMAND)
 async def leave(
-    human_id: UUID, data: LeaveBody, request: AnyRequest, humans: HumansApplication
+    human_id: HumanId, data: JSONBody[LeaveBody], request: AnyRequest, humans: Humans
 ) -> Response[CommandOut]:
     """End the current membership; ``on`` is its last day."""
     command = partial(humans.leave, human_id, data.on, data.reason)
@@ -75,7 +76,7 @@ async def leave(
 
 @post("/humans/{human_id:str}/attend", status_code=200, **COMMAND)
 async def attend(
-    human_id: UUID, data: AttendBody, request: AnyRequest, humans: HumansApplication
+    human_id: HumanId, data: JSONBody[AttendBody], request: AnyRequest, humans: Humans
 ) -> Response[CommandOut]:
     """Record that the human attended on ``on``."""
     command = partial(humans.attend, human_id, data.on)
@@ -84,7 +85,7 @@ async def attend(
 
 @patch("/humans/{human_id:str}", **COMMAND)
 async def change_details(
-    human_id: UUID, data: ChangeDetailsBody, request: AnyRequest, humans: HumansApplication
+    human_id: HumanId, data: JSONBody[ChangeDetailsBody], request: AnyRequest, humans: Humans
 ) -> Response[CommandOut]:
     """Change the human's name and/or email."""
     command = partial(humans.change_details, human_id, data.name, data.email)
@@ -93,7 +94,7 @@ async def change_details(
 
 @post("/events", status_code=200, **COMMAND)
 async def record_event(
-    data: EnvelopeBody, request: AnyRequest, humans: HumansApplication
+    data: JSONBody[EnvelopeBody], request: AnyRequest, humans: Humans
 ) -> Response[CommandOut]:
     """Record an event envelope of any catalog type; posting it again records nothing new."""
     envelope = Envelope(id=data.id, name=data.name, version=data.version, payload=data.payload)

@@ -20,6 +20,7 @@ import anyio
 import anyio.to_thread
 import redis
 from litestar import Response, get
+from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 
 from hot.api.auth import public
@@ -88,7 +89,7 @@ async def live() -> HealthOut:
     responses={503: ResponseSpec(HealthOut, description="A dependency is down.")},
     **public(),
 )
-async def ready(readiness: Readiness) -> Response[HealthOut]:
+async def ready(readiness: NamedDependency[Readiness]) -> Response[HealthOut]:
     """PostgreSQL (and Redis, the relay where configured) answer: 200, else 503."""
     checks = await readiness.checks()
     if all(c.ok for c in checks.values()):

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from hot.application import CommandResult, EventTypeInfo, HumanView
 from hot.domain import HumanKind
@@ -26,6 +26,13 @@ def _iso_day(value: object) -> object:
     if isinstance(value, date) or (isinstance(value, str) and _DAY.fullmatch(value)):
         return value
     raise ValueError("must be a date written YYYY-MM-DD")
+
+
+def _json_integer(value: object) -> object:
+    # Litestar validates bodies with strict=False, which overrides StrictInt: check here.
+    if type(value) is int:
+        return value
+    raise ValueError("must be a JSON integer")
 
 
 Day = Annotated[date, BeforeValidator(_iso_day), Field(examples=["2026-01-05"])]
@@ -71,7 +78,7 @@ class EnvelopeBody(Body):
 
     id: UUID = Field(description="The event's id, chosen by the client.")
     name: str = Field(max_length=100, examples=["HUMAN_ATTENDED"])
-    version: StrictInt = Field(ge=1, le=1_000_000)
+    version: Annotated[int, BeforeValidator(_json_integer), Field(ge=1, le=1_000_000)]
     payload: dict[str, Any]
 
 

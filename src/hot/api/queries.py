@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
-from uuid import UUID
 
 from litestar import Response, get
 from litestar.params import Parameter
@@ -19,9 +18,9 @@ from hot.api import responses
 from hot.api.auth import needs
 from hot.api.conditions import etag
 from hot.api.models import EventOut, EventPage, HumanOut
+from hot.api.params import After, HumanId, Humans, Limit, Version
 from hot.api.threads import in_thread
-from hot.application import CATALOG, HumansApplication, RecordedEvent
-from hot.application.queries import MAX_PAGE
+from hot.application import CATALOG, RecordedEvent
 from hot.application.representation import event_to_dict
 from hot.domain import InvalidQueryError
 from hot.infra.api_keys import Scope
@@ -32,11 +31,6 @@ QUERY: dict[str, Any] = {
     "responses": responses.QUERY,
     **needs(Scope.READ),
 }
-# Positions and versions fit in 53 bits: exact in every JSON parser, and in PostgreSQL.
-MAX_NUMBER = 2**53 - 1
-
-After = Annotated[int, Parameter(ge=0, le=MAX_NUMBER, description="Return events after this.")]
-Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="At most this many events.")]
 
 
 def page(events: Sequence[RecordedEvent], cursor: int | None) -> EventPage:
@@ -47,11 +41,9 @@ def page(events: Sequence[RecordedEvent], cursor: int | None) -> EventPage:
 
 @get("/humans/{human_id:str}", **QUERY)
 async def get_human(
-    human_id: UUID,
-    humans: HumansApplication,
-    version: Annotated[
-        int | None, Parameter(ge=1, le=MAX_NUMBER, description="The state at this version.")
-    ] = None,
+    human_id: HumanId,
+    humans: Humans,
+    version: Version = None,
     as_of: Annotated[
         datetime | None,
         Parameter(description="The state as recorded at this instant (RFC 3339, with offset)."),
@@ -71,7 +63,7 @@ async def get_human(
 
 @get("/humans/{human_id:str}/events", **QUERY)
 async def history(
-    human_id: UUID, humans: HumansApplication, after: After = 0, limit: Limit = 100
+    human_id: HumanId, humans: Humans, after: After = 0, limit: Limit = 100
 ) -> EventPage:
     """The human's events after sequence ``after``, oldest first."""
     events = await in_thread(humans.history, human_id, after=after, limit=limit)
@@ -81,7 +73,7 @@ async def history(
 
 @get("/events", **(QUERY | {"responses": responses.LOG}))
 async def read_log(
-    humans: HumansApplication,
+    humans: Humans,
     after: After = 0,
     limit: Limit = 100,
     name: Annotated[
