@@ -94,6 +94,8 @@ class Relay:
                 except SERVER_ERRORS as error:
                     log.warning("relay: %s: %s; retrying", type(error).__name__, error)
                     self.leadership.close()
+                    if not isinstance(error, redis.RedisError):
+                        self.log.recover()
                     self._report(state="retrying", error=f"{type(error).__name__}: {error}")
                     self._stopping.wait(self.backoff)
         finally:

@@ -8,10 +8,12 @@ short SQL queries on the events table, answered from its ``notification_id`` ind
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
+import psycopg
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
@@ -90,6 +92,15 @@ class EventLog:
                 high = middle
         found = self.read(low, 1)
         return found[0].position if found else newest + 1
+
+    def recover(self) -> None:
+        """Drop every broken connection of the pool at once, after PostgreSQL dropped them.
+
+        Left alone, the pool finds dead connections one request at a time, pausing
+        longer after each, and times out when many died together.
+        """
+        with contextlib.suppress(psycopg.Error):
+            self.recorder.datastore.pool.check()
 
     def _query(self, statement: str, params: Sequence[Any]) -> Any:
         recorder = self.recorder

@@ -1,0 +1,195 @@
+"""Helpers for the relay's tests: loads to write, relays to run, and the check that matters.
+
+The check: the all-events stream holds exactly the public log (same ids, same order,
+no duplicates) and each per-name stream exactly the log filtered by name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import redis
+
+from hot.application import CATALOG, HumansApplication
+from hot.application.views import RecordedEvent
+from hot.domain import EmailClaim, Human, HumanKind
+from hot.infra.relay import Relay, StreamKeys, event_from_entry
+from hot.infra.relay.leader import lock_holder
+from hot.infra.relay.source import EventLog
+
+FAST = {"poll_interval": 0.2, "takeover_interval": 0.2, "backoff": 0.2}
+
+
+def public_log(app: HumansApplication, after: int = 0) -> list[RecordedEvent]:
+    """Every public event of the log after ``after``, oldest first."""
+    log, events = EventLog(app), []
+    while batch := log.read(after, 5000):
+        events.extend(batch)
+        after = batch[-1].position
+    return events
+
+
+def stream(client: redis.Redis, key: str) -> list[tuple[str, RecordedEvent]]:
+    """Every entry of a stream as (id, event), oldest first."""
+    entries: list[tuple[str, RecordedEvent]] = []
+    start = "-"
+    while chunk := client.xrange(key, min=start, count=5000):
+        entries.extend((i.decode(), event_from_entry(f)) for i, f in chunk)
+        start = "(" + chunk[-1][0].decode()
+    return entries
+
+
+def assert_streams_match_log(
+    client: redis.Redis, prefix: str, app: HumansApplication, after: int = 0
+) -> list[RecordedEvent]:
+    """The streams hold exactly the public log after ``after``; returns that log."""
+    log = public_log(app, after)
+    keys = StreamKeys(prefix, CATALOG.names)
+    assert_stream_is(client, keys.all, log)
+    for name in CATALOG.names:
+        assert_stream_is(client, keys.of(name), [e for e in log if e.name == name])
+    return log
+
+
+def assert_stream_is(client: redis.Redis, key: str, events: list[RecordedEvent]) -> None:
+    entries = stream(client, key)
+    ids = [i for i, _ in entries]
+    assert len(ids) == len(set(ids)), f"{key} has duplicates"
+    assert ids == [f"{e.position}-0" for e in events], f"{key} differs from the log"
+    assert [e for _, e in entries] == events, f"{key} entries differ from the log's events"
+
+
+def last_position(client: redis.Redis, key: str) -> int:
+    try:
+        info: Any = client.xinfo_stream(key)
+    except redis.ResponseError:
+        return 0
+    return int(info["last-generated-id"].decode().split("-")[0])
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Not within {timeout} s: {what}")
+        time.sleep(0.05)
+
+
+def wait_caught_up(
+    client: redis.Redis, prefix: str, app: HumansApplication, timeout: float = 15
+) -> None:
+    """Wait until the all-events stream reaches the newest public event."""
+    head = EventLog(app).head()
+    key = StreamKeys(prefix, CATALOG.names).all
+    wait_until(lambda: last_position(client, key) >= head, timeout, f"{key} reaches {head}")
+
+
+def write_humans(app: HumansApplication, count: int, *, joining: int = 0, tag: str = "") -> None:
+    """Register ``count`` humans in one transaction, with their email claims (internal
+    events, so the public log has gaps); the first ``joining`` of them also join."""
+    tag = tag or str(time.monotonic_ns())
+    humans = [
+        Human.register(f"Human {tag}-{i}", f"h{tag}-{i}@example.org", HumanKind.EMPLOYEE)
+        for i in range(count)
+    ]
+    for human in humans[:joining]:
+        human.join(date(2026, 1, 5), "engineer")
+    claims = [EmailClaim.claim(h.email, h.id) for h in humans]
+    app.save(*humans, *claims)
+
+
+@contextlib.contextmanager
+def running_relay(
+    app: HumansApplication, client: redis.Redis, database_url: str, prefix: str, **options: Any
+) -> Iterator[Relay]:
+    relay = Relay(app, client, database_url, prefix=prefix, **{**FAST, **options})
+    relay.start()
+    try:
+        yield relay
+    finally:
+        relay.stop()
+
+
+def terminate_backends(database_url: str) -> int:
+    """Kill every other connection to this test's own database; returns how many."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return len(rows)
+
+
+class RelayProcess:
+    """``hot relay`` as a real subprocess, on the test's database, Redis and prefix."""
+
+    def __init__(self, database_url: str, redis_url: str, prefix: str, **env: str) -> None:
+        self.env = {
+            **os.environ,
+            "HOT_DATABASE_URL": database_url,
+            "HOT_REDIS_URL": redis_url,
+            "HOT_REDIS_PREFIX": prefix,
+            **env,
+        }
+        self.database_url, self.prefix = database_url, prefix
+        self.process: subprocess.Popen[bytes] | None = None
+        self.logs = tempfile.TemporaryFile()  # noqa: SIM115  (closed by stop)
+
+    def start(self) -> RelayProcess:
+        hot = Path(sys.executable).parent / "hot"
+        self.process = subprocess.Popen(
+            [str(hot), "relay"], env=self.env, stdout=self.logs, stderr=subprocess.STDOUT
+        )
+        return self
+
+    def output(self) -> str:
+        self.logs.seek(0)
+        return self.logs.read().decode(errors="replace")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def terminate(self, timeout: float = 10) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.kill()
+        self.logs.close()
+
+    def wait_active(self, timeout: float = 20) -> int:
+        """Wait until some relay for this prefix holds the lock; its backend pid."""
+        holder: list[int] = []
+
+        def held() -> bool:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"hot relay exited: {self.process.returncode}")
+            pid = lock_holder(self.database_url, self.prefix)
+            holder[:] = [pid] if pid else []
+            return bool(holder)
+
+        wait_until(held, timeout, "a relay holds the lock")
+        return holder[0]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,72 @@
+"""``hot relay`` killed with SIGKILL again and again under load: nothing lost, nothing twice."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from hot.application import HumansApplication
+from tests.integration.relay_fixtures import (
+    RelayProcess,
+    assert_streams_match_log,
+    wait_caught_up,
+    write_humans,
+)
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+
+SAVES = 40  # of 400 registrations and 100 joins: 20,000 public events (and 16,000 internal)
+KILLS = 10
+
+
+@pytest.fixture
+def client(redis_server_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_server_url)
+    yield client
+    client.close()
+
+
+def _load(app: HumansApplication, done: threading.Event, seconds: float) -> None:
+    try:
+        for i in range(SAVES):
+            write_humans(app, 400, joining=100, tag=f"load{i}")
+            time.sleep(seconds / SAVES)
+    finally:
+        done.set()
+
+
+def test_killed_relays_leave_the_streams_equal_to_the_log(
+    app: HumansApplication,
+    client: redis.Redis,
+    database_url: str,
+    redis_server_url: str,
+    redis_prefix: str,
+) -> None:
+    rng = random.Random()
+    relay = RelayProcess(database_url, redis_server_url, redis_prefix)
+    loaded = threading.Event()
+    load = threading.Thread(target=_load, args=(app, loaded, 30.0))
+    load.start()
+    kills = 0
+    try:
+        while kills < KILLS or not loaded.is_set():
+            relay.start().wait_active()
+            time.sleep(rng.uniform(0.0, 0.8))  # a random moment of its work
+            relay.kill()
+            kills += 1
+        load.join()
+        relay.start().wait_active()
+        wait_caught_up(client, redis_prefix, app, timeout=60)
+        assert relay.terminate() == 0, relay.output()[-2000:]
+    finally:
+        load.join()
+        relay.stop()
+
+    log = assert_streams_match_log(client, redis_prefix, app)
+    assert len(log) == SAVES * 500
+    assert kills >= KILLS

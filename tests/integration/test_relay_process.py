@@ -1,0 +1,144 @@
+"""``hot relay`` as real processes: a clean stop, two at once, a takeover, its status."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+from click.testing import CliRunner
+
+from hot.application import HumansApplication
+from hot.cli import main
+from hot.infra.relay.leader import lock_holder
+from hot.infra.relay.source import EventLog
+from tests.integration.relay_fixtures import (
+    RelayProcess,
+    assert_streams_match_log,
+    wait_caught_up,
+    wait_until,
+    write_humans,
+)
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+@pytest.fixture
+def client(redis_server_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_server_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def relays() -> Iterator[list[RelayProcess]]:
+    """Relay processes the test starts; any still running at the end are killed."""
+    started: list[RelayProcess] = []
+    yield started
+    for process in started:
+        process.stop()
+
+
+def _relay(
+    relays: list[RelayProcess], database_url: str, redis_url: str, prefix: str
+) -> RelayProcess:
+    process = RelayProcess(database_url, redis_url, prefix).start()
+    relays.append(process)
+    return process
+
+
+def test_sigterm_stops_the_relay_cleanly(
+    app: HumansApplication,
+    client: redis.Redis,
+    database_url: str,
+    redis_server_url: str,
+    redis_prefix: str,
+    relays: list[RelayProcess],
+) -> None:
+    relay = _relay(relays, database_url, redis_server_url, redis_prefix)
+    relay.wait_active()
+    write_humans(app, 200, joining=50)
+    wait_caught_up(client, redis_prefix, app)
+
+    started = time.monotonic()
+    assert relay.terminate() == 0, relay.output()
+    assert time.monotonic() - started < 5
+    assert lock_holder(database_url, redis_prefix) is None
+    assert_streams_match_log(client, redis_prefix, app)
+
+
+def test_two_relays_publish_once_and_the_survivor_takes_over(
+    app: HumansApplication,
+    client: redis.Redis,
+    database_url: str,
+    redis_server_url: str,
+    redis_prefix: str,
+    relays: list[RelayProcess],
+) -> None:
+    first = _relay(relays, database_url, redis_server_url, redis_prefix)
+    active = first.wait_active()
+    second = _relay(relays, database_url, redis_server_url, redis_prefix)
+    for _ in range(5):
+        write_humans(app, 100, joining=30)
+    wait_caught_up(client, redis_prefix, app)
+    assert lock_holder(database_url, redis_prefix) == active  # the second one waits
+
+    first.kill()
+    killed_at = time.monotonic()
+    write_humans(app, 100, joining=30)
+    wait_caught_up(client, redis_prefix, app, timeout=10)
+
+    assert time.monotonic() - killed_at < 5  # handed over within seconds
+    assert lock_holder(database_url, redis_prefix) not in (None, active)
+    assert second.process is not None
+    assert second.process.poll() is None  # the survivor runs on
+    assert_streams_match_log(client, redis_prefix, app)
+
+
+def test_relay_status_shows_head_streams_and_lag(
+    app: HumansApplication,
+    client: redis.Redis,
+    database_url: str,
+    redis_server_url: str,
+    redis_prefix: str,
+    relays: list[RelayProcess],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HOT_DATABASE_URL", database_url)
+    monkeypatch.setenv("HOT_REDIS_URL", redis_server_url)
+    monkeypatch.setenv("HOT_REDIS_PREFIX", redis_prefix)
+    write_humans(app, 30, joining=10)
+    runner = CliRunner()
+
+    before = json.loads(runner.invoke(main, ["relay", "status", "--json"]).output)
+    assert (before["head"], before["lag"], before["leader_pid"]) == (EventLog(app).head(), 40, None)
+    assert set(before["streams"].values()) == {0}
+
+    _relay(relays, database_url, redis_server_url, redis_prefix).wait_active()
+    wait_caught_up(client, redis_prefix, app)
+    after = json.loads(runner.invoke(main, ["relay", "status", "--json"]).output)
+    text = runner.invoke(main, ["relay", "status"]).output
+
+    assert after["lag"] == 0
+    assert after["leader_pid"] is not None
+    assert after["streams"][f"{redis_prefix}:events"] == after["head"]
+    assert after["lengths"][f"{redis_prefix}:events:HUMAN_JOINED"] == 10
+    assert f"{redis_prefix}:events:HUMAN_REGISTERED: last id" in text
+    assert "lag:          0 event(s)" in text
+
+
+def test_relay_waits_for_the_first_event(
+    app: HumansApplication,
+    client: redis.Redis,
+    database_url: str,
+    redis_server_url: str,
+    redis_prefix: str,
+    relays: list[RelayProcess],
+) -> None:
+    _relay(relays, database_url, redis_server_url, redis_prefix).wait_active()
+    time.sleep(0.5)
+    write_humans(app, 1)
+    wait_until(lambda: client.xlen(f"{redis_prefix}:events") == 1, 5, "the first event arrives")
+    assert_streams_match_log(client, redis_prefix, app)
