@@ -1,0 +1,56 @@
+"""Following HoT: build your app's state from the history, then stay current, exactly once.
+
+    from hot.follow import follow
+
+    with follow(after=0, names=["HUMAN_JOINED"], database_url=..., redis_url=...) as events:
+        for event in events:          # RecordedEvent, in log order, each exactly once
+            ...
+
+- ``Follower`` / ``follow``: the events after a position, from the PostgreSQL log (or
+  the HTTP API), then from the relay's Redis streams, falling back to the log by itself.
+- ``Projection`` + ``handles``, a ``ProjectionStore`` (PostgreSQL or SQLite) and a
+  ``ProjectionRunner``: state whose position commits with its writes; ``rebuild()``.
+- ``ConsumerGroup``: competing consumers with acknowledgement and claiming.
+
+Errors are drawn in ``hot.follow.errors``.
+"""
+
+from hot.follow.api_source import HttpLog
+from hot.follow.errors import (
+    AccessDeniedError,
+    FollowerError,
+    ProjectionConflictError,
+    SourceUnavailableError,
+    UnknownEventNameError,
+)
+from hot.follow.feed import Feed, follow
+from hot.follow.follower import Follower
+from hot.follow.groups import ConsumerGroup, Delivery
+from hot.follow.progress import Progress
+from hot.follow.projection import Projection, handles
+from hot.follow.runner import ProjectionRunner
+from hot.follow.sources import EventSource, PostgresLog
+from hot.follow.stores import PostgresProjectionStore, ProjectionStore, SqliteProjectionStore
+
+__all__ = [
+    "AccessDeniedError",
+    "ConsumerGroup",
+    "Delivery",
+    "EventSource",
+    "Feed",
+    "Follower",
+    "FollowerError",
+    "HttpLog",
+    "PostgresLog",
+    "PostgresProjectionStore",
+    "Progress",
+    "Projection",
+    "ProjectionConflictError",
+    "ProjectionRunner",
+    "ProjectionStore",
+    "SourceUnavailableError",
+    "SqliteProjectionStore",
+    "UnknownEventNameError",
+    "follow",
+    "handles",
+]

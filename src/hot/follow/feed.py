@@ -1,0 +1,110 @@
+"""``Feed``: where a team's app reads HoT from (the log, and Redis if it has it), built once.
+
+A feed makes followers, and answers the two questions projections ask besides:
+the log's head, and its history between two positions (the log only, no Redis:
+what a rebuild or a catch-up in one transaction wants). ``follow`` is the short
+way to a follower that owns its feed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from hot.application import RecordedEvent
+from hot.follow.api_source import HttpLog
+from hot.follow.follower import Follower, checked_names
+from hot.follow.sources import EventSource, PostgresLog
+
+
+@dataclass
+class Feed:
+    """A log ``source``, and optionally the Redis the relay publishes to under ``prefix``."""
+
+    source: EventSource
+    redis: redis.Redis | None = None
+    prefix: str = "hot"
+
+    @classmethod
+    def connect(
+        cls,
+        database_url: str | None = None,
+        redis_url: str | None = None,
+        *,
+        api_url: str | None = None,
+        token: str | None = None,
+        prefix: str = "hot",
+    ) -> Feed:
+        """A feed reading the log from ``database_url``, or from the API at ``api_url``."""
+        if (database_url is None) == (api_url is None):
+            raise ValueError("Give either database_url or api_url (with a token).")
+        if api_url is not None and not token:
+            raise ValueError("Reading the log over HTTP needs a token (scope read).")
+        source: EventSource = (
+            PostgresLog.connect(database_url)
+            if database_url is not None
+            else HttpLog(str(api_url), str(token))
+        )
+        client = redis.Redis.from_url(redis_url) if redis_url else None
+        return cls(source, client, prefix)
+
+    def follow(self, after: int = 0, names: Sequence[str] = (), **options: Any) -> Follower:
+        """A follower of the events after ``after`` of ``names`` (see ``Follower``)."""
+        return Follower(
+            self.source, self.redis, after=after, names=names, prefix=self.prefix, **options
+        )
+
+    def head(self, names: Sequence[str] = ()) -> int | None:
+        """The log's newest position (None if the source cannot tell)."""
+        return self.source.head(checked_names(names))
+
+    def history(
+        self,
+        after: int = 0,
+        names: Sequence[str] = (),
+        *,
+        until: int | None = None,
+        page_size: int = 1000,
+    ) -> Iterator[list[RecordedEvent]]:
+        """Pages of the log after ``after`` up to ``until`` (or its end), from the log only."""
+        wanted = checked_names(names)
+        while until is None or after < until:
+            page = list(self.source.read(after, page_size, wanted, until))
+            if page:
+                yield page
+                after = page[-1].position
+            if len(page) < page_size:
+                return
+
+    def close(self) -> None:
+        self.source.close()
+        if self.redis is not None:
+            self.redis.close()
+
+
+def follow(
+    after: int = 0,
+    names: Sequence[str] = (),
+    *,
+    database_url: str | None = None,
+    redis_url: str | None = None,
+    api_url: str | None = None,
+    token: str | None = None,
+    prefix: str = "hot",
+    **options: Any,
+) -> Follower:
+    """A follower with a feed of its own, closed with it::
+
+    with follow(0, ["HUMAN_JOINED"], database_url=..., redis_url=...) as events:
+        for event in events:
+            ...
+    """
+    feed = Feed.connect(database_url, redis_url, api_url=api_url, token=token, prefix=prefix)
+    try:
+        return feed.follow(after, names, on_close=[feed.close], **options)
+    except BaseException:
+        feed.close()
+        raise

@@ -1,0 +1,90 @@
+"""``Projection``: a team's own state, built from events by one handler per event name.
+
+    class Headcount(Projection[sqlite3.Connection]):
+        name = "headcount"
+
+        def setup(self, tx):
+            tx.execute("CREATE TABLE IF NOT EXISTS members (human_id TEXT PRIMARY KEY)")
+
+        def clear(self, tx):
+            tx.execute("DELETE FROM members")
+
+        @handles("HUMAN_JOINED")
+        def joined(self, event, tx):
+            tx.execute("INSERT INTO members VALUES (?)", (str(event.subject),))
+
+A handler gets the event and the open transaction of the projection's database
+(``Tx``: a psycopg or sqlite3 connection). It writes through that transaction and
+nothing else, so that its writes commit together with the projection's position,
+or not at all: that is what makes every effect happen exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar, Generic, TypeVar
+
+from hot.application import RecordedEvent
+from hot.follow.follower import checked_names
+
+Tx = TypeVar("Tx")
+F = TypeVar("F", bound=Callable[..., None])
+
+_MARK = "__hot_handles__"
+
+
+def handles(*names: str) -> Callable[[F], F]:
+    """Make a projection method the handler of the events named ``names``."""
+    known = checked_names(names)
+    if not known:
+        raise TypeError("@handles needs at least one event name.")
+
+    def mark(method: F) -> F:
+        setattr(method, _MARK, known)
+        return method
+
+    return mark
+
+
+class Projection(Generic[Tx]):
+    """Handlers per event name, plus how to create and clear the projection's own tables.
+
+    ``name`` keys the projection's stored position: two projections must not share one.
+    """
+
+    name: ClassVar[str]
+    handlers: ClassVar[dict[str, str]] = {}  # event name -> method name
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        handlers: dict[str, str] = {}
+        for klass in reversed(cls.__mro__):  # a subclass's handler wins over its base's
+            own: dict[str, str] = {}
+            for attribute, value in vars(klass).items():
+                for event_name in getattr(value, _MARK, ()):
+                    if event_name in own:
+                        raise TypeError(
+                            f"{klass.__name__}: {event_name} is handled by both "
+                            f"{own[event_name]} and {attribute}."
+                        )
+                    own[event_name] = attribute
+            handlers.update(own)
+        cls.handlers = handlers
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The event names this projection handles: all its follower reads."""
+        return tuple(self.handlers)
+
+    def setup(self, tx: Tx) -> None:
+        """Create the projection's tables if they do not exist (runs at every start)."""
+
+    def clear(self, tx: Tx) -> None:
+        """Remove every row the handlers wrote (for a rebuild); in the same transaction."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be rebuilt: it has no clear().")
+
+    def handle(self, event: RecordedEvent, tx: Tx) -> None:
+        """Apply one event: call its handler, if this projection has one."""
+        method = self.handlers.get(event.name)
+        if method is not None:
+            getattr(self, method)(event, tx)

@@ -1,0 +1,158 @@
+"""Fixtures and helpers of the follower tests: lives to write, a relay to run, the full log.
+
+Writers use the application's commands from several threads (as the API does), so
+the log has the gaps of real use: email claims are internal events between the
+public ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import redis
+
+from hot.application import HumansApplication, RecordedEvent
+from hot.domain import HumanKind
+from hot.follow import Feed, Follower, PostgresLog
+from hot.infra.bootstrap import build_application
+from hot.infra.relay import Relay
+
+TODAY = datetime.now(UTC).date()
+
+
+def live_a_life(app: HumansApplication, days: int, tag: str) -> int:
+    """One human's life in HoT: registered, joined, attending ``days`` days, renamed, gone.
+
+    Returns the number of public events recorded (``days + 4``).
+    """
+    human = app.register(f"Human {tag}", f"{tag}@example.org", HumanKind.EMPLOYEE).id
+    start = TODAY - timedelta(days=days + 10)
+    app.join(human, start, "engineer")
+    for day in range(days):
+        app.attend(human, start + timedelta(days=day))
+    app.change_details(human, name=f"Human {tag} (renamed)")
+    app.leave(human, start + timedelta(days=days))
+    return days + 4
+
+
+def write_lives(app: HumansApplication, humans: int, days: int, writers: int = 4) -> None:
+    """``humans`` lives of ``days`` attendances each, written by ``writers`` threads at once."""
+    tags = iter(range(humans))
+    lock = threading.Lock()
+    run = uuid.uuid4().hex[:8]
+
+    def writer() -> None:
+        while True:
+            with lock:
+                number = next(tags, None)
+            if number is None:
+                return
+            live_a_life(app, days, f"h{run}-{number}")
+
+    threads = [threading.Thread(target=writer) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+@contextlib.contextmanager
+def writing(app: HumansApplication, humans: int, days: int, writers: int = 4) -> Iterator[None]:
+    """Write lives in the background for the duration of the block (and wait for them)."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            write_lives(app, humans, days, writers)
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def full_log(app: HumansApplication, names: tuple[str, ...] = ()) -> list[RecordedEvent]:
+    """Every public event (of ``names``), by the application's own reader."""
+    events: list[RecordedEvent] = []
+    after = 0
+    while True:
+        page = app.read_log(after=after, limit=5000, names=names)
+        events.extend(page.events)
+        if page.next is None:
+            return events
+        after = page.next
+
+
+def collect(
+    follower: Follower, until: Callable[[list[RecordedEvent]], bool], timeout: float
+) -> list[RecordedEvent]:
+    """Poll ``follower`` until ``until(events so far)`` holds; fail after ``timeout`` s."""
+    events: list[RecordedEvent] = []
+    deadline = time.monotonic() + timeout
+    while not until(events):
+        if time.monotonic() > deadline:
+            last = events[-1].position if events else None
+            raise AssertionError(f"Not within {timeout} s: {len(events)} events, last {last}")
+        events.extend(follower.poll(0.2))
+    return events
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Not within {timeout} s: {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def redis_client(redis_server_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_server_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def log_source(app: HumansApplication) -> PostgresLog:
+    return PostgresLog(app)
+
+
+@pytest.fixture
+def feed(log_source: PostgresLog, redis_client: redis.Redis, redis_prefix: str) -> Feed:
+    return Feed(log_source, redis_client, redis_prefix)
+
+
+@contextlib.contextmanager
+def running_relay(
+    database_url: str, client: redis.Redis, prefix: str, **options: Any
+) -> Iterator[Relay]:
+    """A relay in this process, on its own application (as ``hot relay`` would run)."""
+    app = build_application(database_url, group_commit=False)
+    relay = Relay(
+        app, client, database_url, prefix=prefix, poll_interval=0.2, backoff=0.2, **options
+    )
+    relay.start()
+    try:
+        yield relay
+    finally:
+        relay.stop()
+        app.close()
+
+
+@pytest.fixture
+def relay(database_url: str, redis_client: redis.Redis, redis_prefix: str) -> Iterator[Relay]:
+    with running_relay(database_url, redis_client, redis_prefix) as running:
+        yield running

@@ -1,0 +1,67 @@
+"""The fast decoder gives exactly the events the application's own decoding gives."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from hot.application import CATALOG, HumansApplication
+from hot.domain import HumanKind
+from hot.follow import PostgresLog
+from hot.follow.decoding import EventDecoder
+
+from .conftest import TODAY, full_log, live_a_life
+
+pytestmark = pytest.mark.postgres
+
+
+def test_every_event_name_decodes_as_the_application_decodes(app: HumansApplication) -> None:
+    live_a_life(app, 3, "ann")
+    other = app.register("Bo", "bo@example.org", HumanKind.VISITOR).id
+    app.join(other, TODAY - timedelta(days=3), "guest")
+    app.leave(other, TODAY, None)  # a null reason
+    app.change_details(other, email="bo2@example.org")  # a null name
+
+    expected = full_log(app)
+    found = PostgresLog(app).read(0, 1000)
+
+    assert {e.name for e in found} == set(CATALOG.names)
+    assert found == expected
+    assert [list(e.payload) for e in found] == [list(e.payload) for e in expected]  # key order
+    assert all(
+        type(a.time) is type(b.time) and a.time.tzinfo == b.time.tzinfo
+        for a, b in zip(found, expected, strict=True)
+    )
+
+
+def test_states_it_does_not_know_go_to_the_application(app: HumansApplication) -> None:
+    live_a_life(app, 1, "cy")
+    decoder = EventDecoder(app)
+    rows = [
+        (n.id, n.originator_id, n.originator_version, n.topic, n.state)
+        for n in app.recorder.select_notifications(0, 100, topics=CATALOG.names)
+    ]
+    older = rows[0][4].replace(b"{", b'{"class_version":0,', 1)  # a version it must upcast
+
+    assert decoder._decode_plain((*rows[0][:4], older)) is None
+    assert decoder._decode_plain((*rows[0][:4], b"not json")) is None
+    assert [decoder.decode(r) for r in rows] == full_log(app)
+
+
+def test_a_page_reads_only_the_names_asked_for_and_stops_at_upto(app: HumansApplication) -> None:
+    live_a_life(app, 4, "di")
+    log = full_log(app)
+    source = PostgresLog(app)
+
+    attended = source.read(0, 100, ["HUMAN_ATTENDED"])
+    upto = source.read(0, 100, upto=log[2].position)
+
+    assert attended == [e for e in log if e.name == "HUMAN_ATTENDED"]
+    assert upto == log[:3]
+    assert source.first_after(log[2].position) == log[3].position
+    assert source.first_after(log[-1].position) is None
+    assert source.head() == log[-1].position
+    assert source.head(["HUMAN_JOINED"]) == next(
+        e.position for e in log if e.name == "HUMAN_JOINED"
+    )
