@@ -1,0 +1,114 @@
+"""The atomic publish on a real Redis: exactly once per stream, refusing to leave holes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+import redis
+
+from hot.application import CATALOG
+from hot.application.views import RecordedEvent
+from hot.infra.relay import StreamKeys
+from hot.infra.relay.publisher import StreamPublisher, Trim
+from tests.integration.relay_fixtures import assert_stream_is
+
+pytestmark = pytest.mark.redis
+
+NAMES = ("HUMAN_REGISTERED", "HUMAN_JOINED", "HUMAN_ATTENDED")
+NONE = Trim("")
+
+
+def _events(first: int, last: int) -> list[RecordedEvent]:
+    """Events at every third position in [first, last] (the log has gaps), names cycling."""
+    return [
+        RecordedEvent(
+            id=uuid4(),
+            name=NAMES[i % 3],
+            version=1,
+            subject=uuid4(),
+            sequence=1,
+            position=p,
+            time=datetime(2026, 1, 1, tzinfo=UTC),
+            payload={"n": p},
+        )
+        for i, p in enumerate(range(first, last + 1, 3))
+    ]
+
+
+@pytest.fixture
+def publisher(redis_server_url: str, redis_prefix: str) -> Iterator[StreamPublisher]:
+    client = redis.Redis.from_url(redis_server_url)
+    yield StreamPublisher(client, StreamKeys(redis_prefix, CATALOG.names))
+    client.close()
+
+
+def _assert_streams(publisher: StreamPublisher, events: list[RecordedEvent]) -> None:
+    keys = publisher.keys
+    assert_stream_is(publisher.client, keys.all, events)
+    for name in CATALOG.names:
+        assert_stream_is(publisher.client, keys.of(name), [e for e in events if e.name == name])
+
+
+def test_a_batch_goes_into_the_all_stream_and_its_names_streams(
+    publisher: StreamPublisher,
+) -> None:
+    events = _events(3, 60)
+
+    published = publisher.publish(events, 0, NONE)
+
+    assert (published.accepted, published.last) == (True, 60)
+    _assert_streams(publisher, events)
+    assert publisher.last_position() == 60
+
+
+def test_publishing_again_or_overlapping_adds_nothing_twice(publisher: StreamPublisher) -> None:
+    events = _events(3, 90)
+    publisher.publish(events[:20], 0, NONE)
+
+    again = publisher.publish(events[:20], 0, NONE)  # a relay that did not see its reply
+    overlap = publisher.publish(events[10:], 30, NONE)  # one that lagged behind another
+
+    assert (again.accepted, again.last, overlap.accepted, overlap.last) == (True, 60, True, 90)
+    _assert_streams(publisher, events)
+
+
+def test_a_batch_is_refused_when_redis_stands_below_what_was_published(
+    publisher: StreamPublisher,
+) -> None:
+    publisher.publish(_events(3, 30), 0, NONE)
+    publisher.client.delete(publisher.keys.all)  # as after a restart without persistence
+
+    refused = publisher.publish(_events(33, 60), 30, NONE)
+
+    assert (refused.accepted, refused.last) == (False, 0)
+    assert publisher.client.exists(publisher.keys.all) == 0
+    assert publisher.last_positions()[publisher.keys.of("HUMAN_REGISTERED")] == 30
+
+
+def test_a_stream_that_fell_behind_gets_only_what_it_misses(publisher: StreamPublisher) -> None:
+    events = _events(3, 60)
+    publisher.publish(events, 0, NONE)
+    joined = publisher.keys.of("HUMAN_JOINED")
+    publisher.client.delete(joined)
+
+    publisher.publish(events, 60, NONE)
+
+    _assert_streams(publisher, events)
+
+
+def test_trimming_keeps_each_streams_newest_entry(publisher: StreamPublisher) -> None:
+    events = _events(3, 3000)
+    publisher.publish(events, 0, Trim("maxlen", 50))
+    lengths = {k: publisher.client.xlen(k) for k in publisher.keys.every}
+    publisher.publish(_events(3003, 3003), 3000, Trim("minid", 10**9))
+
+    assert 50 <= lengths[publisher.keys.all] < 200
+    assert publisher.last_position() == 3003
+    assert publisher.client.xrevrange(publisher.keys.all, count=1)[0][0] == b"3003-0"
+    for name in NAMES:
+        newest = [e for e in events if e.name == name][-1]
+        assert publisher.last_positions()[publisher.keys.of(name)] >= newest.position
+        assert publisher.client.xlen(publisher.keys.of(name)) >= 1
