@@ -142,7 +142,8 @@ def test_the_first_admin_key_is_created_only_once(database_url: str) -> None:
     first = store.create_first_admin()
     second = store.create_first_admin()
 
-    assert first is not None and second is None
+    assert first is not None
+    assert second is None
     assert store.verify(first) == frozenset({Scope.ADMIN})
 
 

@@ -51,7 +51,8 @@ def test_a_retried_command_answers_the_same_even_after_other_writes(
 
     retry = client.post(f"/humans/{human_id}/attend", json={"on": "2020-01-02"}, headers=headers)
 
-    assert retry.status_code == 200 and retry.json() == first.json()
+    assert retry.status_code == 200
+    assert retry.json() == first.json()
     assert retry.json()["version"] == 3
     assert len(given.events(human_id)) == 4
 
@@ -138,6 +139,7 @@ def test_keys_hold_across_processes(
         f"/humans/{human_id}/attend", json={"on": "2020-01-09"}, headers=headers
     )
 
-    assert retry.status_code == 200 and retry.json() == first.json()
+    assert retry.status_code == 200
+    assert retry.json() == first.json()
     problem(reused, 422, "idempotency-key-reused")
     assert humans.head() == head

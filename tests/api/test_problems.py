@@ -110,7 +110,9 @@ def test_every_error_has_its_status_and_a_stable_type(
         rule,
         field,
     )
-    assert body["title"] and body["detail"] and body["status"] == status
+    assert body["title"]
+    assert body["detail"]
+    assert body["status"] == status
 
 
 def test_unavailable_database_says_when_to_retry() -> None:

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from importlib.metadata import version
+from typing import Any
 
 import redis
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
+from hot.api import threads
 from hot.api.auth import SECURITY_COMPONENTS, public, scope_guard
 from hot.api.catalog import asyncapi, catalog
 from hot.api.commands import attend, change_details, join, leave, record_event, register
@@ -23,7 +25,7 @@ from hot.api.health import Readiness, RelayStatus, live, ready
 from hot.api.problems import EXCEPTION_HANDLERS
 from hot.api.queries import get_human, history, read_log
 from hot.api.schema import pydantic_plugins
-from hot.api.threads import raise_thread_limit
+from hot.api.threads import DEFAULT_DEADLINE
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
 
@@ -38,10 +40,18 @@ def create_app(
     relay_status: RelayStatus | None = None,
     cors_origins: Sequence[str] = (),
     on_shutdown: Sequence[Callable[[], object]] = (),
+    deadline: float = DEFAULT_DEADLINE,
     debug: bool = False,
 ) -> Litestar:
-    """The HoT HTTP API over ``app``, with tokens checked against ``keys``."""
+    """The HoT HTTP API over ``app``, with tokens checked against ``keys``.
+
+    ``deadline``: seconds a request waits for the application before answering 503.
+    """
     readiness = Readiness(app, redis, relay_status)
+
+    async def set_deadline(_: Request[Any, Any, Any]) -> None:
+        threads.deadline.set(deadline)
+
     return Litestar(
         route_handlers=[
             register,
@@ -77,7 +87,8 @@ def create_app(
         ),
         cors_config=CORSConfig(allow_origins=list(cors_origins)) if cors_origins else None,
         request_max_body_size=MAX_BODY_BYTES,
-        on_startup=[raise_thread_limit],
+        before_request=set_deadline,
+        on_startup=[threads.raise_thread_limit],
         on_shutdown=list(on_shutdown),
         debug=debug,
     )

@@ -31,6 +31,7 @@ from litestar.exceptions import (
 )
 from litestar.types import ExceptionHandlersMap
 
+from hot.api.threads import DeadlineExceededError
 from hot.domain import (
     ConcurrencyError,
     ConflictError,
@@ -67,6 +68,7 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     psycopg.OperationalError,  # includes psycopg_pool.PoolTimeout
     es.OperationalError,  # includes ConnectionUnavailableError
     es.InterfaceError,
+    DeadlineExceededError,
 )
 
 # Litestar's own errors that have a name of ours.
@@ -124,7 +126,8 @@ def problem_for(exc: Exception) -> Problem:
         return Problem(
             503,
             "database-unavailable",
-            "The database cannot be reached right now; retry shortly.",
+            "The database cannot be reached right now; retry shortly "
+            "(a command retried with the same Idempotency-Key is recorded at most once).",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     log.exception("unexpected error", exc_info=exc)
