@@ -110,6 +110,12 @@ def collect(
     return events
 
 
+def go_live(follower: Follower) -> None:
+    """Poll a caught-up follower once more: at the end of the log, it switches to Redis."""
+    assert follower.poll(0.3) == []
+    assert follower.live
+
+
 def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():

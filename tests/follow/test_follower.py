@@ -23,7 +23,7 @@ from hot.follow import (
 from hot.infra.api_keys import ApiKeyStore, Scope
 from hot.infra.relay import Relay
 
-from .conftest import collect, full_log, live_a_life, write_lives
+from .conftest import collect, full_log, go_live, live_a_life, write_lives
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -64,8 +64,7 @@ def test_names_select_the_events_and_the_streams(
     write_lives(app, 3, 4)
     with feed.follow(0, names, page_size=5) as follower:
         first = collect(follower, lambda got: got[-1:] == full_log(app, names)[-1:], timeout=10)
-        assert follower.poll(0.5) == []  # the end of the log: from now on, Redis
-        assert follower.live
+        go_live(follower)
         write_lives(app, 2, 3)
         expected = full_log(app, names)
         later = collect(follower, lambda got: (first + got)[-1:] == expected[-1:], timeout=10)
