@@ -6,10 +6,12 @@ import logging
 
 import click
 
+from hot.cli.attendance import attendance
 from hot.cli.catalog import catalog
 from hot.cli.keys import keys
 from hot.cli.relay import relay
 from hot.cli.serve import serve
+from hot.cli.tail import tail
 
 
 @click.group()
@@ -26,3 +28,5 @@ main.add_command(catalog)
 main.add_command(relay)
 main.add_command(keys)
 main.add_command(serve)
+main.add_command(attendance)
+main.add_command(tail)

@@ -1,0 +1,142 @@
+"""``Attendance``: who attended each day, the headcount of members that day, days per month.
+
+Tables (PostgreSQL, created by ``setup``):
+
+- ``attendance_humans(human_id, name)``: names, for reports (kept current on renames);
+- ``attendance_memberships(human_id, joined_on, left_on, role)``: membership periods;
+- ``attendance_days(day, human_id)``: who attended which day (``attendance_days_named``
+  is the same with names);
+- ``attendance_headcount(day, members, attended)``: for each day someone attended, how
+  many humans were members that day (a membership covers ``joined_on`` to ``left_on``,
+  inclusive, or is open) and how many attended;
+- ``attendance_monthly(human_id, month, days)``: days attended per human and month.
+
+Memberships are often recorded late (backdated joins and leaves), so a join or a
+leave corrects the headcount of every day already counted that it covers.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import psycopg
+
+from hot.application import RecordedEvent
+from hot.follow import Projection, handles
+
+Tx = psycopg.Connection[tuple[Any, ...]]
+
+TABLES = (
+    "attendance_humans",
+    "attendance_memberships",
+    "attendance_days",
+    "attendance_headcount",
+    "attendance_monthly",
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS attendance_humans (
+    human_id uuid PRIMARY KEY,
+    name text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS attendance_memberships (
+    human_id uuid NOT NULL,
+    joined_on date NOT NULL,
+    left_on date,
+    role text NOT NULL,
+    PRIMARY KEY (human_id, joined_on)
+);
+CREATE TABLE IF NOT EXISTS attendance_days (
+    day date NOT NULL,
+    human_id uuid NOT NULL,
+    PRIMARY KEY (day, human_id)
+);
+CREATE TABLE IF NOT EXISTS attendance_headcount (
+    day date PRIMARY KEY,
+    members integer NOT NULL,
+    attended integer NOT NULL
+);
+CREATE TABLE IF NOT EXISTS attendance_monthly (
+    human_id uuid NOT NULL,
+    month date NOT NULL,
+    days integer NOT NULL,
+    PRIMARY KEY (human_id, month)
+);
+CREATE OR REPLACE VIEW attendance_days_named AS
+    SELECT d.day, d.human_id, h.name
+    FROM attendance_days d JOIN attendance_humans h USING (human_id);
+"""
+
+
+def _day(event: RecordedEvent) -> date:
+    return date.fromisoformat(event.payload["on"])
+
+
+class Attendance(Projection[Tx]):
+    """The attendance projection, in the PostgreSQL database of its store."""
+
+    name = "attendance"
+
+    def setup(self, tx: Tx) -> None:
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                tx.execute(statement)
+
+    def clear(self, tx: Tx) -> None:
+        # DELETE, not TRUNCATE: readers keep seeing the old rows until the rebuild commits.
+        for table in TABLES:
+            tx.execute(f"DELETE FROM {table}")
+
+    @handles("HUMAN_REGISTERED")
+    def registered(self, event: RecordedEvent, tx: Tx) -> None:
+        tx.execute(
+            "INSERT INTO attendance_humans (human_id, name) VALUES (%s, %s)",
+            (event.subject, event.payload["name"]),
+        )
+
+    @handles("HUMAN_DETAILS_CHANGED")
+    def details_changed(self, event: RecordedEvent, tx: Tx) -> None:
+        if event.payload.get("name") is not None:
+            tx.execute(
+                "UPDATE attendance_humans SET name = %s WHERE human_id = %s",
+                (event.payload["name"], event.subject),
+            )
+
+    @handles("HUMAN_JOINED")
+    def joined(self, event: RecordedEvent, tx: Tx) -> None:
+        on = _day(event)
+        tx.execute(
+            "INSERT INTO attendance_memberships (human_id, joined_on, role) VALUES (%s, %s, %s)",
+            (event.subject, on, event.payload["role"]),
+        )
+        tx.execute("UPDATE attendance_headcount SET members = members + 1 WHERE day >= %s", (on,))
+
+    @handles("HUMAN_LEFT")
+    def left(self, event: RecordedEvent, tx: Tx) -> None:
+        on = _day(event)  # the last day of the membership
+        tx.execute(
+            "UPDATE attendance_memberships SET left_on = %s "
+            "WHERE human_id = %s AND left_on IS NULL",
+            (on, event.subject),
+        )
+        tx.execute("UPDATE attendance_headcount SET members = members - 1 WHERE day > %s", (on,))
+
+    @handles("HUMAN_ATTENDED")
+    def attended(self, event: RecordedEvent, tx: Tx) -> None:
+        on = _day(event)
+        tx.execute(
+            "INSERT INTO attendance_days (day, human_id) VALUES (%s, %s)", (on, event.subject)
+        )
+        tx.execute(
+            "INSERT INTO attendance_headcount (day, members, attended) "
+            "SELECT %(day)s, count(*), 1 FROM attendance_memberships "
+            "WHERE joined_on <= %(day)s AND (left_on IS NULL OR left_on >= %(day)s) "
+            "ON CONFLICT (day) DO UPDATE SET attended = attendance_headcount.attended + 1",
+            {"day": on},
+        )
+        tx.execute(
+            "INSERT INTO attendance_monthly (human_id, month, days) VALUES (%s, %s, 1) "
+            "ON CONFLICT (human_id, month) DO UPDATE SET days = attendance_monthly.days + 1",
+            (event.subject, on.replace(day=1)),
+        )
