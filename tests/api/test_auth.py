@@ -38,6 +38,7 @@ WRITES = [
 ]
 PUBLIC = [
     "/catalog",
+    "/catalog/asyncapi.json",
     "/health/live",
     "/health/ready",
     "/schema/openapi.json",

@@ -13,6 +13,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from hot.api import create_app
+from hot.application import HumansApplication
+from hot.infra.api_keys import ApiKeyStore
 from tests.api.conftest import Humans
 from tests.api.test_commands import problem
 
@@ -207,3 +210,15 @@ def test_the_catalog_lists_every_event_type(client: Client) -> None:
     assert joined["version"] >= 1
     assert joined["description"]
     assert set(joined["schema"]["properties"]) >= {"on", "role"}
+
+
+def test_the_asyncapi_document_describes_the_streams_of_the_apps_prefix(
+    humans: HumansApplication, keys: ApiKeyStore
+) -> None:
+    with TestClient(create_app(humans, keys, stream_prefix="trantor")) as anonymous:
+        response = anonymous.get("/catalog/asyncapi.json")
+
+    document = response.json()
+    assert response.status_code == 200
+    assert document["asyncapi"].startswith("3.")
+    assert document["channels"]["events"]["address"] == "trantor:events"

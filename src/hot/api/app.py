@@ -18,6 +18,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from hot.api import threads
+from hot.api.asyncapi import asyncapi_document
 from hot.api.auth import SECURITY_COMPONENTS, public, scope_guard
 from hot.api.catalog import asyncapi, catalog
 from hot.api.commands import attend, change_details, join, leave, record_event, register
@@ -41,13 +42,16 @@ def create_app(
     cors_origins: Sequence[str] = (),
     on_shutdown: Sequence[Callable[[], object]] = (),
     deadline: float = DEFAULT_DEADLINE,
+    stream_prefix: str = "hot",
     debug: bool = False,
 ) -> Litestar:
     """The HoT HTTP API over ``app``, with tokens checked against ``keys``.
 
-    ``deadline``: seconds a request waits for the application before answering 503.
+    ``deadline``: seconds a request waits for the application before answering 503;
+    ``stream_prefix``: the Redis key prefix the AsyncAPI document names.
     """
     readiness = Readiness(app, redis, relay_status)
+    document = asyncapi_document(prefix=stream_prefix)
 
     async def set_deadline(_: Request[Any, Any, Any]) -> None:
         threads.deadline.set(deadline)
@@ -71,6 +75,7 @@ def create_app(
         dependencies={
             "humans": Provide(lambda: app, use_cache=True, sync_to_thread=False),
             "readiness": Provide(lambda: readiness, use_cache=True, sync_to_thread=False),
+            "asyncapi_document": Provide(lambda: document, use_cache=True, sync_to_thread=False),
         },
         guards=[scope_guard(keys)],
         plugins=pydantic_plugins(),

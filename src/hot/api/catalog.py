@@ -1,18 +1,16 @@
 """The public event catalog: what events exist, at which version, with which payload.
 
-``/catalog`` lists the catalog; ``/catalog/asyncapi.json`` describes the event streams
-as an AsyncAPI document, built by ``hot.api.asyncapi`` (imported on first use, so the
-API runs even where that module is not present).
+``/catalog`` lists the catalog; ``/catalog/asyncapi.json`` describes the Redis event
+streams as an AsyncAPI 3.0 document (built by ``hot.api.asyncapi`` for the app's
+stream key prefix, once).
 """
 
 from __future__ import annotations
 
-import importlib
-from functools import cache
 from typing import Any
 
 from litestar import get
-from litestar.exceptions import NotFoundException
+from litestar.di import NamedDependency
 
 from hot.api.auth import public
 from hot.api.models import CatalogOut, EventTypeOut
@@ -26,18 +24,6 @@ def catalog(humans: Humans) -> CatalogOut:
 
 
 @get("/catalog/asyncapi.json", tags=["catalog"], sync_to_thread=False, **public())
-def asyncapi() -> dict[str, Any]:
-    """The AsyncAPI document of HoT's event streams."""
-    document = _asyncapi_document()
-    if document is None:
-        raise NotFoundException("The AsyncAPI document is not available in this build.")
-    return document
-
-
-@cache
-def _asyncapi_document() -> dict[str, Any] | None:
-    try:
-        module = importlib.import_module("hot.api.asyncapi")
-    except ModuleNotFoundError:
-        return None
-    return dict(module.asyncapi_document())
+def asyncapi(asyncapi_document: NamedDependency[dict[str, Any]]) -> dict[str, Any]:
+    """The AsyncAPI 3.0 document of HoT's event streams in Redis."""
+    return asyncapi_document

@@ -27,6 +27,7 @@ def build_api(hot: Hot) -> Litestar:
         ApiKeyStore(hot.database_url, cache_seconds=hot.settings.api_key_cache_seconds),
         redis=hot.redis() if hot.redis_url else None,
         cors_origins=hot.settings.cors_origins,
+        stream_prefix=hot.settings.redis_prefix,
         on_shutdown=[hot.close],
     )
 
