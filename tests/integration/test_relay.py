@@ -70,6 +70,18 @@ def test_streams_equal_the_log_after_concurrent_writers(
     assert len(log) == 300 + 100 + 4 * (60 + 30 + 10)
 
 
+def test_a_backlog_read_ahead_in_many_small_batches_equals_the_log(
+    app: HumansApplication, client: redis.Redis, database_url: str, redis_prefix: str
+) -> None:
+    for _ in range(4):
+        write_humans(app, 250, joining=60)
+    with running_relay(app, client, database_url, redis_prefix, batch_size=64):
+        write_humans(app, 250, joining=60)  # while it catches up
+        wait_caught_up(client, redis_prefix, app)
+
+    assert len(assert_streams_match_log(client, redis_prefix, app)) == 5 * 310
+
+
 def test_a_restarted_relay_goes_on_where_redis_stands(
     app: HumansApplication, client: redis.Redis, database_url: str, redis_prefix: str
 ) -> None:

@@ -96,3 +96,17 @@ def test_postgres_dropping_every_connection_does_not_stop_the_relay(
         assert after != before  # it reconnected, and holds the lock again
         wait_until(lambda: relay.status().state == "active", 5, "the relay is active again")
     assert_streams_match_log(client, redis_prefix, app)
+
+
+def test_redis_flushed_while_a_backlog_is_published_is_refilled(
+    app: HumansApplication, database_url: str, own_valkey: ValkeyServer
+) -> None:
+    client = redis.Redis.from_url(str(own_valkey.connection_url))
+    for _ in range(6):
+        write_humans(app, 500, joining=100)
+    with running_relay(app, client, database_url, "hot", batch_size=50):
+        wait_until(lambda: client.xlen("hot:events") >= 500, 20, "the relay is under way")
+        client.flushall()
+        wait_caught_up(client, "hot", app, timeout=60)
+
+    assert_streams_match_log(client, "hot", app)  # the whole log is within retention

@@ -46,6 +46,13 @@ class Leadership:
         self.held = True
         return True
 
+    @property
+    def connection(self) -> psycopg.Connection[tuple[object, ...]]:
+        """The lock's connection (autocommit), for the holder's own queries."""
+        if not self.held or self._conn is None:
+            raise RuntimeError("The relay's lock is not held.")
+        return self._conn
+
     def wait(self, timeout: float) -> bool:
         """Wait up to ``timeout`` s for a new-event notification; False if none came.
 

@@ -34,26 +34,21 @@ from hot.infra.relay.streams import FIELDS, StreamKeys, entry_fields, position_o
 # value, field count F, the F field names, then per entry: the KEYS index of its name's
 # stream, its position, and its F field values.
 _PUBLISH = """
-local function last_position(key)
-  if redis.call('EXISTS', key) == 0 then return 0 end
-  local info = redis.call('XINFO', 'STREAM', key)
+local info = redis.pcall('XINFO', 'STREAM', KEYS[1])
+local actual = 0
+if not info.err then
   for i = 1, #info, 2 do
     if info[i] == 'last-generated-id' then
-      return tonumber(string.match(info[i + 1], '^(%d+)'))
+      actual = tonumber(string.match(info[i + 1], '^(%d+)'))
     end
   end
-  return 0
 end
-
-local actual = last_position(KEYS[1])
 if actual < tonumber(ARGV[1]) then return {0, actual} end
-local last = {actual}
-for k = 2, #KEYS do last[k] = last_position(KEYS[k]) end
 
 local nfields = tonumber(ARGV[4])
 local entry = {}
 for f = 1, nfields do entry[2 * f - 1] = ARGV[4 + f] end
-local touched = {}
+local last = {actual}
 local i = 5 + nfields
 while i <= #ARGV do
   local k = tonumber(ARGV[i])
@@ -63,22 +58,25 @@ while i <= #ARGV do
   if position > last[1] then
     redis.call('XADD', KEYS[1], id, unpack(entry))
     last[1] = position
-    touched[1] = true
   end
-  if position > last[k] then
-    redis.call('XADD', KEYS[k], id, unpack(entry))
+  -- A name's stream refuses an id not above its last: then the entry is there already.
+  local added = redis.pcall('XADD', KEYS[k], id, unpack(entry))
+  if type(added) == 'table' and added.err then
+    if not string.find(added.err, 'equal or smaller', 1, true) then return added end
+  else
     last[k] = position
-    touched[k] = true
   end
   i = i + 2 + nfields
 end
 
-for k in pairs(touched) do
-  if ARGV[2] == 'maxlen' then
-    redis.call('XTRIM', KEYS[k], 'MAXLEN', '~', ARGV[3])
-  elseif ARGV[2] == 'minid' then
-    local keep = math.min(tonumber(ARGV[3]), last[k])
-    redis.call('XTRIM', KEYS[k], 'MINID', '~', string.format('%d-0', keep))
+for k, position in pairs(last) do
+  if k > 1 or position > actual then
+    if ARGV[2] == 'maxlen' then
+      redis.call('XTRIM', KEYS[k], 'MAXLEN', '~', ARGV[3])
+    elseif ARGV[2] == 'minid' then
+      local keep = math.min(tonumber(ARGV[3]), position)
+      redis.call('XTRIM', KEYS[k], 'MINID', '~', string.format('%d-0', keep))
+    end
   end
 end
 return {1, last[1]}

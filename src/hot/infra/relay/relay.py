@@ -12,10 +12,12 @@ either server are logged; the relay backs off, reconnects and plans again.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -135,21 +137,36 @@ class Relay:
         self._lead()
 
     def _lead(self) -> None:
+        self.log.use(self.leadership.connection)  # the relay reads on its own connection
+        try:
+            self._follow()
+        finally:
+            self.log.use(None)
+
+    def _follow(self) -> None:
         cursor = self._plan()
-        while not self._stopping.is_set():
-            self.leadership.drain()
-            events = self.log.read(cursor.after, self.batch_size)
-            if events:
-                cursor = self._publish(cursor, events)
-                if len(events) == self.batch_size:
-                    self._report_progress(cursor)
+        with ThreadPoolExecutor(1, thread_name_prefix="hot-relay-read") as reader:
+            ahead: Future[list[RecordedEvent]] | None = None
+            while not self._stopping.is_set():
+                self.leadership.drain()
+                events = ahead.result() if ahead else self.log.read(cursor.after, self.batch_size)
+                ahead = None
+                if len(events) == self.batch_size:  # a backlog: read on while this publishes
+                    ahead = reader.submit(self.log.read, events[-1].position, self.batch_size)
+                if events:
+                    cursor = self._publish(cursor, events)
+                    if ahead and cursor.after != events[-1].position:
+                        _discard(ahead)  # planned again: what was read ahead is void
+                        ahead = None
+                    if ahead:
+                        self._report_progress(cursor)
+                        continue
+                self._report(published=cursor.expected, lag=0, caught_up=True, checked_at=_now())
+                if self._wait_for_events():
                     continue
-            self._report(published=cursor.expected, lag=0, caught_up=True, checked_at=_now())
-            if self._wait_for_events():
-                continue
-            if self.publisher.last_position() < cursor.expected:
-                log.warning("relay: Redis lost the streams; publishing the log's tail again")
-                cursor = self._plan()
+                if self.publisher.last_position() < cursor.expected:
+                    log.warning("relay: Redis lost the streams; publishing the log's tail again")
+                    cursor = self._plan()
 
     def _plan(self) -> _Cursor:
         """Where to go on from: where Redis stands, or the retention window if it lost all."""
@@ -217,6 +234,12 @@ class Relay:
     def _report(self, **changes: Any) -> None:
         with self._status_lock:
             self._status = dataclasses.replace(self._status, **changes)
+
+
+def _discard(ahead: Future[list[RecordedEvent]]) -> None:
+    """Let a read ahead finish (it uses the relay's connection), and drop what it read."""
+    with contextlib.suppress(*SERVER_ERRORS):
+        ahead.result()
 
 
 def _now() -> datetime:

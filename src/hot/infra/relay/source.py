@@ -1,20 +1,24 @@
 """The relay's view of the PostgreSQL log: its public events, and a few positions in it.
 
-Events are read in batches with the recorder's own bulk read, and built into
-``RecordedEvent``s by the application, exactly as every other reader gets them. The
-other questions (the newest public position, where a retention window starts) are
-short SQL queries on the events table, answered from its ``notification_id`` index.
+Events are built into ``RecordedEvent``s by the application (``recorded_event``),
+exactly as every other reader gets them. The queries are short SQL on the events
+table, answered from its ``notification_id`` index. They run on the relay's own
+connection while it has one (``use``): one round trip a read, none spent on the
+pool's liveness check, and no waiting behind the API's requests for a pooled
+connection; otherwise on the application's pool.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, cast
 
 import psycopg
+from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from hot.application import CATALOG, HumansApplication
@@ -31,19 +35,34 @@ class EventLog:
         self.names = tuple(names)
         self.recorder = cast(PostgresApplicationRecorder, app.recorder)
         self.channel = self.recorder.channel_name
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def use(self, conn: psycopg.Connection[Any] | None) -> None:
+        """Query on ``conn`` (an autocommit connection of the caller's), or the pool if None."""
+        self._conn = conn
 
     def read(
         self, after: int, limit: int, *, upto: int | None = None, names: Sequence[str] = ()
     ) -> list[RecordedEvent]:
         """Up to ``limit`` events with positions in (``after``, ``upto``], oldest first."""
-        notifications = self.recorder.select_notifications(
-            start=after,
-            limit=limit,
-            stop=upto,
-            topics=tuple(names) or self.names,
-            inclusive_of_start=False,
+        rows = self._rows(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {table} WHERE notification_id > %s AND notification_id <= %s "
+            "AND topic = ANY(%s) ORDER BY notification_id LIMIT %s",
+            (after, _upto(upto), list(names or self.names), limit),
         )
-        return [self.app.recorded_event(n) for n in notifications]
+        return [
+            self.app.recorded_event(
+                Notification(
+                    id=position,
+                    originator_id=originator_id,
+                    originator_version=version,
+                    topic=topic,
+                    state=bytes(state),
+                )
+            )
+            for position, originator_id, version, topic, state in rows
+        ]
 
     def head(self) -> int:
         """The position of the newest public event (0 when there is none)."""
@@ -57,22 +76,22 @@ class EventLog:
         Only events of ``names`` (default: every public name) with positions in
         (``above``, ``upto``] count; 0 when there is no such event.
         """
-        row = self._query(
+        rows = self._rows(
             "SELECT notification_id FROM {table} WHERE topic = ANY(%s) "
             "AND notification_id > %s AND notification_id <= %s "
             "ORDER BY notification_id DESC OFFSET %s LIMIT 1",
-            (list(names or self.names), above, _BIGINT_MAX if upto is None else upto, skip),
+            (list(names or self.names), above, _upto(upto), skip),
         )
-        return int(row[0]) if row else 0
+        return int(rows[0][0]) if rows else 0
 
     def count_after(self, position: int, cap: int) -> int:
         """How many public events come after ``position``, counting at most ``cap``."""
-        row = self._query(
+        rows = self._rows(
             "SELECT count(*) FROM (SELECT 1 FROM {table} WHERE notification_id > %s "
             "AND topic = ANY(%s) LIMIT %s) AS pending",
             (position, list(self.names), cap),
         )
-        return int(row[0]) if row else 0
+        return int(rows[0][0])
 
     def first_since(self, instant: datetime) -> int:
         """The position of the first public event recorded at or after ``instant``.
@@ -81,7 +100,7 @@ class EventLog:
         in (nearly) time order, so this finds where an age-based window starts in a few
         dozen index lookups; one past the newest position when every event is older.
         """
-        newest = self.recorder.max_notification_id() or 0
+        newest = int(self._rows("SELECT coalesce(max(notification_id), 0) FROM {table}", ())[0][0])
         low, high = 0, newest  # the first event after ``high`` (none) is never too old
         while low < high:
             middle = (low + high) // 2
@@ -102,11 +121,22 @@ class EventLog:
         with contextlib.suppress(psycopg.Error):
             self.recorder.datastore.pool.check()
 
-    def _query(self, statement: str, params: Sequence[Any]) -> Any:
+    def _rows(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         recorder = self.recorder
         table = Identifier(recorder.datastore.schema, recorder.events_table_name)
         query = SQL(statement).format(table=table)
-        with self.recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self._connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(query, params)
-            row = curs.fetchone()
-        return None if row is None else list(row.values())
+            return curs.fetchall()
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        if self._conn is not None:
+            yield self._conn
+        else:
+            with self.recorder.datastore.get_connection() as conn:
+                yield conn
+
+
+def _upto(upto: int | None) -> int:
+    return _BIGINT_MAX if upto is None else upto

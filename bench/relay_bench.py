@@ -1,0 +1,268 @@
+"""Benchmark of the relay, against the bare minimum of each of its two jobs, in one run.
+
+(a) Latency from commit to the entry being readable with XREAD, at a steady rate,
+    against a bare PostgreSQL NOTIFY -> LISTEN round trip at the same rate.
+    Both clocks start just before COMMIT; ``hot relay`` runs as its own process.
+(b) The rate at which a backlog is published, against raw pipelined XADD of the same
+    entries into a scratch stream.
+
+    uv run python bench/relay_bench.py [--quick]
+
+Uses HOT_BENCH_DATABASE_URL / HOT_BENCH_REDIS_URL (default: the local servers); creates
+and drops a database of its own, and deletes its own Redis keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import redis
+
+from hot.application import HumansApplication
+from hot.domain import Human, HumanKind
+from hot.infra.bootstrap import build_application
+from hot.infra.database import create_database, drop_database
+from hot.infra.relay import Relay, entry_fields
+from hot.infra.relay.leader import lock_holder
+from hot.infra.relay.source import EventLog
+from hot.infra.settings import StreamRetention
+
+DATABASE_URL = os.environ.get(
+    "HOT_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("HOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+RATE = 500  # events a second, one event a transaction
+TARGET_LATENCY_RATIO = 3.0
+TARGET_BACKLOG_RATIO = 0.25
+
+
+def paced(rate: int, seconds: float) -> Iterator[int]:
+    """Yield 0, 1, 2, ... at ``rate`` a second (catching up if late), for ``seconds``."""
+    start = time.perf_counter()
+    for i in range(int(rate * seconds)):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        yield i
+
+
+def percentiles(latencies: list[float]) -> tuple[float, float]:
+    """p50 and p99, in milliseconds."""
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    return cuts[49] * 1000, cuts[98] * 1000
+
+
+def write_paced(app: HumansApplication, seconds: float) -> list[tuple[str, float]]:
+    """Commit one registration a transaction at RATE a second, the way the application
+    does (table lock, NOTIFY, INSERT); (event id, time just before COMMIT) of each."""
+    sent: list[tuple[str, float]] = []
+    recorder: Any = app.recorder
+    for i in paced(RATE, seconds):
+        human = Human.register(f"Bench {i}", f"bench-{i}@example.org", HumanKind.GUEST)
+        events = human.collect_events()
+        stored = [app.mapper.to_stored_event(e) for e in events]
+        with (
+            recorder.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor() as curs,
+        ):
+            recorder._insert_stored_events(curs, stored)
+            sent.append((str(events[0].event_id), time.perf_counter()))  # then COMMIT
+    return sent
+
+
+@contextmanager
+def listening(database_url: str, channel: str) -> Iterator[list[tuple[str, float]]]:
+    """(payload, time received) of every notification on ``channel`` meanwhile."""
+    received: list[tuple[str, float]] = []
+    done = threading.Event()
+    listener = psycopg.connect(database_url, autocommit=True)
+    listener.execute(f"LISTEN {channel}")
+
+    def listen() -> None:
+        while not done.is_set():
+            for notify in listener.notifies(timeout=0.2):
+                received.append((notify.payload, time.perf_counter()))
+
+    thread = threading.Thread(target=listen)
+    thread.start()
+    try:
+        yield received
+    finally:
+        time.sleep(0.5)
+        done.set()
+        thread.join()
+        listener.close()
+
+
+def bare_notify_latency(database_url: str, seconds: float) -> list[float]:
+    """A NOTIFY alone in its transaction (nothing written), to a LISTENing connection."""
+    sent: dict[str, float] = {}
+    with listening(database_url, "bench") as received, psycopg.connect(database_url) as sender:
+        for i in paced(RATE, seconds):
+            sender.execute("SELECT pg_notify('bench', %s)", (str(i),))
+            sent[str(i)] = time.perf_counter()
+            sender.commit()
+    return [t - sent[payload] for payload, t in received]
+
+
+def event_notify_latency(app: HumansApplication, database_url: str, seconds: float) -> list[float]:
+    """The NOTIFY that committing an event sends, to a LISTENing connection: what it
+    takes PostgreSQL to tell anyone of a commit (its WAL flush included)."""
+    with listening(database_url, "hot_events") as received:
+        sent = write_paced(app, seconds)
+    # One NOTIFY a transaction, delivered in commit order: the i-th is the i-th commit.
+    return [t - s for (_, s), (_, t) in zip(sent, received, strict=True)]
+
+
+def relay_latency(
+    app: HumansApplication, client: redis.Redis, key: str, seconds: float
+) -> list[float]:
+    """Commit one event at RATE a second; the latency of each to an XREAD of ``key``."""
+    received: dict[str, float] = {}
+    done = threading.Event()
+
+    def read() -> None:
+        last = "$"
+        while not done.is_set():
+            for _, entries in client.xread({key: last}, block=200, count=1000) or ():
+                now = time.perf_counter()
+                for entry_id, fields in entries:
+                    received[fields[b"id"].decode()] = now
+                    last = entry_id
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    time.sleep(0.2)  # the reader is blocking on XREAD
+    sent = write_paced(app, seconds)
+    time.sleep(1.0)
+    done.set()
+    thread.join()
+    return [received[k] - t for k, t in sent if k in received]
+
+
+def write_backlog(app: HumansApplication, count: int) -> None:
+    """``count`` registrations, in large transactions."""
+    for start in range(0, count, 5000):
+        humans = [
+            Human.register(f"Backlog {i}", f"backlog-{i}@example.org", HumanKind.EMPLOYEE)
+            for i in range(start, min(start + 5000, count))
+        ]
+        app.save(*humans)
+
+
+def backlog_rate(
+    app: HumansApplication, client: redis.Redis, database_url: str, prefix: str
+) -> tuple[int, float]:
+    """Events a second at which an in-process relay publishes the whole log to empty streams."""
+    everything = StreamRetention(count=10**9)
+    relay = Relay(app, client, database_url, prefix=prefix, retention=everything)
+    log = EventLog(app)
+    head, count = log.head(), log.count_after(0, 10**9)
+    started = time.perf_counter()
+    relay.start()
+    while relay.status().published < head:
+        time.sleep(0.01)
+    elapsed = time.perf_counter() - started
+    relay.stop()
+    return count, count / elapsed
+
+
+def raw_xadd_rate(app: HumansApplication, client: redis.Redis, key: str) -> float:
+    """Events a second of pipelined XADD of the same entries into one scratch stream."""
+    log, entries, after = EventLog(app), [], 0
+    while events := log.read(after, 5000):
+        entries.extend((f"{e.position}-0", entry_fields(e)) for e in events)
+        after = events[-1].position
+    started = time.perf_counter()
+    for chunk in range(0, len(entries), 2000):
+        pipe = client.pipeline(transaction=False)
+        for entry_id, fields in entries[chunk : chunk + 2000]:
+            pipe.xadd(key, fields, id=entry_id)
+        pipe.execute()
+    return len(entries) / (time.perf_counter() - started)
+
+
+@contextmanager
+def relay_process(database_url: str, prefix: str) -> Iterator[None]:
+    env = {**os.environ, "HOT_DATABASE_URL": database_url, "HOT_REDIS_URL": REDIS_URL}
+    env["HOT_REDIS_PREFIX"] = prefix
+    hot = Path(sys.executable).parent / "hot"
+    process = subprocess.Popen([str(hot), "relay"], env=env, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def show(what: str, figures: tuple[float, float]) -> None:
+    print(f"    {what:42} p50 {figures[0]:7.2f} ms   p99 {figures[1]:7.2f} ms")
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit("timed out")
+        time.sleep(0.05)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="2 s of latency, a 20,000 backlog")
+    args = parser.parse_args()
+    seconds, backlog = (2.0, 20_000) if args.quick else (10.0, 200_000)
+    name, prefix = f"hot_bench_{uuid.uuid4().hex[:8]}", f"hot-bench-{uuid.uuid4().hex[:8]}"
+    database_url = create_database(DATABASE_URL, name)
+    client = redis.Redis.from_url(REDIS_URL)
+    app = build_application(database_url, group_commit=False)
+    try:
+        print(f"(a) latency, commit -> readable, {RATE} events/s for {seconds:.0f} s")
+        bare = percentiles(bare_notify_latency(database_url, seconds))
+        show("bare NOTIFY -> LISTEN (nothing written)", bare)
+        notify = percentiles(event_notify_latency(app, database_url, seconds))
+        show("event commit's NOTIFY -> LISTEN", notify)
+        with relay_process(database_url, prefix):
+            wait_until(lambda: lock_holder(database_url, prefix) is not None, 30)
+            time.sleep(0.5)  # it LISTENs right after taking the lock
+            relay = percentiles(relay_latency(app, client, f"{prefix}:events", seconds))
+        show("event commit -> relay -> XREAD", relay)
+        ratio = relay[1] / notify[1]
+        verdict = "ok" if ratio <= TARGET_LATENCY_RATIO else "MISSED"
+        print(f"    p99 ratio to the event's NOTIFY {ratio:.2f}x  (target <= 3x: {verdict});")
+        print(f"    to the bare NOTIFY {relay[1] / bare[1]:.2f}x")
+
+        print(f"(b) publishing a backlog of {backlog:,} events")
+        for key in client.scan_iter(f"{prefix}*"):
+            client.delete(key)
+        write_backlog(app, backlog)
+        count, rate = backlog_rate(app, client, database_url, prefix)
+        raw = raw_xadd_rate(app, client, f"{prefix}:scratch")
+        print(f"    relay              {rate:10,.0f} events/s  ({count:,} events)")
+        print(f"    raw pipelined XADD {raw:10,.0f} events/s")
+        ratio = rate / raw
+        verdict = "ok" if ratio >= TARGET_BACKLOG_RATIO else "MISSED"
+        print(f"    ratio {ratio:.2f}x  (target >= {TARGET_BACKLOG_RATIO}x: {verdict})")
+    finally:
+        app.close()
+        for key in client.scan_iter(f"{prefix}*"):
+            client.delete(key)
+        client.close()
+        drop_database(DATABASE_URL, name)
+
+
+if __name__ == "__main__":
+    main()
