@@ -2,8 +2,8 @@
 
 ``Relay`` is the running part; ``build_relay`` makes one from HoT's composition root.
 The modules: ``streams`` (keys, entry encoding), ``publisher`` (the atomic publish),
-``source`` (reading the log), ``retention``, ``leader`` (one active relay) and
-``status``.
+``source`` (reading the log), ``retention``, ``repair`` (per-name streams behind),
+``leader`` (one active relay) and ``status``.
 """
 
 from __future__ import annotations

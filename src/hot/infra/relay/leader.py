@@ -9,6 +9,8 @@ when it breaks, the relay learns at once that it may no longer be the leader.
 
 from __future__ import annotations
 
+import threading
+import time
 import zlib
 
 import psycopg
@@ -17,6 +19,7 @@ from psycopg import sql
 # The lock's first key says "a HoT relay"; the second which prefix it publishes to,
 # so relays publishing to different prefixes do not wait for each other.
 LOCK_CLASS = 0x484F54  # "HOT"
+STOP_CHECK_SECONDS = 0.2  # how often a waiting relay looks whether it was asked to stop
 
 
 def lock_keys(prefix: str) -> tuple[int, int]:
@@ -53,13 +56,22 @@ class Leadership:
             raise RuntimeError("The relay's lock is not held.")
         return self._conn
 
-    def wait(self, timeout: float) -> bool:
+    def wait(self, timeout: float, stopping: threading.Event) -> bool:
         """Wait up to ``timeout`` s for a new-event notification; False if none came.
 
-        Raises ``psycopg.OperationalError`` when the connection (and so the lock) is lost.
+        Returns early (True) once ``stopping`` is set. Raises ``psycopg.OperationalError``
+        when the connection (and so the lock) is lost.
         """
         conn = self._connection()
-        return any(True for _ in conn.notifies(timeout=timeout, stop_after=1))
+        deadline = time.monotonic() + timeout
+        while not stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            slice_ = min(remaining, STOP_CHECK_SECONDS)
+            if any(True for _ in conn.notifies(timeout=slice_, stop_after=1)):
+                return True
+        return True
 
     def drain(self) -> None:
         """Forget notifications already received, and check that the lock's connection lives."""

@@ -13,14 +13,12 @@ either server are logged; the relay backs off, reconnects and plans again.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import psycopg
 import redis
@@ -30,9 +28,10 @@ from hot.application import CATALOG, HumansApplication
 from hot.application.views import RecordedEvent
 from hot.infra.relay.leader import Leadership
 from hot.infra.relay.publisher import StreamPublisher
+from hot.infra.relay.repair import fill_behind
 from hot.infra.relay.retention import RetentionWindow
 from hot.infra.relay.source import EventLog
-from hot.infra.relay.status import LAG_CAP, RelayStatus
+from hot.infra.relay.status import LAG_CAP, RelayStatus, StatusBoard
 from hot.infra.relay.streams import StreamKeys
 from hot.infra.settings import DEFAULT_STREAM_RETENTION, StreamRetention
 
@@ -40,7 +39,6 @@ log = logging.getLogger(__name__)
 
 # The errors of PostgreSQL and Redis, which the relay outlives by retrying.
 SERVER_ERRORS = (psycopg.Error, PersistenceError, redis.RedisError)
-STOP_CHECK_SECONDS = 0.2  # how often a waiting relay looks whether it was asked to stop
 LAG_CHECK_SECONDS = 1.0
 
 
@@ -81,8 +79,8 @@ class Relay:
         self.backoff = backoff
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._status = RelayStatus("starting")
-        self._status_lock = threading.Lock()
+        self._board = StatusBoard()
+        self._report = self._board.update
         self._lag_checked = 0.0
 
     # Running ------------------------------------------------------------------------
@@ -120,8 +118,7 @@ class Relay:
 
     def status(self) -> RelayStatus:
         """The relay's state as it last saw it; no I/O, safe from any thread."""
-        with self._status_lock:
-            return self._status
+        return self._board.current()
 
     # The loop -----------------------------------------------------------------------
 
@@ -162,7 +159,7 @@ class Relay:
                         self._report_progress(cursor)
                         continue
                 self._report(published=cursor.expected, lag=0, caught_up=True, checked_at=_now())
-                if self._wait_for_events():
+                if self.leadership.wait(self.poll_interval, self._stopping):
                     continue
                 if self.publisher.last_position() < cursor.expected:
                     log.warning("relay: Redis lost the streams; publishing the log's tail again")
@@ -173,7 +170,7 @@ class Relay:
         streams = self.publisher.last_positions()
         stands = streams[self.keys.all]
         floor = self.retention.floor()
-        self._fill_behind(streams, floor)
+        fill_behind(self.log, self.publisher, streams, floor, self.batch_size)
         if stands == 0 and floor > 0:
             log.info("relay: %s is empty; publishing the events after %d", self.keys.all, floor)
         cursor = _Cursor(after=stands or floor, expected=stands)
@@ -192,34 +189,6 @@ class Relay:
             return self._plan()
         return _Cursor(max(events[-1].position, published.last), published.last)
 
-    def _fill_behind(self, streams: dict[str, int], floor: int) -> None:
-        """Give per-name streams that fell behind the all-events stream what they miss."""
-        stands = streams[self.keys.all]
-        behind: dict[str, int] = {}
-        for name in self.keys.names:
-            has = max(streams[self.keys.of(name)], floor)
-            if has < stands and self.log.newest(names=[name], above=has, upto=stands):
-                behind[name] = has
-        if not behind:
-            return
-        log.warning("relay: filling the streams of %s up to %d", ", ".join(behind), stands)
-        after = min(behind.values())
-        while events := self.log.read(after, self.batch_size, upto=stands, names=list(behind)):
-            if not self.publisher.publish(events, stands, self.retention.trim()).accepted:
-                return  # Redis lost data meanwhile: the next publish plans again
-            after = events[-1].position
-
-    def _wait_for_events(self) -> bool:
-        """Wait for a notification (True) or the safety poll's interval (False)."""
-        deadline = time.monotonic() + self.poll_interval
-        while not self._stopping.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            if self.leadership.wait(min(remaining, STOP_CHECK_SECONDS)):
-                return True
-        return True
-
     # Status -------------------------------------------------------------------------
 
     def _report_progress(self, cursor: _Cursor) -> None:
@@ -230,10 +199,6 @@ class Relay:
         self._lag_checked = now
         lag = self.log.count_after(cursor.expected, LAG_CAP)
         self._report(published=cursor.expected, lag=lag, caught_up=False, checked_at=_now())
-
-    def _report(self, **changes: Any) -> None:
-        with self._status_lock:
-            self._status = dataclasses.replace(self._status, **changes)
 
 
 def _discard(ahead: Future[list[RecordedEvent]]) -> None:

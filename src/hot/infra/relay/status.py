@@ -6,8 +6,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from hot.infra.relay.leader import lock_holder
 from hot.infra.relay.publisher import StreamPublisher
@@ -32,6 +35,22 @@ class RelayStatus:
     caught_up: bool = False
     checked_at: datetime | None = None
     error: str | None = None
+
+
+class StatusBoard:
+    """The running relay's ``RelayStatus``, updated by it and read from any thread."""
+
+    def __init__(self) -> None:
+        self._status = RelayStatus("starting")
+        self._lock = threading.Lock()
+
+    def current(self) -> RelayStatus:
+        with self._lock:
+            return self._status
+
+    def update(self, **changes: Any) -> None:
+        with self._lock:
+            self._status = dataclasses.replace(self._status, **changes)
 
 
 @dataclass(frozen=True)
