@@ -257,6 +257,10 @@ def test_a_long_history_reads_the_same_through_snapshots_and_from_another_applic
 
     assert now == app.get_human(human_id)
     assert (now.version, now.attended_days) == (110, tuple(days))
+    assert (now.kind, now.memberships) == (
+        "employee",
+        (MembershipView(first_day, None, "engineer"),),
+    )
     assert (at_100.version, at_100.attended_days) == (100, tuple(days[:98]))
     assert (at_60.version, at_60.attended_days) == (60, tuple(days[:58]))
     assert [e.sequence for e in app.history(human_id, after=95, limit=10)] == list(range(96, 106))
