@@ -229,7 +229,7 @@ def test_a_malformed_if_match_is_400_naming_the_header(
         f"/humans/{human_id}/attend", json={"on": "2020-01-02"}, headers={"If-Match": value}
     )
 
-    problem(response, 400, "invalid-query", "If-Match")
+    problem(response, 400, "invalid-request", "If-Match")
 
 
 def test_the_etag_of_a_read_is_the_if_match_of_a_write(client: Client, given: Humans) -> None:

@@ -105,7 +105,7 @@ def test_a_malformed_key_is_400_naming_the_header(
         headers={"Idempotency-Key": value.encode()},
     )
 
-    problem(response, 400, "invalid-query", "Idempotency-Key")
+    problem(response, 400, "invalid-request", "Idempotency-Key")
 
 
 @pytest.fixture

@@ -222,3 +222,23 @@ def test_the_asyncapi_document_describes_the_streams_of_the_apps_prefix(
     assert response.status_code == 200
     assert document["asyncapi"].startswith("3.")
     assert document["channels"]["events"]["address"] == "trantor:events"
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/events", "limt=10"),
+        ("/events", "=null"),
+        ("/humans/{id}", "verison=1"),
+        ("/humans/{id}/events", "name=HUMAN_JOINED"),
+    ],
+)
+def test_an_unknown_query_parameter_is_400_naming_it(
+    client: Client, given: Humans, path: str, query: str
+) -> None:
+    human_id = given.register()
+
+    response = client.get(f"{path.replace('{id}', human_id)}?{query}")
+
+    body = problem(response, 400, "invalid-query")
+    assert body["field"] == query.split("=")[0]

@@ -11,9 +11,10 @@ from importlib.metadata import version
 from typing import Any
 
 import redis
-from litestar import Litestar, Request, Router
+from litestar import HttpMethod, Litestar, Request, Response, Router, route
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
@@ -23,6 +24,7 @@ from hot.api.auth import SECURITY_COMPONENTS, public, scope_guard
 from hot.api.catalog import asyncapi, catalog
 from hot.api.commands import attend, change_details, join, leave, record_event, register
 from hot.api.health import Readiness, RelayStatus, live, ready
+from hot.api.params import reject_unknown_query_parameters
 from hot.api.problems import EXCEPTION_HANDLERS
 from hot.api.queries import get_human, history, read_log
 from hot.api.schema import pydantic_plugins
@@ -31,6 +33,17 @@ from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
 
 MAX_BODY_BYTES = 64 * 1024
+
+
+def allow(path: str, *methods: str) -> HTTPRouteHandler:
+    """An OPTIONS handler for ``path`` that lists ``methods``."""
+    allowed = ", ".join((*methods, "OPTIONS"))
+
+    @route(path, http_method=[HttpMethod.OPTIONS], include_in_schema=False, sync_to_thread=False)
+    def options() -> Response[None]:
+        return Response(None, status_code=204, headers={"Allow": allowed})
+
+    return options
 
 
 def create_app(
@@ -53,11 +66,16 @@ def create_app(
     readiness = Readiness(app, redis, relay_status)
     document = asyncapi_document(prefix=stream_prefix)
 
-    async def set_deadline(_: Request[Any, Any, Any]) -> None:
-        threads.deadline.set(deadline)
+    async def before_request(request: Request[Any, Any, Any]) -> None:
+        reject_unknown_query_parameters(request)
+        threads.deadline.set(deadline)  # on the event loop, so the handler's task sees it
 
     return Litestar(
         route_handlers=[
+            # First: Litestar answers OPTIONS on a path from the first handler registered
+            # there, so on the paths shared by a query and a command, we answer it.
+            allow("/humans/{human_id:str}", "GET", "PATCH"),
+            allow("/events", "GET", "POST"),
             register,
             join,
             leave,
@@ -92,7 +110,7 @@ def create_app(
         ),
         cors_config=CORSConfig(allow_origins=list(cors_origins)) if cors_origins else None,
         request_max_body_size=MAX_BODY_BYTES,
-        before_request=set_deadline,
+        before_request=before_request,
         on_startup=[threads.raise_thread_limit],
         on_shutdown=list(on_shutdown),
         debug=debug,

@@ -2,6 +2,7 @@
 
 A route declares what it needs in its ``opt``: ``public=True`` (no token), or
 ``scope=Scope.READ`` / ``Scope.WRITE``; a route that declares nothing needs ``admin``.
+``OPTIONS`` requests need no token: they only say which methods a path allows.
 A missing or unknown token is 401, a token without the scope 403.
 """
 
@@ -56,8 +57,8 @@ def scope_guard(keys: ApiKeyStore) -> Guard:
     async def guard(
         connection: ASGIConnection[Any, Any, Any, Any], route: BaseRouteHandler
     ) -> None:
-        if route.opt.get("public"):
-            return
+        if route.opt.get("public") or connection.scope.get("method") == "OPTIONS":
+            return  # OPTIONS only tells which methods a path allows
         needed = Scope(route.opt.get("scope", Scope.ADMIN))
         token = bearer_token(connection.headers.get("authorization"))
         hit, scopes = keys.cached(token)

@@ -26,7 +26,7 @@ from hot.api.models import (
     LeaveBody,
     RegisterBody,
 )
-from hot.api.params import HumanId, Humans
+from hot.api.params import HumanId, Humans, IdempotencyKey, IfMatch
 from hot.api.threads import in_thread
 from hot.application import CommandResult, Envelope
 from hot.infra.api_keys import Scope
@@ -49,61 +49,96 @@ def answer(result: CommandResult, status: int = 200) -> Response[CommandOut]:
 
 @post("/humans", status_code=201, **(COMMAND | {"responses": responses.REGISTRATION}))
 async def register(
-    data: JSONBody[RegisterBody], request: AnyRequest, humans: Humans
+    data: JSONBody[RegisterBody],
+    request: AnyRequest,
+    humans: Humans,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[CommandOut]:
     """Register a new human; ``Location`` names it."""
     command = partial(humans.register, data.name, data.email, data.kind)
-    return answer(await in_thread(command, idempotency=idempotency(request, data)), 201)
+    return answer(
+        await in_thread(command, idempotency=idempotency(idempotency_key, request, data)), 201
+    )
 
 
 @post("/humans/{human_id:str}/join", status_code=200, **COMMAND)
 async def join(
-    human_id: HumanId, data: JSONBody[JoinBody], request: AnyRequest, humans: Humans
+    human_id: HumanId,
+    data: JSONBody[JoinBody],
+    request: AnyRequest,
+    humans: Humans,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[CommandOut]:
     """Start a membership on ``on``, in ``role``."""
     command = partial(humans.join, human_id, data.on, data.role)
-    return answer(await in_thread(command, **conditions(request, data)))
+    return answer(await in_thread(command, **conditions(request, data, if_match, idempotency_key)))
 
 
 @post("/humans/{human_id:str}/leave", status_code=200, **COMMAND)
 async def leave(
-    human_id: HumanId, data: JSONBody[LeaveBody], request: AnyRequest, humans: Humans
+    human_id: HumanId,
+    data: JSONBody[LeaveBody],
+    request: AnyRequest,
+    humans: Humans,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[CommandOut]:
     """End the current membership; ``on`` is its last day."""
     command = partial(humans.leave, human_id, data.on, data.reason)
-    return answer(await in_thread(command, **conditions(request, data)))
+    return answer(await in_thread(command, **conditions(request, data, if_match, idempotency_key)))
 
 
 @post("/humans/{human_id:str}/attend", status_code=200, **COMMAND)
 async def attend(
-    human_id: HumanId, data: JSONBody[AttendBody], request: AnyRequest, humans: Humans
+    human_id: HumanId,
+    data: JSONBody[AttendBody],
+    request: AnyRequest,
+    humans: Humans,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[CommandOut]:
     """Record that the human attended on ``on``."""
     command = partial(humans.attend, human_id, data.on)
-    return answer(await in_thread(command, **conditions(request, data)))
+    return answer(await in_thread(command, **conditions(request, data, if_match, idempotency_key)))
 
 
 @patch("/humans/{human_id:str}", **COMMAND)
 async def change_details(
-    human_id: HumanId, data: JSONBody[ChangeDetailsBody], request: AnyRequest, humans: Humans
+    human_id: HumanId,
+    data: JSONBody[ChangeDetailsBody],
+    request: AnyRequest,
+    humans: Humans,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[CommandOut]:
     """Change the human's name and/or email."""
     command = partial(humans.change_details, human_id, data.name, data.email)
-    return answer(await in_thread(command, **conditions(request, data)))
+    return answer(await in_thread(command, **conditions(request, data, if_match, idempotency_key)))
 
 
 @post("/events", status_code=200, **COMMAND)
 async def record_event(
-    data: JSONBody[EnvelopeBody], request: AnyRequest, humans: Humans
+    data: JSONBody[EnvelopeBody],
+    request: AnyRequest,
+    humans: Humans,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[CommandOut]:
     """Record an event envelope of any catalog type; posting it again records nothing new."""
     envelope = Envelope(id=data.id, name=data.name, version=data.version, payload=data.payload)
-    return answer(await in_thread(humans.record, envelope, **conditions(request, data)))
+    return answer(
+        await in_thread(
+            humans.record, envelope, **conditions(request, data, if_match, idempotency_key)
+        )
+    )
 
 
-def conditions(request: AnyRequest, data: Any) -> dict[str, Any]:
+def conditions(
+    request: AnyRequest, data: Any, if_match: str | None, key: str | None
+) -> dict[str, Any]:
     """The keyword arguments ``If-Match`` and ``Idempotency-Key`` give a command."""
     return {
-        "expected_version": expected_version(request),
-        "idempotency": idempotency(request, data),
+        "expected_version": expected_version(if_match),
+        "idempotency": idempotency(key, request, data),
     }

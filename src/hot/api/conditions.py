@@ -27,9 +27,8 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def expected_version(request: Request[Any, Any, Any]) -> int | None:
-    """The version named by ``If-Match`` (``*`` or absent: any), or 400."""
-    value = request.headers.get("if-match")
+def expected_version(value: str | None) -> int | None:
+    """The version named by an ``If-Match`` value (``*`` or absent: any), or 400."""
     if value is None or value.strip() == "*":
         return None
     match = _ETAG.fullmatch(value.strip())
@@ -40,9 +39,10 @@ def expected_version(request: Request[Any, Any, Any]) -> int | None:
     return int(match.group(1))
 
 
-def idempotency(request: Request[Any, Any, Any], body: BaseModel | None) -> Idempotency | None:
-    """The request's ``Idempotency-Key`` with its fingerprint, or None without the header."""
-    key = request.headers.get("idempotency-key")
+def idempotency(
+    key: str | None, request: Request[Any, Any, Any], body: BaseModel | None
+) -> Idempotency | None:
+    """The ``Idempotency-Key`` with the request's fingerprint, or None without a key."""
     if key is None:
         return None
     if not _KEY.fullmatch(key):

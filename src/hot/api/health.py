@@ -86,7 +86,9 @@ async def live() -> HealthOut:
 @get(
     "/health/ready",
     tags=["health"],
-    responses={503: ResponseSpec(HealthOut, description="A dependency is down.")},
+    responses={
+        503: ResponseSpec(HealthOut, description="A dependency is down.", generate_examples=False)
+    },
     **public(),
 )
 async def ready(readiness: NamedDependency[Readiness]) -> Response[HealthOut]:

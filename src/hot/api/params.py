@@ -1,19 +1,24 @@
-"""The parameters handlers take, declared once: path ids, paging, the application.
+"""The parameters handlers take, declared once: path ids, paging, headers, the application.
 
 Numbers are bounded to 2**53 - 1: exact in every JSON parser, and within PostgreSQL's
-bigint, so no value a client can send reaches the database as an overflow.
+bigint, so no value a client can send reaches the database as an overflow. Query
+parameters are declared with ``QueryParameter``; any other query parameter is refused
+(a typo such as ``?limt=10`` must not be silently ignored).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
+from litestar import Request
 from litestar.di import NamedDependency
-from litestar.params import Parameter, PathParameter, QueryParameter
+from litestar.handlers import BaseRouteHandler
+from litestar.params import HeaderParameter, PathParameter, QueryParameter
 
 from hot.application import HumansApplication
 from hot.application.queries import MAX_PAGE
+from hot.domain import InvalidQueryError
 
 MAX_NUMBER = 2**53 - 1
 
@@ -24,6 +29,49 @@ After = Annotated[
     int, QueryParameter(ge=0, le=MAX_NUMBER, description="Return what comes after this.")
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="At most this many.")]
-Version = Annotated[
-    int | None, Parameter(ge=1, le=MAX_NUMBER, description="The state at this version.")
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        pattern=r'^(\*|"[0-9]{1,15}")$',
+        description='Only if the human is at this version: an ETag such as "3" (else 412).',
+    ),
 ]
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        pattern=r"^[!-~]{1,255}$",
+        description="A retry with the same key and body answers the same, recording nothing.",
+    ),
+]
+Version = Annotated[
+    int | None, QueryParameter(ge=1, le=MAX_NUMBER, description="The state at this version.")
+]
+
+
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def query_names(handler: BaseRouteHandler) -> frozenset[str]:
+    """The query parameters ``handler`` declares."""
+    names = _QUERY_NAMES.get(id(handler))
+    if names is None:
+        names = frozenset(
+            field.kwarg_definition.name or name
+            for name, field in handler.parsed_fn_signature.parameters.items()
+            if isinstance(field.kwarg_definition, QueryParameter)
+        )
+        _QUERY_NAMES[id(handler)] = names
+    return names
+
+
+def reject_unknown_query_parameters(request: Request[Any, Any, Any]) -> None:
+    """400 for a query parameter the endpoint does not take."""
+    allowed = query_names(request.route_handler)
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        takes = ", ".join(sorted(allowed)) or "none"
+        raise InvalidQueryError(
+            unknown[0], f"Unknown query parameter {unknown[0]!r}; this endpoint takes: {takes}."
+        )

@@ -155,6 +155,8 @@ def _validation_problem(exc: ValidationException) -> Problem:
     key = str(first.get("key") or "")
     if source == "body" and key in ("", "data"):  # no body, or not a JSON object
         return Problem(422, "invalid-body", "The body must be a JSON object.", "body")
+    if source == "header":  # Litestar names the parameter; clients know the header
+        key = "-".join(part.capitalize() for part in key.split("_"))
     listed = [{"field": e.get("key"), "message": e.get("message")} for e in errors]
     rule = "invalid-body" if source == "body" else "invalid-request"
     status = 422 if source == "body" else 400

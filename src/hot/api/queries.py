@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Response, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from hot.api import responses
 from hot.api.auth import needs
@@ -46,7 +46,9 @@ async def get_human(
     version: Version = None,
     as_of: Annotated[
         datetime | None,
-        Parameter(description="The state as recorded at this instant (RFC 3339, with offset)."),
+        QueryParameter(
+            description="The state as recorded at this instant (RFC 3339, with offset)."
+        ),
     ] = None,
 ) -> Response[HumanOut]:
     """The human's state, with its version as ``ETag``."""
@@ -78,7 +80,7 @@ async def read_log(
     limit: Limit = 100,
     name: Annotated[
         list[str] | None,
-        Parameter(
+        QueryParameter(
             description="Only events of these names (repeat for several); all if none.",
             schema_extra={"oneOf": [{"type": "array", "items": {"enum": list(CATALOG.names)}}]},
         ),

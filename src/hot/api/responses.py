@@ -26,6 +26,7 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
             data_container=ProblemOut,
             description=_DESCRIPTIONS[status],
             media_type=PROBLEM_JSON,
+            generate_examples=False,
         )
         for status in statuses
     }
