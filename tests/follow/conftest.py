@@ -20,7 +20,7 @@ import redis
 
 from hot.application import HumansApplication, RecordedEvent
 from hot.domain import HumanKind
-from hot.follow import Feed, Follower, PostgresLog
+from hot.follow import Feed, Follower, PostgresLog, ProjectionRunner
 from hot.infra.bootstrap import build_application
 from hot.infra.relay import Relay
 
@@ -108,6 +108,18 @@ def collect(
             raise AssertionError(f"Not within {timeout} s: {len(events)} events, last {last}")
         events.extend(follower.poll(0.2))
     return events
+
+
+@contextlib.contextmanager
+def running(runner: ProjectionRunner[Any]) -> Iterator[ProjectionRunner[Any]]:
+    """``runner.run()`` in a thread for the duration of the block; stopped afterwards."""
+    thread = threading.Thread(target=runner.run)
+    thread.start()
+    try:
+        yield runner
+    finally:
+        runner.stop()
+        thread.join(10)
 
 
 def go_live(follower: Follower) -> None:

@@ -5,11 +5,14 @@ projection's position in a table ``hot_projection_positions`` of the same databa
 written in the same transaction. Moving the position is a compare-and-set: if it
 is not where this runner left it (another runner, a rebuild), the transaction is
 refused with ``ProjectionConflictError`` and nothing it wrote is kept.
+
+Stores may be shared by threads: each thread gets a connection of its own.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -60,7 +63,8 @@ class PostgresProjectionStore:
 
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
-        self._conn: PgTx | None = None
+        self._local = threading.local()
+        self._opened: list[PgTx] = []
 
     @contextmanager
     def transaction(self) -> Iterator[PgTx]:
@@ -69,7 +73,7 @@ class PostgresProjectionStore:
             with conn.transaction(), conn.pipeline():
                 yield conn
         except self.retryable:
-            self.close()  # a broken connection is replaced on the next transaction
+            conn.close()  # a broken connection is replaced on the next transaction
             raise
 
     def prepare(self, tx: PgTx, name: str) -> None:
@@ -99,9 +103,11 @@ class PostgresProjectionStore:
             raise ProjectionConflictError(name, expected, self._current(tx, name))
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Close every connection (of every thread)."""
+        for conn in self._opened:
+            conn.close()
+        self._opened.clear()
+        self._local = threading.local()
 
     def _current(self, tx: PgTx, name: str) -> int | None:
         row = tx.execute(f"SELECT position FROM {POSITIONS_TABLE} WHERE name = %s", (name,))
@@ -109,11 +115,14 @@ class PostgresProjectionStore:
         return int(found[0]) if found else None
 
     def _connection(self) -> PgTx:
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = psycopg.connect(
+        conn: PgTx | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.broken:
+            conn = psycopg.connect(
                 self.database_url, connect_timeout=5, application_name="hot-projection"
             )
-        return self._conn
+            self._local.conn = conn
+            self._opened.append(conn)
+        return conn
 
 
 class SqliteProjectionStore:
@@ -121,21 +130,22 @@ class SqliteProjectionStore:
 
     retryable: tuple[type[Exception], ...] = (sqlite3.OperationalError,)
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, busy_seconds: float = 30.0) -> None:
         self.path = str(path)
-        # Autocommit mode: transactions are begun and ended here, explicitly.
-        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        self.busy_seconds = busy_seconds
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self._conn.execute("BEGIN IMMEDIATE")  # take the write lock now, not halfway
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")  # take the write lock now, not halfway
         try:
-            yield self._conn
+            yield conn
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            conn.execute("ROLLBACK")
             raise
-        self._conn.execute("COMMIT")
+        conn.execute("COMMIT")
 
     def prepare(self, tx: sqlite3.Connection, name: str) -> None:
         tx.execute(
@@ -162,7 +172,23 @@ class SqliteProjectionStore:
             raise ProjectionConflictError(name, expected, self._current(tx, name))
 
     def close(self) -> None:
-        self._conn.close()
+        """Close every connection (of every thread)."""
+        for conn in self._opened:
+            conn.close()
+        self._opened.clear()
+        self._local = threading.local()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            # Autocommit mode: transactions are begun and ended here, explicitly.
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, timeout=self.busy_seconds, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            self._local.conn = conn
+            self._opened.append(conn)
+        return conn
 
     def _current(self, tx: sqlite3.Connection, name: str) -> int | None:
         row = tx.execute(f"SELECT position FROM {POSITIONS_TABLE} WHERE name = ?", (name,))
