@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
@@ -27,9 +28,11 @@ class FakeStore:
         self.transactions: list[list[FakeEvent]] = []
         self.gate = threading.Event()
         self.gate.set()
+        self.entered = threading.Event()
 
     def save(self, *events: FakeEvent) -> list[Any]:
-        self.gate.wait()
+        self.entered.set()
+        assert self.gate.wait(timeout=10), "the test never opened the gate"
         slots = {(e.originator_id, e.originator_version) for e in events}
         if slots & self.slots:
             raise IntegrityError("slot taken")
@@ -61,13 +64,13 @@ def test_commands_queued_while_a_batch_commits_share_the_next_transaction() -> N
 
     first = threading.Thread(target=command, args=(0,))
     first.start()
-    while committer._queue.qsize():  # the committer has taken the first command
-        pass
+    assert store.entered.wait(timeout=5)  # the first batch is inside its transaction
     others = [threading.Thread(target=command, args=(i,)) for i in range(1, 11)]
     for t in others:
         t.start()
-    while committer._queue.qsize() < 10:
-        pass
+    deadline = time.monotonic() + 5
+    while committer._queue.qsize() < 10 and time.monotonic() < deadline:
+        time.sleep(0.001)
     store.gate.set()
     for t in [first, *others]:
         t.join(timeout=5)

@@ -28,6 +28,7 @@ from hot.domain.values import (
     HumanKind,
     Membership,
     checked_email,
+    checked_kind,
     checked_name,
     checked_role,
     normalised_email,
@@ -129,7 +130,7 @@ class Human(BaseAggregate[UUID]):
             event_id=event_id or uuid4(),
             name=checked_name(name),
             email=checked_email(email),
-            kind=HumanKind(kind),
+            kind=checked_kind(kind),
         )
 
     def join(self, on: date, role: str, *, event_id: UUID | None = None) -> None:

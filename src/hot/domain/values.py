@@ -61,6 +61,15 @@ def normalised_email(email: str) -> str:
     return email.strip().casefold()
 
 
+def checked_kind(kind: str) -> HumanKind:
+    """A kind of human from the known list; anything else is refused, naming the choices."""
+    try:
+        return HumanKind(kind)
+    except ValueError:
+        choices = ", ".join(k.value for k in HumanKind)
+        raise InvalidDetailsError("kind", f"{kind!r} is not a kind of human ({choices}).") from None
+
+
 def checked_role(role: str) -> str:
     trimmed = role.strip()
     if not trimmed:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import redis
 
 from hot.application import HumansApplication
-from hot.infra.database import eventsourcing_env
+from hot.infra.database import eventsourcing_env, schema_lock
 from hot.infra.embedded import EmbeddedPostgres, EmbeddedRedis
 from hot.infra.settings import Settings
 
@@ -50,9 +50,10 @@ def build_application(
     def today() -> date:
         return datetime.now(zone).date()
 
-    return HumansApplication(
-        env=eventsourcing_env(database_url), today=today, group_commit=group_commit
-    )
+    with schema_lock(database_url):
+        return HumansApplication(
+            env=eventsourcing_env(database_url), today=today, group_commit=group_commit
+        )
 
 
 def bootstrap(settings: Settings, *, with_redis: bool = True) -> Hot:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import psycopg
@@ -36,6 +38,23 @@ def eventsourcing_env(database_url: str) -> dict[str, str]:
         "AGGREGATE_CACHE_MAXSIZE": "20000",
         "AGGREGATE_CACHE_FASTFORWARD": "n",
     }
+
+
+SCHEMA_LOCK = 0x686F745F736368  # "hot_sch": one process at a time creates HoT's tables
+
+
+@contextmanager
+def schema_lock(database_url: str) -> Iterator[None]:
+    """Hold a session advisory lock while creating tables: processes starting at once
+    (several workers, a CLI beside the server) otherwise race on ``eventsourcing``'s
+    ``CREATE OR REPLACE FUNCTION`` and fail with "tuple concurrently updated".
+    """
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
 
 
 def with_database(database_url: str, dbname: str) -> str:
