@@ -42,8 +42,17 @@ def live_a_life(app: HumansApplication, days: int, tag: str) -> int:
     return days + 4
 
 
-def write_lives(app: HumansApplication, humans: int, days: int, writers: int = 4) -> None:
-    """``humans`` lives of ``days`` attendances each, written by ``writers`` threads at once."""
+def write_lives(
+    app: HumansApplication,
+    humans: int,
+    days: int,
+    writers: int = 4,
+    stop: threading.Event | None = None,
+) -> None:
+    """``humans`` lives of ``days`` attendances each, written by ``writers`` threads at once.
+
+    With ``stop``, writers begin no new life once it is set.
+    """
     tags = iter(range(humans))
     lock = threading.Lock()
     run = uuid.uuid4().hex[:8]
@@ -52,7 +61,7 @@ def write_lives(app: HumansApplication, humans: int, days: int, writers: int = 4
         while True:
             with lock:
                 number = next(tags, None)
-            if number is None:
+            if number is None or (stop is not None and stop.is_set()):
                 return
             live_a_life(app, days, f"h{run}-{number}")
 
@@ -64,13 +73,17 @@ def write_lives(app: HumansApplication, humans: int, days: int, writers: int = 4
 
 
 @contextlib.contextmanager
-def writing(app: HumansApplication, humans: int, days: int, writers: int = 4) -> Iterator[None]:
-    """Write lives in the background for the duration of the block (and wait for them)."""
+def writing(
+    app: HumansApplication, humans: int, days: int, writers: int = 4, *, stop_at_end: bool = False
+) -> Iterator[None]:
+    """Write lives in the background during the block, then wait for all of them to be
+    written; or, with ``stop_at_end``, only for the lives already begun."""
     errors: list[BaseException] = []
+    stop = threading.Event()
 
     def target() -> None:
         try:
-            write_lives(app, humans, days, writers)
+            write_lives(app, humans, days, writers, stop)
         except BaseException as error:
             errors.append(error)
 
@@ -79,6 +92,8 @@ def writing(app: HumansApplication, humans: int, days: int, writers: int = 4) ->
     try:
         yield
     finally:
+        if stop_at_end:
+            stop.set()
         thread.join()
     if errors:
         raise errors[0]

@@ -1,0 +1,142 @@
+"""Exactly once through crashes: ``hot attendance`` killed with SIGKILL again and again.
+
+While writers record lives and the relay publishes them, the ``hot attendance``
+process is killed at random moments (always after it has started following, often
+halfway through a batch) and started again, at least ten times. At the end its
+tables must equal both a model of the log and a rebuild from scratch: an effect
+lost or applied twice by any crash would show.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from hot.application import HumansApplication
+from hot.attendance import Attendance
+from hot.follow import Feed, PostgresLog, PostgresProjectionStore, ProjectionRunner
+from hot.infra.database import create_database, drop_database
+
+from .attendance_model import actual_tables, expected_tables
+from .conftest import full_log, running_relay, wait_until, writing
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+
+KILLS = 10
+
+
+@pytest.fixture
+def attendance_database_url(postgres_server_url: str) -> Iterator[str]:
+    """Another database: the attendance tables live apart from HoT's events."""
+    name = f"hot_test_att_{uuid.uuid4().hex[:10]}"
+    yield create_database(postgres_server_url, name)
+    drop_database(postgres_server_url, name)
+
+
+class AttendanceProcess:
+    """``hot attendance`` as a real process; its output goes to a file we can read."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.output = tempfile.NamedTemporaryFile(prefix="hot-attendance-", suffix=".log")  # noqa: SIM115
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        self.output.truncate(0)
+        self.output.seek(0)
+        hot = Path(sys.executable).parent / "hot"
+        self.process = subprocess.Popen(
+            [str(hot), "attendance"], env=self.env, stdout=self.output, stderr=subprocess.STDOUT
+        )
+        self.starts += 1
+
+    def text(self) -> str:
+        return Path(self.output.name).read_text(errors="replace")
+
+    def wait_following(self, timeout: float = 30) -> None:
+        assert self.process is not None
+        wait_until(
+            lambda: "following from position" in self.text() or self.process.poll() is not None,
+            timeout,
+            "hot attendance starts following",
+        )
+        assert self.process.poll() is None, f"hot attendance exited:\n{self.text()}"
+
+    def signal(self, signum: int) -> int:
+        assert self.process is not None
+        self.process.send_signal(signum)
+        return self.process.wait(15)
+
+    def close(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.signal(signal.SIGKILL)
+        self.output.close()
+
+
+def stored_position(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT position FROM hot_projection_positions WHERE name = 'attendance'"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_killed_again_and_again_the_tables_equal_a_rebuild(
+    app: HumansApplication,
+    database_url: str,
+    attendance_database_url: str,
+    redis_server_url: str,
+    redis_prefix: str,
+) -> None:
+    env = {
+        **os.environ,
+        "HOT_DATABASE_URL": database_url,
+        "HOT_ATTENDANCE_DATABASE_URL": attendance_database_url,
+        "HOT_REDIS_URL": redis_server_url,
+        "HOT_REDIS_PREFIX": redis_prefix,
+    }
+    rng = random.Random(5)
+    client = redis.Redis.from_url(redis_server_url)
+    process = AttendanceProcess(env)
+    kills = 0
+    try:
+        with (
+            running_relay(database_url, client, redis_prefix),
+            writing(app, 400, 30, writers=8, stop_at_end=True),
+        ):
+            while kills < KILLS:
+                process.start()
+                process.wait_following()
+                time.sleep(rng.uniform(0.05, 0.8))
+                assert process.signal(signal.SIGKILL) == -signal.SIGKILL
+                kills += 1
+            process.start()  # the last one lives: it catches up with the rest of the load
+        process.wait_following()
+        head = app.head()
+        wait_until(lambda: stored_position(attendance_database_url) == head, 60, "caught up")
+        assert process.signal(signal.SIGTERM) == 0  # and stops cleanly
+    finally:
+        process.close()
+        client.close()
+
+    assert kills >= 10
+    incremental = actual_tables(attendance_database_url)
+    assert incremental == expected_tables(full_log(app))
+
+    feed = Feed(PostgresLog(app))
+    runner = ProjectionRunner(Attendance(), PostgresProjectionStore(attendance_database_url), feed)
+    assert runner.rebuild() == head
+    assert actual_tables(attendance_database_url) == incremental
