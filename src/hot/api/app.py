@@ -111,7 +111,6 @@ def create_app(
         cors_config=CORSConfig(allow_origins=list(cors_origins)) if cors_origins else None,
         request_max_body_size=MAX_BODY_BYTES,
         before_request=before_request,
-        on_startup=[threads.raise_thread_limit],
         on_shutdown=list(on_shutdown),
         debug=debug,
     )
