@@ -99,6 +99,15 @@ class Published:
     last: int  # the all-events stream's last position after the call
 
 
+@dataclass(frozen=True)
+class Batch:
+    """Events encoded for the publish script; ``last`` is the newest one's position."""
+
+    size: int
+    last: int
+    args: list[Any]
+
+
 class StreamPublisher:
     """Writes batches of events into the streams of ``keys`` on one Redis."""
 
@@ -108,13 +117,21 @@ class StreamPublisher:
         self._index = {name: i + 2 for i, name in enumerate(keys.names)}  # Lua is 1-based
         self._script = client.register_script(_PUBLISH)
 
-    def publish(self, events: Sequence[RecordedEvent], expected: int, trim: Trim) -> Published:
-        """Add ``events`` (in log order) unless Redis stands below ``expected``."""
-        args: list[Any] = [expected, trim.kind, trim.value, len(FIELDS), *FIELDS]
+    def encode(self, events: Sequence[RecordedEvent]) -> Batch:
+        """The script's arguments for ``events`` (in log order); no I/O, any thread."""
+        args: list[Any] = []
         for event in events:
             args.append(self._index[event.name])
             args.append(event.position)
             args.extend(entry_fields(event).values())
+        return Batch(len(events), events[-1].position if events else 0, args)
+
+    def publish(
+        self, events: Batch | Sequence[RecordedEvent], expected: int, trim: Trim
+    ) -> Published:
+        """Add the events (in log order) unless Redis stands below ``expected``."""
+        batch = events if isinstance(events, Batch) else self.encode(events)
+        args = [expected, trim.kind, trim.value, len(FIELDS), *FIELDS, *batch.args]
         accepted, last = self._script(keys=self.keys.every, args=args)
         return Published(bool(accepted), int(last))
 

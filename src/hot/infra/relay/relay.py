@@ -25,13 +25,12 @@ import redis
 from eventsourcing.persistence import PersistenceError
 
 from hot.application import CATALOG, HumansApplication
-from hot.application.views import RecordedEvent
 from hot.infra.relay.leader import Leadership
-from hot.infra.relay.publisher import StreamPublisher
+from hot.infra.relay.publisher import Batch, StreamPublisher
 from hot.infra.relay.repair import fill_behind
 from hot.infra.relay.retention import RetentionWindow
 from hot.infra.relay.source import EventLog
-from hot.infra.relay.status import LAG_CAP, RelayStatus, StatusBoard
+from hot.infra.relay.status import RelayStatus, StatusBoard
 from hot.infra.relay.streams import StreamKeys
 from hot.infra.settings import DEFAULT_STREAM_RETENTION, StreamRetention
 
@@ -39,7 +38,8 @@ log = logging.getLogger(__name__)
 
 # The errors of PostgreSQL and Redis, which the relay outlives by retrying.
 SERVER_ERRORS = (psycopg.Error, PersistenceError, redis.RedisError)
-LAG_CHECK_SECONDS = 1.0
+LAG_CHECK_SECONDS = 5.0  # counting what is pending costs a scan: not too often
+LAG_CAP = 100_000  # beyond this, the lag is reported as this
 
 
 @dataclass(frozen=True)
@@ -143,16 +143,16 @@ class Relay:
     def _follow(self) -> None:
         cursor = self._plan()
         with ThreadPoolExecutor(1, thread_name_prefix="hot-relay-read") as reader:
-            ahead: Future[list[RecordedEvent]] | None = None
+            ahead: Future[Batch] | None = None
             while not self._stopping.is_set():
                 self.leadership.drain()
-                events = ahead.result() if ahead else self.log.read(cursor.after, self.batch_size)
+                batch = ahead.result() if ahead else self._next(cursor.after)
                 ahead = None
-                if len(events) == self.batch_size:  # a backlog: read on while this publishes
-                    ahead = reader.submit(self.log.read, events[-1].position, self.batch_size)
-                if events:
-                    cursor = self._publish(cursor, events)
-                    if ahead and cursor.after != events[-1].position:
+                if batch.size == self.batch_size:  # a backlog: read on while this publishes
+                    ahead = reader.submit(self._next, batch.last)
+                if batch.size:
+                    cursor = self._publish(cursor, batch)
+                    if ahead and cursor.after != batch.last:
                         _discard(ahead)  # planned again: what was read ahead is void
                         ahead = None
                     if ahead:
@@ -164,6 +164,10 @@ class Relay:
                 if self.publisher.last_position() < cursor.expected:
                     log.warning("relay: Redis lost the streams; publishing the log's tail again")
                     cursor = self._plan()
+
+    def _next(self, after: int) -> Batch:
+        """The next batch of the log, read and encoded (in the read-ahead thread, if any)."""
+        return self.publisher.encode(self.log.read(after, self.batch_size))
 
     def _plan(self) -> _Cursor:
         """Where to go on from: where Redis stands, or the retention window if it lost all."""
@@ -177,8 +181,8 @@ class Relay:
         self._report(published=stands, caught_up=False)
         return cursor
 
-    def _publish(self, cursor: _Cursor, events: list[RecordedEvent]) -> _Cursor:
-        published = self.publisher.publish(events, cursor.expected, self.retention.trim())
+    def _publish(self, cursor: _Cursor, batch: Batch) -> _Cursor:
+        published = self.publisher.publish(batch, cursor.expected, self.retention.trim())
         if not published.accepted:
             log.warning(
                 "relay: %s stands at %d, below %d: Redis lost data; planning again",
@@ -187,7 +191,7 @@ class Relay:
                 cursor.expected,
             )
             return self._plan()
-        return _Cursor(max(events[-1].position, published.last), published.last)
+        return _Cursor(max(batch.last, published.last), published.last)
 
     # Status -------------------------------------------------------------------------
 
@@ -201,7 +205,7 @@ class Relay:
         self._report(published=cursor.expected, lag=lag, caught_up=False, checked_at=_now())
 
 
-def _discard(ahead: Future[list[RecordedEvent]]) -> None:
+def _discard(ahead: Future[Batch]) -> None:
     """Let a read ahead finish (it uses the relay's connection), and drop what it read."""
     with contextlib.suppress(*SERVER_ERRORS):
         ahead.result()

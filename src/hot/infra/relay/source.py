@@ -38,7 +38,16 @@ class EventLog:
         self._conn: psycopg.Connection[Any] | None = None
 
     def use(self, conn: psycopg.Connection[Any] | None) -> None:
-        """Query on ``conn`` (an autocommit connection of the caller's), or the pool if None."""
+        """Query on ``conn`` (an autocommit connection of the caller's), or the pool if None.
+
+        Every query here walks the ``notification_id`` index in order and stops early.
+        With stale statistics (right after a bulk load, until autovacuum analyzes the
+        table) the planner would rather fetch the whole rest of the table and sort it,
+        for every batch; on the relay's own connection, it is told not to.
+        """
+        if conn is not None:
+            conn.execute("SET enable_seqscan = off")
+            conn.execute("SET enable_bitmapscan = off")
         self._conn = conn
 
     def read(
