@@ -1,0 +1,30 @@
+"""A consumer that takes a batch from its group and then hangs without acknowledging it.
+
+Run as a subprocess by the consumer-group tests, and killed there with SIGKILL:
+``python group_worker.py REDIS_URL PREFIX GROUP CONSUMER COUNT``. It pushes the
+positions it took onto the list ``<PREFIX>:taken:<CONSUMER>`` first.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import redis
+
+from hot.follow import ConsumerGroup
+
+
+def main(redis_url: str, prefix: str, group: str, consumer: str, count: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    consumers = ConsumerGroup(client, group, consumer, prefix=prefix, count=int(count))
+    consumers.create()
+    taken: list[int] = []
+    while not taken:
+        taken = [d.event.position for d in consumers.read()]
+    client.rpush(f"{prefix}:taken:{consumer}", *taken)
+    time.sleep(3600)  # "working" forever: the entries stay pending until someone claims them
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

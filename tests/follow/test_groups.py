@@ -1,0 +1,134 @@
+"""Competing consumers: entries shared by a group, and claimed back from a dead consumer."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from hot.application import CATALOG, HumansApplication, RecordedEvent
+from hot.follow import ConsumerGroup, PostgresLog
+from hot.infra.relay import Relay, StreamKeys
+
+from .conftest import full_log, live_a_life, wait_until, write_lives
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+WORKER = Path(__file__).with_name("group_worker.py")
+
+
+class Survivor(threading.Thread):
+    """A consumer of the group in this process, handling entries until stopped."""
+
+    def __init__(self, group: ConsumerGroup) -> None:
+        super().__init__()
+        self.group = group
+        self.handled: list[RecordedEvent] = []
+
+    def run(self) -> None:
+        self.group.process(self.handled.append)
+
+
+@pytest.fixture
+def victim(redis_server_url: str, redis_prefix: str) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(
+        [sys.executable, str(WORKER), redis_server_url, redis_prefix, "workers", "victim", "10"]
+    )
+    yield process
+    if process.poll() is None:
+        process.kill()
+        process.wait(10)
+
+
+def pending_of(client: redis.Redis, key: str, consumer: str) -> int:
+    try:
+        summary = client.xpending(key, "workers")
+    except redis.ResponseError:  # no group yet
+        return 0
+    return sum(c["pending"] for c in summary["consumers"] if c["name"].decode() == consumer)
+
+
+def test_a_killed_consumers_pending_entries_are_claimed_by_the_survivor(
+    app: HumansApplication,
+    relay: Relay,
+    redis_client: redis.Redis,
+    redis_prefix: str,
+    victim: subprocess.Popen[bytes],
+) -> None:
+    key = StreamKeys(redis_prefix, CATALOG.names).all
+    write_lives(app, 3, 10)  # 42 events
+    group = ConsumerGroup(
+        redis_client, "workers", "survivor", prefix=redis_prefix, count=5, min_idle_seconds=1.0
+    )
+    survivor = Survivor(group)
+    wait_until(lambda: pending_of(redis_client, key, "victim") == 10, 30, "the victim took 10")
+    survivor.start()
+    try:
+        victim.kill()  # SIGKILL, with its 10 entries pending
+        victim.wait(10)
+        live_a_life(app, 2, "after")  # 6 more
+        expected = full_log(app)
+        wait_until(lambda: len(survivor.handled) >= len(expected), 30, "every entry handled")
+    finally:
+        survivor.group.stop()
+        survivor.join(10)
+
+    taken = [int(p) for p in redis_client.lrange(f"{redis_prefix}:taken:victim", 0, -1)]
+    handled = [e.position for e in survivor.handled]
+    assert len(taken) == 10
+    assert set(taken) <= set(handled)
+    assert sorted(handled) == [e.position for e in expected]  # each entry once
+    assert redis_client.xpending(key, "workers")["pending"] == 0
+
+
+def test_entries_trimmed_while_pending_are_read_back_from_the_log(
+    app: HumansApplication,
+    relay: Relay,
+    redis_client: redis.Redis,
+    redis_prefix: str,
+    victim: subprocess.Popen[bytes],
+) -> None:
+    key = StreamKeys(redis_prefix, CATALOG.names).all
+    write_lives(app, 2, 10)  # 28 events
+    wait_until(lambda: pending_of(redis_client, key, "victim") == 10, 30, "the victim took 10")
+    victim.kill()
+    victim.wait(10)
+    redis_client.xtrim(key, minid="999999-0")  # every entry gone from the stream
+    group = ConsumerGroup(
+        redis_client,
+        "workers",
+        "survivor",
+        prefix=redis_prefix,
+        min_idle_seconds=0.2,
+        source=PostgresLog(app),
+    )
+    wait_until(lambda: pending_of(redis_client, key, "victim") == 10, 1, "still pending")
+
+    recovered: list[RecordedEvent] = []
+    wait_until(lambda: recovered.extend(group.read()) or len(recovered) >= 10, 10, "claimed")
+
+    assert [d.event for d in recovered] == full_log(app)[:10]
+    assert redis_client.xpending(key, "workers")["pending"] == 0
+
+
+def test_a_consumer_restarted_under_its_name_first_takes_back_its_own_entries(
+    app: HumansApplication, relay: Relay, redis_client: redis.Redis, redis_prefix: str
+) -> None:
+    write_lives(app, 1, 6)  # 10 events
+    key = StreamKeys(redis_prefix, CATALOG.names).all
+    wait_until(lambda: redis_client.xlen(key) == 10, 10, "published")
+    first = ConsumerGroup(redis_client, "workers", "w1", prefix=redis_prefix, count=4)
+    first.create()
+    taken = first.read()
+
+    again = ConsumerGroup(redis_client, "workers", "w1", prefix=redis_prefix, count=3)
+    retaken = again.read() + again.read()
+    fresh = again.read()
+
+    assert [d.entry_id for d in retaken] == [d.entry_id for d in taken]
+    assert [d.event.position for d in fresh] == [e.position for e in full_log(app)[4:7]]
