@@ -11,9 +11,11 @@ import pytest
 import redis
 
 from hot.application import HumansApplication
+from hot.infra.relay.source import EventLog
 from tests.integration.relay_fixtures import (
     RelayProcess,
     assert_streams_match_log,
+    last_position,
     wait_caught_up,
     write_humans,
 )
@@ -52,11 +54,13 @@ def test_killed_relays_leave_the_streams_equal_to_the_log(
     loaded = threading.Event()
     load = threading.Thread(target=_load, args=(app, loaded, 30.0))
     load.start()
-    kills = 0
+    kills = busy = 0  # busy: kills while the streams were behind the log
+    source = EventLog(app)
     try:
         while kills < KILLS or not loaded.is_set():
             relay.start().wait_active()
             time.sleep(rng.uniform(0.0, 0.8))  # a random moment of its work
+            busy += last_position(client, f"{redis_prefix}:events") < source.head()
             relay.kill()
             kills += 1
         load.join()
@@ -70,3 +74,5 @@ def test_killed_relays_leave_the_streams_equal_to_the_log(
     log = assert_streams_match_log(client, redis_prefix, app)
     assert len(log) == SAVES * 500
     assert kills >= KILLS
+    assert busy >= 1, "no kill landed while the relay had work to do"
+    print(f"{kills} kills, {busy} of them with events still to publish")
