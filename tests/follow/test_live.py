@@ -1,0 +1,217 @@
+"""The live feed (Server-Sent Events over a real HTTP server, resumed with Last-Event-ID)
+and `hot tail`, which prints it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+from click.testing import CliRunner
+from litestar import Litestar
+
+from hot.api.live import live_feed
+from hot.api.problems import EXCEPTION_HANDLERS
+from hot.application import HumansApplication, RecordedEvent
+from hot.application.representation import event_from_dict
+from hot.cli import main
+from hot.follow import Feed
+from hot.follow.sse import LiveFeedClient, _messages
+from hot.infra.relay import Relay
+
+from .conftest import full_log, live_a_life, wait_until, write_lives
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serving(feed: Feed, port: int, keepalive: float = 0.5) -> Iterator[str]:
+    """A tiny app with only the live feed, served by uvicorn in a thread; its base URL."""
+    app = Litestar(
+        [live_feed(feed, keepalive_seconds=keepalive)], exception_handlers=EXCEPTION_HANDLERS
+    )
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run)
+    thread.start()
+    try:
+        wait_until(lambda: server.started, 10, "the server started")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def base_url(feed: Feed, relay: Relay) -> Iterator[str]:
+    with serving(feed, free_port()) as url:
+        yield url
+
+
+def read_messages(
+    base_url: str, count: int, headers: dict[str, str] | None = None, **params: object
+) -> list[dict[str, str]]:
+    """The first ``count`` messages with data of a new connection (comments skipped)."""
+    found: list[dict[str, str]] = []
+    with httpx.stream(
+        "GET", f"{base_url}/events/stream", params=params, headers=headers, timeout=10
+    ) as reply:
+        assert reply.status_code == 200, reply.read()
+        assert reply.headers["content-type"].startswith("text/event-stream")
+        for message in _messages(reply.iter_lines()):
+            if "data" in message:
+                found.append(message)
+            if len(found) == count:
+                break
+    return found
+
+
+def events_of(messages: list[dict[str, str]]) -> list[RecordedEvent]:
+    return [event_from_dict(json.loads(m["data"])) for m in messages]
+
+
+def test_each_message_is_an_event_with_its_position_as_id(
+    app: HumansApplication, base_url: str
+) -> None:
+    live_a_life(app, 2, "ann")
+
+    messages = read_messages(base_url, 6, after=0)
+
+    log = full_log(app)
+    assert [m["id"] for m in messages] == [str(e.position) for e in log]
+    assert [m["event"] for m in messages] == [e.name for e in log]
+    assert events_of(messages) == log
+
+
+def test_reconnecting_with_last_event_id_gets_exactly_the_events_after_it(
+    app: HumansApplication, base_url: str
+) -> None:
+    write_lives(app, 2, 6)  # 20 events
+    first = read_messages(base_url, 7, after=0)
+    last_id = first[-1]["id"]
+
+    # As a browser does: the same URL (after=0), and the id of the last event seen.
+    def more() -> None:
+        live_a_life(app, 1, "while-away")
+
+    threading.Timer(0.5, more).start()
+    resumed = read_messages(base_url, 13 + 5, headers={"Last-Event-ID": last_id}, after=0)
+
+    log = full_log(app)
+    assert events_of(first) + events_of(resumed) == log
+    assert [int(m["id"]) for m in resumed] == [e.position for e in log if e.position > int(last_id)]
+
+
+def test_names_filter_the_feed_and_a_missing_after_means_from_now(
+    app: HumansApplication, base_url: str
+) -> None:
+    live_a_life(app, 2, "before")
+    threading.Timer(0.5, lambda: live_a_life(app, 3, "after")).start()
+
+    messages = read_messages(base_url, 3, name=["HUMAN_ATTENDED"])
+
+    attended = [e for e in full_log(app) if e.name == "HUMAN_ATTENDED"]
+    assert events_of(messages) == attended[2:]  # none of the two attended before connecting
+
+
+def test_an_idle_stream_sends_keep_alive_comments(base_url: str) -> None:
+    lines: list[str] = []
+    with httpx.stream("GET", f"{base_url}/events/stream", timeout=10) as reply:
+        for line in reply.iter_lines():
+            lines.append(line)
+            if lines.count(": keep-alive") == 2:
+                break
+    assert "retry: 2000" in lines
+    assert not any(line.startswith("data") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("params", "headers", "field"),
+    [
+        ({"name": "HUMAN_DANCED"}, {}, "name"),
+        ({}, {"Last-Event-ID": "last-one"}, "Last-Event-ID"),
+        ({"after": "-1"}, {}, "after"),
+    ],
+)
+def test_bad_requests_are_refused_with_a_problem(
+    base_url: str, params: dict[str, str], headers: dict[str, str], field: str
+) -> None:
+    reply = httpx.get(f"{base_url}/events/stream", params=params, headers=headers, timeout=10)
+    assert reply.status_code == 400
+    assert reply.headers["content-type"].startswith("application/problem+json")
+    assert field in reply.text
+
+
+def test_the_client_resumes_across_a_server_restart(
+    app: HumansApplication, feed: Feed, relay: Relay
+) -> None:
+    port = free_port()
+    live_a_life(app, 2, "first")
+    client = LiveFeedClient(f"http://127.0.0.1:{port}", "unused", after=0)
+    got: list[RecordedEvent] = []
+    with serving(feed, port):
+        for event in client:
+            got.append(event)
+            if len(got) == 4:
+                break
+    live_a_life(app, 1, "while-down")
+    with serving(feed, port):
+        for event in client:
+            got.append(event)
+            if len(got) == 11:
+                break
+    client.close()
+    assert got == full_log(app)
+
+
+def test_hot_tail_prints_a_line_per_event_over_http(app: HumansApplication, base_url: str) -> None:
+    live_a_life(app, 1, "tailed")
+    log = full_log(app)
+
+    result = CliRunner().invoke(
+        main, ["tail", "--url", base_url, "--token", "t", "--after", "0", "--count", "5"]
+    )
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 5
+    for line, event in zip(lines, log, strict=True):
+        assert line.split()[0] == str(event.position)
+        assert event.name in line
+        assert str(event.subject) in line
+    assert 'name="Human tailed"' in lines[0]
+    assert f"on={log[2].payload['on']}" in lines[2]
+
+
+def test_hot_tail_reads_the_database_directly_and_filters_by_name(
+    app: HumansApplication, database_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    write_lives(app, 2, 3)
+    env = {"HOT_REDIS_URL": redis_server_url, "HOT_REDIS_PREFIX": redis_prefix}
+    args = ["tail", "--database-url", database_url, "--after", "0", "--count", "6"]
+
+    result = CliRunner(env=env).invoke(main, [*args, "--name", "HUMAN_ATTENDED", "--json"])
+
+    assert result.exit_code == 0, result.output
+    attended = [e for e in full_log(app) if e.name == "HUMAN_ATTENDED"]
+    printed = [event_from_dict(json.loads(line)) for line in result.output.splitlines()]
+    assert printed == attended
+
+
+def test_hot_tail_refuses_unknown_names(database_url: str) -> None:
+    result = CliRunner().invoke(main, ["tail", "--database-url", database_url, "--name", "NOPE"])
+    assert result.exit_code == 2
+    assert "Unknown event name(s): NOPE" in result.output
