@@ -68,6 +68,8 @@ class Relay:
         takeover_interval: float = 0.5,
         backoff: float = 0.5,
     ) -> None:
+        if batch_size < 1 or poll_interval <= 0:
+            raise ValueError("A relay needs a batch size of at least 1 and a positive poll.")
         self.log = EventLog(app)
         self.keys = StreamKeys(prefix, CATALOG.names)
         self.publisher = StreamPublisher(client, self.keys)
