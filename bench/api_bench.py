@@ -1,0 +1,368 @@
+"""Benchmark of the command path, against a baseline and the bare minimum, in one run.
+
+(a) 64 client threads of single-event commands (``attend`` on many humans) through
+    the application layer with group commit, against one ``eventsourcing`` save per
+    command (``group_commit=False``), against raw single-row INSERT+COMMIT with psycopg
+    at the same concurrency.
+(b) ``POST /humans/{id}/attend`` over HTTP with 64 connections (wrk), against a bare
+    Litestar endpoint on the same server that validates the same body and returns 200.
+
+    uv run python bench/api_bench.py [--quick]
+
+Needs ``wrk`` (``apt-get install -y wrk``). Uses HOT_BENCH_DATABASE_URL (default: the
+local server); creates and drops a database of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import psycopg
+import uvicorn
+from litestar import post
+from litestar.params import JSONBody
+
+from hot.api import create_app
+from hot.api.models import AttendBody
+from hot.api.params import HumanId
+from hot.application import HumansApplication
+from hot.domain import HumanKind
+from hot.infra.api_keys import ApiKeyStore
+from hot.infra.bootstrap import build_application
+from hot.infra.database import create_database, drop_database
+
+SERVER_URL = os.environ.get(
+    "HOT_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+CLIENTS = 64
+JOINED_ON = date(2000, 1, 1)
+TARGET_GROUP_COMMIT = 4.0
+TARGET_HTTP = 0.5
+
+
+@dataclass
+class Plan:
+    humans: int
+    seconds: float
+    warmup: float
+
+
+FULL = Plan(humans=2048, seconds=10.0, warmup=2.0)
+QUICK = Plan(humans=512, seconds=3.0, warmup=1.0)
+
+
+# (a) The application layer ----------------------------------------------------------
+
+
+class Days:
+    """Hands out (human, day) pairs never used before, so every attend is accepted."""
+
+    def __init__(self, humans: list[uuid.UUID]) -> None:
+        self.humans = humans
+        self.next_round = 0
+
+    def rounds(self, client: int) -> Iterator[tuple[uuid.UUID, date]]:
+        """Client ``client``'s share: its humans, one new day each per round."""
+        mine = self.humans[client::CLIENTS]
+        start = self.next_round
+        for k in range(start, start + 100_000):
+            day = JOINED_ON + timedelta(days=1 + k)
+            for human in mine:
+                yield human, day
+
+    def done(self, rounds_used: int) -> None:
+        self.next_round += rounds_used + 1
+
+
+def measure(work: Callable[[int, threading.Event, list[int]], None], plan: Plan) -> float:
+    """Operations a second of ``CLIENTS`` threads running ``work``, after a warm-up."""
+    stop = threading.Event()
+    counts = [0] * CLIENTS
+    threads = [
+        threading.Thread(target=work, args=(c, stop, counts), daemon=True) for c in range(CLIENTS)
+    ]
+    for t in threads:
+        t.start()
+    time.sleep(plan.warmup)
+    before, started = sum(counts), time.perf_counter()
+    time.sleep(plan.seconds)
+    after, elapsed = sum(counts), time.perf_counter() - started
+    stop.set()
+    for t in threads:
+        t.join()
+    return (after - before) / elapsed
+
+
+def application_rate(app: HumansApplication, days: Days, plan: Plan) -> float:
+    most_rounds = [0] * CLIENTS
+
+    def work(client: int, stop: threading.Event, counts: list[int]) -> None:
+        mine = len(days.humans[client::CLIENTS])
+        for n, (human, day) in enumerate(days.rounds(client)):
+            if stop.is_set():
+                most_rounds[client] = n // max(mine, 1) + 1
+                return
+            app.attend(human, day)
+            counts[client] += 1
+
+    rate = measure(work, plan)
+    days.done(max(most_rounds))
+    return rate
+
+
+def raw_insert_rate(database_url: str, plan: Plan) -> float:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE bench_raw (id bigserial PRIMARY KEY, state bytea NOT NULL)")
+    payload = b'{"on": "2000-01-02", "event_id": "%s"}' % uuid.uuid4().hex.encode()
+
+    def work(client: int, stop: threading.Event, counts: list[int]) -> None:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            while not stop.is_set():
+                conn.execute("INSERT INTO bench_raw (state) VALUES (%s)", (payload,))
+                counts[client] += 1
+
+    return measure(work, plan)
+
+
+def register_members(app: HumansApplication, count: int) -> list[uuid.UUID]:
+    def member(n: int) -> uuid.UUID:
+        human = app.register(
+            f"Bench {n}", f"bench-{n}-{uuid.uuid4().hex[:8]}@trantor.example", HumanKind.EMPLOYEE
+        )
+        app.join(human.id, JOINED_ON, "benchmarker")
+        return human.id
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        return list(pool.map(member, range(count)))
+
+
+# (b) HTTP ---------------------------------------------------------------------------
+
+
+def serve(database_url: str, port: int) -> None:
+    """The server process: HoT's API plus a bare endpoint, under uvicorn (one worker)."""
+
+    @post("/bare/humans/{human_id:str}/attend", status_code=200, opt={"public": True})
+    async def bare_attend(human_id: HumanId, data: JSONBody[AttendBody]) -> dict[str, str]:
+        return {"id": str(human_id), "on": str(data.on)}
+
+    api = create_app(build_application(database_url), ApiKeyStore(database_url, cache_seconds=60))
+    api.register(bare_attend)
+    uvicorn.run(
+        api,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+    )
+
+
+LUA = """
+local ids = {%(ids)s}
+local n = #ids
+local threads_count = %(threads)d
+local first_round = %(first_round)d
+local day0 = os.time{year=2000, month=1, day=2, hour=12}
+local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %(token)s"}
+local counter = 0
+local next_id = 0
+
+function setup(thread)
+  thread:set("tid", next_id)
+  next_id = next_id + 1
+end
+
+function request()
+  local g = counter * threads_count + tid
+  counter = counter + 1
+  local human = ids[(g %% n) + 1]
+  local day = os.date("!%%Y-%%m-%%d", day0 + (first_round + math.floor(g / n)) * 86400)
+  return wrk.format("POST", "%(prefix)s/humans/" .. human .. "/attend", headers,
+                    '{"on":"' .. day .. '"}')
+end
+"""
+
+
+@dataclass
+class WrkResult:
+    rate: float
+    errors: int
+    requests: int
+    latency: str
+
+
+def run_wrk(port: int, script: Path, seconds: float) -> WrkResult:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{CLIENTS}",
+            f"-d{max(1, round(seconds))}s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    latency = re.search(r"Latency\s+(\S+)", out)
+    return WrkResult(
+        rate, int(errors.group(1)) if errors else 0, total, latency.group(1) if latency else "?"
+    )
+
+
+class Wrk:
+    """Runs wrk against one server, never sending the same (human, day) twice."""
+
+    def __init__(self, port: int, token: str, humans: list[uuid.UUID], days: Days, tmp: Path):
+        self.port, self.token, self.humans, self.days, self.tmp = port, token, humans, days, tmp
+
+    def run(self, prefix: str, seconds: float) -> WrkResult:
+        script = self.tmp / "attend.lua"
+        ids = ",".join(f'"{h}"' for h in self.humans)
+        first_round = self.days.next_round
+        script.write_text(
+            LUA
+            % {
+                "ids": ids,
+                "threads": 2,
+                "first_round": first_round,
+                "token": self.token,
+                "prefix": prefix,
+            }
+        )
+        result = run_wrk(self.port, script, seconds)
+        self.days.done(result.requests // len(self.humans) + 1)
+        return result
+
+
+def http_rates(
+    database_url: str, humans: list[uuid.UUID], days: Days, plan: Plan
+) -> tuple[WrkResult, WrkResult]:
+    """The best of two alternating runs each, after a warm-up of each."""
+    token = ApiKeyStore(database_url).create("bench", ["write"])
+    port = free_port()
+    server = subprocess.Popen([sys.executable, __file__, "--serve", database_url, str(port)])
+    try:
+        wait_for(port, server)
+        with tempfile.TemporaryDirectory() as tmp:
+            wrk = Wrk(port, token, humans, days, Path(tmp))
+            for prefix in ("/bare", ""):
+                wrk.run(prefix, plan.warmup)
+            runs: dict[str, list[WrkResult]] = {"/bare": [], "": []}
+            for _ in range(2):
+                for prefix, results in runs.items():
+                    results.append(wrk.run(prefix, plan.seconds))
+            best = {p: max(r, key=lambda w: w.rate) for p, r in runs.items()}
+            return best["/bare"], best[""]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(port: int, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    give_up = time.monotonic() + seconds
+    while time.monotonic() < give_up and server.poll() is None:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not listen on port {port}")
+
+
+# The run ----------------------------------------------------------------------------
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    name = f"hot_bench_{uuid.uuid4().hex[:10]}"
+    url = create_database(SERVER_URL, name)
+    try:
+        yield url
+    finally:
+        drop_database(SERVER_URL, name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a short run")
+    parser.add_argument(
+        "--serve", nargs=2, metavar=("DATABASE_URL", "PORT"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve[0], int(args.serve[1]))
+        return
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed for part (b): apt-get install -y wrk")
+    plan = QUICK if args.quick else FULL
+    with fresh_database() as database_url:
+        report(database_url, plan)
+
+
+def report(database_url: str, plan: Plan) -> None:
+    print(
+        f"{CLIENTS} clients, {plan.seconds:.0f} s measured after {plan.warmup:.0f} s warm-up, "
+        f"{plan.humans} humans, 2 cores"
+    )
+    grouped = build_application(database_url)
+    humans = register_members(grouped, plan.humans)
+    days = Days(humans)
+    group_rate = application_rate(grouped, days, plan)
+    grouped.close()
+    single = build_application(database_url, group_commit=False)
+    single_rate = application_rate(single, days, plan)
+    single.close()
+    raw_rate = raw_insert_rate(database_url, plan)
+    print("\n(a) single-event commands through the application layer")
+    print(f"  group commit                  {group_rate:9.0f} commands/s")
+    print(f"  one save per command          {single_rate:9.0f} commands/s")
+    print(f"  raw INSERT+COMMIT (psycopg)   {raw_rate:9.0f} rows/s")
+    print(
+        f"  group commit / one save       {group_rate / single_rate:9.2f}x  "
+        f"(target >= {TARGET_GROUP_COMMIT}x)"
+    )
+    print(f"  group commit / raw insert     {group_rate / raw_rate:9.2f}x")
+
+    bare, hot = http_rates(database_url, humans, days, plan)
+    print("\n(b) POST /humans/{id}/attend over HTTP, 64 connections (wrk)")
+    for label, result in (("bare endpoint (validate, 200)", bare), ("HoT command", hot)):
+        print(
+            f"  {label:30}{result.rate:9.0f} requests/s  (avg latency {result.latency}, "
+            f"{result.errors} of {result.requests} not 2xx)"
+        )
+    print(
+        f"  HoT / bare                    {hot.rate / bare.rate:9.2f}x  (target >= {TARGET_HTTP}x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
