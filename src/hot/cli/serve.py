@@ -9,6 +9,8 @@ workers share them.
 from __future__ import annotations
 
 import os
+import signal
+from types import FrameType
 
 import click
 import uvicorn
@@ -20,21 +22,25 @@ from hot.infra.bootstrap import Hot, bootstrap
 from hot.infra.settings import Settings
 
 
-def build_api(hot: Hot) -> Litestar:
-    """The API over ``hot``'s parts, closing them when the server stops."""
+def build_api(hot: Hot, *, close_on_shutdown: bool) -> Litestar:
+    """The API over ``hot``'s parts (closing them when the app shuts down, if asked)."""
     return create_app(
         hot.app,
         ApiKeyStore(hot.database_url, cache_seconds=hot.settings.api_key_cache_seconds),
         redis=hot.redis() if hot.redis_url else None,
         cors_origins=hot.settings.cors_origins,
         stream_prefix=hot.settings.redis_prefix,
-        on_shutdown=[hot.close],
+        on_shutdown=[hot.close] if close_on_shutdown else [],
     )
 
 
 def worker_app() -> Litestar:
     """The factory each uvicorn worker process calls (``--workers`` > 1)."""
-    return build_api(bootstrap(Settings.from_env()))
+    return build_api(bootstrap(Settings.from_env()), close_on_shutdown=True)
+
+
+def _exit(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 @click.command()
@@ -45,6 +51,8 @@ def worker_app() -> Litestar:
 def serve(host: str | None, port: int | None, workers: int | None, access_log: bool) -> None:
     """Serve the HTTP API (OpenAPI document and UI at /schema)."""
     settings = Settings.from_env()
+    # uvicorn shuts down on SIGTERM, then raises it again: exit cleanly through ``finally``.
+    signal.signal(signal.SIGTERM, _exit)
     hot = bootstrap(settings)
     try:
         admin_token = ApiKeyStore(hot.database_url).create_first_admin()
@@ -59,7 +67,7 @@ def serve(host: str | None, port: int | None, workers: int | None, access_log: b
         }
         count = workers or settings.workers
         if count == 1:
-            uvicorn.run(build_api(hot), **options)  # type: ignore[arg-type]
+            uvicorn.run(build_api(hot, close_on_shutdown=False), **options)  # type: ignore[arg-type]
             return
         os.environ["HOT_DATABASE_URL"] = hot.database_url
         if hot.redis_url:
