@@ -174,6 +174,17 @@ def test_a_malformed_id_in_the_path_is_400_naming_it(client: Client, bad_id: str
     )
 
 
+def test_a_body_nested_too_deeply_is_400(client: Client) -> None:
+    deep = "[" * 20_000 + "]" * 20_000
+    body = (
+        f'{{"id": "{uuid.uuid4()}", "name": "HUMAN_REGISTERED", "version": 1, "payload": {deep}}}'
+    )
+
+    response = client.post("/events", content=body, headers={"content-type": "application/json"})
+
+    problem(response, 400, "malformed-request")
+
+
 def test_a_huge_body_is_refused(client: Client) -> None:
     body = {"name": "X", "email": "x@y.org", "kind": "guest", "pad": "x" * 200_000}
 

@@ -91,6 +91,7 @@ TABLE = [
         "invalid-body",
         "body",
     ),
+    (RecursionError("while deserializing an object"), 400, "malformed-request", None),
     (RuntimeError("a bug"), 500, "internal-error", None),
 ]
 

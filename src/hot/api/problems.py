@@ -7,6 +7,7 @@ ends with) and, where one input is to blame, ``field``. ``type`` is
 
     domain errors          status from ``DOMAIN_STATUS`` (by the error's class), rule = its .rule
     Litestar HTTP errors   their own status; validation errors name the field
+    RecursionError         400: only a body nested too deeply gets the decoder there
     database unreachable   503 with Retry-After (HoT reconnects by itself)
     anything else          500 internal-error, logged (a bug: never a client's mistake)
 """
@@ -121,6 +122,9 @@ def problem_for(exc: Exception) -> Problem:
         return _validation_problem(exc)
     if isinstance(exc, HTTPException):
         return _http_problem(exc)
+    if isinstance(exc, RecursionError):  # the JSON decoder, on a body nested too deeply
+        log.warning("request refused: %s", exc)
+        return Problem(400, "malformed-request", "The body is nested too deeply.")
     if isinstance(exc, DATABASE_UNAVAILABLE):
         log.warning("database unavailable: %s", exc)
         return Problem(
