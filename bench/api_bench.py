@@ -207,6 +207,7 @@ class WrkResult:
     errors: int
     requests: int
     latency: str
+    server_cpu_ms: float = 0.0  # the server process's CPU time per request
 
 
 def run_wrk(port: int, script: Path, seconds: float) -> WrkResult:
@@ -236,8 +237,11 @@ def run_wrk(port: int, script: Path, seconds: float) -> WrkResult:
 class Wrk:
     """Runs wrk against one server, never sending the same (human, day) twice."""
 
-    def __init__(self, port: int, token: str, humans: list[uuid.UUID], days: Days, tmp: Path):
-        self.port, self.token, self.humans, self.days, self.tmp = port, token, humans, days, tmp
+    def __init__(
+        self, port: int, server_pid: int, token: str, humans: list[uuid.UUID], days: Days, tmp: Path
+    ):
+        self.port, self.server_pid, self.token = port, server_pid, token
+        self.humans, self.days, self.tmp = humans, days, tmp
 
     def run(self, prefix: str, seconds: float) -> WrkResult:
         script = self.tmp / "attend.lua"
@@ -253,7 +257,10 @@ class Wrk:
                 "prefix": prefix,
             }
         )
+        cpu_before = cpu_seconds(self.server_pid)
         result = run_wrk(self.port, script, seconds)
+        cpu = cpu_seconds(self.server_pid) - cpu_before
+        result.server_cpu_ms = 1000 * cpu / max(result.requests, 1)
         self.days.done(result.requests // len(self.humans) + 1)
         return result
 
@@ -268,7 +275,7 @@ def http_rates(
     try:
         wait_for(port, server)
         with tempfile.TemporaryDirectory() as tmp:
-            wrk = Wrk(port, token, humans, days, Path(tmp))
+            wrk = Wrk(port, server.pid, token, humans, days, Path(tmp))
             for prefix in ("/bare", ""):
                 wrk.run(prefix, plan.warmup)
             runs: dict[str, list[WrkResult]] = {"/bare": [], "": []}
@@ -280,6 +287,12 @@ def http_rates(
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -357,6 +370,7 @@ def report(database_url: str, plan: Plan) -> None:
     for label, result in (("bare endpoint (validate, 200)", bare), ("HoT command", hot)):
         print(
             f"  {label:30}{result.rate:9.0f} requests/s  (avg latency {result.latency}, "
+            f"server CPU {result.server_cpu_ms:.2f} ms/request, "
             f"{result.errors} of {result.requests} not 2xx)"
         )
     print(
