@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 import click
 
@@ -22,6 +23,10 @@ def main(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:  # the embedded PostgreSQL narrates every start at INFO
+        logging.getLogger("pgserver").setLevel(logging.WARNING)
+    # pgserver's lock directory falls back to /tmp without XDG_RUNTIME_DIR: harmless.
+    warnings.filterwarnings("ignore", module="platformdirs")
 
 
 main.add_command(catalog)

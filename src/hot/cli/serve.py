@@ -8,6 +8,7 @@ workers share them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from types import FrameType
@@ -17,12 +18,16 @@ import uvicorn
 from litestar import Litestar
 
 from hot.api import create_app
+from hot.api.health import RelayStatus
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.bootstrap import Hot, bootstrap
+from hot.infra.relay import Relay, build_relay
 from hot.infra.settings import Settings
 
 
-def build_api(hot: Hot, *, close_on_shutdown: bool) -> Litestar:
+def build_api(
+    hot: Hot, *, close_on_shutdown: bool, relay_status: RelayStatus | None = None
+) -> Litestar:
     """The API over ``hot``'s parts (closing them when the app shuts down, if asked)."""
     return create_app(
         hot.app,
@@ -30,6 +35,7 @@ def build_api(hot: Hot, *, close_on_shutdown: bool) -> Litestar:
         redis=hot.redis() if hot.redis_url else None,
         cors_origins=hot.settings.cors_origins,
         stream_prefix=hot.settings.redis_prefix,
+        relay_status=relay_status,
         on_shutdown=[hot.close] if close_on_shutdown else [],
     )
 
@@ -51,10 +57,11 @@ def _exit(signum: int, frame: FrameType | None) -> None:
 def serve(host: str | None, port: int | None, workers: int | None, access_log: bool) -> None:
     """Serve the HTTP API (OpenAPI document and UI at /schema)."""
     settings = Settings.from_env()
-    # uvicorn shuts down on SIGTERM, then raises it again: exit cleanly through ``finally``.
+    # uvicorn shuts down on SIGTERM, then raises it again: exit cleanly through the exit stack.
     signal.signal(signal.SIGTERM, _exit)
     hot = bootstrap(settings)
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.callback(hot.close)
         admin_token = ApiKeyStore(hot.database_url).create_first_admin()
         if admin_token is not None:
             click.secho("No API key existed, so an admin key 'admin' was created.", bold=True)
@@ -65,13 +72,28 @@ def serve(host: str | None, port: int | None, workers: int | None, access_log: b
             "access_log": access_log,
             "log_level": "info",
         }
+        relay = _start_relay(hot)
+        if relay is not None:
+            stack.callback(relay.stop)
         count = workers or settings.workers
         if count == 1:
-            uvicorn.run(build_api(hot, close_on_shutdown=False), **options)  # type: ignore[arg-type]
+            status = relay.status if relay is not None else None
+            api = build_api(hot, close_on_shutdown=False, relay_status=status)
+            uvicorn.run(api, **options)  # type: ignore[arg-type]
             return
         os.environ["HOT_DATABASE_URL"] = hot.database_url
         if hot.redis_url:
             os.environ["HOT_REDIS_URL"] = hot.redis_url
         uvicorn.run("hot.cli.serve:worker_app", factory=True, workers=count, **options)  # type: ignore[arg-type]
-    finally:
-        hot.close()
+
+
+def _start_relay(hot: Hot) -> Relay | None:
+    """The relay, run beside the API so that the embedded default publishes too.
+
+    Off with ``HOT_RELAY=off`` (e.g. when ``hot relay`` runs as its own service).
+    With several workers it runs once, here in the parent process.
+    """
+    if not hot.settings.relay_in_serve or hot.redis_url is None:
+        return None
+    click.echo("relay: publishing events to Redis streams (HOT_RELAY=off to leave it out)")
+    return build_relay(hot).start()

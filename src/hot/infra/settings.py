@@ -41,6 +41,7 @@ class Settings:
     stream_retention: StreamRetention = DEFAULT_STREAM_RETENTION
     cors_origins: tuple[str, ...] = ()
     api_key_cache_seconds: int = 5
+    relay_in_serve: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -59,6 +60,7 @@ class Settings:
                 o.strip() for o in env.get("HOT_CORS_ORIGINS", "").split(",") if o.strip()
             ),
             api_key_cache_seconds=_int(env, "HOT_API_KEY_CACHE_SECONDS", 5),
+            relay_in_serve=_switch(env, "HOT_RELAY", True),
         )
         settings.validate()
         return settings
@@ -107,3 +109,14 @@ def _retention(env: Mapping[str, str]) -> StreamRetention:
     if not unit:
         return StreamRetention(count=amount)
     return StreamRetention(age=timedelta(**{_AGE_UNITS[unit]: amount}))
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"on", "yes", "true", "1"}:
+        return True
+    if raw in {"off", "no", "false", "0"}:
+        return False
+    raise SettingsError(f"{name} must be on or off, not {raw!r}.")
