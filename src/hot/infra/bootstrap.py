@@ -12,6 +12,7 @@ import redis
 from hot.application import HumansApplication
 from hot.infra.database import eventsourcing_env
 from hot.infra.embedded import EmbeddedPostgres, EmbeddedRedis
+from hot.infra.personal_keys import PostgresPersonalKeys
 from hot.infra.settings import Settings
 
 
@@ -50,8 +51,13 @@ def build_application(
     def today() -> date:
         return datetime.now(zone).date()
 
+    keys = PostgresPersonalKeys(database_url)
     return HumansApplication(
-        env=eventsourcing_env(database_url), today=today, group_commit=group_commit
+        env=eventsourcing_env(database_url),
+        today=today,
+        group_commit=group_commit,
+        personal_keys=keys,
+        claim_secret=keys.server_secret(),
     )
 
 
