@@ -68,7 +68,7 @@ class HumansApplication(HumanQueries):
         claim_secret: bytes,
     ) -> None:
         self.personal_keys = personal_keys  # read by construct_mapper, during __init__
-        self._claim_secret = claim_secret
+        self.claim_secret = claim_secret
         super().__init__(env)
         self.today = today
         # Few threads decide at once: the rest wait off the GIL, so the committer is not starved.
@@ -336,9 +336,9 @@ class HumansApplication(HumanQueries):
 
     def _claim(self, email: str, holder: UUID, fresh: bool) -> EmailClaim:
         try:
-            claim = self._get(EmailClaim, EmailClaim.id_for(email, self._claim_secret), fresh=fresh)
+            claim = self._get(EmailClaim, EmailClaim.id_for(email, self.claim_secret), fresh=fresh)
         except AggregateNotFoundError:
-            return EmailClaim.claim(email, holder, self._claim_secret)
+            return EmailClaim.claim(email, holder, self.claim_secret)
         if claim.is_held:
             raise EmailTakenError(email)
         claim.reclaim(holder)
@@ -346,7 +346,7 @@ class HumansApplication(HumanQueries):
 
     def _released(self, email: str, fresh: bool) -> list[EmailClaim]:
         try:
-            claim = self._get(EmailClaim, EmailClaim.id_for(email, self._claim_secret), fresh=fresh)
+            claim = self._get(EmailClaim, EmailClaim.id_for(email, self.claim_secret), fresh=fresh)
         except AggregateNotFoundError:
             return []
         claim.release()

@@ -7,6 +7,7 @@ import logging
 import click
 
 from hot.cli.catalog import catalog
+from hot.cli.personal import forget, migrate
 from hot.cli.relay import relay
 
 
@@ -21,4 +22,6 @@ def main(verbose: bool) -> None:
 
 
 main.add_command(catalog)
+main.add_command(forget)
+main.add_command(migrate)
 main.add_command(relay)
