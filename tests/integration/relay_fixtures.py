@@ -106,7 +106,7 @@ def write_humans(app: HumansApplication, count: int, *, joining: int = 0, tag: s
     ]
     for human in humans[:joining]:
         human.join(date(2026, 1, 5), "engineer")
-    claims = [EmailClaim.claim(h.email, h.id) for h in humans]
+    claims = [EmailClaim.claim(h.email, h.id, app.claim_secret) for h in humans]
     app.save(*humans, *claims)
 
 

@@ -69,9 +69,16 @@ class EventType:
         )
         return model
 
+    @property
+    def personal_fields(self) -> tuple[str, ...]:
+        """Payload fields holding personal data: encrypted at rest, masked without the scope."""
+        return tuple(self.event_class.PERSONAL_FIELDS)
+
     def info(self) -> EventTypeInfo:
         schema = self.payload_model.model_json_schema()
         schema.pop("title", None)
+        for field in self.personal_fields:
+            schema["properties"][field]["x-personal"] = True
         return EventTypeInfo(self.name, self.version, self.description, schema)
 
     def payload_of(self, event: Human.Event) -> dict[str, Any]:

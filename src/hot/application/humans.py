@@ -19,11 +19,12 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import BaseAggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Recording
 
 from hot.application.envelopes import REGISTRATION, Envelope, checked
 from hot.application.group_commit import GroupCommitter
 from hot.application.idempotency import Idempotency, IdempotencyRecord
+from hot.application.personal import PersonalDataMapper, PersonalKeys
 from hot.application.queries import HumanQueries
 from hot.application.transcodings import TRANSCODINGS
 from hot.application.views import CommandResult
@@ -63,7 +64,13 @@ class HumansApplication(HumanQueries):
         *,
         today: Callable[[], date] = utc_today,
         group_commit: bool = True,
+        personal_keys: PersonalKeys,
+        claim_secret: bytes,
+        seal_personal_data: bool = True,
     ) -> None:
+        self.personal_keys = personal_keys  # read by construct_mapper, during __init__
+        self.claim_secret = claim_secret
+        self.seals_personal_data = seal_personal_data
         super().__init__(env)
         self.today = today
         # Few threads decide at once: the rest wait off the GIL, so the committer is not starved.
@@ -72,6 +79,11 @@ class HumansApplication(HumanQueries):
         self._committer = (
             GroupCommitter(self.save, self._snapshot_after_commit) if group_commit else None
         )
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        if not self.seals_personal_data:  # only to measure what sealing costs
+            return Mapper(self.construct_transcoder())
+        return PersonalDataMapper(self.construct_transcoder(), self.personal_keys)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -177,6 +189,27 @@ class HumansApplication(HumanQueries):
 
         return self._change(human_id, expected_version, idempotency, decide)
 
+    def forget(self, human_id: UUID, *, by: str) -> CommandResult:
+        """Forget the human: destroy their key, record who did it, free their email.
+
+        The key is destroyed in the same transaction that records ``HUMAN_FORGOTTEN``:
+        either both happen or neither does.
+        """
+        with self._turn_of(human_id):
+            for _ in range(MAX_ATTEMPTS):
+                human = self._load(human_id)
+                claims = self._released(human.email, fresh=True)
+                human.forget(by)
+                events = [e for a in (human, *claims) for e in a.collect_events()]
+                try:
+                    recordings = self.save(*events, destroy_personal_keys=(human_id,))
+                except IntegrityError:
+                    continue
+                self.personal_keys.forget_cached(human_id)
+                self._remember((human, *claims))
+                return _result(human, recordings)
+        raise ConflictError(human_id)
+
     def record(
         self, envelope: Envelope, *, expected_version: int | None = None, idempotency: Keys = None
     ) -> CommandResult:
@@ -271,10 +304,7 @@ class HumansApplication(HumanQueries):
             recordings = self.save(*events)
             self._snapshot_after_commit(recordings)
         self._remember(aggregates)
-        position = max(
-            r.notification.id for r in recordings if r.domain_event.originator_id == human.id
-        )
-        return CommandResult(human.id, human.version, position)
+        return _result(human, recordings)
 
     def _remember(self, aggregates: Sequence[BaseAggregate[UUID]]) -> None:
         """Keep what was just committed as this process's known state."""
@@ -310,9 +340,9 @@ class HumansApplication(HumanQueries):
 
     def _claim(self, email: str, holder: UUID, fresh: bool) -> EmailClaim:
         try:
-            claim = self._get(EmailClaim, EmailClaim.id_for(email), fresh=fresh)
+            claim = self._get(EmailClaim, EmailClaim.id_for(email, self.claim_secret), fresh=fresh)
         except AggregateNotFoundError:
-            return EmailClaim.claim(email, holder)
+            return EmailClaim.claim(email, holder, self.claim_secret)
         if claim.is_held:
             raise EmailTakenError(email)
         claim.reclaim(holder)
@@ -320,7 +350,7 @@ class HumansApplication(HumanQueries):
 
     def _released(self, email: str, fresh: bool) -> list[EmailClaim]:
         try:
-            claim = self._get(EmailClaim, EmailClaim.id_for(email), fresh=fresh)
+            claim = self._get(EmailClaim, EmailClaim.id_for(email, self.claim_secret), fresh=fresh)
         except AggregateNotFoundError:
             return []
         claim.release()
@@ -338,6 +368,13 @@ class HumansApplication(HumanQueries):
 
 class _StaleStateError(Exception):
     """The known state cannot answer this command (e.g. an If-Match ahead of it)."""
+
+
+def _result(human: Human, recordings: Sequence[Recording[UUID]]) -> CommandResult:
+    position = max(
+        r.notification.id for r in recordings if r.domain_event.originator_id == human.id
+    )
+    return CommandResult(human.id, human.version, position)
 
 
 def _keys(idempotency: Keys) -> tuple[Idempotency, ...]:

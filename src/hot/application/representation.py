@@ -7,11 +7,16 @@ and log endpoints, the Redis streams and the live feed all use these functions.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from hot.application.views import RecordedEvent
+from hot.application.catalog import CATALOG
+from hot.application.views import HumanView, RecordedEvent
+
+MASKED = "(personal)"
+"""What a personal field reads as for a reader without the ``personal`` scope."""
 
 
 def event_to_dict(event: RecordedEvent) -> dict[str, Any]:
@@ -40,3 +45,19 @@ def event_from_dict(data: dict[str, Any]) -> RecordedEvent:
         time=datetime.fromisoformat(data["time"]),
         payload=dict(data["payload"]),
     )
+
+
+def masked_payload(name: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with its personal fields (those not null) replaced by ``MASKED``."""
+    personal = CATALOG[name].personal_fields if name in CATALOG else ()
+    return {k: MASKED if k in personal and v is not None else v for k, v in payload.items()}
+
+
+def masked_event(event: RecordedEvent) -> RecordedEvent:
+    """The event as a reader without the ``personal`` scope sees it."""
+    return dataclasses.replace(event, payload=masked_payload(event.name, event.payload))
+
+
+def masked_human(human: HumanView) -> HumanView:
+    """The human's state as a reader without the ``personal`` scope sees it."""
+    return dataclasses.replace(human, name=MASKED, email=MASKED)

@@ -10,6 +10,7 @@ import click
 from hot.cli.attendance import attendance
 from hot.cli.catalog import catalog
 from hot.cli.keys import keys
+from hot.cli.personal import forget, migrate
 from hot.cli.relay import relay
 from hot.cli.serve import serve
 from hot.cli.tail import tail
@@ -30,6 +31,8 @@ def main(verbose: bool) -> None:
 
 
 main.add_command(catalog)
+main.add_command(forget)
+main.add_command(migrate)
 main.add_command(relay)
 main.add_command(keys)
 main.add_command(serve)

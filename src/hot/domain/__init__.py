@@ -11,6 +11,7 @@ from hot.domain.errors import (
     DomainError,
     EmailTakenError,
     HumanExistsError,
+    HumanForgottenError,
     HumanNotFoundError,
     IdempotencyKeyReusedError,
     InvalidDetailsError,
@@ -25,9 +26,10 @@ from hot.domain.errors import (
     VersionNotFoundError,
 )
 from hot.domain.human import HUMAN_EVENT_CLASSES, Human
-from hot.domain.values import HumanKind, Membership
+from hot.domain.values import FORGOTTEN, HumanKind, Membership
 
 __all__ = [
+    "FORGOTTEN",
     "HUMAN_EVENT_CLASSES",
     "AlreadyAttendedError",
     "AlreadyMemberError",
@@ -40,6 +42,7 @@ __all__ = [
     "EmailTakenError",
     "Human",
     "HumanExistsError",
+    "HumanForgottenError",
     "HumanKind",
     "HumanNotFoundError",
     "IdempotencyKeyReusedError",

@@ -1,20 +1,21 @@
 """``EmailClaim``: the aggregate that makes an email unique among humans.
 
-Its id is derived from the normalised email, so two registrations of one address
-create the same aggregate and the second insert conflicts in the database: the
-uniqueness holds even when the registrations race. The claim never stores the
-email itself, only which human holds it.
+Its id is derived from the normalised email (an HMAC with a server secret), so two
+registrations of one address create the same aggregate and the second insert
+conflicts in the database: the uniqueness holds even when the registrations race.
+The claim never stores the email, only which human holds it, and without the secret
+its id does not tell which email it is for.
 """
 
 from __future__ import annotations
 
-from uuid import UUID, uuid5
+import hashlib
+import hmac
+from uuid import UUID
 
 from eventsourcing.domain import AggregateCreated, AggregateEvent, BaseAggregate, Snapshot
 
 from hot.domain.values import normalised_email
-
-_EMAIL_NAMESPACE = UUID("6f1c7d0e-2b55-4a53-9d35-8f3e1c0b7a21")
 
 
 class EmailClaim(BaseAggregate[UUID]):
@@ -50,12 +51,13 @@ class EmailClaim(BaseAggregate[UUID]):
             claim.holder = None
 
     @staticmethod
-    def id_for(email: str) -> UUID:
-        return uuid5(_EMAIL_NAMESPACE, normalised_email(email))
+    def id_for(email: str, secret: bytes) -> UUID:
+        digest = hmac.new(secret, normalised_email(email).encode(), hashlib.sha256).digest()
+        return UUID(bytes=digest[:16], version=5)
 
     @classmethod
-    def claim(cls, email: str, holder: UUID) -> EmailClaim:
-        return cls._create(cls.Claimed, id=cls.id_for(email), holder=holder)
+    def claim(cls, email: str, holder: UUID, secret: bytes) -> EmailClaim:
+        return cls._create(cls.Claimed, id=cls.id_for(email, secret), holder=holder)
 
     @property
     def is_held(self) -> bool:

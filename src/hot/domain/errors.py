@@ -2,6 +2,7 @@
 
     DomainError
     ├── HumanNotFoundError          the command names no known human
+    ├── HumanForgottenError         the human was forgotten: nothing more is accepted
     │   └── VersionNotFoundError    ... or not at the version asked for
     ├── InvalidDetailsError         a name or email that cannot be a name or email
     ├── InvalidQueryError           a query's arguments are out of range
@@ -200,3 +201,13 @@ class InvalidEnvelopeError(DomainError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class HumanForgottenError(DomainError):
+    """The human was forgotten at their request; no further command is accepted."""
+
+    rule = "human-forgotten"
+
+    def __init__(self, human_id: UUID) -> None:
+        super().__init__(f"Human {human_id} was forgotten; no further command is accepted.")
+        self.human_id = human_id

@@ -9,7 +9,7 @@ on every load.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import AggregateCreated, AggregateEvent, BaseAggregate, Snapshot
@@ -19,12 +19,14 @@ from hot.domain.errors import (
     AlreadyMemberError,
     AttendanceInFutureError,
     AttendanceOutsideMembershipError,
+    HumanForgottenError,
     LeaveBeforeJoinError,
     NothingChangedError,
     NotMemberError,
     RejoinTooEarlyError,
 )
 from hot.domain.values import (
+    FORGOTTEN,
     HumanKind,
     Membership,
     checked_email,
@@ -48,16 +50,25 @@ class Human(BaseAggregate[UUID]):
         self.kind: HumanKind = HumanKind.OTHER
         self.memberships: list[Membership] = []
         self.attended_days: set[date] = set()
+        self.forgotten: bool = False
+
+    PERSONAL_STATE: ClassVar[tuple[str, ...]] = ("name", "email")
+    """What of a human's state is personal: stored encrypted, forgotten on request."""
 
     class Event(AggregateEvent):
-        """Every human event carries its own id, chosen by the writer or generated."""
+        """Every human event carries its own id, chosen by the writer or generated.
 
+        ``PERSONAL_FIELDS`` names the payload fields that are personal data.
+        """
+
+        PERSONAL_FIELDS: ClassVar[tuple[str, ...]] = ()
         event_id: UUID
 
     class Registered(Event, AggregateCreated):
         """A human became known to HoT, with a name, an email and a kind."""
 
         TOPIC = "HUMAN_REGISTERED"
+        PERSONAL_FIELDS = ("name", "email")
         name: str
         email: str
         kind: HumanKind
@@ -83,6 +94,7 @@ class Human(BaseAggregate[UUID]):
         """The current membership ended; ``on`` is its last day."""
 
         TOPIC = "HUMAN_LEFT"
+        PERSONAL_FIELDS = ("reason",)
         on: date
         reason: str | None
 
@@ -102,6 +114,7 @@ class Human(BaseAggregate[UUID]):
         """The human's name and/or email changed; a field left null is unchanged."""
 
         TOPIC = "HUMAN_DETAILS_CHANGED"
+        PERSONAL_FIELDS = ("name", "email")
         name: str | None
         email: str | None
 
@@ -110,6 +123,21 @@ class Human(BaseAggregate[UUID]):
                 human.name = self.name
             if self.email is not None:
                 human.email = self.email
+
+    class Forgotten(Event):
+        """The human's personal data was destroyed at their request; ``by`` says who did it.
+
+        Their personal fields read as forgotten everywhere from now on; the other facts
+        (dates, roles, kind) remain for statistics, and no further command is accepted.
+        """
+
+        TOPIC = "HUMAN_FORGOTTEN"
+        by: str
+
+        def apply(self, human: Human) -> None:
+            human.name = FORGOTTEN
+            human.email = FORGOTTEN
+            human.forgotten = True
 
     # Commands ---------------------------------------------------------------------
 
@@ -134,6 +162,7 @@ class Human(BaseAggregate[UUID]):
         )
 
     def join(self, on: date, role: str, *, event_id: UUID | None = None) -> None:
+        self._check_not_forgotten()
         current = self.current_membership
         if current is not None:
             raise AlreadyMemberError(current.joined_on)
@@ -143,6 +172,7 @@ class Human(BaseAggregate[UUID]):
         self._trigger(self.Joined, event_id, on=on, role=checked_role(role))
 
     def leave(self, on: date, reason: str | None = None, *, event_id: UUID | None = None) -> None:
+        self._check_not_forgotten()
         current = self.current_membership
         if current is None:
             raise NotMemberError()
@@ -152,6 +182,7 @@ class Human(BaseAggregate[UUID]):
         self._trigger(self.Left, event_id, on=on, reason=reason)
 
     def attend(self, on: date, *, today: date, event_id: UUID | None = None) -> None:
+        self._check_not_forgotten()
         if on > today:
             raise AttendanceInFutureError(on, today)
         if not any(m.covers(on) for m in self.memberships):
@@ -168,6 +199,7 @@ class Human(BaseAggregate[UUID]):
         event_id: UUID | None = None,
     ) -> None:
         """Change what differs; the caller moves the email claim when the email changes."""
+        self._check_not_forgotten()
         new_name = checked_name(name) if name is not None else None
         new_email = checked_email(email) if email is not None else None
         if new_name == self.name:
@@ -188,8 +220,18 @@ class Human(BaseAggregate[UUID]):
         state["memberships"] = list(self.memberships)
         state["attended_days"] = set(self.attended_days)
         state["_pending_events"] = list(self._pending_events)
+        state.setdefault("forgotten", False)
         clone.__dict__.update(state)
         return clone
+
+    def forget(self, by: str, *, event_id: UUID | None = None) -> None:
+        """Record that the human's personal data is destroyed (the caller destroys the key)."""
+        self._check_not_forgotten()
+        self._trigger(self.Forgotten, event_id, by=by)
+
+    def _check_not_forgotten(self) -> None:
+        if self.forgotten:
+            raise HumanForgottenError(self.id)
 
     # State --------------------------------------------------------------------------
 
@@ -221,5 +263,6 @@ HUMAN_EVENT_CLASSES: tuple[type[Human.Event], ...] = (
     Human.Left,
     Human.Attended,
     Human.DetailsChanged,
+    Human.Forgotten,
 )
 """Every event a human can have, in the order of a typical life."""

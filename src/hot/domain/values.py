@@ -9,6 +9,9 @@ from enum import StrEnum
 
 from hot.domain.errors import InvalidDetailsError
 
+FORGOTTEN = "(forgotten)"
+"""What a personal field reads as once its human is forgotten."""
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 

@@ -12,6 +12,7 @@ import redis
 from hot.application import HumansApplication
 from hot.infra.database import eventsourcing_env, schema_lock
 from hot.infra.embedded import EmbeddedPostgres, EmbeddedRedis
+from hot.infra.personal_keys import PostgresPersonalKeys
 from hot.infra.settings import Settings
 
 
@@ -39,11 +40,17 @@ class Hot:
 
 
 def build_application(
-    database_url: str, timezone: str = "UTC", *, group_commit: bool = True
+    database_url: str,
+    timezone: str = "UTC",
+    *,
+    group_commit: bool = True,
+    seal_personal_data: bool = True,
 ) -> HumansApplication:
     """The humans application on the PostgreSQL server at ``database_url``.
 
-    ``group_commit=False`` saves each command in its own transaction (a baseline).
+    ``group_commit=False`` saves each command in its own transaction, and
+    ``seal_personal_data=False`` stores personal fields in clear: baselines for
+    benchmarks, never for HoT itself.
     """
     zone = ZoneInfo(timezone)
 
@@ -51,8 +58,14 @@ def build_application(
         return datetime.now(zone).date()
 
     with schema_lock(database_url):
+        keys = PostgresPersonalKeys(database_url)
         return HumansApplication(
-            env=eventsourcing_env(database_url), today=today, group_commit=group_commit
+            env=eventsourcing_env(database_url),
+            today=today,
+            group_commit=group_commit,
+            personal_keys=keys,
+            claim_secret=keys.server_secret(),
+            seal_personal_data=seal_personal_data,
         )
 
 

@@ -1,0 +1,136 @@
+"""Personal data at rest: each human's personal fields encrypted with a key of their own.
+
+``PersonalDataMapper`` wraps ``eventsourcing``'s mapper. On the way to storage it
+takes the personal fields of a human's event (or snapshot) out of the stored state
+and puts them back as one AES-GCM blob under the human's key; on the way back it
+decrypts them. Destroying a human's key (forgetting them) makes those fields read
+as ``FORGOTTEN`` for good, while every other fact stays readable. A key that is
+missing without having been destroyed is an error, never silently garbage.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Sequence
+from typing import Any, Protocol
+from uuid import UUID
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from eventsourcing.utils import get_topic
+
+from hot.domain import FORGOTTEN, Human
+
+BLOB = "_personal"
+HUMAN_TOPIC = get_topic(Human)
+
+
+class PersonalKeyMissingError(RuntimeError):
+    """A human's key is gone without having been destroyed: the key table was lost."""
+
+    rule = "personal-key-missing"
+
+    def __init__(self, human_id: UUID) -> None:
+        super().__init__(
+            f"The personal-data key of human {human_id} is missing (it was never destroyed): "
+            "the key table has been lost or damaged. Restore it from a backup."
+        )
+        self.human_id = human_id
+
+
+class PersonalKeys(Protocol):
+    """Where the per-human keys live (apart from the events)."""
+
+    def key_for_writing(self, human_id: UUID, *, create: bool) -> bytes | None:
+        """The human's key (made if ``create`` and absent); None once destroyed."""
+        ...
+
+    def key_for_reading(self, human_id: UUID) -> bytes | None:
+        """The human's key; None once destroyed; ``PersonalKeyMissingError`` if lost."""
+        ...
+
+    def forget_cached(self, human_id: UUID) -> None:
+        """Drop this process's cached copy of the key (it was destroyed)."""
+        ...
+
+
+def personal_fields(event: object) -> Sequence[str]:
+    """The names of the personal fields ``event`` carries (its payload or snapshot state)."""
+    if isinstance(event, Snapshot):
+        return Human.PERSONAL_STATE if event.topic == HUMAN_TOPIC else ()
+    return tuple(getattr(type(event), "PERSONAL_FIELDS", ()))
+
+
+class PersonalDataMapper(Mapper[UUID]):
+    """Encrypts personal fields per human on write; decrypts (or forgets) them on read."""
+
+    # A state without the sealed blob decodes exactly as the base mapper decodes it:
+    # fast decoders (``hot.follow.decoding``) may read such states themselves.
+    plain_states_decode_unchanged = True
+
+    def __init__(self, transcoder: Transcoder, keys: PersonalKeys) -> None:
+        super().__init__(transcoder)
+        self.keys = keys
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        fields = personal_fields(domain_event)
+        if not fields:
+            return super().to_stored_event(domain_event)
+        human_id: UUID = domain_event.originator_id
+        creates = isinstance(domain_event, Human.Registered)
+        key = self.keys.key_for_writing(human_id, create=creates)
+        if key is None:  # forgotten: what is left to store is no personal data
+            return super().to_stored_event(domain_event)
+        state = dict(_state_of(domain_event))
+        values = {f: state[f] for f in fields if state[f] is not None}
+        for field in values:
+            state[field] = None
+        # The names of the sealed fields are no personal data: kept in clear, so that a
+        # forgotten human's fields that were null stay null.
+        state[BLOB] = {"fields": sorted(values), "sealed": _encrypt(key, human_id, values)}
+        clone = object.__new__(type(domain_event))
+        object.__setattr__(clone, "__dict__", {**vars(domain_event), **_wrap(domain_event, state)})
+        return super().to_stored_event(clone)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        domain_event = super().to_domain_event(stored_event)
+        if isinstance(domain_event, Human.Forgotten):
+            self.keys.forget_cached(domain_event.originator_id)
+        state = _state_of(domain_event)
+        blob = state.pop(BLOB, None)
+        if blob is None:
+            return domain_event
+        human_id = UUID(str(stored_event.originator_id))
+        key = self.keys.key_for_reading(human_id)
+        if key is None:
+            state.update(dict.fromkeys(blob["fields"], FORGOTTEN))
+        else:
+            state.update(_decrypt(key, human_id, blob["sealed"]))
+        if isinstance(domain_event, Snapshot):
+            object.__setattr__(domain_event, "state", state)
+        return domain_event
+
+
+def _state_of(event: Any) -> dict[str, Any]:
+    """The dict holding personal fields: the snapshot's state, or the event's own fields."""
+    return dict(event.state) if isinstance(event, Snapshot) else event.__dict__
+
+
+def _wrap(event: Any, state: dict[str, Any]) -> dict[str, Any]:
+    return {"state": state} if isinstance(event, Snapshot) else state
+
+
+def _encrypt(key: bytes, human_id: UUID, values: dict[str, Any]) -> str:
+    nonce = os.urandom(12)
+    sealed = AESGCM(key).encrypt(nonce, json.dumps(values).encode(), human_id.bytes)
+    return base64.b64encode(nonce + sealed).decode()
+
+
+def _decrypt(key: bytes, human_id: UUID, blob: str) -> dict[str, Any]:
+    raw = base64.b64decode(blob)
+    plain = AESGCM(key).decrypt(raw[:12], raw[12:], human_id.bytes)
+    values: dict[str, Any] = json.loads(plain)
+    return values

@@ -1,0 +1,3 @@
+from hot.cli import main
+
+main()

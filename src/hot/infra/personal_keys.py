@@ -1,0 +1,121 @@
+"""The per-human keys that encrypt personal data, in a table apart from the events.
+
+A row per human: its AES-256 key, or NULL and ``destroyed_at`` once the human is
+forgotten (destroyed in the transaction that records ``HUMAN_FORGOTTEN``, see
+``HotRecorder``). A human with events but no row means the table was lost: reads
+raise ``PersonalKeyMissingError`` rather than serve garbage. Keys are cached for a
+short time per process; a destroyed key stops being served everywhere within that
+time (at once in the process that forgot, and in any process that reads the
+``HUMAN_FORGOTTEN`` event).
+
+The table also holds the server secret that keys the email claims' HMAC.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from hot.application.personal import PersonalKeyMissingError
+
+KEYS_TABLE = "hot_personal_keys"
+SECRET_ID = UUID(int=0)  # the row holding the server secret
+CACHE_SECONDS = 2.0
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (
+    human_id uuid PRIMARY KEY,
+    key bytea,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    destroyed_at timestamptz
+)
+"""
+
+
+class PostgresPersonalKeys:
+    """Per-human keys in PostgreSQL, with a short in-process cache."""
+
+    def __init__(self, database_url: str, cache_seconds: float = CACHE_SECONDS) -> None:
+        self._url = database_url
+        self._cache_seconds = cache_seconds
+        self._cache: dict[UUID, tuple[float, bytes | None]] = {}
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        with self._connection() as conn:
+            conn.execute(SCHEMA)
+
+    def server_secret(self) -> bytes:
+        """A random secret made once per database, kept in the key table."""
+        with self._connection() as conn:
+            conn.execute(
+                f"INSERT INTO {KEYS_TABLE} (human_id, key) VALUES (%s, %s) "
+                "ON CONFLICT (human_id) DO NOTHING",
+                (SECRET_ID, os.urandom(32)),
+            )
+            row = conn.execute(
+                f"SELECT key FROM {KEYS_TABLE} WHERE human_id = %s", (SECRET_ID,)
+            ).fetchone()
+        if row is None or row[0] is None:
+            raise PersonalKeyMissingError(SECRET_ID)
+        return bytes(row[0])
+
+    def key_for_writing(self, human_id: UUID, *, create: bool) -> bytes | None:
+        if create:
+            with self._connection() as conn:
+                conn.execute(
+                    f"INSERT INTO {KEYS_TABLE} (human_id, key) VALUES (%s, %s) "
+                    "ON CONFLICT (human_id) DO NOTHING",
+                    (human_id, os.urandom(32)),
+                )
+        return self.key_for_reading(human_id)
+
+    def key_for_reading(self, human_id: UUID) -> bytes | None:
+        now = time.monotonic()
+        cached = self._cache.get(human_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        with self._connection() as conn:
+            row = conn.execute(
+                f"SELECT key FROM {KEYS_TABLE} WHERE human_id = %s", (human_id,)
+            ).fetchone()
+        if row is None:
+            raise PersonalKeyMissingError(human_id)
+        key = bytes(row[0]) if row[0] is not None else None
+        with self._lock:
+            self._cache[human_id] = (now + self._cache_seconds, key)
+        return key
+
+    def forget_cached(self, human_id: UUID) -> None:
+        with self._lock:
+            self._cache.pop(human_id, None)
+
+    def _connection(self) -> psycopg.Connection[tuple[Any, ...]]:
+        """A connection of this thread's own, opened on first use and reopened if broken."""
+        conn: psycopg.Connection[tuple[Any, ...]] | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.broken:
+            conn = psycopg.connect(self._url, autocommit=True)
+            self._local.conn = conn
+        return _Borrowed(conn)  # type: ignore[return-value]
+
+
+class _Borrowed:
+    """Lends a thread's connection to a ``with`` block without closing it afterwards."""
+
+    def __init__(self, conn: psycopg.Connection[tuple[Any, ...]]) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> psycopg.Connection[tuple[Any, ...]]:
+        return self._conn
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def destroy_keys_statement() -> str:
+    """The statement ``HotRecorder`` runs in the forgetting transaction."""
+    return f"UPDATE {KEYS_TABLE} SET key = NULL, destroyed_at = now() WHERE human_id = ANY(%s)"

@@ -1,0 +1,170 @@
+"""Personal data on real PostgreSQL: sealed at rest, forgotten for good, loss reported."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from uuid import UUID
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from hot.application import HumansApplication
+from hot.application.personal import PersonalKeyMissingError
+from hot.domain import FORGOTTEN, HumanForgottenError, HumanKind
+from hot.infra.bootstrap import build_application
+
+pytestmark = pytest.mark.postgres
+
+NAME, EMAIL, REASON = "Gaal Dornick", "gaal.dornick@synnax.test", "exiled to Terminus"
+
+
+def plaintext_anywhere(database_url: str, *needles: str) -> list[str]:
+    """Every table.column of the database whose text or bytes contain one of ``needles``."""
+    found = []
+    with psycopg.connect(database_url) as conn:
+        columns = conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND data_type IN ('text', 'bytea', 'character varying', "
+            "'json', 'jsonb')"
+        ).fetchall()
+        for table, column in columns:
+            query = sql.SQL("SELECT {c} FROM {t} WHERE {c} IS NOT NULL").format(
+                c=sql.Identifier(column), t=sql.Identifier(table)
+            )
+            for (value,) in conn.execute(query):
+                raw = bytes(value) if isinstance(value, bytes | memoryview) else str(value).encode()
+                if any(n.encode().lower() in raw.lower() for n in needles):
+                    found.append(f"{table}.{column}")
+    return found
+
+
+def full_life(app: HumansApplication) -> UUID:
+    human = app.register(NAME, EMAIL, HumanKind.EMPLOYEE).id
+    app.join(human, date(2020, 1, 1), "mathematician")
+    for d in range(3):
+        app.attend(human, date(2020, 1, 2) + timedelta(days=d))
+    app.leave(human, date(2020, 2, 1), REASON)
+    app.join(human, date(2020, 3, 1), "psychohistorian")
+    app.change_details(human, name="Gaal D.", email="gaal@terminus.test")
+    return human
+
+
+def test_personal_fields_never_reach_the_database_in_clear(
+    app: HumansApplication, database_url: str
+) -> None:
+    human = full_life(app)
+
+    assert plaintext_anywhere(database_url, "Gaal", "synnax", "terminus", REASON) == []
+    assert app.get_human(human).name == "Gaal D."
+    assert app.history(human)[0].payload["email"] == EMAIL
+
+
+def test_snapshots_are_sealed_too(app: HumansApplication, database_url: str) -> None:
+    human = full_life(app)
+    for d in range(100):
+        app.attend(human, date(2020, 3, 2) + timedelta(days=d))
+
+    assert app.snapshots is not None
+    assert len(list(app.snapshots.get(human))) == 1
+    assert plaintext_anywhere(database_url, "Gaal", "synnax", "terminus") == []
+    assert build_application(database_url).get_human(human).name == "Gaal D."
+
+
+def test_a_forgotten_human_reads_as_forgotten_everywhere_and_keeps_the_facts(
+    app: HumansApplication, database_url: str
+) -> None:
+    human = full_life(app)
+    before = app.get_human(human)
+
+    app.forget(human, by="ops")
+    other_process = build_application(database_url)
+
+    for reader in (app, other_process):
+        after = reader.get_human(human)
+        assert (after.name, after.email) == (FORGOTTEN, FORGOTTEN)
+        assert (after.memberships, after.attended_days, after.kind) == (
+            before.memberships,
+            before.attended_days,
+            before.kind,
+        )
+        history = reader.history(human)
+        assert history[0].payload == {"name": FORGOTTEN, "email": FORGOTTEN, "kind": "employee"}
+        assert history[-1].name == "HUMAN_FORGOTTEN"
+        assert history[-1].payload == {"by": "ops"}
+        log = reader.read_log(limit=100).events
+        assert all("Gaal" not in str(e.payload) for e in log)
+    assert plaintext_anywhere(database_url, "Gaal", "synnax", "terminus", REASON) == []
+    other_process.close()
+
+
+def test_a_forgotten_human_accepts_no_command_and_frees_the_email(app: HumansApplication) -> None:
+    human = full_life(app)
+    app.forget(human, by="ops")
+    head = app.head()
+
+    with pytest.raises(HumanForgottenError):
+        app.attend(human, date(2020, 3, 5))
+    with pytest.raises(HumanForgottenError):
+        app.forget(human, by="ops")
+    assert app.head() == head
+    assert app.register("Another", "gaal@terminus.test", HumanKind.VISITOR).version == 1
+
+
+def test_forgetting_races_commands_on_the_same_human(
+    app: HumansApplication, database_url: str
+) -> None:
+    human = full_life(app)
+    other = build_application(database_url)
+
+    def attend(d: int) -> str:
+        try:
+            other.attend(human, date(2020, 3, 2) + timedelta(days=d))
+        except HumanForgottenError:
+            return "refused"
+        return "recorded"
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = pool.map(attend, range(40))
+        app.forget(human, by="ops")
+        outcomes_list = list(outcomes)
+
+    names = [e.name for e in app.history(human, limit=1000)]
+    assert names.count("HUMAN_FORGOTTEN") == 1
+    after_forgetting = names[names.index("HUMAN_FORGOTTEN") + 1 :]
+    assert after_forgetting == []
+    assert names.count("HUMAN_ATTENDED") == 3 + outcomes_list.count("recorded")
+    assert plaintext_anywhere(database_url, "Gaal", "synnax", "terminus") == []
+    other.close()
+
+
+def test_a_lost_key_table_is_reported_not_served_as_garbage(
+    app: HumansApplication, database_url: str
+) -> None:
+    human = full_life(app)
+    with psycopg.connect(database_url) as conn:
+        conn.execute("DELETE FROM hot_personal_keys WHERE human_id = %s", (human,))
+    reader = build_application(database_url)
+
+    with pytest.raises(PersonalKeyMissingError, match="missing"):
+        reader.history(human)
+    reader.close()
+
+
+def test_the_email_claim_does_not_derive_from_the_email_alone(
+    app: HumansApplication, database_url: str
+) -> None:
+    import uuid
+
+    app.register(NAME, EMAIL, HumanKind.EMPLOYEE)
+    with psycopg.connect(database_url) as conn:
+        claim_ids = {
+            row[0]
+            for row in conn.execute(
+                "SELECT originator_id FROM hot_events WHERE topic = 'hot:EMAIL_CLAIMED'"
+            )
+        }
+    guessable = {uuid.uuid5(ns, EMAIL) for ns in (uuid.NAMESPACE_DNS, uuid.NAMESPACE_URL)}
+    assert len(claim_ids) == 1
+    assert not claim_ids & guessable
