@@ -19,6 +19,7 @@ PUBLIC_NAMES = (
     "HUMAN_LEFT",
     "HUMAN_ATTENDED",
     "HUMAN_DETAILS_CHANGED",
+    "HUMAN_FORGOTTEN",
 )
 
 EVENT_TYPES = [CATALOG[name] for name in CATALOG.names]
@@ -76,6 +77,7 @@ def test_required_fields_are_the_ones_that_cannot_be_null() -> None:
         "HUMAN_LEFT": {"on"},
         "HUMAN_ATTENDED": {"on"},
         "HUMAN_DETAILS_CHANGED": set(),
+        "HUMAN_FORGOTTEN": {"by"},
     }
 
 
@@ -117,3 +119,19 @@ def test_a_payload_missing_a_required_field_or_with_an_unknown_one_is_invalid() 
         model.model_validate({"on": "2026-01-05"})
     with pytest.raises(ValidationError, match="salary"):
         model.model_validate({"on": "2026-01-05", "role": "engineer", "salary": 1})
+
+
+def test_personal_fields_are_marked_in_the_schema_and_nothing_else_is() -> None:
+    marked = {
+        t.name: {f for f, spec in t.info().schema["properties"].items() if spec.get("x-personal")}
+        for t in CATALOG
+    }
+
+    assert marked == {
+        "HUMAN_REGISTERED": {"name", "email"},
+        "HUMAN_JOINED": set(),
+        "HUMAN_LEFT": {"reason"},
+        "HUMAN_ATTENDED": set(),
+        "HUMAN_DETAILS_CHANGED": {"name", "email"},
+        "HUMAN_FORGOTTEN": set(),
+    }
