@@ -30,7 +30,7 @@ class FakeStore:
         self.gate.set()
         self.entered = threading.Event()
 
-    def save(self, *events: FakeEvent) -> list[Any]:
+    def save(self, *events: FakeEvent, **_: Any) -> list[Any]:
         self.entered.set()
         assert self.gate.wait(timeout=10), "the test never opened the gate"
         slots = {(e.originator_id, e.originator_version) for e in events}
@@ -109,7 +109,7 @@ def test_a_clash_with_a_write_from_elsewhere_fails_only_that_command() -> None:
 
 
 def test_a_store_failure_reaches_every_caller_of_the_batch() -> None:
-    def broken_save(*events: FakeEvent) -> list[Any]:
+    def broken_save(*events: FakeEvent, **_: Any) -> list[Any]:
         raise ConnectionError("database down")
 
     committer = GroupCommitter(broken_save)

@@ -29,6 +29,7 @@ SaveEvents = Callable[..., list[Recording[UUID]]]
 @dataclass
 class _Pending:
     events: Sequence[Any]
+    new_keys: Sequence[tuple[UUID, bytes]] = ()
     done: threading.Event = field(default_factory=threading.Event)
     recordings: list[Recording[UUID]] = field(default_factory=list)
     error: BaseException | None = None
@@ -62,9 +63,12 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def commit(self, events: Sequence[Any]) -> list[Recording[UUID]]:
-        """Save ``events`` in one transaction (shared with others); block until committed."""
-        pending = _Pending(events)
+    def commit(
+        self, events: Sequence[Any], new_keys: Sequence[tuple[UUID, bytes]] = ()
+    ) -> list[Recording[UUID]]:
+        """Save ``events`` (and the personal-data keys of new humans) in one transaction,
+        shared with others; block until committed."""
+        pending = _Pending(events, new_keys)
         self._ensure_running()
         self._queue.put(pending)
         pending.done.wait()
@@ -110,7 +114,10 @@ class GroupCommitter:
         if not accepted:
             return
         try:
-            recordings = self._save(*(e for item in accepted for e in item.events))
+            recordings = self._save(
+                *(e for item in accepted for e in item.events),
+                new_personal_keys=[k for item in accepted for k in item.new_keys],
+            )
         except IntegrityError:
             if len(accepted) == 1:
                 accepted[0].fail(IntegrityError("another write committed first"))

@@ -113,6 +113,7 @@ class HumansApplication(HumanQueries):
             if human_id is not None and self._exists(human_id):
                 raise HumanExistsError(human_id)
             human = Human.register(name, email, kind, human_id=human_id, event_id=event_id)
+            self.personal_keys.new_key(human.id)  # committed with the events
             return human, [self._claim(human.email, human.id, fresh)]
 
         return self._execute(decide, human_id, idempotency)
@@ -298,11 +299,16 @@ class HumansApplication(HumanQueries):
     def _commit(self, human: Human, *others: BaseAggregate[UUID]) -> CommandResult:
         aggregates = (human, *others)
         events = [e for a in aggregates for e in a.collect_events()]
-        if self._committer is not None:
-            recordings = self._committer.commit(events)
-        else:
-            recordings = self.save(*events)
-            self._snapshot_after_commit(recordings)
+        new_keys = self.personal_keys.uncommitted(human.id) if human.version == 1 else []
+        try:
+            if self._committer is not None:
+                recordings = self._committer.commit(events, new_keys)
+            else:
+                recordings = self.save(*events, new_personal_keys=new_keys)
+                self._snapshot_after_commit(recordings)
+        finally:
+            if new_keys:
+                self.personal_keys.settle(human.id)
         self._remember(aggregates)
         return _result(human, recordings)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -54,6 +54,22 @@ class PersonalKeys(Protocol):
 
     def forget_cached(self, human_id: UUID) -> None:
         """Drop this process's cached copy of the key (it was destroyed)."""
+        ...
+
+    def new_key(self, human_id: UUID) -> bytes:
+        """A fresh key for a new human, held in this process until it is committed."""
+        ...
+
+    def uncommitted(self, human_id: UUID) -> list[tuple[UUID, bytes]]:
+        """The new key of ``human_id`` (if made here), to commit with its first events."""
+        ...
+
+    def settle(self, human_id: UUID) -> None:
+        """The commit of ``human_id``'s first events is over (stored or refused)."""
+        ...
+
+    def prefetch(self, human_ids: Iterable[UUID]) -> None:
+        """Load many humans' keys in one query, ahead of decoding their events."""
         ...
 
 

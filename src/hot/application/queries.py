@@ -56,7 +56,7 @@ class HumanQueries(Application[UUID]):
         notifications = [n for n in self._history(human_id, after, limit) if n.topic in CATALOG]
         if not notifications and not self._is_human(human_id):
             raise HumanNotFoundError(human_id)
-        return [self.recorded_event(n) for n in notifications]
+        return self.recorded_events(notifications)
 
     def read_log(self, *, after: int = 0, limit: int = 100, names: Sequence[str] = ()) -> LogPage:
         """A page of the global log after position ``after``, optionally of some names only."""
@@ -70,7 +70,7 @@ class HumanQueries(Application[UUID]):
             topics=tuple(names) or CATALOG.names,
             inclusive_of_start=False,
         )
-        events = tuple(self.recorded_event(n) for n in notifications)
+        events = tuple(self.recorded_events(notifications))
         full = len(events) == limit
         return LogPage(events, events[-1].position if full else None)
 
@@ -80,6 +80,15 @@ class HumanQueries(Application[UUID]):
     def head(self) -> int:
         """The position of the newest event in the log (0 when empty)."""
         return self.recorder.max_notification_id() or 0
+
+    def recorded_events(self, notifications: Sequence[Notification]) -> list[RecordedEvent]:
+        """Many stored events as readers see them, their humans' keys fetched together."""
+        keys = getattr(self, "personal_keys", None)
+        if keys is not None:
+            keys.prefetch(
+                n.originator_id for n in notifications if CATALOG[n.topic].personal_fields
+            )
+        return [self.recorded_event(n) for n in notifications]
 
     def recorded_event(self, notification: Notification) -> RecordedEvent:
         """A stored public event as readers see it (upcast to its current version)."""

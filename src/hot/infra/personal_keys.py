@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -44,6 +45,7 @@ class PostgresPersonalKeys:
         self._url = database_url
         self._cache_seconds = cache_seconds
         self._cache: dict[UUID, tuple[float, bytes | None]] = {}
+        self._new: dict[UUID, bytes] = {}  # made for new humans, not yet committed
         self._lock = threading.Lock()
         self._local = threading.local()
         with self._connection() as conn:
@@ -64,14 +66,44 @@ class PostgresPersonalKeys:
             raise PersonalKeyMissingError(SECRET_ID)
         return bytes(row[0])
 
+    def new_key(self, human_id: UUID) -> bytes:
+        key = os.urandom(32)
+        with self._lock:
+            self._new[human_id] = key
+            self._cache[human_id] = (time.monotonic() + self._cache_seconds, key)
+        return key
+
+    def uncommitted(self, human_id: UUID) -> list[tuple[UUID, bytes]]:
+        with self._lock:
+            key = self._new.get(human_id)
+        return [] if key is None else [(human_id, key)]
+
+    def settle(self, human_id: UUID) -> None:
+        with self._lock:
+            self._new.pop(human_id, None)
+
+    def prefetch(self, human_ids: Iterable[UUID]) -> None:
+        now = time.monotonic()
+        wanted = [h for h in set(human_ids) if self._cache.get(h, (0.0, None))[0] <= now]
+        if not wanted:
+            return
+        with self._connection() as conn:
+            rows = conn.execute(
+                f"SELECT human_id, key FROM {KEYS_TABLE} WHERE human_id = ANY(%s)", (wanted,)
+            ).fetchall()
+        with self._lock:
+            for human_id, key in rows:
+                self._cache[human_id] = (now + self._cache_seconds, _bytes_or_none(key))
+
     def key_for_writing(self, human_id: UUID, *, create: bool) -> bytes | None:
-        if create:
+        with self._lock:
+            new = self._new.get(human_id)
+        if new is not None:
+            return new
+        if create:  # a human saved directly, not through a command: make its key now
             with self._connection() as conn:
-                conn.execute(
-                    f"INSERT INTO {KEYS_TABLE} (human_id, key) VALUES (%s, %s) "
-                    "ON CONFLICT (human_id) DO NOTHING",
-                    (human_id, os.urandom(32)),
-                )
+                conn.execute(insert_keys_statement(), (human_id, os.urandom(32)))
+            self.forget_cached(human_id)  # read back the key that was stored
         return self.key_for_reading(human_id)
 
     def key_for_reading(self, human_id: UUID) -> bytes | None:
@@ -85,7 +117,7 @@ class PostgresPersonalKeys:
             ).fetchone()
         if row is None:
             raise PersonalKeyMissingError(human_id)
-        key = bytes(row[0]) if row[0] is not None else None
+        key = _bytes_or_none(row[0])
         with self._lock:
             self._cache[human_id] = (now + self._cache_seconds, key)
         return key
@@ -101,6 +133,10 @@ class PostgresPersonalKeys:
             conn = psycopg.connect(self._url, autocommit=True)
             self._local.conn = conn
         return _Borrowed(conn)  # type: ignore[return-value]
+
+
+def _bytes_or_none(value: Any) -> bytes | None:
+    return bytes(value) if value is not None else None
 
 
 class _Borrowed:
@@ -119,3 +155,8 @@ class _Borrowed:
 def destroy_keys_statement() -> str:
     """The statement ``HotRecorder`` runs in the forgetting transaction."""
     return f"UPDATE {KEYS_TABLE} SET key = NULL, destroyed_at = now() WHERE human_id = ANY(%s)"
+
+
+def insert_keys_statement() -> str:
+    """The statement ``HotRecorder`` runs in the transaction that registers new humans."""
+    return f"INSERT INTO {KEYS_TABLE} (human_id, key) VALUES (%s, %s) ON CONFLICT DO NOTHING"

@@ -16,7 +16,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from hot.infra.personal_keys import destroy_keys_statement
+from hot.infra.personal_keys import destroy_keys_statement, insert_keys_statement
 
 
 class HotRecorder(PostgresApplicationRecorder):
@@ -28,10 +28,14 @@ class HotRecorder(PostgresApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         *,
         destroy_personal_keys: Sequence[UUID] = (),
+        new_personal_keys: Sequence[tuple[UUID, bytes]] = (),
         **kwargs: Any,
     ) -> None:
-        """Destroy forgotten humans' keys in the transaction that records the forgetting."""
+        """Keep new humans' keys, and destroy forgotten humans' keys, in the transaction
+        that records their events: a key exists exactly when its events do."""
         super()._insert_events(curs, stored_events, **kwargs)
+        if new_personal_keys:
+            curs.executemany(insert_keys_statement(), list(new_personal_keys))
         if destroy_personal_keys:
             curs.execute(destroy_keys_statement(), (list(destroy_personal_keys),))
 
