@@ -1,7 +1,8 @@
 """Helpers for the relay's tests: loads to write, relays to run, and the check that matters.
 
 The check: the all-events stream holds exactly the public log (same ids, same order,
-no duplicates) and each per-name stream exactly the log filtered by name.
+no duplicates) and each per-name stream exactly the log filtered by name, as the relay
+publishes it: personal fields masked unless asked for, forgotten humans' events erased.
 """
 
 from __future__ import annotations
@@ -18,15 +19,18 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import psycopg
 import redis
 
 from hot.application import CATALOG, HumansApplication
+from hot.application.representation import masked_event
 from hot.application.views import RecordedEvent
 from hot.domain import EmailClaim, Human, HumanKind
 from hot.infra.relay import Relay, StreamKeys, event_from_entry
 from hot.infra.relay.leader import lock_holder
+from hot.infra.relay.publisher import FORGETTING
 from hot.infra.relay.source import EventLog
 
 FAST = {"poll_interval": 0.2, "takeover_interval": 0.2, "backoff": 0.2}
@@ -51,11 +55,30 @@ def stream(client: redis.Redis, key: str) -> list[tuple[str, RecordedEvent]]:
     return entries
 
 
-def assert_streams_match_log(
-    client: redis.Redis, prefix: str, app: HumansApplication, after: int = 0
+def streamed(
+    events: list[RecordedEvent], *, personal: bool = False, forgotten: set[UUID] | None = None
 ) -> list[RecordedEvent]:
-    """The streams hold exactly the public log after ``after``; returns that log."""
-    log = public_log(app, after)
+    """What the streams should hold of ``events``: personal fields masked unless
+    ``personal``, and no event of a ``forgotten`` human (default: those forgotten among
+    ``events``) but their ``HUMAN_FORGOTTEN``."""
+    if forgotten is None:
+        forgotten = {e.subject for e in events if e.name == FORGETTING}
+    kept = [e for e in events if e.subject not in forgotten or e.name == FORGETTING]
+    return kept if personal else [masked_event(e) for e in kept]
+
+
+def assert_streams_match_log(
+    client: redis.Redis,
+    prefix: str,
+    app: HumansApplication,
+    after: int = 0,
+    *,
+    personal: bool = False,
+) -> list[RecordedEvent]:
+    """The streams hold exactly the public log after ``after`` as the relay publishes it
+    (``streamed``); returns that."""
+    forgotten = {e.subject for e in public_log(app) if e.name == FORGETTING}
+    log = streamed(public_log(app, after), personal=personal, forgotten=forgotten)
     keys = StreamKeys(prefix, CATALOG.names)
     assert_stream_is(client, keys.all, log)
     for name in CATALOG.names:

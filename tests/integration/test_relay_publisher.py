@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 import redis
@@ -38,10 +38,14 @@ def _events(first: int, last: int) -> list[RecordedEvent]:
     ]
 
 
+def _no_history(subject: UUID, before: int) -> list[tuple[str, int]]:
+    raise AssertionError("only a HUMAN_FORGOTTEN event asks for a human's earlier events")
+
+
 @pytest.fixture
 def publisher(redis_server_url: str, redis_prefix: str) -> Iterator[StreamPublisher]:
     client = redis.Redis.from_url(redis_server_url)
-    yield StreamPublisher(client, StreamKeys(redis_prefix, CATALOG.names))
+    yield StreamPublisher(client, StreamKeys(redis_prefix, CATALOG.names), _no_history)
     client.close()
 
 

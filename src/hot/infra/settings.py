@@ -42,6 +42,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     api_key_cache_seconds: int = 5
     relay_in_serve: bool = True
+    stream_personal: bool = False  # personal fields in the Redis streams: masked unless on
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -61,6 +62,7 @@ class Settings:
             ),
             api_key_cache_seconds=_int(env, "HOT_API_KEY_CACHE_SECONDS", 5),
             relay_in_serve=_switch(env, "HOT_RELAY", True),
+            stream_personal=_switch(env, "HOT_STREAM_PERSONAL", False),
         )
         settings.validate()
         return settings

@@ -19,13 +19,14 @@ if TYPE_CHECKING:
 
 
 def build_relay(hot: Hot) -> Relay:
-    """The relay for HoT's database, Redis, key prefix and stream retention."""
+    """The relay for HoT's database, Redis, key prefix, stream retention and personal data."""
     return Relay(
         hot.app,
         hot.redis(),
         hot.database_url,
         prefix=hot.settings.redis_prefix,
         retention=hot.settings.stream_retention,
+        personal=hot.settings.stream_personal,
     )
 
 

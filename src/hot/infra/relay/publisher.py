@@ -16,23 +16,35 @@ MULTI/EXEC of XADDs on a backlog). It looks twice:
 
 Trimming never removes a stream's newest entry, so a stream's last id, which is the
 relay's position, survives any retention setting.
+
+Personal fields are masked (``masked_event``) unless the publisher is ``personal``.
+A ``HUMAN_FORGOTTEN`` entry carries the positions of the human's earlier events, and
+the script deletes them (XDEL) from the all-events stream and their names' streams
+in the same atomic step, each time it meets the entry, added or already there: a
+relay killed after the publish has deleted them too, and publishing again (after a
+restart, a repair, or Redis losing data) deletes again what it added again. XDEL
+leaves a stream's last id as it was, so where the relay stands never moves back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import redis
 
+from hot.application.representation import masked_event
 from hot.application.views import RecordedEvent
+from hot.domain import Human
 from hot.infra.relay.streams import FIELDS, StreamKeys, entry_fields, position_of
 
 # KEYS: the all-events stream, then one stream per name.
 # ARGV: expected last position of KEYS[1], trim kind ("maxlen", "minid" or ""), trim
 # value, field count F, the F field names, then per entry: the KEYS index of its name's
-# stream, its position, and its F field values.
+# stream, its position, its F field values, the count E of earlier entries to delete,
+# then E pairs: the KEYS index of the entry's name's stream, and its position.
 _PUBLISH = """
 local info = redis.pcall('XINFO', 'STREAM', KEYS[1])
 local actual = 0
@@ -67,6 +79,13 @@ while i <= #ARGV do
     last[k] = position
   end
   i = i + 2 + nfields
+  -- A forgotten human's earlier entries go, in the step that publishes the forgetting.
+  for e = 1, tonumber(ARGV[i]) do
+    local gone = ARGV[i + 2 * e] .. '-0'
+    redis.call('XDEL', KEYS[1], gone)
+    redis.call('XDEL', KEYS[tonumber(ARGV[i + 2 * e - 1])], gone)
+  end
+  i = i + 1 + 2 * tonumber(ARGV[i])
 end
 
 for k, position in pairs(last) do
@@ -108,22 +127,43 @@ class Batch:
     args: list[Any]
 
 
-class StreamPublisher:
-    """Writes batches of events into the streams of ``keys`` on one Redis."""
+FORGETTING = Human.Forgotten.TOPIC  # the name of the event that erases a human's entries
 
-    def __init__(self, client: redis.Redis, keys: StreamKeys) -> None:
+Earlier = Callable[[UUID, int], Sequence[tuple[str, int]]]
+"""(subject, position) -> the (name, position) of the subject's public events before it."""
+
+
+class StreamPublisher:
+    """Writes batches of events into the streams of ``keys`` on one Redis.
+
+    ``earlier`` finds what a ``HUMAN_FORGOTTEN`` entry erases (``EventLog.earlier``);
+    ``personal`` publishes personal fields as they are instead of masked.
+    """
+
+    def __init__(
+        self, client: redis.Redis, keys: StreamKeys, earlier: Earlier, *, personal: bool = False
+    ) -> None:
         self.client = client
         self.keys = keys
+        self.earlier = earlier
+        self.personal = personal
         self._index = {name: i + 2 for i, name in enumerate(keys.names)}  # Lua is 1-based
         self._script = client.register_script(_PUBLISH)
 
     def encode(self, events: Sequence[RecordedEvent]) -> Batch:
-        """The script's arguments for ``events`` (in log order); no I/O, any thread."""
+        """The script's arguments for ``events`` (in log order), in the caller's thread.
+
+        Reads the log (``earlier``) only for the ``HUMAN_FORGOTTEN`` events among them.
+        """
         args: list[Any] = []
         for event in events:
             args.append(self._index[event.name])
             args.append(event.position)
-            args.extend(entry_fields(event).values())
+            args.extend(entry_fields(event if self.personal else masked_event(event)).values())
+            erased = self.earlier(event.subject, event.position) if event.name == FORGETTING else ()
+            args.append(len(erased))
+            for name, position in erased:
+                args.extend((self._index[name], position))
         return Batch(len(events), events[-1].position if events else 0, args)
 
     def publish(

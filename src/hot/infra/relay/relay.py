@@ -6,8 +6,9 @@ is left, wait for a ``NOTIFY`` on the events channel (or a slow safety poll, whi
 also checks that Redis still has what was published). Its position is the all-events
 stream's last id and nothing else: no state of its own, so after a crash, a restart
 or a takeover it resumes exactly where Redis stands. If Redis lost the streams, it
-publishes again the tail of the log that the retention setting keeps. Errors of
-either server are logged; the relay backs off, reconnects and plans again.
+publishes again the tail of the log that the retention setting keeps. Publishing a
+human's ``HUMAN_FORGOTTEN`` deletes their earlier entries (see ``publisher``). Errors
+of either server are logged; the relay backs off, reconnects and plans again.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ class Relay:
     """Publishes the public events of ``app``'s log into the Redis streams under ``prefix``.
 
     ``run()`` blocks until ``stop()``; ``start()`` runs it in a thread. Any number of
-    relays may run: one publishes, the others wait to take over.
+    relays may run: one publishes, the others wait to take over. Personal fields are
+    masked in the streams unless ``personal`` (``HOT_STREAM_PERSONAL``).
     """
 
     def __init__(
@@ -67,12 +69,13 @@ class Relay:
         poll_interval: float = 1.0,
         takeover_interval: float = 0.5,
         backoff: float = 0.5,
+        personal: bool = False,
     ) -> None:
         if batch_size < 1 or poll_interval <= 0:
             raise ValueError("A relay needs a batch size of at least 1 and a positive poll.")
         self.log = EventLog(app)
         self.keys = StreamKeys(prefix, CATALOG.names)
-        self.publisher = StreamPublisher(client, self.keys)
+        self.publisher = StreamPublisher(client, self.keys, self.log.earlier, personal=personal)
         self.retention = RetentionWindow(retention, self.log)
         self.leadership = Leadership(database_url, prefix, self.log.channel)
         self.batch_size = batch_size

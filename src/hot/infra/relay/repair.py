@@ -3,14 +3,16 @@
 Every batch goes into the all-events stream and the streams of its names in one
 atomic step, so a name's stream falls behind only when its key alone was lost (a
 deletion, a partial restore). On every start the relay looks, and adds what is
-missing, as far back as the retention window reaches.
+missing, as far back as the retention window reaches. It reads the ``HUMAN_FORGOTTEN``
+events of that range too: their publish deletes again the forgotten humans' entries
+it has just added back.
 """
 
 from __future__ import annotations
 
 import logging
 
-from hot.infra.relay.publisher import StreamPublisher, Trim
+from hot.infra.relay.publisher import FORGETTING, StreamPublisher, Trim
 from hot.infra.relay.source import EventLog
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,8 @@ def fill_behind(
         return
     log.warning("relay: filling the streams of %s up to %d", ", ".join(behind), stands)
     after = min(behind.values())
-    while found := events.read(after, batch, upto=stands, names=list(behind)):
+    names = list({*behind, FORGETTING})
+    while found := events.read(after, batch, upto=stands, names=names):
         # The all-events stream already has these: the publish adds them to names only.
         if not publisher.publish(found, stands, NO_TRIM).accepted:
             return  # Redis lost data meanwhile: the relay's next publish plans again

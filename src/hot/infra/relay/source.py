@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, cast
+from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import Notification
@@ -72,6 +73,19 @@ class EventLog:
             )
             for position, originator_id, version, topic, state in rows
         ]
+
+    def earlier(self, subject: UUID, before: int) -> list[tuple[str, int]]:
+        """The (name, position) of every public event of ``subject`` before ``before``.
+
+        What forgetting a human erases from the streams; found on the events table's
+        primary key (originator_id, originator_version), without reading the payloads.
+        """
+        rows = self._rows(
+            "SELECT topic, notification_id FROM {table} WHERE originator_id = %s "
+            "AND notification_id < %s AND topic = ANY(%s) ORDER BY originator_version",
+            (subject, before, list(self.names)),
+        )
+        return [(str(topic), int(position)) for topic, position in rows]
 
     def head(self) -> int:
         """The position of the newest public event (0 when there is none)."""
