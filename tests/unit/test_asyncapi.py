@@ -13,8 +13,9 @@ from pydantic_asyncapi.v3 import AsyncAPI
 
 from hot.api.asyncapi import asyncapi_document
 from hot.application import CATALOG
+from hot.application.representation import MASKED, masked_event
 from hot.application.views import RecordedEvent
-from hot.infra.relay import entry_fields
+from hot.infra.relay import entry_fields, event_from_entry
 
 PAYLOADS: dict[str, dict[str, Any]] = {
     "HUMAN_REGISTERED": {"name": "Ann", "email": "ann@example.org", "kind": "visitor"},
@@ -126,3 +127,35 @@ def test_a_payload_that_breaks_the_catalog_fails_its_schema() -> None:
 
     assert not validator.is_valid({"name": "Ann", "email": "ann@example.org", "kind": "robot"})
     assert not validator.is_valid({"name": "Ann", "kind": "visitor"})
+
+
+def test_personal_fields_are_marked_and_said_to_be_masked_unless_switched_on() -> None:
+    masked, clear = asyncapi_document(), asyncapi_document(personal=True)
+
+    for event_type in CATALOG:
+        key = f"#/components/schemas/{event_type.name}.v{event_type.version}.payload"
+        fields = _resolve(masked, key)["properties"]
+        marked = {name for name, field in fields.items() if field.get("x-personal")}
+        assert marked == set(event_type.personal_fields)
+        for name in marked:
+            assert MASKED in fields[name]["description"]
+            assert "HOT_STREAM_PERSONAL=off" in fields[name]["description"]
+            assert "in clear" in _resolve(clear, key)["properties"][name]["description"]
+    assert "HUMAN_REGISTERED: name, email" in masked["info"]["description"]
+    assert "(here: masked)" in masked["info"]["description"]
+    assert "(here: in clear)" in clear["info"]["description"]
+    AsyncAPI.model_validate(clear)
+
+
+@pytest.mark.parametrize("name", CATALOG.names)
+def test_a_masked_entry_matches_its_message(name: str) -> None:
+    document = asyncapi_document()
+    key = f"{name}.v{CATALOG[name].version}"
+    event = event_from_entry(_entry(name))
+    entry = entry_fields(masked_event(event))
+
+    assert _validator(document, f"#/components/messages/{key}/payload").is_valid(entry)
+    payload = json.loads(entry["payload"])
+    assert _validator(document, f"#/components/schemas/{key}.payload").is_valid(payload)
+    for field in CATALOG[name].personal_fields:
+        assert payload[field] in (MASKED, None)

@@ -5,7 +5,8 @@ name (``<prefix>:events:<NAME>``); one message per event name and version. A mes
 is a stream entry: string fields ``id``, ``name``, ``version``, ``subject``,
 ``sequence``, ``position``, ``time``, and ``payload``, a JSON string whose schema is
 the catalog's. Nothing is written by hand twice: add an event to the domain and it
-appears here.
+appears here. Personal payload fields keep the catalog's ``"x-personal": true``, and
+say how they read in the streams (masked unless ``HOT_STREAM_PERSONAL=on``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ import copy
 from typing import Any
 
 from hot.application import CATALOG, EventCatalog
+from hot.application.representation import MASKED
 from hot.application.views import EventTypeInfo
+from hot.domain import FORGOTTEN
+from hot.infra.relay.publisher import FORGETTING
 from hot.infra.relay.streams import FIELDS
 
 DESCRIPTION = """\
@@ -28,6 +32,11 @@ Every public event HoT records, in Redis streams, in the order of the global log
   its name; a stream never skips an event it should hold.
 - **Retention**: the streams keep the recent tail of the log (`HOT_STREAM_RETENTION`);
   older events are read from the HTTP log.
+- **Personal data**: the payload fields marked `x-personal` ({personal_fields}) read
+  `{masked}` unless HoT runs with `HOT_STREAM_PERSONAL=on` (here: {mode}); read them
+  from the HTTP API with the `personal` scope. With it on, a forgotten human's personal
+  fields read `{forgotten}`; either way, forgetting deletes the human's earlier entries
+  from every stream: only their `{forgetting}` entry remains.
 - The key prefix is configurable (`HOT_REDIS_PREFIX`); a prefix in braces, like
   `{{hot}}`, keeps every key in one Redis Cluster slot.
 """
@@ -42,14 +51,16 @@ def asyncapi_document(
     prefix: str = "hot",
     version: str = "1.0.0",
     redis_host: str | None = None,
+    personal: bool = False,
 ) -> dict[str, Any]:
     """The AsyncAPI 3.0 document for the streams under ``prefix``.
 
-    ``redis_host`` (``host:port``), when given, is listed as the document's server.
+    ``redis_host`` (``host:port``), when given, is listed as the document's server;
+    ``personal`` says the streams hold personal fields in clear (``HOT_STREAM_PERSONAL``).
     """
     infos = [event_type.info() for event_type in catalog]
     schemas: dict[str, Any] = {}
-    messages = {_key(info): _message(info, schemas) for info in infos}
+    messages = {_key(info): _message(info, schemas, personal) for info in infos}
     channels = {"events": _channel(f"{prefix}:events", "Every event.", list(messages))}
     for name in dict.fromkeys(info.name for info in infos):
         keys = [_key(info) for info in infos if info.name == name]
@@ -59,7 +70,14 @@ def asyncapi_document(
         "info": {
             "title": "HoT event streams",
             "version": version,
-            "description": DESCRIPTION.format(all=f"{prefix}:events"),
+            "description": DESCRIPTION.format(
+                all=f"{prefix}:events",
+                personal_fields=_personal_fields(catalog),
+                masked=MASKED,
+                mode="in clear" if personal else "masked",
+                forgotten=FORGOTTEN,
+                forgetting=FORGETTING,
+            ),
         },
         "defaultContentType": "application/json",
         "channels": channels,
@@ -94,9 +112,15 @@ def _receive(channel: str, channels: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _message(info: EventTypeInfo, schemas: dict[str, Any]) -> dict[str, Any]:
+def _personal_fields(catalog: EventCatalog) -> str:
+    return "; ".join(
+        f"{t.name}: {', '.join(t.personal_fields)}" for t in catalog if t.personal_fields
+    )
+
+
+def _message(info: EventTypeInfo, schemas: dict[str, Any], personal: bool) -> dict[str, Any]:
     payload_key = f"{_key(info)}.payload"
-    schemas[payload_key] = _hoisted(info.schema, schemas, _key(info))
+    schemas[payload_key] = _described_personal(_hoisted(info.schema, schemas, _key(info)), personal)
     return {
         "name": info.name,
         "title": f"{info.name} v{info.version}",
@@ -123,6 +147,21 @@ def _message(info: EventTypeInfo, schemas: dict[str, Any]) -> dict[str, Any]:
             },
         },
     }
+
+
+def _described_personal(schema: dict[str, Any], personal: bool) -> dict[str, Any]:
+    """The payload schema with each ``x-personal`` field saying how the streams hold it."""
+    how = (
+        f"Personal data, in clear in these streams (HOT_STREAM_PERSONAL=on); `{FORGOTTEN}` "
+        "once the human is forgotten."
+        if personal
+        else f"Personal data: reads `{MASKED}` in these streams (HOT_STREAM_PERSONAL=off); "
+        f"with it on, the value, or `{FORGOTTEN}` once the human is forgotten."
+    )
+    for field in schema.get("properties", {}).values():
+        if field.get("x-personal"):
+            field["description"] = how
+    return schema
 
 
 def _hoisted(schema: dict[str, Any], schemas: dict[str, Any], owner: str) -> dict[str, Any]:
