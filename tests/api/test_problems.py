@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from uuid import uuid4
 
+import logging
+
 import eventsourcing.persistence as es
 import psycopg
 import psycopg_pool
@@ -19,6 +21,7 @@ from litestar.exceptions import (
 )
 
 from hot.api.problems import problem_for
+from hot.application.personal import PersonalKeyMissingError
 from hot.domain import (
     AlreadyAttendedError,
     AlreadyMemberError,
@@ -27,6 +30,7 @@ from hot.domain import (
     ConflictError,
     EmailTakenError,
     HumanExistsError,
+    HumanForgottenError,
     HumanNotFoundError,
     IdempotencyKeyReusedError,
     InvalidDetailsError,
@@ -46,6 +50,7 @@ TABLE = [
     # (error, status, rule, field)
     (HumanNotFoundError(uuid4()), 404, "human-not-found", None),
     (VersionNotFoundError(uuid4(), 9), 404, "version-not-found", None),
+    (HumanForgottenError(uuid4()), 410, "human-forgotten", None),
     (InvalidDetailsError("email", "not an email"), 422, "invalid-details", "email"),
     (InvalidQueryError("limit", "too large"), 400, "invalid-query", "limit"),
     (EmailTakenError("a@b.cd"), 409, "email-taken", None),
@@ -92,6 +97,7 @@ TABLE = [
         "body",
     ),
     (RecursionError("while deserializing an object"), 400, "malformed-request", None),
+    (PersonalKeyMissingError(uuid4()), 500, "personal-key-missing", None),
     (RuntimeError("a bug"), 500, "internal-error", None),
 ]
 
@@ -127,3 +133,17 @@ def test_a_missing_token_asks_for_a_bearer_token() -> None:
 
 def test_an_internal_error_does_not_leak_its_message() -> None:
     assert "secret" not in problem_for(RuntimeError("secret")).detail
+
+
+def test_a_missing_personal_key_is_a_server_fault_logged_as_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    human_id = uuid4()
+
+    with caplog.at_level(logging.ERROR, logger="hot.api.problems"):
+        problem = problem_for(PersonalKeyMissingError(human_id))
+
+    assert problem.status == 500
+    assert "key" in problem.title.lower() and "server" in problem.title.lower()
+    assert problem.title != problem_for(RuntimeError("a bug")).title
+    assert any(str(human_id) in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)

@@ -205,6 +205,7 @@ def test_the_catalog_lists_every_event_type(client: Client) -> None:
         "HUMAN_LEFT",
         "HUMAN_ATTENDED",
         "HUMAN_DETAILS_CHANGED",
+        "HUMAN_FORGOTTEN",
     }
     joined = next(e for e in response.json()["events"] if e["name"] == "HUMAN_JOINED")
     assert joined["version"] >= 1

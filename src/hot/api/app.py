@@ -1,7 +1,8 @@
 """``create_app``: the Litestar application, built from the parts the composition root made.
 
 Nothing here reads settings or opens connections: the caller passes the humans
-application, the API key store, and optionally a Redis client and a relay status.
+application, the API key store, and optionally a Redis client, a relay status and
+the ``Feed`` that serves the live feed (``GET /events/stream``, mounted only with one).
 """
 
 from __future__ import annotations
@@ -23,13 +24,16 @@ from hot.api.asyncapi import asyncapi_document
 from hot.api.auth import SECURITY_COMPONENTS, public, scope_guard
 from hot.api.catalog import asyncapi, catalog
 from hot.api.commands import attend, change_details, join, leave, record_event, register
+from hot.api.forget import forget
 from hot.api.health import Readiness, RelayStatus, live, ready
+from hot.api.live import live_feed
 from hot.api.params import reject_unknown_query_parameters
 from hot.api.problems import EXCEPTION_HANDLERS
 from hot.api.queries import get_human, history, read_log
 from hot.api.schema import pydantic_plugins
 from hot.api.threads import DEFAULT_DEADLINE
 from hot.application import HumansApplication
+from hot.follow import Feed
 from hot.infra.api_keys import ApiKeyStore
 
 MAX_BODY_BYTES = 64 * 1024
@@ -52,6 +56,7 @@ def create_app(
     *,
     redis: redis.Redis | None = None,
     relay_status: RelayStatus | None = None,
+    feed: Feed | None = None,
     cors_origins: Sequence[str] = (),
     on_shutdown: Sequence[Callable[[], object]] = (),
     deadline: float = DEFAULT_DEADLINE,
@@ -65,6 +70,7 @@ def create_app(
     """
     readiness = Readiness(app, redis, relay_status)
     document = asyncapi_document(prefix=stream_prefix)
+    streams = [live_feed(feed)] if feed is not None else []
 
     async def before_request(request: Request[Any, Any, Any]) -> None:
         reject_unknown_query_parameters(request)
@@ -82,6 +88,7 @@ def create_app(
             attend,
             change_details,
             record_event,
+            forget,
             get_human,
             history,
             read_log,
@@ -89,6 +96,7 @@ def create_app(
             asyncapi,
             live,
             ready,
+            *streams,
         ],
         dependencies={
             "humans": Provide(lambda: app, use_cache=True, sync_to_thread=False),

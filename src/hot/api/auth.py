@@ -4,6 +4,11 @@ A route declares what it needs in its ``opt``: ``public=True`` (no token), or
 ``scope=Scope.READ`` / ``Scope.WRITE``; a route that declares nothing needs ``admin``.
 ``OPTIONS`` requests need no token: they only say which methods a path allows.
 A missing or unknown token is 401, a token without the scope 403.
+
+The guard leaves the verified ``Grant`` (key name and scopes) on the connection's
+state: ``grant_of`` reads it (a command records who did it), ``sees_personal`` says
+whether the reader may see personal fields (scope ``personal``, implied by ``admin``).
+A connection no guard verified sees nothing personal: closed by default here too.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import Guard
 
-from hot.infra.api_keys import ApiKeyStore, Scope, allows
+from hot.infra.api_keys import ApiKeyStore, Grant, Scope, allows
 
 SECURITY_SCHEME = "bearer"
 SECURITY_COMPONENTS = Components(
@@ -25,10 +30,18 @@ SECURITY_COMPONENTS = Components(
         SECURITY_SCHEME: SecurityScheme(
             type="http",
             scheme="bearer",
-            description="An API token (`hot keys create NAME --scope read`).",
+            description=(
+                "An API token (`hot keys create NAME --scope read`). Scopes: `read`, "
+                "`write`, `personal`, `admin` (all of them). Without `personal`, every "
+                'read shows personal fields (name, email, reason) as `"(personal)"`.'
+            ),
         )
     }
 )
+
+
+GRANT = "hot_grant"  # the key of the verified Grant in the connection's state
+AnyConnection = ASGIConnection[Any, Any, Any, Any]
 
 
 def public() -> dict[str, Any]:
@@ -54,19 +67,32 @@ def bearer_token(header: str | None) -> str:
 def scope_guard(keys: ApiKeyStore) -> Guard:
     """The guard that checks every non-public route's token and scope against ``keys``."""
 
-    async def guard(
-        connection: ASGIConnection[Any, Any, Any, Any], route: BaseRouteHandler
-    ) -> None:
+    async def guard(connection: AnyConnection, route: BaseRouteHandler) -> None:
         if route.opt.get("public") or connection.scope.get("method") == "OPTIONS":
             return  # OPTIONS only tells which methods a path allows
         needed = Scope(route.opt.get("scope", Scope.ADMIN))
         token = bearer_token(connection.headers.get("authorization"))
-        hit, scopes = keys.cached(token)
+        hit, grant = keys.cached(token)
         if not hit:
-            scopes = await anyio.to_thread.run_sync(keys.verify, token)
-        if scopes is None:
+            grant = await anyio.to_thread.run_sync(keys.identify, token)
+        if grant is None:
             raise NotAuthorizedException("The token is unknown or has been revoked.")
-        if not allows(scopes, needed):
+        if not allows(grant.scopes, needed):
             raise PermissionDeniedException(f"This endpoint needs the {needed!s} scope.")
+        connection.state[GRANT] = grant
 
     return guard
+
+
+def grant_of(connection: AnyConnection) -> Grant:
+    """The key the guard verified for this request (a route without a guard has none)."""
+    grant = connection.state.get(GRANT)
+    if not isinstance(grant, Grant):
+        raise NotAuthorizedException("This request carries no verified token.")
+    return grant
+
+
+def sees_personal(connection: AnyConnection) -> bool:
+    """Whether this request's reader may see personal fields unmasked."""
+    grant = connection.state.get(GRANT)
+    return isinstance(grant, Grant) and allows(grant.scopes, Scope.PERSONAL)

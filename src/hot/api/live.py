@@ -8,7 +8,8 @@ URL, original ``after`` included, and names the last event it received there, so
 the header is the one that says where to go on. ``?name=`` (repeatable) keeps only
 those event names. A comment line is sent when nothing happened for
 ``keepalive_seconds``, so proxies keep the connection open and clients notice a
-dead one.
+dead one. Personal fields read as ``"(personal)"`` unless the token has the
+``personal`` scope, as on every other read.
 
 Behind it is a ``Follower`` (the log, then Redis): it runs in worker threads of a
 limiter of its own, so that streams cannot take the threads the other routes need.
@@ -18,19 +19,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio.to_thread
 from anyio import CapacityLimiter
-from litestar import get
+from litestar import Request, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from hot.api import responses
-from hot.api.auth import needs
+from hot.api.auth import needs, sees_personal
 from hot.application import CATALOG
-from hot.application.representation import event_to_dict
+from hot.application.representation import event_to_dict, masked_event
 from hot.domain import InvalidQueryError
 from hot.follow import Feed, Follower
 from hot.infra.api_keys import Scope
@@ -53,6 +54,7 @@ def live_feed(
         **needs(Scope.READ),
     )
     async def events_stream(
+        request: Request[Any, Any, Any],
         after: Annotated[
             int | None,
             QueryParameter(
@@ -74,7 +76,10 @@ def live_feed(
             ),
         ] = None,
     ) -> ServerSentEvent:
-        """The events after a position as they are recorded, as Server-Sent Events."""
+        """The events after a position as they are recorded, as Server-Sent Events.
+
+        Personal fields read as ``"(personal)"`` unless the token has the ``personal`` scope.
+        """
         names = _names(name or ())
         start = _resumed_at(last_event_id)
         if start is None:
@@ -82,7 +87,8 @@ def live_feed(
         if start is None:
             start = await anyio.to_thread.run_sync(feed.head, names, limiter=limiter) or 0
         follower = feed.follow(start, names)
-        return ServerSentEvent(_messages(follower, keepalive_seconds, limiter))
+        personal = sees_personal(request)
+        return ServerSentEvent(_messages(follower, keepalive_seconds, limiter, personal))
 
     return events_stream
 
@@ -104,9 +110,12 @@ def _names(names: Sequence[str]) -> tuple[str, ...]:
 
 
 async def _messages(
-    follower: Follower, keepalive_seconds: float, limiter: CapacityLimiter
+    follower: Follower, keepalive_seconds: float, limiter: CapacityLimiter, personal: bool
 ) -> AsyncIterator[ServerSentEventMessage]:
-    """Messages for the follower's events, and keep-alive comments, until the client leaves."""
+    """Messages for the follower's events, and keep-alive comments, until the client leaves.
+
+    Without ``personal``, each event's personal fields are masked.
+    """
     try:
         yield ServerSentEventMessage(data=None, comment="hot live feed", retry=RETRY_MILLISECONDS)
         while True:
@@ -117,7 +126,8 @@ async def _messages(
                 # data=None: a comment alone, which clients ignore (an empty data line
                 # would make a browser dispatch an empty message).
                 yield ServerSentEventMessage(data=None, comment="keep-alive")
-            for event in batch:
+            shown = batch if personal else [masked_event(e) for e in batch]
+            for event in shown:
                 data = json.dumps(event_to_dict(event), separators=(",", ":"), ensure_ascii=False)
                 yield ServerSentEventMessage(data=data, event=event.name, id=event.position)
     finally:

@@ -9,6 +9,7 @@ ends with) and, where one input is to blame, ``field``. ``type`` is
     Litestar HTTP errors   their own status; validation errors name the field
     RecursionError         400: only a body nested too deeply gets the decoder there
     database unreachable   503 with Retry-After (HoT reconnects by itself)
+    personal key missing   500 personal-key-missing, logged as an error (the key table was lost)
     anything else          500 internal-error, logged (a bug: never a client's mistake)
 """
 
@@ -33,10 +34,12 @@ from litestar.exceptions import (
 from litestar.types import ExceptionHandlersMap
 
 from hot.api.threads import DeadlineExceededError
+from hot.application.personal import PersonalKeyMissingError
 from hot.domain import (
     ConcurrencyError,
     ConflictError,
     DomainError,
+    HumanForgottenError,
     HumanNotFoundError,
     IdempotencyKeyReusedError,
     InvalidDetailsError,
@@ -55,6 +58,7 @@ RETRY_AFTER_SECONDS = 2
 DOMAIN_STATUS: dict[type[DomainError], int] = {
     DomainError: 400,
     HumanNotFoundError: 404,  # and VersionNotFoundError
+    HumanForgottenError: 410,  # gone for good: every command about them
     InvalidDetailsError: 422,
     InvalidQueryError: 400,
     InvalidEnvelopeError: 422,
@@ -91,6 +95,7 @@ class Problem:
     field: str | None = None
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
     extensions: dict[str, Any] = dataclasses.field(default_factory=dict)
+    summary: str | None = None  # the title, where the rule's words do not say enough
 
     @property
     def type(self) -> str:
@@ -98,7 +103,7 @@ class Problem:
 
     @property
     def title(self) -> str:
-        return self.rule.replace("-", " ").capitalize()
+        return self.summary or self.rule.replace("-", " ").capitalize()
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -133,6 +138,16 @@ def problem_for(exc: Exception) -> Problem:
             "The database cannot be reached right now; retry shortly "
             "(a command retried with the same Idempotency-Key is recorded at most once).",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    if isinstance(exc, PersonalKeyMissingError):
+        # Not a client's mistake, nor a bug: data the server needs is gone. Loudly.
+        log.error("PERSONAL DATA KEY MISSING: %s", exc, exc_info=exc)
+        return Problem(
+            500,
+            exc.rule,
+            "Personal data stored here cannot be read: its key is missing from the server's "
+            "key table (it was never destroyed). Operators have been alerted by the log.",
+            summary="Server fault: a personal-data key is missing",
         )
     log.exception("unexpected error", exc_info=exc)
     return Problem(500, "internal-error", "An unexpected error occurred; it has been logged.")

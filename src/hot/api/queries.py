@@ -3,6 +3,10 @@
 Events are rendered by ``event_to_dict``, the one representation every reader sees.
 Query parameters are bounded to what the database can take; whether a value makes
 sense (a page too large, an unknown event name) is the application's call.
+
+Personal fields (a human's name and email, a reason for leaving) are shown only to
+tokens with the ``personal`` scope (or ``admin``); every other reader gets them
+masked as ``"(personal)"``, on every route, at every version.
 """
 
 from __future__ import annotations
@@ -11,20 +15,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.params import QueryParameter
 
 from hot.api import responses
-from hot.api.auth import needs
+from hot.api.auth import needs, sees_personal
 from hot.api.conditions import etag
 from hot.api.models import EventOut, EventPage, HumanOut
 from hot.api.params import After, HumanId, Humans, Limit, Version
 from hot.api.threads import in_thread
 from hot.application import CATALOG, RecordedEvent
-from hot.application.representation import event_to_dict
+from hot.application.representation import event_to_dict, masked_event, masked_human
 from hot.domain import InvalidQueryError
 from hot.infra.api_keys import Scope
 
+AnyRequest = Request[Any, Any, Any]
 # What every query route declares: the read scope and the errors it can answer.
 QUERY: dict[str, Any] = {
     "tags": ["queries"],
@@ -33,15 +38,18 @@ QUERY: dict[str, Any] = {
 }
 
 
-def page(events: Sequence[RecordedEvent], cursor: int | None) -> EventPage:
+def page(events: Sequence[RecordedEvent], cursor: int | None, personal: bool) -> EventPage:
+    """The events as the reader may see them: personal fields masked without ``personal``."""
+    shown = events if personal else [masked_event(e) for e in events]
     return EventPage.model_construct(
-        events=[EventOut.model_construct(**event_to_dict(e)) for e in events], next=cursor
+        events=[EventOut.model_construct(**event_to_dict(e)) for e in shown], next=cursor
     )
 
 
 @get("/humans/{human_id:str}", **QUERY)
 async def get_human(
     human_id: HumanId,
+    request: AnyRequest,
     humans: Humans,
     version: Version = None,
     as_of: Annotated[
@@ -51,7 +59,10 @@ async def get_human(
         ),
     ] = None,
 ) -> Response[HumanOut]:
-    """The human's state, with its version as ``ETag``."""
+    """The human's state, with its version as ``ETag``.
+
+    Name and email read as ``"(personal)"`` unless the token has the ``personal`` scope.
+    """
     if version is not None and as_of is not None:
         raise InvalidQueryError("as_of", "Give version or as_of, not both.")
     if as_of is not None:
@@ -60,21 +71,26 @@ async def get_human(
         view = await in_thread(humans.get_human_as_of, human_id, as_of)
     else:
         view = await in_thread(humans.get_human, human_id, version=version)
-    return Response(HumanOut.of(view), headers={"ETag": etag(view.version)})
+    shown = view if sees_personal(request) else masked_human(view)
+    return Response(HumanOut.of(shown), headers={"ETag": etag(view.version)})
 
 
 @get("/humans/{human_id:str}/events", **QUERY)
 async def history(
-    human_id: HumanId, humans: Humans, after: After = 0, limit: Limit = 100
+    human_id: HumanId, request: AnyRequest, humans: Humans, after: After = 0, limit: Limit = 100
 ) -> EventPage:
-    """The human's events after sequence ``after``, oldest first."""
+    """The human's events after sequence ``after``, oldest first.
+
+    Personal fields read as ``"(personal)"`` unless the token has the ``personal`` scope.
+    """
     events = await in_thread(humans.history, human_id, after=after, limit=limit)
     full = len(events) == limit
-    return page(events, events[-1].sequence if full else None)
+    return page(events, events[-1].sequence if full else None, sees_personal(request))
 
 
 @get("/events", **(QUERY | {"responses": responses.LOG}))
 async def read_log(
+    request: AnyRequest,
     humans: Humans,
     after: After = 0,
     limit: Limit = 100,
@@ -86,6 +102,9 @@ async def read_log(
         ),
     ] = None,
 ) -> EventPage:
-    """The global log after position ``after``; positions may have gaps, paging skips none."""
+    """The global log after position ``after``; positions may have gaps, paging skips none.
+
+    Personal fields read as ``"(personal)"`` unless the token has the ``personal`` scope.
+    """
     log_page = await in_thread(humans.read_log, after=after, limit=limit, names=tuple(name or ()))
-    return page(log_page.events, log_page.next)
+    return page(log_page.events, log_page.next, sees_personal(request))

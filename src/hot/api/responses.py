@@ -13,6 +13,7 @@ _DESCRIPTIONS = {
     403: "The token lacks the scope this endpoint needs.",
     404: "No such human (or not at the version asked for).",
     409: "A rule of the domain forbids this (the rule is named).",
+    410: "The human has been forgotten: nothing more can be recorded about them.",
     412: "If-Match names a version the human is no longer at.",
     422: "The body is not what this endpoint takes (the field is named).",
     503: "The database cannot be reached; retry after Retry-After seconds.",
@@ -34,6 +35,7 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
 
 AUTHENTICATED = (400, 401, 403, 503)
 QUERY = problems(*AUTHENTICATED, 404)
-COMMAND = problems(*AUTHENTICATED, 404, 409, 412, 422)
+COMMAND = problems(*AUTHENTICATED, 404, 409, 410, 412, 422)
+FORGET = problems(*AUTHENTICATED, 404, 410, 412)
 REGISTRATION = problems(*AUTHENTICATED, 409, 422)
 LOG = problems(*AUTHENTICATED)

@@ -4,7 +4,8 @@ A token is shown once, when it is created; the table holds its hash, its name an
 scopes. Verification hashes the presented token and compares the stored hash with
 ``hmac.compare_digest``. Verified answers (good and bad) are cached in the process for
 ``cache_seconds``: a revoked token keeps working in a running server for at most that
-long.
+long. A verified token yields a ``Grant``: its key's name (who did it, e.g. who forgot
+a human) and its scopes.
 """
 
 from __future__ import annotations
@@ -37,10 +38,15 @@ _SCHEMA_LOCK = 0x686F745F6B657973  # "hot_keys": serialises concurrent CREATE TA
 
 
 class Scope(StrEnum):
-    """What a token may do; ``admin`` implies every other scope."""
+    """What a token may do; ``admin`` implies every other scope.
+
+    ``personal`` adds nothing to call: it lets a reader see personal fields (names,
+    emails, reasons for leaving), which readers without it see masked.
+    """
 
     READ = "read"
     WRITE = "write"
+    PERSONAL = "personal"
     ADMIN = "admin"
 
 
@@ -61,6 +67,14 @@ class ApiKey:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class Grant:
+    """What a verified token is: the name of its key, and the scopes it was granted."""
+
+    name: str
+    scopes: frozenset[Scope]
+
+
 def allows(granted: frozenset[Scope], needed: Scope) -> bool:
     """Whether scopes ``granted`` permit an operation that needs ``needed``."""
     return Scope.ADMIN in granted or needed in granted
@@ -76,7 +90,7 @@ class ApiKeyStore:
     def __init__(self, database_url: str, *, cache_seconds: float = 5.0) -> None:
         self._url = database_url
         self.cache_seconds = cache_seconds
-        self._cache: dict[bytes, tuple[float, frozenset[Scope] | None]] = {}
+        self._cache: dict[bytes, tuple[float, Grant | None]] = {}
         self._lock = threading.Lock()
         with self._connect() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
@@ -131,8 +145,8 @@ class ApiKeyStore:
         with self._lock:
             self._cache.clear()
 
-    def cached(self, token: str) -> tuple[bool, frozenset[Scope] | None]:
-        """``(hit, scopes)`` from the in-process cache: no I/O, safe on an event loop."""
+    def cached(self, token: str) -> tuple[bool, Grant | None]:
+        """``(hit, grant)`` from the in-process cache: no I/O, safe on an event loop."""
         entry = self._cache.get(token_hash(token))
         if entry is None or entry[0] < time.monotonic():
             return False, None
@@ -140,17 +154,23 @@ class ApiKeyStore:
 
     def verify(self, token: str) -> frozenset[Scope] | None:
         """The scopes of ``token``, or None if no key has it (blocking: call from a thread)."""
-        hit, scopes = self.cached(token)
+        grant = self.identify(token)
+        return None if grant is None else grant.scopes
+
+    def identify(self, token: str) -> Grant | None:
+        """The key ``token`` belongs to, or None if none (blocking: call from a thread)."""
+        hit, grant = self.cached(token)
         if hit:
-            return scopes
+            return grant
         digest = token_hash(token)
         with self._connect() as conn:
             row = conn.execute(
-                "SELECT token_sha256, scopes FROM hot_api_keys WHERE token_sha256 = %s", (digest,)
+                "SELECT token_sha256, scopes, name FROM hot_api_keys WHERE token_sha256 = %s",
+                (digest,),
             ).fetchone()
         found = None
         if row is not None and hmac.compare_digest(bytes(row[0]), digest):
-            found = _scopes(row[1])
+            found = Grant(str(row[2]), _scopes(row[1]))
         with self._lock:
             if len(self._cache) >= CACHE_LIMIT:
                 self._cache.clear()
