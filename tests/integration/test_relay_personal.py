@@ -1,0 +1,199 @@
+"""Personal data in the streams: masked unless HOT_STREAM_PERSONAL, erased on forgetting.
+
+The checks search the raw bytes of every entry of every stream under the test's prefix,
+so a personal value anywhere (any field, any stream) is found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+import pytest
+import redis
+
+from hot.application import CATALOG, HumansApplication
+from hot.domain import HumanKind
+from hot.infra.relay import StreamKeys
+from hot.infra.relay.publisher import FORGETTING
+from hot.infra.relay.source import EventLog
+from tests.integration.relay_fixtures import (
+    assert_streams_match_log,
+    last_position,
+    running_relay,
+    stream,
+    wait_caught_up,
+    wait_until,
+    write_humans,
+)
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+@dataclass(frozen=True)
+class Person:
+    id: UUID
+    secrets: tuple[str, ...]  # every personal value ever recorded for them
+
+
+@pytest.fixture
+def client(redis_server_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_server_url)
+    yield client
+    client.close()
+
+
+def _people(app: HumansApplication, tag: str, count: int) -> list[Person]:
+    """Humans with every personal field used: names, emails, a changed name and email,
+    a reason for leaving; and events without personal data (join, attend)."""
+    people = []
+    for i in range(count):
+        name, email = f"Name {tag}{i} Zq", f"mail-{tag}{i}@example.org"
+        human = app.register(name, email, HumanKind.EMPLOYEE)
+        app.join(human.id, date(2026, 1, 5), "engineer")
+        app.attend(human.id, date(2026, 1, 6))
+        new_name, new_email = f"Renamed {tag}{i} Zq", f"new-{tag}{i}@example.org"
+        app.change_details(human.id, name=new_name, email=new_email)
+        reason = f"Reason {tag}{i} Zq"
+        app.leave(human.id, date(2026, 2, 1), reason)
+        people.append(Person(human.id, (name, email, new_name, new_email, reason)))
+    return people
+
+
+def _raw_entries(client: redis.Redis, prefix: str) -> list[tuple[bytes, bytes]]:
+    """(stream key, every byte of the entry) for every entry of every stream of ``prefix``."""
+    found = []
+    for key in client.scan_iter(f"{prefix}:*"):
+        if client.type(key) != b"stream":
+            continue
+        for _, fields in client.xrange(key):
+            found.append((key, b"\0".join(k + b"=" + v for k, v in fields.items())))
+    return found
+
+
+def _holding(client: redis.Redis, prefix: str, value: str) -> list[bytes]:
+    """The streams with an entry that holds ``value`` anywhere."""
+    return [key for key, raw in _raw_entries(client, prefix) if value.encode() in raw]
+
+
+def _subjects(client: redis.Redis, prefix: str) -> dict[str, dict[UUID, list[str]]]:
+    """Per stream: each subject's entry names."""
+    keys = StreamKeys(prefix, CATALOG.names)
+    result: dict[str, dict[UUID, list[str]]] = {}
+    for key in keys.every:
+        for _, event in stream(client, key):
+            result.setdefault(key, {}).setdefault(event.subject, []).append(event.name)
+    return result
+
+
+def test_with_personal_off_no_entry_holds_a_personal_value(
+    app: HumansApplication, client: redis.Redis, database_url: str, redis_prefix: str
+) -> None:
+    people = _people(app, "off", 4)
+    with running_relay(app, client, database_url, redis_prefix):
+        wait_caught_up(client, redis_prefix, app)
+
+    assert len(_raw_entries(client, redis_prefix)) == 2 * 4 * 5  # all and per-name
+    for person in people:
+        for value in person.secrets:
+            assert _holding(client, redis_prefix, value) == []
+    assert _holding(client, redis_prefix, "(personal)") != []
+    assert_streams_match_log(client, redis_prefix, app)  # masked, and otherwise the log
+
+
+def test_with_personal_on_the_entries_hold_the_values(
+    app: HumansApplication, client: redis.Redis, database_url: str, redis_prefix: str
+) -> None:
+    people = _people(app, "on", 3)
+    with running_relay(app, client, database_url, redis_prefix, personal=True):
+        wait_caught_up(client, redis_prefix, app)
+
+    for person in people:
+        for value in person.secrets:
+            assert len(_holding(client, redis_prefix, value)) == 2  # all and its name's
+    assert _holding(client, redis_prefix, "(personal)") == []
+    assert_streams_match_log(client, redis_prefix, app, personal=True)
+
+
+@pytest.mark.parametrize("personal", [True, False], ids=["personal-on", "personal-off"])
+def test_forgetting_erases_the_humans_entries_while_the_relay_runs(
+    app: HumansApplication,
+    client: redis.Redis,
+    database_url: str,
+    redis_prefix: str,
+    personal: bool,
+) -> None:
+    people = _people(app, "f", 3)
+    keys = StreamKeys(redis_prefix, CATALOG.names)
+    with running_relay(app, client, database_url, redis_prefix, personal=personal):
+        wait_caught_up(client, redis_prefix, app)
+        before = _subjects(client, redis_prefix)
+        forgotten, others = people[0], people[1:]
+        app.forget(forgotten.id, by="dpo@example.org")
+        wait_caught_up(client, redis_prefix, app)
+        forgetting = EventLog(app).head()
+        stands = last_position(client, keys.all)
+        write_humans(app, 5, joining=2)  # the relay goes on from where it stood
+        wait_caught_up(client, redis_prefix, app)
+
+    for value in forgotten.secrets:
+        assert _holding(client, redis_prefix, value) == []
+    after = _subjects(client, redis_prefix)
+    assert after[keys.all][forgotten.id] == [FORGETTING]
+    assert after[keys.of(FORGETTING)] == {forgotten.id: [FORGETTING]}
+    for key in keys.every:
+        if key not in (keys.all, keys.of(FORGETTING)):
+            assert forgotten.id not in after.get(key, {})
+        for other in others:  # other humans' entries untouched
+            assert after.get(key, {}).get(other.id) == before.get(key, {}).get(other.id)
+    if personal:
+        for other in others:
+            for value in other.secrets:
+                assert len(_holding(client, redis_prefix, value)) == 2
+    # XDEL leaves the last ids alone: the relay stood where it had published, and went on.
+    assert stands == forgetting
+    assert last_position(client, keys.all) == EventLog(app).head() > forgetting
+    assert_streams_match_log(client, redis_prefix, app, personal=personal)
+
+
+def test_a_relay_started_after_the_forgetting_publishes_none_of_the_human(
+    app: HumansApplication, client: redis.Redis, database_url: str, redis_prefix: str
+) -> None:
+    people = _people(app, "late", 3)
+    app.forget(people[1].id, by="dpo@example.org")  # before anything was published
+    with running_relay(app, client, database_url, redis_prefix, personal=True, batch_size=3):
+        wait_caught_up(client, redis_prefix, app)
+
+    for value in people[1].secrets:
+        assert _holding(client, redis_prefix, value) == []
+    assert_streams_match_log(client, redis_prefix, app, personal=True)
+
+
+def test_streams_published_again_erase_the_forgotten_human_again(
+    app: HumansApplication, client: redis.Redis, database_url: str, redis_prefix: str
+) -> None:
+    """Redis losing the streams, or one name's stream: what comes back has no forgotten human."""
+    people = _people(app, "again", 3)
+    keys = StreamKeys(redis_prefix, CATALOG.names)
+    with running_relay(app, client, database_url, redis_prefix, personal=True):
+        wait_caught_up(client, redis_prefix, app)
+        app.forget(people[0].id, by="dpo@example.org")
+        wait_caught_up(client, redis_prefix, app)
+        client.delete(*keys.every)  # Redis lost the streams: the relay publishes again
+        wait_until(lambda: client.exists(keys.all), 10, "the streams come back")
+        wait_caught_up(client, redis_prefix, app)
+        for value in people[0].secrets:
+            assert _holding(client, redis_prefix, value) == []
+        assert_streams_match_log(client, redis_prefix, app, personal=True)
+
+    client.delete(keys.of("HUMAN_REGISTERED"), keys.of("HUMAN_LEFT"))  # repaired on start
+    with running_relay(app, client, database_url, redis_prefix, personal=True):
+        wait_caught_up(client, redis_prefix, app)
+        repaired = (keys.of("HUMAN_REGISTERED"), keys.of("HUMAN_LEFT"))
+        wait_until(lambda: client.exists(*repaired) == 2, 10, "the repair")
+
+    for value in people[0].secrets:
+        assert _holding(client, redis_prefix, value) == []
+    assert_streams_match_log(client, redis_prefix, app, personal=True)
