@@ -12,7 +12,7 @@ import redis
 from hot.application import CATALOG
 from hot.application.views import RecordedEvent
 from hot.infra.relay import StreamKeys
-from hot.infra.relay.publisher import StreamPublisher, Trim
+from hot.infra.relay.publisher import FORGETTING, StreamPublisher, Trim
 from tests.integration.relay_fixtures import assert_stream_is
 
 pytestmark = pytest.mark.redis
@@ -116,3 +116,55 @@ def test_trimming_keeps_each_streams_newest_entry(publisher: StreamPublisher) ->
         newest = [e for e in events if e.name == name][-1]
         assert publisher.last_positions()[publisher.keys.of(name)] >= newest.position
         assert publisher.client.xlen(publisher.keys.of(name)) >= 1
+
+
+def _life(subject: UUID, positions: list[int], names: tuple[str, ...]) -> list[RecordedEvent]:
+    return [
+        RecordedEvent(
+            id=uuid4(),
+            name=name,
+            version=1,
+            subject=subject,
+            sequence=i + 1,
+            position=p,
+            time=datetime(2026, 1, 1, tzinfo=UTC),
+            payload={"by": "dpo"} if name == FORGETTING else {"n": p},
+        )
+        for i, (p, name) in enumerate(zip(positions, names, strict=True))
+    ]
+
+
+def _log_publisher(publisher: StreamPublisher, log: list[RecordedEvent]) -> StreamPublisher:
+    """The publisher, with the human's earlier events found in ``log`` (as EventLog does)."""
+
+    def earlier(subject: UUID, before: int) -> list[tuple[str, int]]:
+        return [(e.name, e.position) for e in log if e.subject == subject and e.position < before]
+
+    return StreamPublisher(publisher.client, publisher.keys, earlier)
+
+
+def test_publishing_a_forgetting_deletes_the_humans_earlier_entries_once_and_for_all(
+    publisher: StreamPublisher,
+) -> None:
+    ann, bob = uuid4(), uuid4()
+    lives = _life(ann, [3, 6, 9], NAMES) + _life(bob, [12, 13], NAMES[:2])
+    log = sorted(lives, key=lambda e: e.position) + _life(ann, [15], (FORGETTING,))
+    forgetful = _log_publisher(publisher, log)
+    forgetful.publish(log[:-1], 0, NONE)
+
+    published = forgetful.publish(log[-1:], 13, NONE)
+
+    kept = [e for e in log if e.subject == bob or e.name == FORGETTING]
+    assert (published.accepted, published.last) == (True, 15)
+    _assert_streams(forgetful, kept)
+    # Deleting leaves every stream's last id where it was: nothing is published twice.
+    last = forgetful.last_positions()
+    assert last[forgetful.keys.all] == 15
+    assert last[forgetful.keys.of("HUMAN_ATTENDED")] == 9  # its only entry is gone
+    assert forgetful.publish(log, 0, NONE) == published  # again: adds and deletes nothing
+    assert forgetful.publish(log, 15, NONE).accepted
+    _assert_streams(forgetful, kept)
+
+    forgetful.client.delete(*forgetful.keys.every)  # lost, and published again at once
+    forgetful.publish(log, 0, NONE)
+    _assert_streams(forgetful, kept)
