@@ -23,7 +23,10 @@ pytestmark = pytest.mark.postgres
 def attendance_runner(app: HumansApplication, database_url: str) -> ProjectionRunner[Any]:
     """The attendance projection on the log of ``app``, its tables in ``database_url``."""
     return ProjectionRunner(
-        Attendance(), PostgresProjectionStore(database_url), Feed(PostgresLog(app))
+        Attendance(),
+        PostgresProjectionStore(database_url),
+        Feed(PostgresLog(app)),
+        personal=True,
     )
 
 

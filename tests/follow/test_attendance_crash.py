@@ -137,6 +137,7 @@ def test_killed_again_and_again_the_tables_equal_a_rebuild(
     assert incremental == expected_tables(full_log(app))
 
     feed = Feed(PostgresLog(app))
-    runner = ProjectionRunner(Attendance(), PostgresProjectionStore(attendance_database_url), feed)
+    store = PostgresProjectionStore(attendance_database_url)
+    runner = ProjectionRunner(Attendance(), store, feed, personal=True)
     assert runner.rebuild() == head
     assert actual_tables(attendance_database_url) == incremental

@@ -11,6 +11,7 @@ from litestar.testing import TestClient
 
 from hot.api.app import create_app
 from hot.application import HumansApplication, RecordedEvent
+from hot.application.representation import MASKED, masked_event
 from hot.follow import (
     AccessDeniedError,
     Feed,
@@ -34,7 +35,7 @@ def positions(events: list[RecordedEvent]) -> list[int]:
 
 def test_without_redis_it_reads_the_log_and_polls_it(app: HumansApplication) -> None:
     write_lives(app, 3, 5)
-    with Follower(PostgresLog(app), page_size=7, poll_seconds=0.05) as follower:
+    with Follower(PostgresLog(app), page_size=7, poll_seconds=0.05, personal=True) as follower:
         first = collect(follower, lambda got: len(got) == 27, timeout=10)
         live_a_life(app, 2, "late")
         later = collect(follower, lambda got: len(got) == 6, timeout=10)
@@ -47,7 +48,7 @@ def test_with_the_relay_it_hands_over_to_redis(
     feed: Feed, app: HumansApplication, relay: Relay
 ) -> None:
     write_lives(app, 3, 5)
-    with feed.follow(0) as follower:
+    with feed.follow(0, personal=True) as follower:
         first = collect(follower, lambda got: len(got) == 27, timeout=10)
         live_a_life(app, 3, "late")
         later = collect(follower, lambda got: len(got) == 7, timeout=10)
@@ -62,7 +63,7 @@ def test_names_select_the_events_and_the_streams(
     feed: Feed, app: HumansApplication, relay: Relay, names: tuple[str, ...]
 ) -> None:
     write_lives(app, 3, 4)
-    with feed.follow(0, names, page_size=5) as follower:
+    with feed.follow(0, names, page_size=5, personal=True) as follower:
         first = collect(follower, lambda got: got[-1:] == full_log(app, names)[-1:], timeout=10)
         go_live(follower)
         write_lives(app, 2, 3)
@@ -71,6 +72,31 @@ def test_names_select_the_events_and_the_streams(
 
     assert first + later == expected
     assert follower.from_redis > 0
+
+
+def masked(events: list[RecordedEvent]) -> list[RecordedEvent]:
+    return [masked_event(e) for e in events]
+
+
+def test_personal_fields_are_masked_unless_asked_for_wherever_the_events_come_from(
+    feed: Feed, app: HumansApplication, relay: Relay
+) -> None:
+    live_a_life(app, 2, "early")  # read from the log
+    with feed.follow(0) as masking, feed.follow(0, personal=True) as personal:
+        early = collect(masking, lambda got: len(got) == 6, timeout=10)
+        early_personal = collect(personal, lambda got: len(got) == 6, timeout=10)
+        go_live(masking)
+        go_live(personal)
+        live_a_life(app, 2, "late")  # read from Redis, where the relay may have masked them
+        late = collect(masking, lambda got: len(got) == 6, timeout=10)
+        late_personal = collect(personal, lambda got: len(got) == 6, timeout=10)
+
+    log = full_log(app)
+    assert early + late == masked(log)
+    assert early[0].payload["name"] == MASKED
+    assert early_personal + late_personal == log
+    assert late_personal[0].payload["name"] == "Human late"
+    assert personal.from_redis >= 6
 
 
 def test_unknown_names_are_refused_before_anything_is_read(feed: Feed) -> None:
@@ -95,7 +121,7 @@ def test_follow_builds_and_closes_its_own_feed(
         0, database_url=database_url, redis_url=redis_server_url, prefix=redis_prefix
     ) as events:
         got = collect(events, lambda got: len(got) == 6, timeout=10)
-    assert got == full_log(app)
+    assert got == masked(full_log(app))
 
 
 def test_over_http_it_reads_the_api_then_redis(
@@ -114,7 +140,7 @@ def test_over_http_it_reads_the_api_then_redis(
             first = collect(follower, lambda got: len(got) == 14, timeout=10)
             live_a_life(app, 1, "late")
             later = collect(follower, lambda got: len(got) == 5, timeout=10)
-        assert first + later == full_log(app)
+        assert first + later == masked(full_log(app))  # the token has no personal scope
         assert follower.from_log >= 14
 
         refused = HttpLog("http://testserver", "hot_not-a-token", client=client)

@@ -50,7 +50,7 @@ def test_trimmed_past_its_position_it_reads_the_gap_from_the_log(
 ) -> None:
     with running_relay(database_url, redis_client, redis_prefix) as relay:
         write_lives(app, 3, 10)
-        with feed.follow(0) as follower:
+        with feed.follow(0, personal=True) as follower:
             first = collect(follower, lambda got: len(got) == 42, timeout=10)
             go_live(follower)
             write_lives(app, 4, 10)  # the follower does not read meanwhile
@@ -85,7 +85,7 @@ def test_trimmed_again_and_again_while_it_follows_it_misses_nothing(
     with running_relay(database_url, redis_client, redis_prefix):
         # A slow consumer (5 events per 20 ms) falls behind the writers, and the
         # trimmer keeps only a few entries: it must fall behind the window.
-        collector = Collector(feed.follow(0, page_size=5), pause=0.02)
+        collector = Collector(feed.follow(0, page_size=5, personal=True), pause=0.02)
         collector.start()
         thread = threading.Thread(target=trimmer)
         thread.start()
@@ -125,7 +125,7 @@ def test_after_a_flush_of_redis_it_recovers_and_misses_nothing(
     # A short retention: after a flush the relay refills only the last 40 events, so
     # the streams may begin after the follower's position.
     with running_relay(database_url, client, "hot", retention=StreamRetention(count=40)):
-        collector = Collector(feed.follow(0, page_size=50))
+        collector = Collector(feed.follow(0, page_size=50, personal=True))
         collector.start()
         try:
             with writing(app, 30, 16, writers=6):
@@ -153,7 +153,7 @@ def test_behind_the_window_of_a_refilled_redis_it_reads_the_gap_from_the_log(
     retention = StreamRetention(count=40)
     with (
         running_relay(database_url, client, "hot", retention=retention) as relay,
-        feed.follow(0) as follower,
+        feed.follow(0, personal=True) as follower,
     ):
         live_a_life(app, 6, "first")
         first = collect(follower, lambda got: len(got) == 10, timeout=10)
@@ -175,7 +175,10 @@ def test_while_redis_is_down_it_reads_the_log_and_returns_to_redis(
     port = own_redis.port
     client = redis.Redis(port=port, socket_timeout=2, socket_connect_timeout=1)
     feed = Feed(PostgresLog(app), client, "hot")
-    with running_relay(database_url, client, "hot"), feed.follow(0, poll_seconds=0.1) as follower:
+    with (
+        running_relay(database_url, client, "hot"),
+        feed.follow(0, poll_seconds=0.1, personal=True) as follower,
+    ):
         live_a_life(app, 3, "before")
         before = collect(follower, lambda got: len(got) == 7, timeout=10)
         go_live(follower)
@@ -206,7 +209,7 @@ def test_when_the_relay_stops_it_reads_the_log_and_returns_when_it_runs_again(
     redis_client: redis.Redis,
     redis_prefix: str,
 ) -> None:
-    with feed.follow(0, stale_seconds=0.3) as follower:
+    with feed.follow(0, stale_seconds=0.3, personal=True) as follower:
         with running_relay(database_url, redis_client, redis_prefix):
             live_a_life(app, 2, "relayed")
             relayed = collect(follower, lambda got: len(got) == 6, timeout=10)

@@ -54,7 +54,8 @@ def attendance(
     settings = Settings.from_env()
     with configured_feed(settings, database_url) as (feed, hot_url):
         store = PostgresProjectionStore(attendance_database_url or hot_url)
-        runner = ProjectionRunner(Attendance(), store, feed)
+        # Names are personal data: the attendance tables keep them, so it reads them.
+        runner = ProjectionRunner(Attendance(), store, feed, personal=True)
         try:
             if rebuild:
                 _rebuild(runner, progress)

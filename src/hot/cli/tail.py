@@ -41,6 +41,9 @@ COLOURS = {
 @click.option("--url", help="Read the live feed of the HoT API at this URL instead.")
 @click.option("--token", envvar="HOT_TOKEN", help="The API token (scope read) for --url.")
 @click.option("--database-url", help="HoT's database (default: HOT_DATABASE_URL, or embedded).")
+@click.option(
+    "--personal", is_flag=True, help="Show personal fields (reading the database directly)."
+)
 def tail(
     after: int | None,
     names: tuple[str, ...],
@@ -49,8 +52,13 @@ def tail(
     url: str | None,
     token: str | None,
     database_url: str | None,
+    personal: bool,
 ) -> None:
-    """Print events as they are recorded (after --after, or from now), until Ctrl-C."""
+    """Print events as they are recorded (after --after, or from now), until Ctrl-C.
+
+    Personal fields read as "(personal)" unless --personal (directly) or the token has
+    the personal scope (over HTTP).
+    """
     unknown = [n for n in names if n not in CATALOG]
     if unknown:
         raise click.BadParameter(str(UnknownEventNameError(unknown)), param_hint="--name")
@@ -67,7 +75,7 @@ def tail(
             return
         with configured_feed(Settings.from_env(), database_url) as (feed, _):
             start = feed.head(names) if after is None else after
-            with feed.follow(start or 0, names) as follower:
+            with feed.follow(start or 0, names, personal=personal) as follower:
                 _print(follower, count, as_json)
     except KeyboardInterrupt:
         pass

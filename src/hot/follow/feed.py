@@ -15,6 +15,7 @@ from typing import Any
 import redis
 
 from hot.application import RecordedEvent
+from hot.application.representation import masked_event
 from hot.follow.api_source import HttpLog
 from hot.follow.follower import Follower, checked_names
 from hot.follow.sources import EventSource, PostgresLog
@@ -68,13 +69,17 @@ class Feed:
         *,
         until: int | None = None,
         page_size: int = 1000,
+        personal: bool = False,
     ) -> Iterator[list[RecordedEvent]]:
-        """Pages of the log after ``after`` up to ``until`` (or its end), from the log only."""
+        """Pages of the log after ``after`` up to ``until`` (or its end), from the log only.
+
+        Personal fields are masked unless ``personal`` (as a follower's).
+        """
         wanted = checked_names(names)
         while until is None or after < until:
             page = list(self.source.read(after, page_size, wanted, until))
             if page:
-                yield page
+                yield page if personal else [masked_event(e) for e in page]
                 after = page[-1].position
             if len(page) < page_size:
                 return

@@ -15,6 +15,12 @@ transactions, internal events, other names), which is why it asks rather than
 counting. If Redis has nothing new while the log does, twice a few seconds apart
 (the relay is down), it reads the log too.
 
+Personal fields (names, emails, reasons) are masked as ``"(personal)"`` unless the
+follower is made ``personal``, as in every other read of HoT. The streams carry them
+masked unless the relay publishes them (``HOT_STREAM_PERSONAL``), so a ``personal``
+follower reads a batch from Redis that has masked fields again from the log, whose
+events are exactly the same ones: Redis says when, the log says what.
+
 Redis errors send it to the log, and back to Redis after a backoff; log errors are
 retried with backoff. ``stop()`` (from any thread) ends it within a second.
 """
@@ -30,6 +36,7 @@ from types import TracebackType
 import redis
 
 from hot.application import CATALOG, RecordedEvent
+from hot.application.representation import MASKED, masked_event
 from hot.follow.backoff import Backoff
 from hot.follow.errors import SourceUnavailableError, UnknownEventNameError
 from hot.follow.redis_streams import StreamRead, StreamReader
@@ -64,6 +71,7 @@ class Follower:
         block_seconds: float = 1.0,
         poll_seconds: float = 0.5,
         stale_seconds: float = 5.0,
+        personal: bool = False,
         on_close: Sequence[Callable[[], None]] = (),
     ) -> None:
         if after < 0:
@@ -75,6 +83,7 @@ class Follower:
         self.block_seconds = block_seconds
         self.poll_seconds = poll_seconds
         self.stale_seconds = stale_seconds
+        self.personal = personal
         self.streams = (
             StreamReader(redis_client, prefix, self.names, page_size) if redis_client else None
         )
@@ -119,7 +128,7 @@ class Follower:
             self._source_backoff.reset()
             if events:
                 self.position = events[-1].position
-                return events
+                return events if self.personal else [masked_event(e) for e in events]
             if time.monotonic() >= deadline:
                 break
         return []
@@ -177,6 +186,8 @@ class Follower:
         self._redis_backoff.reset()
         if snapshot.events:
             self.from_redis += len(snapshot.events)
+            if self.personal and any(map(_is_masked, snapshot.events)):
+                return self._from_log(snapshot.events)
             return snapshot.events
         if self._relay_stalled():
             self._leave_redis("the log has events Redis still lacks", retry=0.0)
@@ -210,6 +221,12 @@ class Follower:
         self._probe = (now, self.position, nxt)
         return nxt is not None and (position, following) == (self.position, nxt)
 
+    def _from_log(self, events: list[RecordedEvent]) -> list[RecordedEvent]:
+        """The same events, read from the log, where their personal fields are."""
+        return list(
+            self.source.read(self.position, len(events), self.names, upto=events[-1].position)
+        )
+
     def _leave_redis(self, reason: str, retry: float | None = None) -> None:
         delay = self._redis_backoff.next() if retry is None else retry
         if retry is None:
@@ -218,3 +235,8 @@ class Follower:
             log.info("%s: reading the log", reason)
         self.live = False
         self._redis_after = time.monotonic() + delay
+
+
+def _is_masked(event: RecordedEvent) -> bool:
+    fields = CATALOG[event.name].personal_fields if event.name in CATALOG else ()
+    return any(event.payload.get(field) == MASKED for field in fields)

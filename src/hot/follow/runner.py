@@ -38,6 +38,7 @@ class ProjectionRunner(Generic[Tx]):
         feed: Feed,
         *,
         page_size: int = 1000,
+        personal: bool = False,
     ) -> None:
         if not projection.names:
             raise TypeError(f"{type(projection).__name__} handles no event: add @handles methods.")
@@ -45,6 +46,7 @@ class ProjectionRunner(Generic[Tx]):
         self.store = store
         self.feed = feed
         self.page_size = page_size
+        self.personal = personal  # whether handlers see personal fields, or them masked
         self._stopped = threading.Event()
         self._follower: Follower | None = None
 
@@ -91,7 +93,10 @@ class ProjectionRunner(Generic[Tx]):
             self.store.advance(tx, self.name, position, 0)
             self.projection.clear(tx)
             position = 0
-            for page in self.feed.history(0, names, until=head, page_size=self.page_size):
+            pages = self.feed.history(
+                0, names, until=head, page_size=self.page_size, personal=self.personal
+            )
+            for page in pages:
                 self._handle(page, tx)
                 handled += len(page)
                 position = page[-1].position
@@ -110,7 +115,9 @@ class ProjectionRunner(Generic[Tx]):
     def _follow(self, on_batch: ProgressCallback | None) -> None:
         position = self.position()
         handled = 0
-        with self.feed.follow(position, self.projection.names, page_size=self.page_size) as events:
+        with self.feed.follow(
+            position, self.projection.names, page_size=self.page_size, personal=self.personal
+        ) as events:
             self._follower = events
             if self._stopped.is_set():
                 return
