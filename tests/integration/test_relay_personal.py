@@ -6,6 +6,9 @@ so a personal value anywhere (any field, any stream) is found.
 
 from __future__ import annotations
 
+import random
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +23,7 @@ from hot.infra.relay import StreamKeys
 from hot.infra.relay.publisher import FORGETTING
 from hot.infra.relay.source import EventLog
 from tests.integration.relay_fixtures import (
+    RelayProcess,
     assert_streams_match_log,
     last_position,
     running_relay,
@@ -30,6 +34,8 @@ from tests.integration.relay_fixtures import (
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+KILLS = 5
 
 
 @dataclass(frozen=True)
@@ -196,4 +202,55 @@ def test_streams_published_again_erase_the_forgotten_human_again(
 
     for value in people[0].secrets:
         assert _holding(client, redis_prefix, value) == []
+    assert_streams_match_log(client, redis_prefix, app, personal=True)
+
+
+@pytest.mark.slow
+def test_relays_killed_while_humans_are_forgotten_leave_none_of_them(
+    app: HumansApplication,
+    client: redis.Redis,
+    database_url: str,
+    redis_server_url: str,
+    redis_prefix: str,
+) -> None:
+    """SIGKILL at random moments: the deletions are in the publish's atomic step, so a
+    relay never dies between publishing a forgetting and erasing what it forgets."""
+    rng = random.Random()
+    relay = RelayProcess(database_url, redis_server_url, redis_prefix, HOT_STREAM_PERSONAL="on")
+    forgotten: list[Person] = []
+    done = threading.Event()
+
+    def load() -> None:
+        try:
+            for round_ in range(KILLS * 2):
+                write_humans(app, 200, joining=50, tag=f"bulk{round_}")  # a backlog
+                people = _people(app, f"k{round_}-", 2)
+                app.forget(people[0].id, by="dpo@example.org")
+                forgotten.append(people[0])
+                time.sleep(0.2)
+        finally:
+            done.set()
+
+    writer = threading.Thread(target=load)
+    writer.start()
+    kills = 0
+    try:
+        while kills < KILLS or not done.is_set():
+            relay.start().wait_active()
+            time.sleep(rng.uniform(0.0, 0.6))
+            relay.kill()
+            kills += 1
+        writer.join()
+        relay.start().wait_active()
+        wait_caught_up(client, redis_prefix, app, timeout=60)
+        assert relay.terminate() == 0, relay.output()[-2000:]
+    finally:
+        done.wait(60)
+        writer.join()
+        relay.stop()
+
+    assert len(forgotten) == KILLS * 2
+    for person in forgotten:
+        for value in person.secrets:
+            assert _holding(client, redis_prefix, value) == []
     assert_streams_match_log(client, redis_prefix, app, personal=True)
