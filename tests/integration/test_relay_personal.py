@@ -74,7 +74,8 @@ def _raw_entries(client: redis.Redis, prefix: str) -> list[tuple[bytes, bytes]]:
     for key in client.scan_iter(f"{prefix}:*"):
         if client.type(key) != b"stream":
             continue
-        for _, fields in client.xrange(key):
+        entries: list[tuple[bytes, dict[bytes, bytes]]] = client.xrange(key)  # type: ignore[assignment]
+        for _, fields in entries:
             found.append((key, b"\0".join(k + b"=" + v for k, v in fields.items())))
     return found
 
