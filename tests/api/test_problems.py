@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from uuid import uuid4
-
-import logging
 
 import eventsourcing.persistence as es
 import psycopg
@@ -144,6 +143,8 @@ def test_a_missing_personal_key_is_a_server_fault_logged_as_an_error(
         problem = problem_for(PersonalKeyMissingError(human_id))
 
     assert problem.status == 500
-    assert "key" in problem.title.lower() and "server" in problem.title.lower()
+    assert "key" in problem.title.lower()
+    assert "server" in problem.title.lower()
     assert problem.title != problem_for(RuntimeError("a bug")).title
-    assert any(str(human_id) in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any(str(human_id) in message for message in errors)

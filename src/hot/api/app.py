@@ -111,6 +111,7 @@ def create_app(
             version=version("hot"),
             description="Every event about the humans of Trantor, recorded and queryable.",
             components=[SECURITY_COMPONENTS],
+            use_handler_docstrings=True,  # each route's docstring is its description
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
             openapi_router=Router(
                 path="/schema", route_handlers=[], include_in_schema=False, **public()

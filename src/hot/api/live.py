@@ -86,8 +86,8 @@ def live_feed(
             start = after
         if start is None:
             start = await anyio.to_thread.run_sync(feed.head, names, limiter=limiter) or 0
-        follower = feed.follow(start, names)
         personal = sees_personal(request)
+        follower = feed.follow(start, names, personal=personal)
         return ServerSentEvent(_messages(follower, keepalive_seconds, limiter, personal))
 
     return events_stream
@@ -114,7 +114,8 @@ async def _messages(
 ) -> AsyncIterator[ServerSentEventMessage]:
     """Messages for the follower's events, and keep-alive comments, until the client leaves.
 
-    Without ``personal``, each event's personal fields are masked.
+    Without ``personal``, each event's personal fields are masked: the follower already
+    masks them then, and this makes sure of it whatever feed the route was given.
     """
     try:
         yield ServerSentEventMessage(data=None, comment="hot live feed", retry=RETRY_MILLISECONDS)
