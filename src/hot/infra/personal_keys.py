@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -48,23 +48,15 @@ class PostgresPersonalKeys:
         self._new: dict[UUID, bytes] = {}  # made for new humans, not yet committed
         self._lock = threading.Lock()
         self._local = threading.local()
-        with self._connection() as conn:
-            conn.execute(SCHEMA)
+        self._run(SCHEMA)
 
     def server_secret(self) -> bytes:
         """A random secret made once per database, kept in the key table."""
-        with self._connection() as conn:
-            conn.execute(
-                f"INSERT INTO {KEYS_TABLE} (human_id, key) VALUES (%s, %s) "
-                "ON CONFLICT (human_id) DO NOTHING",
-                (SECRET_ID, os.urandom(32)),
-            )
-            row = conn.execute(
-                f"SELECT key FROM {KEYS_TABLE} WHERE human_id = %s", (SECRET_ID,)
-            ).fetchone()
-        if row is None or row[0] is None:
+        self._run(insert_keys_statement(), (SECRET_ID, os.urandom(32)))
+        rows = self._run(f"SELECT key FROM {KEYS_TABLE} WHERE human_id = %s", (SECRET_ID,))
+        if not rows or rows[0][0] is None:
             raise PersonalKeyMissingError(SECRET_ID)
-        return bytes(row[0])
+        return bytes(rows[0][0])
 
     def new_key(self, human_id: UUID) -> bytes:
         key = os.urandom(32)
@@ -87,10 +79,9 @@ class PostgresPersonalKeys:
         wanted = [h for h in set(human_ids) if self._cache.get(h, (0.0, None))[0] <= now]
         if not wanted:
             return
-        with self._connection() as conn:
-            rows = conn.execute(
-                f"SELECT human_id, key FROM {KEYS_TABLE} WHERE human_id = ANY(%s)", (wanted,)
-            ).fetchall()
+        rows = self._run(
+            f"SELECT human_id, key FROM {KEYS_TABLE} WHERE human_id = ANY(%s)", (wanted,)
+        )
         with self._lock:
             for human_id, key in rows:
                 self._cache[human_id] = (now + self._cache_seconds, _bytes_or_none(key))
@@ -101,8 +92,7 @@ class PostgresPersonalKeys:
         if new is not None:
             return new
         if create:  # a human saved directly, not through a command: make its key now
-            with self._connection() as conn:
-                conn.execute(insert_keys_statement(), (human_id, os.urandom(32)))
+            self._run(insert_keys_statement(), (human_id, os.urandom(32)))
             self.forget_cached(human_id)  # read back the key that was stored
         return self.key_for_reading(human_id)
 
@@ -111,13 +101,10 @@ class PostgresPersonalKeys:
         cached = self._cache.get(human_id)
         if cached is not None and cached[0] > now:
             return cached[1]
-        with self._connection() as conn:
-            row = conn.execute(
-                f"SELECT key FROM {KEYS_TABLE} WHERE human_id = %s", (human_id,)
-            ).fetchone()
-        if row is None:
+        rows = self._run(f"SELECT key FROM {KEYS_TABLE} WHERE human_id = %s", (human_id,))
+        if not rows:
             raise PersonalKeyMissingError(human_id)
-        key = _bytes_or_none(row[0])
+        key = _bytes_or_none(rows[0][0])
         with self._lock:
             self._cache[human_id] = (now + self._cache_seconds, key)
         return key
@@ -126,30 +113,32 @@ class PostgresPersonalKeys:
         with self._lock:
             self._cache.pop(human_id, None)
 
+    def _run(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement on this thread's connection; a connection PostgreSQL dropped
+        (a restart, ``pg_terminate_backend``) is replaced and the statement run again once.
+        """
+        for attempt in (1, 2):
+            conn = self._connection()
+            try:
+                cursor = conn.execute(statement, params)
+                return cursor.fetchall() if cursor.description else []
+            except psycopg.OperationalError:
+                conn.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def _connection(self) -> psycopg.Connection[tuple[Any, ...]]:
-        """A connection of this thread's own, opened on first use and reopened if broken."""
+        """A connection of this thread's own, opened on first use and reopened if closed."""
         conn: psycopg.Connection[tuple[Any, ...]] | None = getattr(self._local, "conn", None)
         if conn is None or conn.closed or conn.broken:
-            conn = psycopg.connect(self._url, autocommit=True)
+            conn = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
             self._local.conn = conn
-        return _Borrowed(conn)  # type: ignore[return-value]
+        return conn
 
 
 def _bytes_or_none(value: Any) -> bytes | None:
     return bytes(value) if value is not None else None
-
-
-class _Borrowed:
-    """Lends a thread's connection to a ``with`` block without closing it afterwards."""
-
-    def __init__(self, conn: psycopg.Connection[tuple[Any, ...]]) -> None:
-        self._conn = conn
-
-    def __enter__(self) -> psycopg.Connection[tuple[Any, ...]]:
-        return self._conn
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def destroy_keys_statement() -> str:
