@@ -8,6 +8,7 @@ parameters are declared with ``QueryParameter``; any other query parameter is re
 
 from __future__ import annotations
 
+import weakref
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -50,19 +51,23 @@ Version = Annotated[
 ]
 
 
-_QUERY_NAMES: dict[int, frozenset[str]] = {}
+# By handler, weakly: keyed by id(), a handler made by another app (each app copies its
+# handlers) could take a collected one's id and be judged by that one's parameters.
+_QUERY_NAMES: weakref.WeakKeyDictionary[BaseRouteHandler, frozenset[str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def query_names(handler: BaseRouteHandler) -> frozenset[str]:
     """The query parameters ``handler`` declares."""
-    names = _QUERY_NAMES.get(id(handler))
+    names = _QUERY_NAMES.get(handler)
     if names is None:
         names = frozenset(
             field.kwarg_definition.name or name
             for name, field in handler.parsed_fn_signature.parameters.items()
             if isinstance(field.kwarg_definition, QueryParameter)
         )
-        _QUERY_NAMES[id(handler)] = names
+        _QUERY_NAMES[handler] = names
     return names
 
 
