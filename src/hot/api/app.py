@@ -61,15 +61,17 @@ def create_app(
     on_shutdown: Sequence[Callable[[], object]] = (),
     deadline: float = DEFAULT_DEADLINE,
     stream_prefix: str = "hot",
+    stream_personal: bool = False,
     debug: bool = False,
 ) -> Litestar:
     """The HoT HTTP API over ``app``, with tokens checked against ``keys``.
 
     ``deadline``: seconds a request waits for the application before answering 503;
-    ``stream_prefix``: the Redis key prefix the AsyncAPI document names.
+    ``stream_prefix``: the Redis key prefix the AsyncAPI document names, and
+    ``stream_personal`` whether the streams carry personal fields (``HOT_STREAM_PERSONAL``).
     """
     readiness = Readiness(app, redis, relay_status)
-    document = asyncapi_document(prefix=stream_prefix)
+    document = asyncapi_document(prefix=stream_prefix, personal=stream_personal)
     streams = [live_feed(feed)] if feed is not None else []
 
     async def before_request(request: Request[Any, Any, Any]) -> None:

@@ -26,7 +26,7 @@ def key_store() -> Iterator[ApiKeyStore]:
 
 @click.group()
 def keys() -> None:
-    """Manage API keys (bearer tokens with scopes read, write, admin)."""
+    """Manage API keys (bearer tokens with scopes read, write, personal, admin)."""
 
 
 @keys.command()

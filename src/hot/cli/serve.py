@@ -19,6 +19,7 @@ from litestar import Litestar
 
 from hot.api import create_app
 from hot.api.health import RelayStatus
+from hot.follow import Feed, PostgresLog
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.bootstrap import Hot, bootstrap
 from hot.infra.relay import Relay, build_relay
@@ -35,7 +36,11 @@ def build_api(
         redis=hot.redis() if hot.redis_url else None,
         cors_origins=hot.settings.cors_origins,
         stream_prefix=hot.settings.redis_prefix,
+        stream_personal=hot.settings.stream_personal,
         relay_status=relay_status,
+        feed=Feed(
+            PostgresLog(hot.app), hot.redis() if hot.redis_url else None, hot.settings.redis_prefix
+        ),
         on_shutdown=[hot.close] if close_on_shutdown else [],
     )
 
