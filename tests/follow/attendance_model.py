@@ -44,23 +44,24 @@ def expected_tables(log: list[RecordedEvent]) -> Tables:
             for periods in memberships.values()
         )
 
-    attended = Counter(day for day, _ in days)
     monthly = Counter((who, day.replace(day=1)) for day, who in days)
+    attended = Counter(day for day, _ in days)
     return {
         "attendance_humans": sorted(names.items()),
         "attendance_memberships": sorted(
             (who, *period) for who, periods in memberships.items() for period in periods
         ),
         "attendance_days": sorted(days),
-        "attendance_headcount": sorted((d, members(d), n) for d, n in attended.items()),
+        "attendance_headcount": sorted((d, members(d)) for d in attended),
         "attendance_monthly": sorted((who, month, n) for (who, month), n in monthly.items()),
+        "attendance_daily": sorted((d, n, members(d)) for d, n in attended.items()),
     }
 
 
 def actual_tables(database_url: str) -> Tables:
-    """The rows of every attendance table, sorted."""
+    """The rows of every attendance table, and of the view ``attendance_daily``, sorted."""
     with psycopg.connect(database_url) as conn:
         return {
             table: sorted(tuple(row) for row in conn.execute(f"SELECT * FROM {table}"))
-            for table in TABLES
+            for table in (*TABLES, "attendance_daily")
         }

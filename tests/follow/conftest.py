@@ -159,8 +159,10 @@ def redis_client(redis_server_url: str) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-def log_source(app: HumansApplication) -> PostgresLog:
-    return PostgresLog(app)
+def log_source(app: HumansApplication) -> Iterator[PostgresLog]:
+    source = PostgresLog(app)
+    yield source
+    source.close()
 
 
 @pytest.fixture

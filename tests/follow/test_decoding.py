@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import cast
 from uuid import UUID
@@ -13,7 +13,14 @@ from eventsourcing.persistence import Mapper
 from hot.application import CATALOG, HumansApplication
 from hot.domain import HumanKind
 from hot.follow import PostgresLog
-from hot.follow.decoding import EventDecoder
+from hot.follow.decoding import (
+    EventDecoder,
+    _DateISO,
+    _payload_maker,
+    _show_date,
+    _stored_type,
+    _UUIDHex,
+)
 
 from .conftest import TODAY, full_log, live_a_life
 
@@ -92,3 +99,26 @@ def test_it_stays_off_for_other_mappers_unless_they_say_plain_states_are_unchang
     assert EventDecoder(app).fast == (type(app.mapper) is Mapper or declared)
     assert not decoder_with(Decrypting).fast
     assert decoder_with(Declared).fast
+
+
+def test_payload_makers_show_values_as_the_catalog_does() -> None:
+    optional_date = _stored_type(date | None)[1]
+    uuid_text = _stored_type(UUID)[1]
+    state = SimpleNamespace(
+        on=_DateISO(kind="date_iso", _data_="2026-11-02"),
+        off=None,
+        who=_UUIDHex(kind="uuid_hex", _data_=UUID(int=7)),
+        role="engineer",
+    )
+
+    assert _payload_maker([])(state) == {}
+    assert _payload_maker([("on", _show_date)])(state) == {"on": "2026-11-02"}
+    assert _payload_maker([("on", _show_date), ("role", None)])(state) == {
+        "on": "2026-11-02",
+        "role": "engineer",
+    }
+    assert _payload_maker([("off", optional_date), ("who", uuid_text), ("role", None)])(state) == {
+        "off": None,
+        "who": str(UUID(int=7)),
+        "role": "engineer",
+    }

@@ -6,13 +6,16 @@ Tables (PostgreSQL, created by ``setup``):
 - ``attendance_memberships(human_id, joined_on, left_on, role)``: membership periods;
 - ``attendance_days(day, human_id)``: who attended which day (``attendance_days_named``
   is the same with names);
-- ``attendance_headcount(day, members, attended)``: for each day someone attended, how
-  many humans were members that day (a membership covers ``joined_on`` to ``left_on``,
-  inclusive, or is open) and how many attended;
+- ``attendance_headcount(day, members)``: for each day someone attended, how many
+  humans were members that day (a membership covers ``joined_on`` to ``left_on``,
+  inclusive, or is open); the view ``attendance_daily(day, attended, members)`` adds
+  how many attended;
 - ``attendance_monthly(human_id, month, days)``: days attended per human and month.
 
 Memberships are often recorded late (backdated joins and leaves), so a join or a
-leave corrects the headcount of every day already counted that it covers.
+leave corrects the headcount of every day already counted that it covers. Attendees
+are counted by the view, not by a counter: a day's row would otherwise be updated
+once per attendee, and a rebuild (one transaction) piles up its versions.
 """
 
 from __future__ import annotations
@@ -54,8 +57,7 @@ CREATE TABLE IF NOT EXISTS attendance_days (
 );
 CREATE TABLE IF NOT EXISTS attendance_headcount (
     day date PRIMARY KEY,
-    members integer NOT NULL,
-    attended integer NOT NULL
+    members integer NOT NULL
 );
 CREATE TABLE IF NOT EXISTS attendance_monthly (
     human_id uuid NOT NULL,
@@ -66,6 +68,36 @@ CREATE TABLE IF NOT EXISTS attendance_monthly (
 CREATE OR REPLACE VIEW attendance_days_named AS
     SELECT d.day, d.human_id, h.name
     FROM attendance_days d JOIN attendance_humans h USING (human_id);
+CREATE OR REPLACE VIEW attendance_daily AS
+    SELECT d.day, d.attended, h.members
+    FROM (SELECT day, count(*) AS attended FROM attendance_days GROUP BY day) d
+    JOIN attendance_headcount h USING (day);
+"""
+
+
+_ATTENDED = """
+INSERT INTO attendance_days (day, human_id)
+SELECT * FROM unnest(%(days)s::date[], %(humans)s::uuid[])
+"""
+
+# A day's first attendees count the members that day (only the first: counting scans
+# the memberships, and a day has many attendees).
+_COUNT_MEMBERS = """
+INSERT INTO attendance_headcount (day, members)
+SELECT day, (
+    SELECT count(*) FROM attendance_memberships m
+    WHERE m.joined_on <= day AND (m.left_on IS NULL OR m.left_on >= day)
+)
+FROM (SELECT DISTINCT unnest(%(days)s::date[]) AS day) AS new_days
+WHERE NOT EXISTS (SELECT 1 FROM attendance_headcount h WHERE h.day = new_days.day)
+"""
+
+_COUNT_MONTHS = """
+INSERT INTO attendance_monthly (human_id, month, days)
+SELECT human_id, date_trunc('month', day)::date, count(*)
+FROM unnest(%(days)s::date[], %(humans)s::uuid[]) AS attended(day, human_id)
+GROUP BY 1, 2
+ON CONFLICT (human_id, month) DO UPDATE SET days = attendance_monthly.days + EXCLUDED.days
 """
 
 
@@ -122,21 +154,10 @@ class Attendance(Projection[Tx]):
         )
         tx.execute("UPDATE attendance_headcount SET members = members - 1 WHERE day > %s", (on,))
 
-    @handles("HUMAN_ATTENDED")
-    def attended(self, event: RecordedEvent, tx: Tx) -> None:
-        on = _day(event)
-        tx.execute(
-            "INSERT INTO attendance_days (day, human_id) VALUES (%s, %s)", (on, event.subject)
-        )
-        tx.execute(
-            "INSERT INTO attendance_headcount (day, members, attended) "
-            "SELECT %(day)s, count(*), 1 FROM attendance_memberships "
-            "WHERE joined_on <= %(day)s AND (left_on IS NULL OR left_on >= %(day)s) "
-            "ON CONFLICT (day) DO UPDATE SET attended = attendance_headcount.attended + 1",
-            {"day": on},
-        )
-        tx.execute(
-            "INSERT INTO attendance_monthly (human_id, month, days) VALUES (%s, %s, 1) "
-            "ON CONFLICT (human_id, month) DO UPDATE SET days = attendance_monthly.days + 1",
-            (event.subject, on.replace(day=1)),
-        )
+    @handles("HUMAN_ATTENDED", batch=True)
+    def attended(self, events: list[RecordedEvent], tx: Tx) -> None:
+        # A run of attendances changes no membership: three set-wise statements for all.
+        days = {"days": [_day(e) for e in events], "humans": [e.subject for e in events]}
+        tx.execute(_ATTENDED, days)
+        tx.execute(_COUNT_MEMBERS, days)
+        tx.execute(_COUNT_MONTHS, days)

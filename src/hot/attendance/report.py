@@ -49,7 +49,7 @@ class MonthReport:
 def month_report(conn: psycopg.Connection[tuple[Any, ...]], month: date) -> MonthReport:
     """The report for ``month`` (its first day), from the tables of ``Attendance``."""
     days = conn.execute(
-        "SELECT day, attended, members FROM attendance_headcount "
+        "SELECT day, attended, members FROM attendance_daily "
         "WHERE day >= %s AND day < %s::date + interval '1 month' ORDER BY day",
         (month, month),
     ).fetchall()

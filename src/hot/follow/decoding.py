@@ -23,6 +23,7 @@ import typing
 from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any, Literal
 from uuid import UUID
 
@@ -34,24 +35,28 @@ from hot.application import CATALOG, EventType, HumansApplication, RecordedEvent
 Row = tuple[int, UUID, int, str, bytes]  # notification_id, originator_id, version, topic, state
 
 
-class _DatetimeISO(msgspec.Struct, forbid_unknown_fields=True, rename={"kind": "_type_"}):
+class _DatetimeISO(msgspec.Struct, forbid_unknown_fields=True, rename={"kind": "_type_"}, gc=False):
     kind: Literal["datetime_iso"]
     _data_: datetime
 
 
-class _UUIDHex(msgspec.Struct, forbid_unknown_fields=True, rename={"kind": "_type_"}):
+class _UUIDHex(msgspec.Struct, forbid_unknown_fields=True, rename={"kind": "_type_"}, gc=False):
     kind: Literal["uuid_hex"]
     _data_: UUID
 
 
-class _DateISO(msgspec.Struct, forbid_unknown_fields=True, rename={"kind": "_type_"}):
+class _DateISO(msgspec.Struct, forbid_unknown_fields=True, rename={"kind": "_type_"}, gc=False):
     kind: Literal["date_iso"]
     _data_: str  # kept as written: it is what the payload shows (date.isoformat())
 
 
 # How a payload value is stored, and how the payload shows it (None: as it is).
+def _show_date(value: _DateISO) -> str:
+    return value._data_
+
+
 _STORED: dict[Any, tuple[Any, Callable[[Any], Any] | None]] = {
-    date: (_DateISO, lambda v: v._data_),
+    date: (_DateISO, _show_date),
     UUID: (_UUIDHex, lambda v: str(v._data_)),
     str: (str, None),
     int: (int, None),
@@ -71,18 +76,45 @@ class _Schema:
             ("originator_topic", str | None, None),
             ("class_version", int, 1),
         ]
-        self.payload: list[tuple[str, Callable[[Any], Any] | None]] = []
+        shows: list[tuple[str, Callable[[Any], Any] | None]] = []
         for name in event_type.payload_fields:
             stored, show = _stored_type(hints[name])
             fields.append((name, stored, msgspec.NODEFAULT))
-            self.payload.append((name, show))
+            shows.append((name, show))
+        self.payload_of = _payload_maker(shows)
         struct = msgspec.defstruct(
             f"{event_type.name}State",
             [(n, t) if d is msgspec.NODEFAULT else (n, t, d) for n, t, d in fields],
             forbid_unknown_fields=True,
             kw_only=True,
+            gc=False,  # short-lived, and never in a cycle: not worth the collector's time
         )
         self.decode: Callable[[bytes], Any] = msgspec.json.Decoder(struct).decode
+
+
+def _payload_maker(shows: list[tuple[str, Callable[[Any], Any] | None]]) -> Callable[[Any], Any]:
+    """A function from a decoded state to its payload dict, in C where it can be.
+
+    Values shown as stored, and dates (shown as written), are read with one
+    ``attrgetter``; other conversions call their function.
+    """
+    names = tuple(name for name, _ in shows)
+    paths = [
+        name if show is None else f"{name}._data_" if show is _show_date else None
+        for name, show in shows
+    ]
+    if not names:
+        return lambda stored: {}
+    if None in paths:
+        return lambda stored: {
+            name: getattr(stored, name) if show is None else show(getattr(stored, name))
+            for name, show in shows
+        }
+    read = attrgetter(*(path for path in paths if path is not None))
+    if len(names) == 1:
+        (only,) = names
+        return lambda stored: {only: read(stored)}
+    return lambda stored: dict(zip(names, read(stored), strict=True))
 
 
 class _NoPlainDecodingError(Exception):
@@ -151,10 +183,7 @@ class EventDecoder:
             return None
         if stored.class_version != schema.version:
             return None  # an older version: the application upcasts it
-        payload = {
-            name: getattr(stored, name) if show is None else show(getattr(stored, name))
-            for name, show in schema.payload
-        }
+        payload = schema.payload_of(stored)
         return _recorded_event(
             {
                 "id": stored.event_id._data_,

@@ -17,11 +17,17 @@ A handler gets the event and the open transaction of the projection's database
 (``Tx``: a psycopg or sqlite3 connection). It writes through that transaction and
 nothing else, so that its writes commit together with the projection's position,
 or not at all: that is what makes every effect happen exactly once.
+
+``@handles(..., batch=True)`` makes a handler take a list instead: each run of
+consecutive events of its names, in log order, so that it can write them with one
+``executemany`` (a rebuild goes several times faster). Runs are never reordered
+with the events around them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from itertools import groupby
 from typing import Any, ClassVar, Generic, TypeVar
 
 from hot.application import RecordedEvent
@@ -31,16 +37,21 @@ Tx = TypeVar("Tx")
 F = TypeVar("F", bound=Callable[..., None])
 
 _MARK = "__hot_handles__"
+_BATCH = "__hot_batch__"
 
 
-def handles(*names: str) -> Callable[[F], F]:
-    """Make a projection method the handler of the events named ``names``."""
+def handles(*names: str, batch: bool = False) -> Callable[[F], F]:
+    """Make a projection method the handler of the events named ``names``.
+
+    With ``batch``, it is called with a list: a run of consecutive such events.
+    """
     known = checked_names(names)
     if not known:
         raise TypeError("@handles needs at least one event name.")
 
     def mark(method: F) -> F:
         setattr(method, _MARK, known)
+        setattr(method, _BATCH, batch)
         return method
 
     return mark
@@ -54,6 +65,7 @@ class Projection(Generic[Tx]):
 
     name: ClassVar[str]
     handlers: ClassVar[dict[str, str]] = {}  # event name -> method name
+    batched: ClassVar[frozenset[str]] = frozenset()  # the methods that take lists
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -70,6 +82,9 @@ class Projection(Generic[Tx]):
                     own[event_name] = attribute
             handlers.update(own)
         cls.handlers = handlers
+        cls.batched = frozenset(
+            m for m in handlers.values() if getattr(getattr(cls, m), _BATCH, False)
+        )
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -85,6 +100,16 @@ class Projection(Generic[Tx]):
 
     def handle(self, event: RecordedEvent, tx: Tx) -> None:
         """Apply one event: call its handler, if this projection has one."""
-        method = self.handlers.get(event.name)
-        if method is not None:
-            getattr(self, method)(event, tx)
+        self.apply([event], tx)
+
+    def apply(self, events: Sequence[RecordedEvent], tx: Tx) -> None:
+        """Apply events in log order: each to its handler, or each run to its batch handler."""
+        for method, run in groupby(events, key=lambda e: self.handlers.get(e.name)):
+            if method is None:
+                continue
+            handler = getattr(self, method)
+            if method in self.batched:
+                handler(list(run), tx)
+            else:
+                for event in run:
+                    handler(event, tx)

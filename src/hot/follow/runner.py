@@ -131,6 +131,4 @@ class ProjectionRunner(Generic[Tx]):
                     on_batch(position, handled)
 
     def _handle(self, batch: list[RecordedEvent], tx: Tx) -> None:
-        handle = self.projection.handle
-        for event in batch:
-            handle(event, tx)
+        self.projection.apply(batch, tx)

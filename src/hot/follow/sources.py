@@ -16,9 +16,9 @@ import psycopg
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
-from psycopg_pool import ConnectionPool
 
 from hot.application import CATALOG, HumansApplication, RecordedEvent
+from hot.follow.connections import Connections
 from hot.follow.decoding import EventDecoder, Row
 from hot.follow.errors import SourceUnavailableError
 
@@ -64,8 +64,8 @@ class PostgresLog:
 
     Rows are read with one indexed query per page (binary, tuples) and decoded by
     ``EventDecoder``: the same events as ``app.read_log``, several times faster. Reads
-    go through a small pool of its own rather than the application's: few connections,
-    so each soon has its statements prepared, and no health check per page.
+    go through a few connections of its own rather than the application's pool: each
+    soon has its statements prepared, and there is no health check per page.
     """
 
     def __init__(
@@ -79,13 +79,8 @@ class PostgresLog:
         self._table = Identifier(datastore.schema, recorder.events_table_name)
         kwargs: Any = datastore.pool.kwargs  # the application's connection settings
         settings = {k: v for k, v in dict(kwargs or {}).items() if k != "row_factory"}
-        self._pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
-            kwargs={**settings, "autocommit": True, "application_name": "hot-follower"},
-            min_size=1,
-            max_size=max_connections,
-            timeout=10,
-            open=False,
-            name="hot-follower",
+        self._connections = Connections(
+            {**settings, "application_name": "hot-follower"}, limit=max_connections
         )
 
     @classmethod
@@ -131,21 +126,19 @@ class PostgresLog:
         return int(rows[0][0]) if rows else 0
 
     def close(self) -> None:
-        self._pool.close()
+        self._connections.close()
         if self._owns_app:
             self.app.close()
 
     def _rows(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         query: Composed = SQL(statement).format(table=self._table)
-        with _database_errors():
-            if self._pool.closed:
-                self._pool.open(wait=False)
-            with (
-                self._pool.connection() as conn,
-                conn.cursor(row_factory=tuple_row, binary=True) as cursor,
-            ):
-                cursor.execute(query, params)
-                return cursor.fetchall()
+        with (
+            _database_errors(),
+            self._connections.connection() as conn,
+            conn.cursor(row_factory=tuple_row, binary=True) as cursor,
+        ):
+            cursor.execute(query, params)
+            return cursor.fetchall()
 
 
 def _topics(names: Sequence[str]) -> list[str]:

@@ -135,6 +135,9 @@ class SqliteProjectionStore:
         self.busy_seconds = busy_seconds
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
+        # Write-ahead logging lets readers read while a runner writes. It is a property
+        # of the file, set once here: switching needs a lock the busy wait does not cover.
+        self._connection().execute("PRAGMA journal_mode=WAL")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -185,7 +188,6 @@ class SqliteProjectionStore:
             conn = sqlite3.connect(
                 self.path, isolation_level=None, timeout=self.busy_seconds, check_same_thread=False
             )
-            conn.execute("PRAGMA journal_mode=WAL")
             self._local.conn = conn
             self._opened.append(conn)
         return conn
