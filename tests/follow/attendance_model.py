@@ -15,7 +15,7 @@ from uuid import UUID
 import psycopg
 
 from hot.application import RecordedEvent
-from hot.attendance import TABLES
+from hot.attendance import TABLES, VIEWS
 
 Tables = dict[str, list[tuple[Any, ...]]]
 
@@ -55,13 +55,14 @@ def expected_tables(log: list[RecordedEvent]) -> Tables:
         "attendance_headcount": sorted((d, members(d)) for d in attended),
         "attendance_monthly": sorted((who, month, n) for (who, month), n in monthly.items()),
         "attendance_daily": sorted((d, n, members(d)) for d, n in attended.items()),
+        "attendance_days_named": sorted((day, who, names[who]) for day, who in days),
     }
 
 
 def actual_tables(database_url: str) -> Tables:
-    """The rows of every attendance table, and of the view ``attendance_daily``, sorted."""
+    """The rows of every attendance table and view, sorted."""
     with psycopg.connect(database_url) as conn:
         return {
             table: sorted(tuple(row) for row in conn.execute(f"SELECT * FROM {table}"))
-            for table in (*TABLES, "attendance_daily")
+            for table in (*TABLES, *VIEWS)
         }

@@ -4,7 +4,7 @@
 ``hot attendance report --month 2026-11`` prints a month.
 """
 
-from hot.attendance.projection import TABLES, Attendance
+from hot.attendance.projection import TABLES, VIEWS, Attendance
 from hot.attendance.report import (
     DayRow,
     HumanRow,
@@ -16,6 +16,7 @@ from hot.attendance.report import (
 
 __all__ = [
     "TABLES",
+    "VIEWS",
     "Attendance",
     "DayRow",
     "HumanRow",

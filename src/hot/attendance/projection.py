@@ -4,18 +4,21 @@ Tables (PostgreSQL, created by ``setup``):
 
 - ``attendance_humans(human_id, name)``: names, for reports (kept current on renames);
 - ``attendance_memberships(human_id, joined_on, left_on, role)``: membership periods;
-- ``attendance_days(day, human_id)``: who attended which day (``attendance_days_named``
-  is the same with names);
-- ``attendance_headcount(day, members)``: for each day someone attended, how many
-  humans were members that day (a membership covers ``joined_on`` to ``left_on``,
-  inclusive, or is open); the view ``attendance_daily(day, attended, members)`` adds
-  how many attended;
-- ``attendance_monthly(human_id, month, days)``: days attended per human and month.
+- ``attendance_days(day, human_id)``: who attended which day;
+- ``attendance_monthly(human_id, month, days)``: days attended per human and month;
 
-Memberships are often recorded late (backdated joins and leaves), so a join or a
-leave corrects the headcount of every day already counted that it covers. Attendees
-are counted by the view, not by a counter: a day's row would otherwise be updated
-once per attendee, and a rebuild (one transaction) piles up its versions.
+and views over them:
+
+- ``attendance_days_named(day, human_id, name)``: who attended, with names;
+- ``attendance_headcount(day, members)``: for each day someone attended, how many
+  humans were members that day (their membership covers it: from ``joined_on`` to
+  ``left_on`` inclusive, or open);
+- ``attendance_daily(day, attended, members)``: the two counts side by side.
+
+Memberships are often recorded late (backdated joins and leaves), so a headcount
+stored per day would need correcting for every day a late join covers; counted from
+the membership periods when read, it is always right, and no row is ever updated
+over and over (a rebuild, one transaction, would pile up versions of it).
 """
 
 from __future__ import annotations
@@ -34,9 +37,9 @@ TABLES = (
     "attendance_humans",
     "attendance_memberships",
     "attendance_days",
-    "attendance_headcount",
     "attendance_monthly",
 )
+VIEWS = ("attendance_days_named", "attendance_headcount", "attendance_daily")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS attendance_humans (
@@ -50,14 +53,12 @@ CREATE TABLE IF NOT EXISTS attendance_memberships (
     role text NOT NULL,
     PRIMARY KEY (human_id, joined_on)
 );
+CREATE INDEX IF NOT EXISTS attendance_memberships_joined_on
+    ON attendance_memberships (joined_on);
 CREATE TABLE IF NOT EXISTS attendance_days (
     day date NOT NULL,
     human_id uuid NOT NULL,
     PRIMARY KEY (day, human_id)
-);
-CREATE TABLE IF NOT EXISTS attendance_headcount (
-    day date PRIMARY KEY,
-    members integer NOT NULL
 );
 CREATE TABLE IF NOT EXISTS attendance_monthly (
     human_id uuid NOT NULL,
@@ -68,28 +69,21 @@ CREATE TABLE IF NOT EXISTS attendance_monthly (
 CREATE OR REPLACE VIEW attendance_days_named AS
     SELECT d.day, d.human_id, h.name
     FROM attendance_days d JOIN attendance_humans h USING (human_id);
+CREATE OR REPLACE VIEW attendance_headcount AS
+    SELECT d.day, count(*)::integer AS members
+    FROM (SELECT DISTINCT day FROM attendance_days) d
+    JOIN attendance_memberships m
+        ON m.joined_on <= d.day AND (m.left_on IS NULL OR m.left_on >= d.day)
+    GROUP BY d.day;
 CREATE OR REPLACE VIEW attendance_daily AS
-    SELECT d.day, d.attended, h.members
-    FROM (SELECT day, count(*) AS attended FROM attendance_days GROUP BY day) d
+    SELECT a.day, a.attended, h.members
+    FROM (SELECT day, count(*)::integer AS attended FROM attendance_days GROUP BY day) a
     JOIN attendance_headcount h USING (day);
 """
-
 
 _ATTENDED = """
 INSERT INTO attendance_days (day, human_id)
 SELECT * FROM unnest(%(days)s::date[], %(humans)s::uuid[])
-"""
-
-# A day's first attendees count the members that day (only the first: counting scans
-# the memberships, and a day has many attendees).
-_COUNT_MEMBERS = """
-INSERT INTO attendance_headcount (day, members)
-SELECT day, (
-    SELECT count(*) FROM attendance_memberships m
-    WHERE m.joined_on <= day AND (m.left_on IS NULL OR m.left_on >= day)
-)
-FROM (SELECT DISTINCT unnest(%(days)s::date[]) AS day) AS new_days
-WHERE NOT EXISTS (SELECT 1 FROM attendance_headcount h WHERE h.day = new_days.day)
 """
 
 _COUNT_MONTHS = """
@@ -137,27 +131,22 @@ class Attendance(Projection[Tx]):
 
     @handles("HUMAN_JOINED")
     def joined(self, event: RecordedEvent, tx: Tx) -> None:
-        on = _day(event)
         tx.execute(
             "INSERT INTO attendance_memberships (human_id, joined_on, role) VALUES (%s, %s, %s)",
-            (event.subject, on, event.payload["role"]),
+            (event.subject, _day(event), event.payload["role"]),
         )
-        tx.execute("UPDATE attendance_headcount SET members = members + 1 WHERE day >= %s", (on,))
 
     @handles("HUMAN_LEFT")
     def left(self, event: RecordedEvent, tx: Tx) -> None:
-        on = _day(event)  # the last day of the membership
-        tx.execute(
+        tx.execute(  # ``on`` is the membership's last day
             "UPDATE attendance_memberships SET left_on = %s "
             "WHERE human_id = %s AND left_on IS NULL",
-            (on, event.subject),
+            (_day(event), event.subject),
         )
-        tx.execute("UPDATE attendance_headcount SET members = members - 1 WHERE day > %s", (on,))
 
     @handles("HUMAN_ATTENDED", batch=True)
     def attended(self, events: list[RecordedEvent], tx: Tx) -> None:
-        # A run of attendances changes no membership: three set-wise statements for all.
+        # A run of attendances: two set-wise statements for all of them.
         days = {"days": [_day(e) for e in events], "humans": [e.subject for e in events]}
         tx.execute(_ATTENDED, days)
-        tx.execute(_COUNT_MEMBERS, days)
         tx.execute(_COUNT_MONTHS, days)

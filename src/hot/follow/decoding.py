@@ -20,11 +20,11 @@ from __future__ import annotations
 import contextlib
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from operator import attrgetter
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from uuid import UUID
 
 import msgspec
@@ -157,19 +157,25 @@ class EventDecoder:
 
     def decode(self, row: Row) -> RecordedEvent:
         """The event stored in ``row``, exactly as ``app.recorded_event`` would give it."""
-        if self.fast:
-            event = self._decode_plain(row)
-            if event is not None:
-                return event
-        position, originator_id, originator_version, topic, state = row
-        notification = Notification(
-            id=position,
-            originator_id=originator_id,
-            originator_version=originator_version,
-            topic=topic,
-            state=bytes(state),
-        )
-        return self.app.recorded_event(notification)
+        return self.decode_all([row])[0]
+
+    def decode_all(self, rows: Sequence[Row]) -> list[RecordedEvent]:
+        """The events stored in ``rows``: the short road for each, the long road for the rest
+        together (``app.recorded_events`` fetches their keys in one query, not one each)."""
+        plain = self._decode_plain
+        found = [plain(row) for row in rows] if self.fast else [None] * len(rows)
+        slow = [i for i, event in enumerate(found) if event is None]
+        if slow:
+            notifications = [_notification(rows[i]) for i in slow]
+            many = getattr(self.app, "recorded_events", None)
+            decoded = (
+                many(notifications)
+                if many is not None
+                else [self.app.recorded_event(n) for n in notifications]
+            )
+            for i, event in zip(slow, decoded, strict=True):
+                found[i] = event
+        return cast(list[RecordedEvent], found)
 
     def _decode_plain(self, row: Row) -> RecordedEvent | None:
         """The event, or None when the state needs the application's full decoding."""
@@ -196,6 +202,17 @@ class EventDecoder:
                 "payload": payload,
             }
         )
+
+
+def _notification(row: Row) -> Notification:
+    position, originator_id, originator_version, topic, state = row
+    return Notification(
+        id=position,
+        originator_id=originator_id,
+        originator_version=originator_version,
+        topic=topic,
+        state=bytes(state),
+    )
 
 
 def _recorded_event(fields: dict[str, Any]) -> RecordedEvent:

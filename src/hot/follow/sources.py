@@ -106,8 +106,7 @@ class PostgresLog:
             "AND topic = ANY(%s) ORDER BY notification_id LIMIT %s",
             (*params, _topics(names), limit),
         )
-        decode = self.decoder.decode
-        return [decode(cast(Row, row)) for row in rows]
+        return self.decoder.decode_all(cast(list[Row], rows))
 
     def first_after(self, after: int, names: Sequence[str] = ()) -> int | None:
         rows = self._rows(

@@ -1,0 +1,48 @@
+"""The progress line of catch-ups and rebuilds."""
+
+from __future__ import annotations
+
+import io
+
+from hot.follow import Progress
+from hot.follow.progress import wanted
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_off_a_terminal_each_report_is_a_line_of_position_head_percent_and_rate() -> None:
+    out = io.StringIO()
+    progress = Progress("attendance", 2000, stream=out, interval=0)
+
+    progress(500, 400)
+    progress.finish()
+
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("attendance: 500 / 2,000 (25.0%)  400 events  ")
+    assert lines[0].endswith(" events/s")
+    assert len(lines) == 2
+
+
+def test_on_a_terminal_it_redraws_one_line_and_ends_it() -> None:
+    out = Terminal()
+    progress = Progress("rebuild", None, stream=out, interval=0)
+
+    progress(10, 10)
+    progress(20, 20)
+    progress.finish()
+
+    text = out.getvalue()
+    assert text.count("\r\x1b[K") == 3
+    assert text.endswith("\n")
+    assert text.count("\n") == 1
+    assert "rebuild: 20  20 events" in text  # no head: no percentage
+
+
+def test_progress_shows_on_a_terminal_or_when_asked() -> None:
+    assert wanted(None, Terminal())
+    assert not wanted(None, io.StringIO())
+    assert wanted(True, io.StringIO())
+    assert not wanted(False, Terminal())
