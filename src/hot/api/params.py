@@ -8,7 +8,6 @@ parameters are declared with ``QueryParameter``; any other query parameter is re
 
 from __future__ import annotations
 
-import weakref
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -51,23 +50,22 @@ Version = Annotated[
 ]
 
 
-# By handler, weakly: keyed by id(), a handler made by another app (each app copies its
-# handlers) could take a collected one's id and be judged by that one's parameters.
-_QUERY_NAMES: weakref.WeakKeyDictionary[BaseRouteHandler, frozenset[str]] = (
-    weakref.WeakKeyDictionary()
-)
+# Kept on the handler itself: keyed by id(), a handler made by another app (each app
+# copies its handlers) could take a collected one's id and be judged by its parameters;
+# and route handlers (slotted) cannot be weakly referenced.
+_QUERY_NAMES = "hot_query_names"
 
 
 def query_names(handler: BaseRouteHandler) -> frozenset[str]:
     """The query parameters ``handler`` declares."""
-    names = _QUERY_NAMES.get(handler)
+    names: frozenset[str] | None = handler.opt.get(_QUERY_NAMES)
     if names is None:
         names = frozenset(
             field.kwarg_definition.name or name
             for name, field in handler.parsed_fn_signature.parameters.items()
             if isinstance(field.kwarg_definition, QueryParameter)
         )
-        _QUERY_NAMES[handler] = names
+        handler.opt[_QUERY_NAMES] = names
     return names
 
 
