@@ -118,7 +118,11 @@ def test_an_email_claim_is_not_a_human(
 ) -> None:
     _register(app, mail("ann"))
 
-    _refused(app, HumanNotFoundError, lambda: command(app, EmailClaim.id_for(mail("ann"), app.claim_secret)))
+    _refused(
+        app,
+        HumanNotFoundError,
+        lambda: command(app, EmailClaim.id_for(mail("ann"), app.claim_secret)),
+    )
 
 
 def test_a_command_on_a_known_human_is_recorded_at_the_head(
