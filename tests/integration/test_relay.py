@@ -24,6 +24,7 @@ from tests.integration.relay_fixtures import (
     stream,
     streamed,
     wait_caught_up,
+    wait_until,
     write_humans,
 )
 
@@ -92,6 +93,8 @@ def test_a_restarted_relay_goes_on_where_redis_stands(
     write_humans(app, 50, joining=20)
     with running_relay(app, client, database_url, redis_prefix) as relay:
         wait_caught_up(client, redis_prefix, app)
+        # Redis has everything a moment before the relay finds nothing more to read.
+        wait_until(lambda: relay.status().caught_up, 10, "the relay reports it caught up")
         status = relay.status()
 
     assert_streams_match_log(client, redis_prefix, app)
