@@ -30,7 +30,7 @@ from hot.follow import Feed, PostgresLog, PostgresProjectionStore, ProjectionRun
 from hot.infra.database import create_database, drop_database
 
 from .attendance_model import actual_tables, expected_tables
-from .conftest import full_log, running_relay, wait_until, writing
+from .conftest import full_log, live_a_life, running_relay, wait_until, writing
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -141,3 +141,29 @@ def test_killed_again_and_again_the_tables_equal_a_rebuild(
     runner = ProjectionRunner(Attendance(), store, feed, personal=True)
     assert runner.rebuild() == head
     assert actual_tables(attendance_database_url) == incremental
+
+
+def test_sigterm_stops_it_even_while_it_waits_to_retry_a_lost_database(
+    app: HumansApplication,
+    database_url: str,
+    postgres_server_url: str,
+    attendance_database_url: str,
+) -> None:
+    env = {
+        **os.environ,
+        "HOT_DATABASE_URL": database_url,
+        "HOT_ATTENDANCE_DATABASE_URL": attendance_database_url,
+        "HOT_REDIS_URL": "",
+    }
+    process = AttendanceProcess(env)
+    try:
+        process.start()
+        process.wait_following()
+        drop_database(postgres_server_url, attendance_database_url.rsplit("/", 1)[-1])
+        live_a_life(app, 1, "unwritable")  # its batch fails: the runner backs off and retries
+        wait_until(lambda: "retrying in" in process.text(), 30, "the runner retries")
+        started = time.monotonic()
+        assert process.signal(signal.SIGTERM) == 0
+        assert time.monotonic() - started < 10
+    finally:
+        process.close()

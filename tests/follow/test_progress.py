@@ -1,11 +1,14 @@
-"""The progress line of catch-ups and rebuilds."""
+"""The progress line of catch-ups and rebuilds, and the stop flag of long runs."""
 
 from __future__ import annotations
 
 import io
+import signal
+import time
 
 from hot.follow import Progress
 from hot.follow.progress import wanted
+from hot.follow.stopping import StopFlag
 
 
 class Terminal(io.StringIO):
@@ -46,3 +49,17 @@ def test_progress_shows_on_a_terminal_or_when_asked() -> None:
     assert not wanted(None, io.StringIO())
     assert wanted(True, io.StringIO())
     assert not wanted(False, Terminal())
+
+
+def test_a_stop_flag_set_by_a_signal_handler_ends_a_wait_of_the_main_thread() -> None:
+    flag = StopFlag()
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: flag.set())
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        started = time.monotonic()
+        assert flag.wait(10)
+        assert time.monotonic() - started < 2
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not StopFlag().wait(0.01)

@@ -28,7 +28,6 @@ retried with backoff. ``stop()`` (from any thread) ends it within a second.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
@@ -41,6 +40,7 @@ from hot.follow.backoff import Backoff
 from hot.follow.errors import SourceUnavailableError, UnknownEventNameError
 from hot.follow.redis_streams import StreamRead, StreamReader
 from hot.follow.sources import EventSource
+from hot.follow.stopping import StopFlag
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class Follower:
         self.from_log = 0  # how many events came from each side: for tests and metrics
         self.from_redis = 0
         self._on_close = list(on_close)
-        self._stopped = threading.Event()
+        self._stopped = StopFlag()
         self._source_backoff = Backoff()
         self._redis_backoff = Backoff(initial=0.5, maximum=10.0)
         self._redis_after = 0.0  # monotonic time before which Redis is not tried
@@ -136,7 +136,7 @@ class Follower:
     # Lifecycle ----------------------------------------------------------------------
 
     def stop(self) -> None:
-        """End iteration (within about a second); safe from any thread or signal handler."""
+        """End iteration (within about a second); safe from any thread or a signal handler."""
         self._stopped.set()
 
     @property

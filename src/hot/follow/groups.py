@@ -12,7 +12,6 @@ read back from the log when the group has a ``source``.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import redis
 
 from hot.application import CATALOG, RecordedEvent
 from hot.follow.sources import EventSource
+from hot.follow.stopping import StopFlag
 from hot.infra.relay.streams import StreamKeys, entry_id, event_from_entry, position_of
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class ConsumerGroup:
         self._own_cursor: str | None = "0"  # first take back what this consumer left pending
         self._claim_cursor = "0-0"
         self._claimed_at = 0.0
-        self._stopped = threading.Event()
+        self._stopped = StopFlag()
 
     def create(self) -> None:
         """Create the group (from position ``start``) if it does not exist; idempotent."""

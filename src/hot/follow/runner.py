@@ -10,7 +10,6 @@ runner reads the stored position again and follows from there.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -20,6 +19,7 @@ from hot.follow.errors import ProjectionConflictError, SourceUnavailableError
 from hot.follow.feed import Feed
 from hot.follow.follower import Follower
 from hot.follow.projection import Projection
+from hot.follow.stopping import StopFlag
 from hot.follow.stores import ProjectionStore
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class ProjectionRunner(Generic[Tx]):
         self.feed = feed
         self.page_size = page_size
         self.personal = personal  # whether handlers see personal fields, or them masked
-        self._stopped = threading.Event()
+        self._stopped = StopFlag()
         self._follower: Follower | None = None
 
     @property

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -19,6 +18,7 @@ from hot.application import RecordedEvent
 from hot.application.representation import event_from_dict
 from hot.follow.backoff import Backoff
 from hot.follow.errors import AccessDeniedError, FollowerError
+from hot.follow.stopping import StopFlag
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class LiveFeedClient:
         self.after = after
         self.names = tuple(names)
         self.last_id: str | None = None
-        self._stopped = threading.Event()
+        self._stopped = StopFlag()
 
     def __iter__(self) -> Iterator[RecordedEvent]:
         backoff = Backoff(initial=0.5, maximum=10.0)
