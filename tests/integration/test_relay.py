@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -29,13 +28,6 @@ from tests.integration.relay_fixtures import (
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
-
-@pytest.fixture
-def client(redis_server_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_server_url)
-    yield client
-    client.close()
 
 
 def _writer(app: HumansApplication, tag: str, count: int, errors: list[BaseException]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -24,13 +23,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 SAVES = 40  # of 400 registrations and 100 joins: 20,000 public events (and 16,000 internal)
 KILLS = 10
-
-
-@pytest.fixture
-def client(redis_server_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_server_url)
-    yield client
-    client.close()
 
 
 def _load(app: HumansApplication, done: threading.Event, seconds: float) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
@@ -42,13 +41,6 @@ KILLS = 5
 class Person:
     id: UUID
     secrets: tuple[str, ...]  # every personal value ever recorded for them
-
-
-@pytest.fixture
-def client(redis_server_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_server_url)
-    yield client
-    client.close()
 
 
 def _people(app: HumansApplication, tag: str, count: int) -> list[Person]:

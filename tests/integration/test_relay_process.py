@@ -26,13 +26,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
 @pytest.fixture
-def client(redis_server_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_server_url)
-    yield client
-    client.close()
-
-
-@pytest.fixture
 def relays() -> Iterator[list[RelayProcess]]:
     """Relay processes the test starts; any still running at the end are killed."""
     started: list[RelayProcess] = []
