@@ -168,3 +168,27 @@ def test_the_email_claim_does_not_derive_from_the_email_alone(
     guessable = {uuid.uuid5(ns, EMAIL) for ns in (uuid.NAMESPACE_DNS, uuid.NAMESPACE_URL)}
     assert len(claim_ids) == 1
     assert not claim_ids & guessable
+
+
+def test_a_follower_reading_a_forgetting_stops_serving_the_key_at_once(
+    app: HumansApplication, database_url: str
+) -> None:
+    from hot.follow.decoding import EventDecoder
+
+    human = full_life(app)
+    reader = build_application(database_url)
+    decoder = EventDecoder(reader)
+    reader.history(human)  # the reader now has the human's key cached
+    app.forget(human, by="ops")
+
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM hot_events WHERE originator_id = %s ORDER BY originator_version",
+            (human,),
+        ).fetchall()
+    assert decoder.decode_all(rows)[-1].name == "HUMAN_FORGOTTEN"
+    again = decoder.decode_all(rows[:1])  # within the key cache's lifetime
+
+    assert again[0].payload["name"] == FORGOTTEN
+    reader.close()

@@ -86,6 +86,9 @@ class PersonalDataMapper(Mapper[UUID]):
     # A state without the sealed blob decodes exactly as the base mapper decodes it:
     # fast decoders (``hot.follow.decoding``) may read such states themselves.
     plain_states_decode_unchanged = True
+    # ...except these, whose decoding has an effect (a forgetting drops the cached key):
+    # fast decoders must hand them to the mapper.
+    decoded_by_mapper_only = frozenset({Human.Forgotten.TOPIC})
 
     def __init__(self, transcoder: Transcoder, keys: PersonalKeys) -> None:
         super().__init__(transcoder)

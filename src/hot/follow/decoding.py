@@ -150,7 +150,10 @@ class EventDecoder:
             and type(mapper.transcoder) is JSONTranscoder
         )
         self._schemas: dict[str, _Schema] = {}
+        mapper_only: frozenset[str] = getattr(mapper, "decoded_by_mapper_only", frozenset())
         for event_type in CATALOG:
+            if event_type.name in mapper_only:
+                continue  # its decoding has an effect only the mapper performs
             # A payload type the short road does not know: that name takes the long road.
             with contextlib.suppress(_NoPlainDecodingError):
                 self._schemas[event_type.name] = _Schema(event_type)
