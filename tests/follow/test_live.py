@@ -7,6 +7,7 @@ import contextlib
 import json
 import socket
 import threading
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -15,6 +16,7 @@ import uvicorn
 from click.testing import CliRunner
 from litestar import Litestar
 
+from hot.api import create_app
 from hot.api.live import live_feed
 from hot.api.problems import EXCEPTION_HANDLERS
 from hot.application import HumansApplication, RecordedEvent
@@ -22,6 +24,7 @@ from hot.application.representation import event_from_dict, masked_event
 from hot.cli import main
 from hot.follow import Feed
 from hot.follow.sse import LiveFeedClient, _messages
+from hot.infra.api_keys import ApiKeyStore
 from hot.infra.relay import Relay
 
 from .conftest import full_log, live_a_life, wait_until, write_lives
@@ -41,6 +44,13 @@ def serving(feed: Feed, port: int, keepalive: float = 0.5) -> Iterator[str]:
     app = Litestar(
         [live_feed(feed, keepalive_seconds=keepalive)], exception_handlers=EXCEPTION_HANDLERS
     )
+    with served(app, port) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def served(app: Litestar, port: int) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread; its base URL."""
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
     )
@@ -180,6 +190,34 @@ def test_the_client_resumes_across_a_server_restart(
                 break
     client.close()
     assert got == masked(full_log(app))
+
+
+def test_a_browser_may_send_its_token_as_access_token_on_the_live_feed_only(
+    app: HumansApplication, feed: Feed, relay: Relay, database_url: str
+) -> None:
+    """EventSource cannot send headers: ``?access_token=`` works on the stream, is not
+    taken anywhere else, and may not come with an Authorization header as well."""
+    keys = ApiKeyStore(database_url)
+    token = keys.create(f"browser-{uuid.uuid4().hex[:6]}", ["read"])
+    live_a_life(app, 1, "eve")
+    with served(create_app(app, keys, feed=feed), free_port()) as url:
+        messages = read_messages(url, 5, after=0, access_token=token)
+        assert events_of(messages) == masked(full_log(app))
+
+        refusals = [
+            httpx.get(f"{url}/events/stream", params={"access_token": "hot_wrong"}, timeout=10),
+            httpx.get(f"{url}/events/stream", params={"access_token": ""}, timeout=10),
+            httpx.get(
+                f"{url}/events/stream",
+                params={"access_token": token},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            ),
+            httpx.get(f"{url}/events", params={"access_token": token}, timeout=10),
+        ]
+    for reply in refusals:
+        assert reply.status_code == 401, reply.text
+        assert reply.headers["content-type"].startswith("application/problem+json")
 
 
 def test_hot_tail_prints_a_line_per_event_over_http(app: HumansApplication, base_url: str) -> None:

@@ -4,6 +4,9 @@ A route declares what it needs in its ``opt``: ``public=True`` (no token), or
 ``scope=Scope.READ`` / ``Scope.WRITE``; a route that declares nothing needs ``admin``.
 ``OPTIONS`` requests need no token: they only say which methods a path allows.
 A missing or unknown token is 401, a token without the scope 403.
+A route with ``token_in_query=True`` in its ``opt`` (the live feed: a browser's
+``EventSource`` cannot send headers) also takes the token as ``?access_token=``, the
+query form of RFC 6750 section 2.3; a request may not carry it both ways.
 
 The guard leaves the verified ``Grant`` (key name and scopes) on the connection's
 state: ``grant_of`` reads it (a command records who did it), ``sees_personal`` says
@@ -25,8 +28,20 @@ from litestar.types import Guard
 from hot.infra.api_keys import ApiKeyStore, Grant, Scope, allows
 
 SECURITY_SCHEME = "bearer"
+QUERY_SECURITY_SCHEME = "access_token"
+QUERY_TOKEN = "access_token"  # the query parameter of RFC 6750 section 2.3
 SECURITY_COMPONENTS = Components(
     security_schemes={
+        QUERY_SECURITY_SCHEME: SecurityScheme(
+            type="apiKey",
+            security_scheme_in="query",
+            name=QUERY_TOKEN,
+            description=(
+                "The same token as a query parameter, only where a client cannot send "
+                "headers (a browser's EventSource on the live feed). URLs end up in logs "
+                "and histories: give such clients a `read`-only token."
+            ),
+        ),
         SECURITY_SCHEME: SecurityScheme(
             type="http",
             scheme="bearer",
@@ -35,7 +50,7 @@ SECURITY_COMPONENTS = Components(
                 "`write`, `personal`, `admin` (all of them). Without `personal`, every "
                 'read shows personal fields (name, email, reason) as `"(personal)"`.'
             ),
-        )
+        ),
     }
 )
 
@@ -49,9 +64,15 @@ def public() -> dict[str, Any]:
     return {"opt": {"public": True}}
 
 
-def needs(scope: Scope) -> dict[str, Any]:
-    """``opt`` and OpenAPI ``security`` of a route that needs ``scope``."""
-    return {"opt": {"scope": scope}, "security": [{SECURITY_SCHEME: []}]}
+def needs(scope: Scope, *, token_in_query: bool = False) -> dict[str, Any]:
+    """``opt`` and OpenAPI ``security`` of a route that needs ``scope``; with
+    ``token_in_query`` the token may also come as ``?access_token=``."""
+    if not token_in_query:
+        return {"opt": {"scope": scope}, "security": [{SECURITY_SCHEME: []}]}
+    return {
+        "opt": {"scope": scope, "token_in_query": True},
+        "security": [{SECURITY_SCHEME: []}, {QUERY_SECURITY_SCHEME: []}],
+    }
 
 
 def bearer_token(header: str | None) -> str:
@@ -64,6 +85,22 @@ def bearer_token(header: str | None) -> str:
     return token.strip()
 
 
+def request_token(connection: AnyConnection, *, in_query: bool) -> str:
+    """The request's token: from its Authorization header or, where the route takes
+    it, from ``?access_token=`` (never both); 401 when it has none."""
+    header = connection.headers.get("authorization")
+    if not in_query or QUERY_TOKEN not in connection.query_params:
+        return bearer_token(header)
+    if header:
+        raise NotAuthorizedException(
+            "Send the token once: in the Authorization header or as ?access_token=, not both."
+        )
+    token = str(connection.query_params[QUERY_TOKEN]).strip()
+    if not token:
+        raise NotAuthorizedException("?access_token= is empty.")
+    return token
+
+
 def scope_guard(keys: ApiKeyStore) -> Guard:
     """The guard that checks every non-public route's token and scope against ``keys``."""
 
@@ -71,7 +108,7 @@ def scope_guard(keys: ApiKeyStore) -> Guard:
         if route.opt.get("public") or connection.scope.get("method") == "OPTIONS":
             return  # OPTIONS only tells which methods a path allows
         needed = Scope(route.opt.get("scope", Scope.ADMIN))
-        token = bearer_token(connection.headers.get("authorization"))
+        token = request_token(connection, in_query=bool(route.opt.get("token_in_query")))
         hit, grant = keys.cached(token)
         if not hit:
             grant = await anyio.to_thread.run_sync(keys.identify, token)

@@ -29,7 +29,7 @@ from litestar.params import HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from hot.api import responses
-from hot.api.auth import needs, sees_personal
+from hot.api.auth import QUERY_TOKEN, needs, sees_personal
 from hot.application import CATALOG
 from hot.application.representation import event_to_dict, masked_event
 from hot.domain import InvalidQueryError
@@ -51,7 +51,7 @@ def live_feed(
         media_type="text/event-stream",
         tags=["queries"],
         responses=responses.LOG,
-        **needs(Scope.READ),
+        **needs(Scope.READ, token_in_query=True),
     )
     async def events_stream(
         request: Request[Any, Any, Any],
@@ -66,6 +66,16 @@ def live_feed(
             QueryParameter(
                 description="Only events of these names (repeat for several).",
                 schema_extra={"items": {"type": "string", "enum": list(CATALOG.names)}},
+            ),
+        ] = None,
+        access_token: Annotated[
+            str | None,
+            QueryParameter(
+                name=QUERY_TOKEN,
+                description=(
+                    "The token, for clients that cannot send an Authorization header "
+                    "(a browser's EventSource). Prefer the header where you can."
+                ),
             ),
         ] = None,
         last_event_id: Annotated[
