@@ -1,0 +1,68 @@
+"""PostgreSQL really crashes (SIGKILL of its postmaster) and really comes back: HoT
+answers 503 meanwhile, never 500, and goes on by itself with nothing lost or doubled."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from hot.api import create_app
+from hot.infra.api_keys import ApiKeyStore
+from hot.infra.bootstrap import build_application
+from tests.api.conftest import bearer, new_email
+from tests.api.test_commands import problem
+from tests.api.test_health import retry_until_answered
+from tests.killable_postgres import KillablePostgres
+
+pytestmark = pytest.mark.slow  # a PostgreSQL server of its own, killed and restarted
+
+
+@pytest.fixture
+def postgres(tmp_path: Path) -> Iterator[KillablePostgres]:
+    server = KillablePostgres(tmp_path / "pg")
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_crashed_postgresql_is_503_until_it_is_back_then_hot_goes_on(
+    postgres: KillablePostgres,
+) -> None:
+    humans = build_application(postgres.url)
+    keys = ApiKeyStore(postgres.url, cache_seconds=60)
+    token = keys.create("ops", ["admin"])
+    join = {"on": "2020-01-01", "role": "trader"}
+    retry_safely = {"Idempotency-Key": "join-across-a-crash"}
+    try:
+        with TestClient(create_app(humans, keys, deadline=2), raise_server_exceptions=False) as c:
+            c.headers.update(bearer(token))
+            body = {"name": "Hober Mallow", "email": new_email(), "kind": "employee"}
+            human_id = c.post("/humans", json=body).json()["id"]
+
+            postgres.kill()
+            write = c.post(f"/humans/{human_id}/join", json=join, headers=retry_safely)
+            history = c.get(f"/humans/{human_id}/events")
+            health = c.get("/health/ready")
+
+            postgres.start()
+            back = time.monotonic()
+            healed = retry_until_answered(
+                lambda: c.post(f"/humans/{human_id}/join", json=join, headers=retry_safely)
+            )
+            recovery = time.monotonic() - back
+            again = c.post(f"/humans/{human_id}/join", json=join, headers=retry_safely)
+            after = c.get(f"/humans/{human_id}/events")
+    finally:
+        humans.close()
+
+    for response in (write, history):
+        problem(response, 503, "database-unavailable")
+    assert health.status_code == 503
+    assert healed.status_code == 200, healed.text
+    assert again.json() == healed.json()  # the same answer, nothing recorded twice
+    assert [e["name"] for e in after.json()["events"]] == ["HUMAN_REGISTERED", "HUMAN_JOINED"]
+    assert recovery < 30, f"HoT took {recovery:.1f} s to notice PostgreSQL was back"
