@@ -1,0 +1,71 @@
+"""The relay outliving a real PostgreSQL crash: the postmaster is SIGKILLed and started
+again on the same data, and the relay goes on by itself, streams equal to the log."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from eventsourcing.persistence import InterfaceError, OperationalError
+
+from hot.application import HumansApplication
+from hot.infra.bootstrap import build_application
+from tests.integration.relay_fixtures import (
+    assert_streams_match_log,
+    running_relay,
+    wait_caught_up,
+    wait_until,
+    write_humans,
+)
+from tests.killable_postgres import KillablePostgres
+
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
+
+
+@pytest.fixture
+def postgres(tmp_path: Path) -> Iterator[KillablePostgres]:
+    server = KillablePostgres(tmp_path / "pg")
+    server.start()
+    yield server
+    server.stop()
+
+
+def retried(write: Callable[[], None], seconds: float = 30) -> None:
+    """Write once PostgreSQL takes connections again (it was started just before, so a
+    failed attempt wrote nothing)."""
+    give_up = time.monotonic() + seconds
+    while True:
+        try:
+            write()
+            return
+        except (OperationalError, InterfaceError):
+            if time.monotonic() > give_up:
+                raise
+            time.sleep(0.2)
+
+
+def test_the_relay_goes_on_by_itself_after_postgresql_crashes_and_restarts(
+    postgres: KillablePostgres, redis_server_url: str, redis_prefix: str
+) -> None:
+    app: HumansApplication = build_application(postgres.url)
+    client = redis.Redis.from_url(redis_server_url)
+    try:
+        with running_relay(app, client, postgres.url, redis_prefix) as relay:
+            write_humans(app, 20, joining=5)
+            wait_caught_up(client, redis_prefix, app)
+
+            postgres.kill()
+            time.sleep(1.0)  # the relay finds its connections dead meanwhile
+            postgres.start()
+            retried(lambda: write_humans(app, 20, joining=5))
+            wait_caught_up(client, redis_prefix, app, timeout=60)
+            wait_until(lambda: relay.status().state == "active", 30, "the relay is active")
+
+            retried(lambda: write_humans(app, 20, joining=5))
+            wait_caught_up(client, redis_prefix, app, timeout=30)
+        assert_streams_match_log(client, redis_prefix, app)
+    finally:
+        app.close()
