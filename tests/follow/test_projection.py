@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from hot.application import HumansApplication, RecordedEvent
+from hot.domain import HumanKind
 from hot.follow import (
     Feed,
     PostgresLog,
@@ -200,3 +201,90 @@ def test_postgres_transactions_commit_handler_writes_with_the_position(database_
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT count(*) FROM effects").fetchone() == (100,)
         assert conn.execute("SELECT position FROM hot_projection_positions").fetchone() == (100,)
+
+
+# Forgetting ---------------------------------------------------------------------------
+
+
+class NamedLives(Lives):
+    """``Lives`` reading names (personal data): it forgets them when HoT does."""
+
+    def forget(self, human_id: Any, tx: sqlite3.Connection) -> None:
+        tx.execute("UPDATE lives SET name = '(forgotten)' WHERE id = ?", (str(human_id),))
+
+
+def test_a_projection_that_forgets_reads_the_forgettings_too() -> None:
+    assert NamedLives().forgets
+    assert not Lives().forgets
+    assert NamedLives().names == (*Lives().names, "HUMAN_FORGOTTEN")
+
+
+def test_a_runner_given_personal_data_refuses_a_projection_that_cannot_forget(
+    tmp_path: Path,
+) -> None:
+    store = SqliteProjectionStore(tmp_path / "lives.db")
+    feed: Any = object()  # never read: refused when made
+    with pytest.raises(TypeError, match=r"cannot forget a human: define forget\(self"):
+        ProjectionRunner(Lives(), store, feed, personal=True)
+    ProjectionRunner(Lives(), store, feed)  # masked names: nothing to forget
+    ProjectionRunner(NamedLives(), store, feed, personal=True)
+
+
+@pytest.mark.postgres
+def test_forget_is_called_once_per_forgetting_with_its_batch(
+    app: HumansApplication, tmp_path: Path
+) -> None:
+    forgotten = app.register("Hari Seldon", "hari@trantor.test", HumanKind.EMPLOYEE).id
+    kept = app.register("Salvor Hardin", "salvor@terminus.test", HumanKind.EMPLOYEE).id
+    calls: list[Any] = []
+
+    class Counting(NamedLives):
+        def forget(self, human_id: Any, tx: sqlite3.Connection) -> None:
+            calls.append(human_id)
+            super().forget(human_id, tx)
+
+    store = SqliteProjectionStore(tmp_path / "lives.db")
+    runner = ProjectionRunner(Counting(), store, Feed(PostgresLog(app)), personal=True)
+    head = runner.feed.head  # of every event the projection reads
+    with running(runner):
+        wait_until(lambda: runner.position() == head(runner.projection.names), 10, "caught up")
+        app.forget(forgotten, by="ops")
+        live_a_life(app, 1, "after")
+        wait_until(lambda: runner.position() == app.head(), 10, "followed")
+
+    conn = sqlite3.connect(tmp_path / "lives.db")
+    names = {h: n for h, n, _ in rows(conn, "lives")}
+    assert calls == [forgotten]
+    assert names[str(forgotten)] == "(forgotten)"
+    assert names[str(kept)] == "Salvor Hardin"
+    assert runner.rebuild() == app.head()
+    assert calls == [forgotten, forgotten]  # the rebuild replays the forgetting
+    assert {h: n for h, n, _ in rows(conn, "lives")} == names
+
+
+@pytest.mark.postgres
+def test_a_batch_handler_of_the_forgettings_runs_before_forget(
+    app: HumansApplication, tmp_path: Path
+) -> None:
+    humans = [
+        app.register(f"Human {n}", f"h{n}@trantor.test", HumanKind.EMPLOYEE).id for n in range(3)
+    ]
+    for human in humans:
+        app.forget(human, by="ops")
+    seen: list[str] = []
+
+    class Audited(NamedLives):
+        @handles("HUMAN_FORGOTTEN", batch=True)
+        def forgettings(self, events: list[RecordedEvent], tx: sqlite3.Connection) -> None:
+            seen.append(f"batch of {len(events)}")
+
+        def forget(self, human_id: Any, tx: sqlite3.Connection) -> None:
+            seen.append(f"forget {human_id}")
+            super().forget(human_id, tx)
+
+    runner = ProjectionRunner(
+        Audited(), SqliteProjectionStore(tmp_path / "lives.db"), Feed(PostgresLog(app))
+    )
+    runner.rebuild()
+
+    assert seen == ["batch of 3", *(f"forget {h}" for h in humans)]

@@ -2,7 +2,8 @@
 
 Tables (PostgreSQL, created by ``setup``):
 
-- ``attendance_humans(human_id, name)``: names, for reports (kept current on renames);
+- ``attendance_humans(human_id, name)``: names, for reports (kept current on renames;
+  ``"(forgotten)"`` once HoT forgets the human);
 - ``attendance_memberships(human_id, joined_on, left_on, role)``: membership periods;
 - ``attendance_days(day, human_id)``: who attended which day;
 - ``attendance_monthly(human_id, month, days)``: days attended per human and month;
@@ -19,16 +20,21 @@ Memberships are often recorded late (backdated joins and leaves), so a headcount
 stored per day would need correcting for every day a late join covers; counted from
 the membership periods when read, it is always right, and no row is ever updated
 over and over (a rebuild, one transaction, would pile up versions of it).
+
+A name is the only personal data these tables hold: forgetting a human replaces it
+with ``"(forgotten)"`` and keeps their memberships and days, so every count stays.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 import psycopg
 
 from hot.application import RecordedEvent
+from hot.domain import FORGOTTEN
 from hot.follow import Projection, handles
 
 Tx = psycopg.Connection[tuple[Any, ...]]
@@ -113,6 +119,11 @@ class Attendance(Projection[Tx]):
         # DELETE, not TRUNCATE: readers keep seeing the old rows until the rebuild commits.
         for table in TABLES:
             tx.execute(f"DELETE FROM {table}")
+
+    def forget(self, human_id: UUID, tx: Tx) -> None:
+        tx.execute(
+            "UPDATE attendance_humans SET name = %s WHERE human_id = %s", (FORGOTTEN, human_id)
+        )
 
     @handles("HUMAN_REGISTERED")
     def registered(self, event: RecordedEvent, tx: Tx) -> None:

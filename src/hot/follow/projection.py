@@ -22,6 +22,16 @@ or not at all: that is what makes every effect happen exactly once.
 consecutive events of its names, in log order, so that it can write them with one
 ``executemany`` (a rebuild goes several times faster). Runs are never reordered
 with the events around them.
+
+A projection that keeps personal data (names, emails, reasons: it runs with
+``personal=True``) must forget a human when HoT does. It defines
+``forget(human_id, tx)``, which the runner calls for each ``HUMAN_FORGOTTEN``, in
+the transaction of that event's batch (so exactly once, like any handler), after
+the handler of ``HUMAN_FORGOTTEN`` if it has one too:
+
+        def forget(self, human_id, tx):
+            tx.execute("UPDATE members SET name = '(forgotten)' WHERE human_id = ?",
+                       (str(human_id),))
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from itertools import groupby
 from typing import Any, ClassVar, Generic, TypeVar
+from uuid import UUID
 
 from hot.application import RecordedEvent
 from hot.follow.follower import checked_names
@@ -36,6 +47,7 @@ from hot.follow.follower import checked_names
 Tx = TypeVar("Tx")
 F = TypeVar("F", bound=Callable[..., None])
 
+FORGETTING = "HUMAN_FORGOTTEN"  # the event after which ``forget`` is called
 _MARK = "__hot_handles__"
 _BATCH = "__hot_batch__"
 
@@ -89,7 +101,14 @@ class Projection(Generic[Tx]):
     @property
     def names(self) -> tuple[str, ...]:
         """The event names this projection handles: all its follower reads."""
+        if self.forgets and FORGETTING not in self.handlers:
+            return (*self.handlers, FORGETTING)
         return tuple(self.handlers)
+
+    @property
+    def forgets(self) -> bool:
+        """Whether this projection defines ``forget`` (it may keep personal data)."""
+        return type(self).forget is not Projection.forget
 
     def setup(self, tx: Tx) -> None:
         """Create the projection's tables if they do not exist (runs at every start)."""
@@ -98,18 +117,38 @@ class Projection(Generic[Tx]):
         """Remove every row the handlers wrote (for a rebuild); in the same transaction."""
         raise NotImplementedError(f"{type(self).__name__} cannot be rebuilt: it has no clear().")
 
+    def forget(self, human_id: UUID, tx: Tx) -> None:
+        """Remove the human's personal data from the projection's tables, keeping the
+        facts that are not personal (counts, dates); in the same transaction.
+
+        Called for each ``HUMAN_FORGOTTEN``. Events read afterwards (a rebuild) already
+        carry ``"(forgotten)"`` in the human's personal fields.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot forget: it has no forget().")
+
     def handle(self, event: RecordedEvent, tx: Tx) -> None:
         """Apply one event: call its handler, if this projection has one."""
         self.apply([event], tx)
 
     def apply(self, events: Sequence[RecordedEvent], tx: Tx) -> None:
-        """Apply events in log order: each to its handler, or each run to its batch handler."""
-        for method, run in groupby(events, key=lambda e: self.handlers.get(e.name)):
-            if method is None:
+        """Apply events in log order: each to its handler, or each run to its batch handler;
+        a forgetting to ``forget`` too, if this projection forgets."""
+        forgets = self.forgets
+        for method, group in groupby(events, key=lambda e: self.handlers.get(e.name)):
+            if method is not None and method in self.batched:
+                run = list(group)
+                getattr(self, method)(run, tx)
+                if forgets:
+                    self._forget_in(run, tx)
                 continue
-            handler = getattr(self, method)
-            if method in self.batched:
-                handler(list(run), tx)
-            else:
-                for event in run:
+            handler = None if method is None else getattr(self, method)
+            for event in group:
+                if handler is not None:
                     handler(event, tx)
+                if forgets and event.name == FORGETTING:
+                    self.forget(event.subject, tx)
+
+    def _forget_in(self, events: Sequence[RecordedEvent], tx: Tx) -> None:
+        for event in events:
+            if event.name == FORGETTING:
+                self.forget(event.subject, tx)

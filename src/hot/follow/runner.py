@@ -5,6 +5,10 @@ also moves the projection's position to the batch's last event. A crash anywhere
 leaves either the whole batch and its position, or neither, so a restart goes on
 from the position stored and no effect is lost or repeated. After any failure the
 runner reads the stored position again and follows from there.
+
+A runner made ``personal`` hands its projection names, emails and reasons: it
+accepts only a projection that forgets (defines ``forget``), which it calls for each
+``HUMAN_FORGOTTEN`` in that event's batch transaction, exactly once.
 """
 
 from __future__ import annotations
@@ -42,6 +46,12 @@ class ProjectionRunner(Generic[Tx]):
     ) -> None:
         if not projection.names:
             raise TypeError(f"{type(projection).__name__} handles no event: add @handles methods.")
+        if personal and not projection.forgets:
+            raise TypeError(
+                f"{type(projection).__name__} reads personal data (personal=True) but cannot "
+                "forget a human: define forget(self, human_id, tx), which removes the "
+                "human's personal data from its tables when HoT forgets them."
+            )
         self.projection = projection
         self.store = store
         self.feed = feed
