@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -159,7 +160,8 @@ def test_sigterm_stops_it_even_while_it_waits_to_retry_a_lost_database(
     try:
         process.start()
         process.wait_following()
-        drop_database(postgres_server_url, attendance_database_url.rsplit("/", 1)[-1])
+        dbname = urlsplit(attendance_database_url).path.lstrip("/")  # embedded URLs have a query
+        drop_database(postgres_server_url, dbname)
         live_a_life(app, 1, "unwritable")  # its batch fails: the runner backs off and retries
         wait_until(lambda: "retrying in" in process.text(), 30, "the runner retries")
         started = time.monotonic()
