@@ -16,6 +16,7 @@ import psycopg
 
 from hot.application import RecordedEvent
 from hot.attendance import TABLES, VIEWS
+from hot.domain import FORGOTTEN
 
 Tables = dict[str, list[tuple[Any, ...]]]
 
@@ -37,6 +38,8 @@ def expected_tables(log: list[RecordedEvent]) -> Tables:
             memberships[who][-1][1] = date.fromisoformat(payload["on"])
         elif event.name == "HUMAN_ATTENDED":
             days.add((date.fromisoformat(payload["on"]), who))
+        elif event.name == "HUMAN_FORGOTTEN":
+            names[who] = FORGOTTEN  # their earlier events read so too, once forgotten
 
     def members(day: date) -> int:
         return sum(

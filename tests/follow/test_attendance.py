@@ -2,32 +2,42 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
+import redis
 from click.testing import CliRunner
 
 from hot.application import HumansApplication
 from hot.attendance import Attendance, parse_month
 from hot.cli import main
-from hot.domain import HumanKind
+from hot.domain import FORGOTTEN, HumanKind
 from hot.follow import Feed, PostgresLog, PostgresProjectionStore, ProjectionRunner
+from tests.plaintext import plaintext_anywhere, plaintext_in_redis
 
-from .attendance_model import actual_tables, expected_tables
-from .conftest import TODAY, full_log, running, wait_until, write_lives
+from .attendance_model import Tables, actual_tables, expected_tables
+from .conftest import TODAY, full_log, running, running_relay, wait_until, write_lives
 
 pytestmark = pytest.mark.postgres
 
 
-def attendance_runner(app: HumansApplication, database_url: str) -> ProjectionRunner[Any]:
-    """The attendance projection on the log of ``app``, its tables in ``database_url``."""
+def attendance_runner(
+    app: HumansApplication, database_url: str, feed: Feed | None = None
+) -> ProjectionRunner[Any]:
+    """The attendance projection on the log of ``app`` (or ``feed``), its tables in
+    ``database_url``."""
     return ProjectionRunner(
         Attendance(),
         PostgresProjectionStore(database_url),
-        Feed(PostgresLog(app)),
+        feed or Feed(PostgresLog(app)),
         personal=True,
     )
+
+
+def caught_up(runner: ProjectionRunner[Any]) -> bool:
+    return runner.position() == runner.feed.head(runner.projection.names)
 
 
 def backdated_memberships(app: HumansApplication) -> None:
@@ -110,3 +120,58 @@ def test_months_are_written_year_dash_month() -> None:
     for wrong in ("2026-1", "2026-00", "26-11", "november"):
         with pytest.raises(ValueError, match="YYYY-MM"):
             parse_month(wrong)
+
+
+def without_names(tables: Tables) -> Tables:
+    """The anonymous part of the attendance tables: everything but the names."""
+    return {t: rows for t, rows in tables.items() if "humans" not in t and "named" not in t}
+
+
+@pytest.mark.redis
+def test_a_forgotten_human_leaves_no_trace_and_every_count_stays(
+    app: HumansApplication, database_url: str, redis_client: redis.Redis, redis_prefix: str
+) -> None:
+    backdated_memberships(app)
+    tag = uuid.uuid4().hex[:10]
+    name, email, reason = f"Wanda Seldon {tag}", f"wanda-{tag}@trantor.test", f"Gone {tag}"
+    renamed, new_email = f"Wanda S. {tag}", f"ws-{tag}@terminus.test"
+    secrets = (name, email, reason, renamed, new_email)
+    wanda = app.register(name, email, HumanKind.EMPLOYEE).id
+    start = TODAY - timedelta(days=38)
+    app.join(wanda, start, "psychohistorian")
+    for day in range(0, 6, 2):
+        app.attend(wanda, start + timedelta(days=day))
+    app.change_details(wanda, name=renamed, email=new_email)
+    app.leave(wanda, start + timedelta(days=4), reason)
+    app.join(wanda, start + timedelta(days=6), "mentalic")
+    app.attend(wanda, start + timedelta(days=7))
+    feed = Feed(PostgresLog(app), redis_client, redis_prefix)
+    runner = attendance_runner(app, database_url, feed)
+
+    with running_relay(database_url, redis_client, redis_prefix, personal=True), running(runner):
+        wait_until(lambda: caught_up(runner), 20, "caught up")
+        # The searches find what is there: the name the projection keeps, the streams.
+        assert plaintext_anywhere(database_url, *secrets) == ["public.attendance_humans.name"]
+        assert plaintext_in_redis(redis_client, *secrets) != []
+        before = actual_tables(database_url)
+
+        app.forget(wanda, by="dpo@trantor.test")
+        wait_until(lambda: caught_up(runner), 20, "the forgetting handled")
+        wait_until(lambda: not plaintext_in_redis(redis_client, *secrets), 20, "streams erased")
+
+    def assert_forgotten() -> None:
+        assert plaintext_anywhere(database_url, *secrets) == []
+        assert plaintext_in_redis(redis_client, *secrets) == []
+        after = actual_tables(database_url)
+        assert without_names(after) == without_names(before)  # headcounts, dates, days
+        assert dict(after["attendance_humans"])[wanda] == FORGOTTEN
+        assert set(after["attendance_humans"]) - set(before["attendance_humans"]) == {
+            (wanda, FORGOTTEN)
+        }
+        assert after == expected_tables(full_log(app))
+
+    assert_forgotten()
+    memberships = [r[1:3] for r in before["attendance_memberships"] if r[0] == wanda]
+    assert memberships == [(start, start + timedelta(days=4)), (start + timedelta(days=6), None)]
+    assert runner.rebuild() == feed.head(runner.projection.names)
+    assert_forgotten()

@@ -8,36 +8,16 @@ from uuid import UUID
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from hot.application import HumansApplication
 from hot.application.personal import PersonalKeyMissingError
 from hot.domain import FORGOTTEN, HumanForgottenError, HumanKind
 from hot.infra.bootstrap import build_application
+from tests.plaintext import plaintext_anywhere
 
 pytestmark = pytest.mark.postgres
 
 NAME, EMAIL, REASON = "Gaal Dornick", "gaal.dornick@synnax.test", "exiled to Terminus"
-
-
-def plaintext_anywhere(database_url: str, *needles: str) -> list[str]:
-    """Every table.column of the database whose text or bytes contain one of ``needles``."""
-    found = []
-    with psycopg.connect(database_url) as conn:
-        columns = conn.execute(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = 'public' AND data_type IN ('text', 'bytea', 'character varying', "
-            "'json', 'jsonb')"
-        ).fetchall()
-        for table, column in columns:
-            query = sql.SQL("SELECT {c} FROM {t} WHERE {c} IS NOT NULL").format(
-                c=sql.Identifier(column), t=sql.Identifier(table)
-            )
-            for (value,) in conn.execute(query):
-                raw = bytes(value) if isinstance(value, bytes | memoryview) else str(value).encode()
-                if any(n.encode().lower() in raw.lower() for n in needles):
-                    found.append(f"{table}.{column}")
-    return found
 
 
 def full_life(app: HumansApplication) -> UUID:
