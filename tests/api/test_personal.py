@@ -9,7 +9,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -20,13 +21,14 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from hot.api import create_app
-from hot.application import HumansApplication
+from hot.application import HumansApplication, Idempotency
 from hot.application.representation import MASKED
 from hot.cli import main
 from hot.domain import FORGOTTEN
 from hot.follow import Feed, PostgresLog
 from hot.infra.api_keys import ApiKeyStore, Scope
-from tests.api.conftest import Tokens, bearer, new_email
+from hot.infra.bootstrap import build_application
+from tests.api.conftest import Humans, Tokens, bearer, new_email
 from tests.api.test_commands import problem
 
 pytestmark = pytest.mark.postgres
@@ -206,6 +208,102 @@ def test_a_forgotten_human_appears_in_no_answer_and_the_facts_stay(
         assert events[-1]["name"] == "HUMAN_FORGOTTEN"
         assert events[-1]["payload"] == {"by": admin_name}
         assert events[3]["payload"] == {"on": "2020-06-30", "reason": shown}
+
+
+def test_if_match_holds_until_the_forgetting_commits(
+    client: Client, humans: HumansApplication, module_database_url: str, life: dict[str, Any]
+) -> None:
+    """A write from another process lands after the forgetting checked If-Match and before
+    it commits: the forgetting is decided again on the new state, so answers 412."""
+    human_id = uuid.UUID(life["id"])
+    other_process = build_application(module_database_url)
+    decide = humans._released
+    interleaved: list[int] = []
+
+    def decide_while_another_writes(email: str, fresh: bool) -> Any:
+        if not interleaved:  # the check passed: another process writes now
+            interleaved.append(other_process.attend(human_id, date(2020, 3, 2)).version)
+        return decide(email, fresh)
+
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(humans, "_released", decide_while_another_writes)
+            refused = client.post(f"/humans/{human_id}/forget", headers={"If-Match": '"4"'})
+    finally:
+        other_process.close()
+
+    assert interleaved == [5]
+    problem(refused, 412, "version-mismatch")
+    state = client.get(f"/humans/{human_id}").json()
+    assert (state["version"], state["name"]) == (5, life["name"])
+
+
+def test_a_retried_forgetting_with_its_key_answers_the_same_and_records_nothing(
+    client: Client, humans: HumansApplication, life: dict[str, Any]
+) -> None:
+    key = {"Idempotency-Key": f"forget-{uuid.uuid4()}"}
+    first = client.post(f"/humans/{life['id']}/forget", headers=key)
+    head = humans.head()
+
+    retry = client.post(f"/humans/{life['id']}/forget", headers={**key, "If-Match": '"4"'})
+
+    assert first.status_code == retry.status_code == 200, retry.text
+    assert retry.json() == first.json()
+    assert retry.headers["etag"] == first.headers["etag"] == '"5"'
+    assert humans.head() == head
+    problem(client.post(f"/humans/{life['id']}/forget"), 410, "human-forgotten")  # keyless
+
+
+def test_a_forgetting_key_used_for_another_request_is_422_and_records_nothing(
+    client: Client, humans: HumansApplication, life: dict[str, Any], given: Humans
+) -> None:
+    key = {"Idempotency-Key": f"forget-{uuid.uuid4()}"}
+    other = given.member()
+    assert client.post(f"/humans/{life['id']}/forget", headers=key).status_code == 200
+    head = humans.head()
+
+    another_human = client.post(f"/humans/{other}/forget", headers=key)
+    another_command = client.post(f"/humans/{other}/attend", json={"on": "2020-01-02"}, headers=key)
+
+    problem(another_human, 422, "idempotency-key-reused")
+    problem(another_command, 422, "idempotency-key-reused")
+    assert humans.head() == head
+    assert client.get(f"/humans/{other}").json()["version"] == 2
+
+
+def test_a_command_key_used_for_a_forgetting_is_422_and_forgets_nothing(
+    client: Client, given: Humans
+) -> None:
+    key = {"Idempotency-Key": f"attend-{uuid.uuid4()}"}
+    human_id = given.member()
+    assert client.post(f"/humans/{human_id}/attend", json={"on": "2020-01-02"}, headers=key)
+
+    problem(client.post(f"/humans/{human_id}/forget", headers=key), 422, "idempotency-key-reused")
+    assert client.get(f"/humans/{human_id}").json()["name"] != FORGOTTEN
+
+
+def test_forgettings_racing_with_one_key_in_two_processes_forget_once(
+    client: Client, humans: HumansApplication, module_database_url: str, life: dict[str, Any]
+) -> None:
+    human_id = uuid.UUID(life["id"])
+    key = Idempotency(f"forget-{uuid.uuid4()}", "the same request")
+    other_process = build_application(module_database_url)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(
+                pool.map(
+                    lambda app: app.forget(human_id, by="ops", idempotency=key),
+                    [humans, other_process] * 4,
+                )
+            )
+    finally:
+        other_process.close()
+
+    assert {(a.id, a.version, a.position) for a in answers} == {
+        (answers[0].id, 5, answers[0].position)
+    }
+    names = [e.name for e in humans.history(human_id)]
+    assert names.count("HUMAN_FORGOTTEN") == 1
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,6 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
 AUTHENTICATED = (400, 401, 403, 503)
 QUERY = problems(*AUTHENTICATED, 404)
 COMMAND = problems(*AUTHENTICATED, 404, 409, 410, 412, 422)
-FORGET = problems(*AUTHENTICATED, 404, 410, 412)
+FORGET = problems(*AUTHENTICATED, 404, 410, 412, 422)
 REGISTRATION = problems(*AUTHENTICATED, 409, 422)
 LOG = problems(*AUTHENTICATED)

@@ -190,18 +190,43 @@ class HumansApplication(HumanQueries):
 
         return self._change(human_id, expected_version, idempotency, decide)
 
-    def forget(self, human_id: UUID, *, by: str) -> CommandResult:
+    def forget(
+        self,
+        human_id: UUID,
+        *,
+        by: str,
+        expected_version: int | None = None,
+        idempotency: Keys = None,
+    ) -> CommandResult:
         """Forget the human: destroy their key, record who did it, free their email.
 
-        The key is destroyed in the same transaction that records ``HUMAN_FORGOTTEN``:
-        either both happen or neither does.
+        The key is destroyed in the same transaction that records ``HUMAN_FORGOTTEN``
+        and the idempotency records: either all happen or none does. The
+        ``expected_version`` is checked on the state the forgetting is decided on, and
+        the commit takes the next version slot: a write that lands in between makes it
+        decide again, on the new state (so fail the check).
         """
+        keys = _keys(idempotency)
         with self._turn_of(human_id):
             for _ in range(MAX_ATTEMPTS):
-                human = self._load(human_id)
-                claims = self._released(human.email, fresh=True)
-                human.forget(by)
-                events = [e for a in (human, *claims) for e in a.collect_events()]
+                answered = self._answered(keys)
+                if answered is not None:
+                    return answered
+                try:
+                    human = self._load(human_id)
+                    if expected_version is not None and human.version != expected_version:
+                        raise VersionMismatchError(expected_version, human.version)
+                    claims = self._released(human.email, fresh=True)
+                    human.forget(by)
+                except DomainError:
+                    # Refused: unless this very request committed meanwhile (a retry
+                    # racing its first attempt), whose answer wins over the refusal.
+                    answered = self._answered(keys)
+                    if answered is not None:
+                        return answered
+                    raise
+                records = [IdempotencyRecord.record(k, human.id, human.version) for k in keys]
+                events = [e for a in (human, *claims, *records) for e in a.collect_events()]
                 try:
                     recordings = self.save(*events, destroy_personal_keys=(human_id,))
                 except IntegrityError:
