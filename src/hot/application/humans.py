@@ -94,6 +94,9 @@ class HumansApplication(HumanQueries):
         if self._committer is not None:
             self._committer.close()
         super().close()
+        close_keys = getattr(self.personal_keys, "close", None)
+        if close_keys is not None:
+            close_keys()  # its listening connection and thread
 
     # Commands ---------------------------------------------------------------------
 

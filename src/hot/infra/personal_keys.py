@@ -3,16 +3,20 @@
 A row per human: its AES-256 key, or NULL and ``destroyed_at`` once the human is
 forgotten (destroyed in the transaction that records ``HUMAN_FORGOTTEN``, see
 ``HotRecorder``). A human with events but no row means the table was lost: reads
-raise ``PersonalKeyMissingError`` rather than serve garbage. Keys are cached for a
-short time per process; a destroyed key stops being served everywhere within that
-time (at once in the process that forgot, and in any process that reads the
-``HUMAN_FORGOTTEN`` event).
+raise ``PersonalKeyMissingError`` rather than serve garbage.
+
+Keys are cached per process. The forgetting transaction also notifies
+(``pg_notify``) every process: each key store LISTENs on a connection of its own and
+drops a destroyed key from its cache as soon as the forgetting commits. The short
+cache lifetime stays as a safety net (a notification missed while the listening
+connection was down: on reconnecting, the whole cache is dropped too).
 
 The table also holds the server secret that keys the email claims' HMAC.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -24,7 +28,10 @@ import psycopg
 
 from hot.application.personal import PersonalKeyMissingError
 
+log = logging.getLogger(__name__)
+
 KEYS_TABLE = "hot_personal_keys"
+DESTROYED_CHANNEL = "hot_personal_key_destroyed"  # payload: the human's id
 SECRET_ID = UUID(int=0)  # the row holding the server secret
 CACHE_SECONDS = 2.0
 
@@ -39,16 +46,39 @@ CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (
 
 
 class PostgresPersonalKeys:
-    """Per-human keys in PostgreSQL, with a short in-process cache."""
+    """Per-human keys in PostgreSQL, with an in-process cache that destroyed keys leave
+    at once (``listen``), or within ``cache_seconds`` at the latest."""
 
-    def __init__(self, database_url: str, cache_seconds: float = CACHE_SECONDS) -> None:
+    def __init__(
+        self, database_url: str, cache_seconds: float = CACHE_SECONDS, *, listen: bool = True
+    ) -> None:
         self._url = database_url
         self._cache_seconds = cache_seconds
         self._cache: dict[UUID, tuple[float, bytes | None]] = {}
         self._new: dict[UUID, bytes] = {}  # made for new humans, not yet committed
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._opened: list[psycopg.Connection[tuple[Any, ...]]] = []
+        # Bumped by every invalidation: a key read before it is not cached after it.
+        self._epoch = 0
+        self._closed = threading.Event()
+        self.listening = threading.Event()  # set while notifications are being received
         self._run(SCHEMA)
+        self._listener: threading.Thread | None = None
+        if listen:
+            self._listener = threading.Thread(
+                target=self._listen, name="hot-personal-keys-listener", daemon=True
+            )
+            self._listener.start()
+
+    def close(self) -> None:
+        """Stop listening and close every connection."""
+        self._closed.set()
+        if self._listener is not None:
+            self._listener.join(5)
+        for conn in self._opened:
+            conn.close()
+        self._opened.clear()
 
     def server_secret(self) -> bytes:
         """A random secret made once per database, kept in the key table."""
@@ -79,10 +109,13 @@ class PostgresPersonalKeys:
         wanted = [h for h in set(human_ids) if self._cache.get(h, (0.0, None))[0] <= now]
         if not wanted:
             return
+        epoch = self._epoch
         rows = self._run(
             f"SELECT human_id, key FROM {KEYS_TABLE} WHERE human_id = ANY(%s)", (wanted,)
         )
         with self._lock:
+            if self._epoch != epoch:
+                return  # a key may have been destroyed since it was read: read it again
             for human_id, key in rows:
                 self._cache[human_id] = (now + self._cache_seconds, _bytes_or_none(key))
 
@@ -101,17 +134,50 @@ class PostgresPersonalKeys:
         cached = self._cache.get(human_id)
         if cached is not None and cached[0] > now:
             return cached[1]
+        epoch = self._epoch
         rows = self._run(f"SELECT key FROM {KEYS_TABLE} WHERE human_id = %s", (human_id,))
         if not rows:
             raise PersonalKeyMissingError(human_id)
         key = _bytes_or_none(rows[0][0])
         with self._lock:
-            self._cache[human_id] = (now + self._cache_seconds, key)
+            if self._epoch == epoch:
+                self._cache[human_id] = (now + self._cache_seconds, key)
         return key
 
     def forget_cached(self, human_id: UUID) -> None:
         with self._lock:
+            self._epoch += 1
             self._cache.pop(human_id, None)
+
+    def _forget_all_cached(self) -> None:
+        with self._lock:
+            self._epoch += 1
+            self._cache.clear()
+
+    def _listen(self) -> None:
+        """Receive the forgettings' notifications until ``close``, reconnecting after errors."""
+        while not self._closed.is_set():
+            try:
+                with psycopg.connect(
+                    self._url,
+                    autocommit=True,
+                    connect_timeout=5,
+                    application_name="hot-personal-keys",
+                ) as conn:
+                    conn.execute(f"LISTEN {DESTROYED_CHANNEL}")
+                    self._forget_all_cached()  # what was missed before listening
+                    self.listening.set()
+                    while not self._closed.is_set():
+                        for notification in conn.notifies(timeout=0.5):
+                            self.forget_cached(UUID(notification.payload))
+            except (psycopg.Error, ValueError) as error:
+                if self._closed.is_set():
+                    break
+                log.warning("personal keys: not listening (%s); again in 1s", error)
+            finally:
+                self.listening.clear()
+            self._forget_all_cached()  # notifications may have been missed meanwhile
+            self._closed.wait(1.0)
 
     def _run(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one statement on this thread's connection; a connection PostgreSQL dropped
@@ -134,6 +200,7 @@ class PostgresPersonalKeys:
         if conn is None or conn.closed or conn.broken:
             conn = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
             self._local.conn = conn
+            self._opened.append(conn)
         return conn
 
 
@@ -142,8 +209,13 @@ def _bytes_or_none(value: Any) -> bytes | None:
 
 
 def destroy_keys_statement() -> str:
-    """The statement ``HotRecorder`` runs in the forgetting transaction."""
-    return f"UPDATE {KEYS_TABLE} SET key = NULL, destroyed_at = now() WHERE human_id = ANY(%s)"
+    """The statement ``HotRecorder`` runs in the forgetting transaction: it destroys the
+    keys and notifies every key store (delivered when, and only if, the forgetting commits)."""
+    return (
+        f"WITH destroyed AS (UPDATE {KEYS_TABLE} SET key = NULL, destroyed_at = now() "
+        "WHERE human_id = ANY(%s) RETURNING human_id) "
+        f"SELECT pg_notify('{DESTROYED_CHANNEL}', human_id::text) FROM destroyed"
+    )
 
 
 def insert_keys_statement() -> str:

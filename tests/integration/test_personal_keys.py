@@ -1,0 +1,126 @@
+"""The key stores of every process stop serving a destroyed key as soon as it is destroyed.
+
+Two key stores, each with a cache that would keep a key for an hour, stand for two
+processes (they share nothing but the database): a key destroyed by a forgetting in
+one is dropped by the other when the forgetting commits (LISTEN/NOTIFY), not when
+its cache expires.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import psycopg
+import pytest
+
+from hot.application import HumansApplication
+from hot.domain import FORGOTTEN, HumanKind
+from hot.infra.bootstrap import build_application
+from hot.infra.personal_keys import (
+    PostgresPersonalKeys,
+    destroy_keys_statement,
+    insert_keys_statement,
+)
+
+pytestmark = pytest.mark.postgres
+
+HOUR = 3600.0
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Not within {timeout} s: {what}")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def stores(database_url: str) -> Iterator[list[PostgresPersonalKeys]]:
+    """Two key stores on one database, as two processes have, caching keys for an hour."""
+    made = [PostgresPersonalKeys(database_url, cache_seconds=HOUR) for _ in range(2)]
+    for store in made:
+        assert store.listening.wait(10)
+    yield made
+    for store in made:
+        store.close()
+
+
+def destroy(database_url: str, human_id: uuid.UUID, *, commit: bool = True) -> None:
+    """Destroy the key as the forgetting transaction does (or roll that back)."""
+    with psycopg.connect(database_url) as conn:
+        conn.execute(destroy_keys_statement(), ([human_id],))
+        if not commit:
+            conn.rollback()
+
+
+def test_a_key_destroyed_elsewhere_leaves_every_cache_at_commit(
+    database_url: str, stores: list[PostgresPersonalKeys]
+) -> None:
+    first, second = stores
+    human, other = uuid.uuid4(), uuid.uuid4()
+    with psycopg.connect(database_url) as conn:
+        conn.cursor().executemany(insert_keys_statement(), [(human, b"k" * 32), (other, b"o" * 32)])
+    for store in stores:
+        assert store.key_for_reading(human) == b"k" * 32  # cached for an hour
+        store.prefetch([other])
+
+    destroy(database_url, human, commit=False)
+    time.sleep(0.2)
+    assert [s.key_for_reading(human) for s in stores] == [b"k" * 32] * 2  # rolled back
+
+    destroy(database_url, human)
+
+    wait_until(lambda: first.key_for_reading(human) is None, 5, "the first store drops it")
+    wait_until(lambda: second.key_for_reading(human) is None, 5, "the second store drops it")
+    assert [s.key_for_reading(other) for s in stores] == [b"o" * 32] * 2
+
+
+def test_a_store_that_lost_its_listening_connection_serves_no_key_it_may_have_missed(
+    database_url: str, stores: list[PostgresPersonalKeys]
+) -> None:
+    store = stores[0]
+    human = uuid.uuid4()
+    with psycopg.connect(database_url) as conn:
+        conn.execute(insert_keys_statement(), (human, b"k" * 32))
+    assert store.key_for_reading(human) == b"k" * 32
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name = 'hot-personal-keys'"
+        )
+        destroy(database_url, human)  # maybe while nobody listens
+
+    wait_until(lambda: store.key_for_reading(human) is None, 10, "the key dropped")
+    wait_until(store.listening.is_set, 10, "listening again")
+
+
+def test_another_process_reads_a_human_as_forgotten_right_after_the_forgetting(
+    app: HumansApplication, database_url: str
+) -> None:
+    human = app.register(
+        "Bel Arvardan", f"bel-{uuid.uuid4().hex[:8]}@sirius.test", HumanKind.EMPLOYEE
+    )
+    app.join(human.id, date(2020, 1, 1), "archaeologist")
+    other = build_application(database_url)
+    try:
+        keys = other.personal_keys
+        assert isinstance(keys, PostgresPersonalKeys)
+        assert keys.listening.wait(10)
+        keys._cache_seconds = HOUR  # only the notification can make it drop the key
+        assert other.history(human.id, limit=1)[0].payload["name"] == "Bel Arvardan"
+
+        app.forget(human.id, by="ops")
+
+        wait_until(
+            lambda: other.history(human.id, limit=1)[0].payload["name"] == FORGOTTEN,
+            5,
+            "forgotten there",
+        )
+    finally:
+        other.close()
