@@ -4,6 +4,8 @@ Every command answers ``{"id", "version", "position"}`` with the human's new ``E
 ``If-Match`` and ``Idempotency-Key`` work on all of them (see ``conditions``). Headers
 and bodies are read on the event loop; the application call, which blocks on
 PostgreSQL, runs in a worker thread, where group commit gathers concurrent calls.
+``attend``, ``join`` and ``leave`` about a human the process knows are decided on the
+event loop instead (``hot.application.loop_commands``), falling back to that thread.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from hot.api.models import (
     RegisterBody,
 )
 from hot.api.params import HumanId, Humans, IdempotencyKey, IfMatch
-from hot.api.threads import in_thread
+from hot.api.threads import in_thread, on_loop
 from hot.application import CommandResult, Envelope
 from hot.infra.api_keys import Scope
 
@@ -72,7 +74,19 @@ async def join(
 ) -> Response[CommandOut]:
     """Start a membership on ``on``, in ``role``."""
     command = partial(humans.join, human_id, data.on, data.role)
-    return answer(await in_thread(command, **conditions(request, data, if_match, idempotency_key)))
+    kwargs = conditions(request, data, if_match, idempotency_key)
+    if humans.on_loop is None:
+        return answer(await in_thread(command, **kwargs))
+    return answer(
+        await on_loop(
+            humans.on_loop.join,
+            human_id,
+            data.on,
+            data.role,
+            **kwargs,
+            otherwise=partial(command, **kwargs),
+        )
+    )
 
 
 @post("/humans/{human_id:str}/leave", status_code=200, **COMMAND)
@@ -86,7 +100,19 @@ async def leave(
 ) -> Response[CommandOut]:
     """End the current membership; ``on`` is its last day."""
     command = partial(humans.leave, human_id, data.on, data.reason)
-    return answer(await in_thread(command, **conditions(request, data, if_match, idempotency_key)))
+    kwargs = conditions(request, data, if_match, idempotency_key)
+    if humans.on_loop is None:
+        return answer(await in_thread(command, **kwargs))
+    return answer(
+        await on_loop(
+            humans.on_loop.leave,
+            human_id,
+            data.on,
+            data.reason,
+            **kwargs,
+            otherwise=partial(command, **kwargs),
+        )
+    )
 
 
 @post("/humans/{human_id:str}/attend", status_code=200, **COMMAND)
@@ -100,7 +126,14 @@ async def attend(
 ) -> Response[CommandOut]:
     """Record that the human attended on ``on``."""
     command = partial(humans.attend, human_id, data.on)
-    return answer(await in_thread(command, **conditions(request, data, if_match, idempotency_key)))
+    kwargs = conditions(request, data, if_match, idempotency_key)
+    if humans.on_loop is None:
+        return answer(await in_thread(command, **kwargs))
+    return answer(
+        await on_loop(
+            humans.on_loop.attend, human_id, data.on, **kwargs, otherwise=partial(command, **kwargs)
+        )
+    )
 
 
 @patch("/humans/{human_id:str}", **COMMAND)
