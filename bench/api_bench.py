@@ -43,6 +43,7 @@ from hot.api import create_app
 from hot.api.models import AttendBody
 from hot.api.params import HumanId
 from hot.application import HumansApplication
+from hot.cli.serve import UVICORN_OPTIONS, tune_runtime
 from hot.domain import HumanKind
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.bootstrap import build_application
@@ -157,7 +158,8 @@ def register_members(app: HumansApplication, count: int) -> list[uuid.UUID]:
 
 
 def serve(database_url: str, port: int) -> None:
-    """The server process: HoT's API plus a bare endpoint, under uvicorn (one worker)."""
+    """The server process: HoT's API plus a bare endpoint, under uvicorn (one worker),
+    with the settings of ``hot serve``."""
 
     @post("/bare/humans/{human_id:str}/attend", status_code=200, opt={"public": True})
     async def bare_attend(human_id: HumanId, data: JSONBody[AttendBody]) -> dict[str, str]:
@@ -165,14 +167,9 @@ def serve(database_url: str, port: int) -> None:
 
     api = create_app(build_application(database_url), ApiKeyStore(database_url, cache_seconds=60))
     api.register(bare_attend)
+    tune_runtime()  # as `hot serve` runs it
     uvicorn.run(
-        api,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-        loop="uvloop",
-        http="httptools",
+        api, **{**UVICORN_OPTIONS, "host": "127.0.0.1", "port": port, "log_level": "warning"}
     )
 
 
