@@ -99,6 +99,9 @@ class HumansApplication(HumanQueries):
     def close(self) -> None:
         if self._committer is not None:
             self._committer.close()
+        close_recorder = getattr(self.recorder, "close", None)  # HoT's keeps a connection
+        if close_recorder is not None:
+            close_recorder()
         super().close()
 
     # Commands ---------------------------------------------------------------------
