@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import http.client
 import os
 import re
 import shutil
@@ -267,11 +268,12 @@ def http_rates(
     database_url: str, humans: list[uuid.UUID], days: Days, plan: Plan
 ) -> tuple[WrkResult, WrkResult]:
     """The best of two alternating runs each, after a warm-up of each."""
-    token = ApiKeyStore(database_url).create("bench", ["write"])
+    token = ApiKeyStore(database_url).create("bench", ["read", "write"])
     port = free_port()
     server = subprocess.Popen([sys.executable, __file__, "--serve", database_url, str(port)])
     try:
         wait_for(port, server)
+        prime(port, token, humans)
         with tempfile.TemporaryDirectory() as tmp:
             wrk = Wrk(port, server.pid, token, humans, days, Path(tmp))
             for prefix in ("/bare", ""):
@@ -285,6 +287,24 @@ def http_rates(
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def prime(port: int, token: str, humans: list[uuid.UUID]) -> None:
+    """Read every human once, so that the server measures its steady state, where it
+    knows the humans it is told about, not the first load of each from PostgreSQL."""
+
+    def read(share: list[uuid.UUID]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for human in share:
+            conn.request("GET", f"/humans/{human}", headers={"Authorization": f"Bearer {token}"})
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"GET /humans/{human}: {response.status}")
+        conn.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(read, [humans[k::8] for k in range(8)]))
 
 
 def cpu_seconds(pid: int) -> float:
