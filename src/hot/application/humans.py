@@ -78,7 +78,7 @@ class HumansApplication(HumanQueries):
         self._deciding = threading.BoundedSemaphore(DECIDERS)
         self._turns = [threading.Lock() for _ in range(TURN_STRIPES)]
         self._committer = (
-            GroupCommitter(self.save, self._snapshot_after_commit) if group_commit else None
+            GroupCommitter(self._put, self._snapshot_after_commit) if group_commit else None
         )
         self.on_loop = (  # the event-loop path of attend, join and leave (group commit only)
             LoopCommands(self.repository.cache, self._committer, self.today, self._remember)
@@ -320,6 +320,11 @@ class HumansApplication(HumanQueries):
                 self.personal_keys.settle(human.id)
         self._remember(aggregates)
         return _result(human, recordings)
+
+    def _put(self, *events: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """``save`` of events alone (no aggregates, so nothing to cache or snapshot there):
+        straight to the event store, without the library's per-event protocol checks."""
+        return self.events.put(events, **kwargs)
 
     def _remember(self, aggregates: Sequence[BaseAggregate[UUID]]) -> None:
         """Keep what was just committed as this process's known state."""
