@@ -1,7 +1,7 @@
 """``HotRecorder``: the ``eventsourcing`` PostgreSQL recorder, plus reads HoT needs.
 
 It keeps the library's table and its table lock (so log order is commit order), and
-writes a batch of events in one round trip: the lock, the ``NOTIFY``, one ``INSERT``
+writes a batch of events in one round trip: ``BEGIN``, the lock, the ``NOTIFY``, one ``INSERT``
 of the events as four binary arrays, the personal-data keys and the ``COMMIT`` go out
 as one pipeline. The group committer writes almost all batches, through a connection
 kept for writing (no pool check before each batch); a write while it is busy takes a
@@ -10,6 +10,7 @@ pooled connection. It also reads one human's events together with their log posi
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
 from psycopg import Connection, Cursor
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
@@ -39,6 +41,9 @@ _ERRORS: tuple[tuple[type[psycopg.Error], type[persistence.PersistenceError]], .
     (psycopg.DatabaseError, persistence.DatabaseError),
     (psycopg.Error, persistence.PersistenceError),
 )
+
+
+_BEGIN, _COMMIT, _ROLLBACK = SQL("BEGIN"), SQL("COMMIT"), SQL("ROLLBACK")
 
 
 class HotRecorder(PostgresApplicationRecorder):
@@ -62,22 +67,29 @@ class HotRecorder(PostgresApplicationRecorder):
         """Record ``stored_events`` (with the keys in ``kwargs``) in one transaction, one
         round trip; their log positions, in order. A version taken is ``IntegrityError``."""
         with self._connection() as conn:
-            with conn.pipeline(), conn.transaction():
-                with conn.cursor() as curs:
+            try:
+                # BEGIN and COMMIT as statements of the pipeline: psycopg's transaction()
+                # would cost a synchronisation of its own.
+                with conn.pipeline(), conn.cursor() as curs:
+                    curs.execute(_BEGIN)
                     self._insert_events(curs, stored_events, **kwargs)
                     self._lock_table(curs)
                     self._notify_channel(curs)
-                inserting = conn.cursor(binary=True)
-                inserting.execute(
-                    self._insert_arrays,
-                    (
-                        [e.originator_id for e in stored_events],
-                        [e.originator_version for e in stored_events],
-                        [e.topic for e in stored_events],
-                        [e.state for e in stored_events],
-                    ),
-                    prepare=True,
-                )
+                    inserting = conn.cursor(binary=True)
+                    inserting.execute(
+                        self._insert_arrays,
+                        (
+                            [e.originator_id for e in stored_events],
+                            [e.originator_version for e in stored_events],
+                            [e.topic for e in stored_events],
+                            [e.state for e in stored_events],
+                        ),
+                        prepare=True,
+                    )
+                    curs.execute(_COMMIT)
+            except BaseException:
+                _roll_back(conn)
+                raise
             return [row["notification_id"] for row in inserting.fetchall()]
 
     def close(self) -> None:
@@ -151,6 +163,13 @@ class HotRecorder(PostgresApplicationRecorder):
                 )
                 for row in curs.fetchall()
             ]
+
+
+def _roll_back(conn: Connection[DictRow]) -> None:
+    """End the transaction a failed batch left open (nothing to do on a broken connection)."""
+    if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+        with contextlib.suppress(psycopg.Error):
+            conn.execute(_ROLLBACK)
 
 
 @contextmanager
