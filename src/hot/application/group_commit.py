@@ -9,7 +9,9 @@ commands that clash inside a batch are refused before saving, and if the batch
 clashes with a write from elsewhere, each command is saved on its own.
 
 A caller on an event loop does not block: ``commit_soon`` answers an asyncio future,
-which the committer resolves through the loop (one wake-up per loop and batch).
+which the committer resolves through the loop (one wake-up per loop and batch). What
+a loop hands in during one turn of it reaches the committer together: one wake-up of
+the committer thread per turn, not per command.
 """
 
 from __future__ import annotations
@@ -76,7 +78,8 @@ class GroupCommitter:
         self._save = save
         self._after_commit = after_commit
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[_Pending] | None] = queue.SimpleQueue()
+        self._held: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}  # this turn's
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
@@ -91,7 +94,7 @@ class GroupCommitter:
         ``events`` (snapshots are taken from it)."""
         pending = _Pending(events, new_keys, aggregates, done=threading.Event())
         self._ensure_running()
-        self._queue.put(pending)
+        self._queue.put([pending])
         pending.done.wait()  # type: ignore[union-attr]
         if pending.error is not None:
             raise pending.error
@@ -101,10 +104,18 @@ class GroupCommitter:
         self, events: Sequence[Any], aggregates: Sequence[BaseAggregate[UUID]] = ()
     ) -> asyncio.Future[Recordings]:
         """``commit`` for a caller on the running event loop: a future of the recordings."""
-        future: asyncio.Future[Recordings] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Recordings] = loop.create_future()
         self._ensure_running()
-        self._queue.put(_Pending(events, (), aggregates, future=future))
+        held = self._held.get(loop)
+        if held is None:
+            held = self._held[loop] = []
+            loop.call_soon(self._hand_over, loop)  # once this turn's commands are in
+        held.append(_Pending(events, (), aggregates, future=future))
         return future
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._queue.put(self._held.pop(loop))
 
     def close(self) -> None:
         with self._lock:
@@ -127,16 +138,16 @@ class GroupCommitter:
             first = self._queue.get()
             if first is None:
                 return
-            batch = [first]
+            batch = list(first)
             while len(batch) < self._max_batch:
                 try:
-                    item = self._queue.get_nowait()
+                    items = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if item is None:
+                if items is None:
                     self._queue.put(None)  # stop after this batch
                     break
-                batch.append(item)
+                batch.extend(items)
             self._commit_batch(batch)
 
     def _commit_batch(self, batch: list[_Pending]) -> None:
