@@ -16,6 +16,8 @@ local server); creates and drops a database of its own.
 from __future__ import annotations
 
 import argparse
+import gc
+import http.client
 import os
 import re
 import shutil
@@ -42,6 +44,7 @@ from hot.api import create_app
 from hot.api.models import AttendBody
 from hot.api.params import HumanId
 from hot.application import HumansApplication
+from hot.cli.serve import UVICORN_OPTIONS, tune_runtime
 from hot.domain import HumanKind
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.bootstrap import build_application
@@ -156,7 +159,8 @@ def register_members(app: HumansApplication, count: int) -> list[uuid.UUID]:
 
 
 def serve(database_url: str, port: int) -> None:
-    """The server process: HoT's API plus a bare endpoint, under uvicorn (one worker)."""
+    """The server process: HoT's API plus a bare endpoint, under uvicorn (one worker),
+    with the settings of ``hot serve``."""
 
     @post("/bare/humans/{human_id:str}/attend", status_code=200, opt={"public": True})
     async def bare_attend(human_id: HumanId, data: JSONBody[AttendBody]) -> dict[str, str]:
@@ -164,14 +168,9 @@ def serve(database_url: str, port: int) -> None:
 
     api = create_app(build_application(database_url), ApiKeyStore(database_url, cache_seconds=60))
     api.register(bare_attend)
+    tune_runtime()  # as `hot serve` runs it
     uvicorn.run(
-        api,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-        loop="uvloop",
-        http="httptools",
+        api, **{**UVICORN_OPTIONS, "host": "127.0.0.1", "port": port, "log_level": "warning"}
     )
 
 
@@ -269,11 +268,12 @@ def http_rates(
     database_url: str, humans: list[uuid.UUID], days: Days, plan: Plan
 ) -> tuple[WrkResult, WrkResult]:
     """The best of two alternating runs each, after a warm-up of each."""
-    token = ApiKeyStore(database_url).create("bench", ["write"])
+    token = ApiKeyStore(database_url).create("bench", ["read", "write"])
     port = free_port()
     server = subprocess.Popen([sys.executable, __file__, "--serve", database_url, str(port)])
     try:
         wait_for(port, server)
+        prime(port, token, humans)
         with tempfile.TemporaryDirectory() as tmp:
             wrk = Wrk(port, server.pid, token, humans, days, Path(tmp))
             for prefix in ("/bare", ""):
@@ -287,6 +287,24 @@ def http_rates(
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def prime(port: int, token: str, humans: list[uuid.UUID]) -> None:
+    """Read every human once, so that the server measures its steady state, where it
+    knows the humans it is told about, not the first load of each from PostgreSQL."""
+
+    def read(share: list[uuid.UUID]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for human in share:
+            conn.request("GET", f"/humans/{human}", headers={"Authorization": f"Bearer {token}"})
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"GET /humans/{human}: {response.status}")
+        conn.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(read, [humans[k::8] for k in range(8)]))
 
 
 def cpu_seconds(pid: int) -> float:
@@ -351,9 +369,17 @@ def report(database_url: str, plan: Plan) -> None:
     days = Days(humans)
     group_rate = application_rate(grouped, days, plan)
     grouped.close()
+    gc.collect()  # closes the connections the finished threads left behind
     single = build_application(database_url, group_commit=False)
+    # Known to it as to the first application, loaded from this one thread: otherwise
+    # each of the 64 threads opens a connection of its own to read the humans' keys,
+    # beside the pool's, and PostgreSQL runs out of connections.
+    single.personal_keys.prefetch(humans)
+    for human in humans:
+        single.get_human(human)
     single_rate = application_rate(single, days, plan)
     single.close()
+    gc.collect()
     raw_rate = raw_insert_rate(database_url, plan)
     print("\n(a) single-event commands through the application layer")
     print(f"  group commit                  {group_rate:9.0f} commands/s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from dataclasses import dataclass
@@ -125,3 +126,21 @@ class _Pending:
 
         self.event = FakeEvent(originator, version)
         self.item = Item([self.event])
+
+
+def test_commands_handed_in_during_one_turn_of_an_event_loop_share_a_transaction() -> None:
+    store = FakeStore()
+    committer = GroupCommitter(store.save)
+    events = [FakeEvent(uuid4(), 1) for _ in range(20)]
+    clash = FakeEvent(events[0].originator_id, 1)
+
+    async def hand_in() -> list[Any]:
+        futures = [committer.commit_soon([e]) for e in [*events, clash]]
+        return await asyncio.gather(*futures, return_exceptions=True)
+
+    results = asyncio.run(hand_in())
+
+    assert results[:-1] == [[("recording", e)] for e in events]
+    assert isinstance(results[-1], IntegrityError)  # refused alone: the others committed
+    assert store.transactions == [events]
+    committer.close()

@@ -14,6 +14,7 @@ from typing import Any
 import redis
 from litestar import HttpMethod, Litestar, Request, Response, Router, route
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
@@ -23,7 +24,7 @@ from hot.api import threads
 from hot.api.asyncapi import asyncapi_document
 from hot.api.auth import SECURITY_COMPONENTS, public, scope_guard
 from hot.api.catalog import asyncapi, catalog
-from hot.api.commands import attend, change_details, join, leave, record_event, register
+from hot.api.commands import HUMANS, attend, change_details, join, leave, record_event, register
 from hot.api.forget import forget
 from hot.api.health import Readiness, RelayStatus, live, ready
 from hot.api.live import live_feed
@@ -105,6 +106,7 @@ def create_app(
             "readiness": Provide(lambda: readiness, use_cache=True, sync_to_thread=False),
             "asyncapi_document": Provide(lambda: document, use_cache=True, sync_to_thread=False),
         },
+        state=State({HUMANS: app}),
         guards=[scope_guard(keys)],
         plugins=pydantic_plugins(),
         exception_handlers=EXCEPTION_HANDLERS,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from functools import partial
@@ -51,5 +51,20 @@ async def in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     call = asyncio.get_running_loop().run_in_executor(executor(), partial(fn, *args, **kwargs))
     try:
         return await asyncio.wait_for(call, seconds)
+    except TimeoutError:
+        raise DeadlineExceededError(f"no answer within {seconds} s") from None
+
+
+async def on_loop(
+    command: Callable[..., Awaitable[T]], *args: Any, otherwise: Callable[[], T], **kwargs: Any
+) -> T:
+    """A command of ``hot.application.loop_commands``, which decides on the event loop
+    what it can and hands ``otherwise`` (run here in a worker thread) the rest; either
+    way within the deadline, or ``DeadlineExceededError``."""
+    seconds = deadline.get()
+    try:
+        return await command(
+            *args, **kwargs, deadline=seconds, otherwise=partial(in_thread, otherwise)
+        )
     except TimeoutError:
         raise DeadlineExceededError(f"no answer within {seconds} s") from None

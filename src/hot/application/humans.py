@@ -14,7 +14,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -24,6 +24,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Re
 from hot.application.envelopes import REGISTRATION, Envelope, checked
 from hot.application.group_commit import GroupCommitter
 from hot.application.idempotency import Idempotency, IdempotencyRecord
+from hot.application.loop_commands import LoopCommands, result_of
 from hot.application.personal import PersonalDataMapper, PersonalKeys
 from hot.application.queries import HumanQueries
 from hot.application.transcodings import TRANSCODINGS
@@ -77,7 +78,12 @@ class HumansApplication(HumanQueries):
         self._deciding = threading.BoundedSemaphore(DECIDERS)
         self._turns = [threading.Lock() for _ in range(TURN_STRIPES)]
         self._committer = (
-            GroupCommitter(self.save, self._snapshot_after_commit) if group_commit else None
+            GroupCommitter(self._put, self._snapshot_after_commit) if group_commit else None
+        )
+        self.on_loop = (  # the event-loop path of attend, join and leave (group commit only)
+            LoopCommands(self.repository.cache, self._committer, self.today, self._remember)
+            if self._committer is not None and self.repository.cache is not None
+            else None
         )
 
     def construct_mapper(self) -> Mapper[UUID]:
@@ -93,6 +99,9 @@ class HumansApplication(HumanQueries):
     def close(self) -> None:
         if self._committer is not None:
             self._committer.close()
+        close_recorder = getattr(self.recorder, "close", None)  # HoT's keeps a connection
+        if close_recorder is not None:
+            close_recorder()
         super().close()
         close_keys = getattr(self.personal_keys, "close", None)
         if close_keys is not None:
@@ -330,15 +339,20 @@ class HumansApplication(HumanQueries):
         new_keys = self.personal_keys.uncommitted(human.id) if human.version == 1 else []
         try:
             if self._committer is not None:
-                recordings = self._committer.commit(events, new_keys)
+                recordings = self._committer.commit(events, new_keys, aggregates)
             else:
                 recordings = self.save(*events, new_personal_keys=new_keys)
-                self._snapshot_after_commit(recordings)
+                self._snapshot_after_commit(recordings, aggregates)
         finally:
             if new_keys:
                 self.personal_keys.settle(human.id)
         self._remember(aggregates)
         return _result(human, recordings)
+
+    def _put(self, *events: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """``save`` of events alone (no aggregates, so nothing to cache or snapshot there):
+        straight to the event store, without the library's per-event protocol checks."""
+        return self.events.put(events, **kwargs)
 
     def _remember(self, aggregates: Sequence[BaseAggregate[UUID]]) -> None:
         """Keep what was just committed as this process's known state."""
@@ -393,22 +407,26 @@ class HumansApplication(HumanQueries):
     def _exists(self, aggregate_id: UUID) -> bool:
         return bool(self.recorder.select_events(aggregate_id, limit=1))
 
-    def _snapshot_after_commit(self, recordings: list[Recording[UUID]]) -> None:
+    def _snapshot_after_commit(
+        self, recordings: list[Recording[UUID]], aggregates: Sequence[BaseAggregate[UUID]]
+    ) -> None:
+        """Snapshot a human every ``SNAPSHOT_INTERVAL`` versions, from the state in hand."""
+        in_hand = {a.id: a for a in aggregates if isinstance(a, Human)}
         for recording in recordings:
             event = recording.domain_event
             if isinstance(event, Human.Event) and event.originator_version % SNAPSHOT_INTERVAL == 0:
-                self.take_snapshot(event.originator_id, version=event.originator_version)
+                human = in_hand.get(event.originator_id)
+                if human is not None and human.version == event.originator_version:
+                    cast(Any, self.snapshots).put([Human.Snapshot.take(human)])
+                else:
+                    self.take_snapshot(event.originator_id, version=event.originator_version)
 
 
 class _StaleStateError(Exception):
     """The known state cannot answer this command (e.g. an If-Match ahead of it)."""
 
 
-def _result(human: Human, recordings: Sequence[Recording[UUID]]) -> CommandResult:
-    position = max(
-        r.notification.id for r in recordings if r.domain_event.originator_id == human.id
-    )
-    return CommandResult(human.id, human.version, position)
+_result = result_of
 
 
 def _keys(idempotency: Keys) -> tuple[Idempotency, ...]:

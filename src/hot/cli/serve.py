@@ -9,9 +9,11 @@ workers share them.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 from types import FrameType
+from typing import Any
 
 import click
 import uvicorn
@@ -47,7 +49,28 @@ def build_api(
 
 def worker_app() -> Litestar:
     """The factory each uvicorn worker process calls (``--workers`` > 1)."""
-    return build_api(bootstrap(Settings.from_env()), close_on_shutdown=True)
+    api = build_api(bootstrap(Settings.from_env()), close_on_shutdown=True)
+    tune_runtime()
+    return api
+
+
+# uvicorn with its fast parts (as "auto" would pick them), and no access log unless asked.
+UVICORN_OPTIONS: dict[str, Any] = {"loop": "uvloop", "http": "httptools", "access_log": False}
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def tune_runtime() -> None:
+    """Settings of the interpreter for serving, once the API is built.
+
+    What start-up made stays for good: it is moved out of the collector's sight
+    (``gc.freeze``), and the young generation is collected every 50,000 allocations
+    rather than 700, since each command makes many short-lived objects. (Python's GIL
+    switch interval is left at 5 ms: 1 ms measured no better, the loop and the
+    committer then handing the GIL back and forth more often.)
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _exit(signum: int, frame: FrameType | None) -> None:
@@ -72,6 +95,7 @@ def serve(host: str | None, port: int | None, workers: int | None, access_log: b
             click.secho("No API key existed, so an admin key 'admin' was created.", bold=True)
             click.echo(f"Its token (shown only this once): {admin_token}")
         options = {
+            **UVICORN_OPTIONS,
             "host": host or settings.host,
             "port": port or settings.port,
             "access_log": access_log,
@@ -84,12 +108,13 @@ def serve(host: str | None, port: int | None, workers: int | None, access_log: b
         if count == 1:
             status = relay.status if relay is not None else None
             api = build_api(hot, close_on_shutdown=False, relay_status=status)
-            uvicorn.run(api, **options)  # type: ignore[arg-type]
+            tune_runtime()
+            uvicorn.run(api, **options)
             return
         os.environ["HOT_DATABASE_URL"] = hot.database_url
         if hot.redis_url:
             os.environ["HOT_REDIS_URL"] = hot.redis_url
-        uvicorn.run("hot.cli.serve:worker_app", factory=True, workers=count, **options)  # type: ignore[arg-type]
+        uvicorn.run("hot.cli.serve:worker_app", factory=True, workers=count, **options)
 
 
 def _start_relay(hot: Hot) -> Relay | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any, ClassVar
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.domain import AggregateCreated, AggregateEvent, BaseAggregate, Snapshot
 
@@ -25,6 +25,7 @@ from hot.domain.errors import (
     NotMemberError,
     RejoinTooEarlyError,
 )
+from hot.domain.ids import new_id
 from hot.domain.values import (
     FORGOTTEN,
     HumanKind,
@@ -154,8 +155,8 @@ class Human(BaseAggregate[UUID]):
         """A new human. The caller must hold the claim on the email (see ``EmailClaim``)."""
         return cls._create(
             cls.Registered,
-            id=human_id or uuid4(),
-            event_id=event_id or uuid4(),
+            id=human_id or new_id(),
+            event_id=event_id or new_id(),
             name=checked_name(name),
             email=checked_email(email),
             kind=checked_kind(kind),
@@ -254,7 +255,7 @@ class Human(BaseAggregate[UUID]):
         return normalised_email(email) != normalised_email(self.email)
 
     def _trigger(self, event_class: type[Human.Event], event_id: UUID | None, **kw: Any) -> None:
-        self.trigger_event(event_class, event_id=event_id or uuid4(), **kw)
+        self.trigger_event(event_class, event_id=event_id or new_id(), **kw)
 
 
 HUMAN_EVENT_CLASSES: tuple[type[Human.Event], ...] = (

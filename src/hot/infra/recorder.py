@@ -1,26 +1,129 @@
 """``HotRecorder``: the ``eventsourcing`` PostgreSQL recorder, plus reads HoT needs.
 
-It keeps the library's insert (with its table lock, so log order is commit order)
-and adds a read of one human's events together with their log positions.
+It keeps the library's table and its table lock (so log order is commit order), and
+writes a batch of events in one round trip: ``BEGIN``, the lock, the ``NOTIFY``, one ``INSERT``
+of the events as four binary arrays, the personal-data keys and the ``COMMIT`` go out
+as one pipeline. The group committer writes almost all batches, through a connection
+kept for writing (no pool check before each batch); a write while it is busy takes a
+pooled connection. It also reads one human's events together with their log positions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, cast
 from uuid import UUID
 
+import psycopg
+from eventsourcing import persistence
 from eventsourcing.persistence import Notification, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg import Cursor
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import retry
+from psycopg import Connection, Cursor
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from hot.infra.personal_keys import destroy_keys_statement, insert_keys_statement
 
+# How psycopg's errors reach the application: as the library's own, as its recorder raises them.
+_ERRORS: tuple[tuple[type[psycopg.Error], type[persistence.PersistenceError]], ...] = (
+    (psycopg.InterfaceError, persistence.InterfaceError),
+    (psycopg.OperationalError, persistence.OperationalError),
+    (psycopg.DataError, persistence.DataError),
+    (psycopg.IntegrityError, persistence.IntegrityError),
+    (psycopg.InternalError, persistence.InternalError),
+    (psycopg.ProgrammingError, persistence.ProgrammingError),
+    (psycopg.NotSupportedError, persistence.NotSupportedError),
+    (psycopg.DatabaseError, persistence.DatabaseError),
+    (psycopg.Error, persistence.PersistenceError),
+)
+
+
+_BEGIN, _COMMIT, _ROLLBACK = SQL("BEGIN"), SQL("COMMIT"), SQL("ROLLBACK")
+
 
 class HotRecorder(PostgresApplicationRecorder):
     """The application recorder HoT's composition root selects."""
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        table = SQL("{0}.{1}").format(
+            Identifier(datastore.schema), Identifier(self.events_table_name)
+        )
+        self._insert_arrays = SQL(
+            "INSERT INTO {0} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::uuid[], %b::int8[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id"
+        ).format(table)
+        self._writer: Connection[DictRow] | None = None
+        self._writer_lock = threading.Lock()
+
+    @retry((persistence.InterfaceError, persistence.OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
+        """Record ``stored_events`` (with the keys in ``kwargs``) in one transaction, one
+        round trip; their log positions, in order. A version taken is ``IntegrityError``."""
+        with self._connection() as conn:
+            try:
+                # BEGIN and COMMIT as statements of the pipeline: psycopg's transaction()
+                # would cost a synchronisation of its own.
+                with conn.pipeline(), conn.cursor() as curs:
+                    curs.execute(_BEGIN)
+                    self._insert_events(curs, stored_events, **kwargs)
+                    self._lock_table(curs)
+                    self._notify_channel(curs)
+                    inserting = conn.cursor(binary=True)
+                    inserting.execute(
+                        self._insert_arrays,
+                        (
+                            [e.originator_id for e in stored_events],
+                            [e.originator_version for e in stored_events],
+                            [e.topic for e in stored_events],
+                            [e.state for e in stored_events],
+                        ),
+                        prepare=True,
+                    )
+                    curs.execute(_COMMIT)
+            except BaseException:
+                _roll_back(conn)
+                raise
+            return [row["notification_id"] for row in inserting.fetchall()]
+
+    def close(self) -> None:
+        """Close the connection kept for writing (the pool is the datastore's)."""
+        with self._writer_lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection[DictRow]]:
+        """The connection kept for writing if it is free, else a pooled one; psycopg's
+        errors raised as the library's."""
+        if not self._writer_lock.acquire(blocking=False):
+            with self.datastore.get_connection() as conn:
+                yield conn
+            return
+        try:
+            with _as_library_errors():
+                if self._writer is None or self._writer.closed or self._writer.broken:
+                    self._writer = self._connect()
+                yield self._writer
+        finally:
+            self._writer_lock.release()
+
+    def _connect(self) -> Connection[DictRow]:
+        """A connection as the library's pool makes them (autocommit, its session settings)."""
+        pool = self.datastore.pool
+        kwargs = cast(dict[str, Any], pool.kwargs)
+        conn: Connection[DictRow] = Connection.connect(
+            **kwargs, connect_timeout=max(1, round(pool.timeout))
+        )
+        self.datastore.after_connect_func()(conn)
+        return conn
 
     def _insert_events(
         self,
@@ -60,3 +163,21 @@ class HotRecorder(PostgresApplicationRecorder):
                 )
                 for row in curs.fetchall()
             ]
+
+
+def _roll_back(conn: Connection[DictRow]) -> None:
+    """End the transaction a failed batch left open (nothing to do on a broken connection)."""
+    if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+        with contextlib.suppress(psycopg.Error):
+            conn.execute(_ROLLBACK)
+
+
+@contextmanager
+def _as_library_errors() -> Iterator[None]:
+    try:
+        yield
+    except psycopg.Error as error:
+        for psycopg_error, library_error in _ERRORS:
+            if isinstance(error, psycopg_error):
+                raise library_error(str(error)) from error
+        raise

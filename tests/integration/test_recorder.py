@@ -1,0 +1,63 @@
+"""``HotRecorder``'s writes: one transaction per batch, on a connection kept for
+writing that is replaced when PostgreSQL drops it, and pooled connections beside it."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from hot.application import HumansApplication
+from hot.domain import HumanKind
+from hot.infra.bootstrap import build_application
+
+pytestmark = pytest.mark.postgres
+
+JOINED = date(2020, 1, 1)
+
+
+def member(app: HumansApplication, n: int) -> UUID:
+    human = app.register(f"Writer {n}", f"writer-{n}@trantor.example", HumanKind.EMPLOYEE)
+    app.join(human.id, JOINED, "scribe")
+    return human.id
+
+
+def test_a_write_after_postgresql_dropped_the_writing_connection_is_recorded(
+    app: HumansApplication, database_url: str
+) -> None:
+    human_id = member(app, 1)
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        terminated = admin.execute(
+            # Those whose last statement ended a transaction: the one kept for writing among them.
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND query = 'COMMIT' AND pid <> pg_backend_pid()"
+        ).fetchall()
+
+    assert (True,) in terminated
+
+    result = app.attend(human_id, JOINED + timedelta(days=1))
+
+    assert result.version == 3
+    assert [e.name for e in app.history(human_id)][-1] == "HUMAN_ATTENDED"
+
+
+def test_concurrent_writes_without_group_commit_share_the_writing_connection_and_the_pool(
+    database_url: str,
+) -> None:
+    app = build_application(database_url, group_commit=False)
+    try:
+        humans = [member(app, n) for n in range(8)]
+        days = [JOINED + timedelta(days=d) for d in range(1, 11)]
+        with ThreadPoolExecutor(16) as pool:
+            results = list(
+                pool.map(lambda hd: app.attend(*hd), [(h, d) for h in humans for d in days])
+            )
+
+        positions = [r.position for r in results]
+        assert len(set(positions)) == len(positions) == 80
+        assert all(app.get_human(h).version == 2 + len(days) for h in humans)
+    finally:
+        app.close()
