@@ -18,6 +18,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from hot.application import CATALOG, HumansApplication, RecordedEvent
+from hot.follow.collector import collection_paused
 from hot.follow.connections import Connections
 from hot.follow.decoding import EventDecoder, Row
 from hot.follow.errors import SourceUnavailableError
@@ -106,7 +107,8 @@ class PostgresLog:
             "AND topic = ANY(%s) ORDER BY notification_id LIMIT %s",
             (*params, _topics(names), limit),
         )
-        return self.decoder.decode_all(cast(list[Row], rows))
+        with collection_paused():
+            return self.decoder.decode_all(cast(list[Row], rows))
 
     def first_after(self, after: int, names: Sequence[str] = ()) -> int | None:
         rows = self._rows(
