@@ -296,13 +296,19 @@ class EventDecoder:
         (and masked as ``masked_event`` masks it, unless ``personal``)."""
         return self.decode_all([row], personal=personal)[0]
 
-    def decode_all(self, rows: Sequence[Row], *, personal: bool = True) -> list[RecordedEvent]:
+    def decode_all(
+        self, rows: Sequence[Row], *, personal: bool = True, keys_fetched: bool = False
+    ) -> list[RecordedEvent]:
         """The events stored in ``rows``: the short road for each, the long road for the rest
-        together (``app.recorded_events`` fetches their keys in one query, not one each)."""
+        together (``app.recorded_events`` fetches their keys in one query, not one each).
+
+        ``keys_fetched``: ``prefetch_keys(rows)`` was called just before (in a thread that
+        fetched the rows, say), so it is not done again.
+        """
         if not self.fast:
             return self._decode_by_application(rows, personal=personal)
-        if personal and self._opener is not None:
-            self._prefetch_keys(rows)
+        if personal and not keys_fetched:
+            self.prefetch_keys(rows)
         decoders = self._decoders[personal]
         found: list[RecordedEvent | None] = []
         append = found.append
@@ -318,9 +324,11 @@ class EventDecoder:
                 found[i] = event
         return cast(list[RecordedEvent], found)
 
-    def _prefetch_keys(self, rows: Sequence[Row]) -> None:
-        """Fetch the keys of the humans whose sealed fields are in ``rows``, in one query."""
-        assert self._opener is not None
+    def prefetch_keys(self, rows: Sequence[Row]) -> None:
+        """Fetch the keys of the humans whose sealed fields are in ``rows``, in one query
+        (into the key store's short cache), for decoding them with personal fields."""
+        if self._opener is None or not self.fast:
+            return
         sealed, marker = self._sealed_names, f'"{BLOB}"'.encode()
         humans = {row[1] for row in rows if row[3] in sealed and marker in row[4]}
         if humans:

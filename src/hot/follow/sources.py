@@ -71,7 +71,8 @@ def _database_errors() -> Iterator[None]:
         raise SourceUnavailableError(f"PostgreSQL is unavailable: {error}") from error
 
 
-_PageRequest = tuple[int, int, tuple[str, ...], int | None]  # after, limit, topics, upto
+# after, limit, topics, upto, personal
+_PageRequest = tuple[int, int, tuple[str, ...], int | None, bool]
 
 
 class PostgresLog:
@@ -119,16 +120,17 @@ class PostgresLog:
         *,
         personal: bool = True,
     ) -> list[RecordedEvent]:
-        request = (after, limit, tuple(_topics(names)), upto)
+        request = (after, limit, tuple(_topics(names)), upto, personal)
         rows = self._pages.get(request)
         if len(rows) == limit and (upto is None or rows[-1][0] < upto):
             # More may follow: fetch the next page while this one is decoded.
-            self._pages.prefetch((rows[-1][0], limit, request[2], upto))
+            self._pages.prefetch((rows[-1][0], limit, request[2], upto, personal))
         with collection_paused():
-            return self.decoder.decode_all(rows, personal=personal)
+            return self.decoder.decode_all(rows, personal=personal, keys_fetched=personal)
 
     def _page(self, request: _PageRequest) -> list[Row]:
-        after, limit, topics, upto = request
+        """The rows of a page, and (to show personal fields) their humans' keys fetched."""
+        after, limit, topics, upto, personal = request
         # Without ``upto``, no upper bound at all: "<= max bigint" makes PostgreSQL expect
         # every row to match, sort them all and page through the sorted rest, each page.
         bound, params = (
@@ -140,6 +142,9 @@ class PostgresLog:
             "AND topic = ANY(%s) ORDER BY notification_id LIMIT %s",
             (*params, list(topics), limit),
         )
+        if personal:
+            with _database_errors():
+                self.decoder.prefetch_keys(cast(list[Row], rows))
         return cast(list[Row], rows)
 
     def first_after(self, after: int, names: Sequence[str] = ()) -> int | None:
