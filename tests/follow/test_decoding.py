@@ -7,26 +7,44 @@ from types import SimpleNamespace
 from typing import cast
 from uuid import UUID
 
+import psycopg
 import pytest
 from eventsourcing.persistence import Mapper
 
-from hot.application import CATALOG, HumansApplication
-from hot.domain import HumanKind
+from hot.application import CATALOG, HumansApplication, RecordedEvent
+from hot.application.personal import PersonalKeyMissingError, PersonalKeys, SealOpener
+from hot.application.representation import MASKED, masked_event
+from hot.domain import FORGOTTEN, HumanKind
 from hot.follow import PostgresLog
 from hot.follow.decoding import (
     EventDecoder,
+    Row,
     _DateISO,
     _payload_maker,
     _show_date,
     _stored_type,
     _UUIDHex,
 )
+from hot.infra.bootstrap import build_application
 
 from .conftest import TODAY, full_log, live_a_life
 
 pytestmark = pytest.mark.postgres
 
 LIFE = ("HUMAN_REGISTERED", "HUMAN_JOINED", "HUMAN_ATTENDED", "HUMAN_DETAILS_CHANGED", "HUMAN_LEFT")
+
+
+def short_road(decoder: EventDecoder, row: Row, *, personal: bool = True) -> RecordedEvent | None:
+    """The event decoded without the application, or None if the decoder would ask it."""
+    decode = decoder._decoders[personal].get(row[3])
+    return None if decode is None else decode(row)
+
+
+def rows_of(app: HumansApplication) -> list[Row]:
+    return [
+        (n.id, n.originator_id, n.originator_version, n.topic, n.state)
+        for n in app.recorder.select_notifications(0, 1000, topics=CATALOG.names)
+    ]
 
 
 def test_every_event_name_decodes_as_the_application_decodes(app: HumansApplication) -> None:
@@ -51,16 +69,15 @@ def test_every_event_name_decodes_as_the_application_decodes(app: HumansApplicat
 def test_states_it_does_not_know_go_to_the_application(app: HumansApplication) -> None:
     live_a_life(app, 1, "cy")
     decoder = EventDecoder(app)
-    rows = [
-        (n.id, n.originator_id, n.originator_version, n.topic, n.state)
-        for n in app.recorder.select_notifications(0, 100, topics=CATALOG.names)
-    ]
+    rows = rows_of(app)
     older = rows[0][4].replace(b"{", b'{"class_version":0,', 1)  # a version it must upcast
+    broken = rows[0][4].replace(b"{", b'{"_personal":{"sealed":"..."},', 1)  # not a blob
+    unknown = rows[1][4].replace(b"{", b'{"extra":1,', 1)  # an unknown key
 
-    sealed = rows[0][4].replace(b"{", b'{"_personal":{"sealed":"..."},', 1)  # an unknown key
-    assert decoder._decode_plain((*rows[0][:4], older)) is None
-    assert decoder._decode_plain((*rows[0][:4], sealed)) is None
-    assert decoder._decode_plain((*rows[0][:4], b"not json")) is None
+    assert short_road(decoder, (*rows[0][:4], older)) is None
+    assert short_road(decoder, (*rows[0][:4], broken)) is None
+    assert short_road(decoder, (*rows[1][:4], unknown)) is None
+    assert short_road(decoder, (*rows[0][:4], b"not json")) is None
     assert [decoder.decode(r) for r in rows] == full_log(app)
 
 
@@ -122,3 +139,107 @@ def test_payload_makers_show_values_as_the_catalog_does() -> None:
         "who": str(UUID(int=7)),
         "role": "engineer",
     }
+
+
+def test_sealed_clear_and_forgotten_fields_decode_as_the_application_decodes_them_shown_or_masked(
+    app: HumansApplication, database_url: str
+) -> None:
+    clear_writer = build_application(database_url, seal_personal_data=False)
+    live_a_life(clear_writer, 2, "old")  # written before sealing: personal fields in clear
+    clear_writer.close()
+    live_a_life(app, 2, "ann")
+    gone = app.register("Bo", "bo@example.org", HumanKind.VISITOR).id
+    app.change_details(gone, email="bo2@example.org")  # a null name: not sealed
+    app.join(gone, TODAY - timedelta(days=2), "guest")
+    app.leave(gone, TODAY, "moved away")
+    app.forget(gone, by="ops")
+    reader = build_application(database_url)  # keys not cached yet
+
+    expected = full_log(reader)
+    decoder = EventDecoder(reader)
+    rows = rows_of(reader)
+    shown = decoder.decode_all(rows)
+    masked = decoder.decode_all(rows, personal=False)
+
+    assert shown == expected
+    assert masked == [masked_event(e) for e in expected]
+    assert [list(e.payload) for e in masked] == [list(e.payload) for e in expected]
+    payloads = {(e.name, e.subject == gone): e.payload for e in shown}
+    assert payloads["HUMAN_REGISTERED", True] == {
+        "name": FORGOTTEN,
+        "email": FORGOTTEN,
+        "kind": "visitor",
+    }
+    assert payloads["HUMAN_DETAILS_CHANGED", True] == {"name": None, "email": FORGOTTEN}
+    renamed = {"name": "Human ann (renamed)", "email": None}
+    assert payloads["HUMAN_DETAILS_CHANGED", False] == renamed
+    assert {e.payload.get("name") for e in masked} <= {MASKED, None}
+    # Every sealed, clear and forgotten event took the short road, shown and masked.
+    sealed = [r for r in rows if b'"_personal"' in r[4]]
+    assert len(sealed) >= 5
+    assert all(short_road(decoder, r) is not None for r in rows if r[3] != "HUMAN_FORGOTTEN")
+    assert all(
+        short_road(decoder, r, personal=False) is not None
+        for r in rows
+        if r[3] != "HUMAN_FORGOTTEN"
+    )
+    reader.close()
+
+
+def test_a_masked_reader_looks_up_no_key_while_a_reader_of_personal_fields_reports_a_lost_one(
+    app: HumansApplication, database_url: str
+) -> None:
+    live_a_life(app, 1, "cy")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM hot_personal_keys WHERE human_id <> %s", (UUID(int=0),))
+    reader = build_application(database_url)
+    source = PostgresLog(reader)
+
+    masked = source.read(0, 100, personal=False)
+    with pytest.raises(PersonalKeyMissingError):
+        source.read(0, 100)
+
+    assert masked[0].payload == {"name": MASKED, "email": MASKED, "kind": "employee"}
+    assert [e.name for e in masked] == [e.name for e in full_log(app)]
+    source.close()
+    reader.close()
+
+
+class DictKeys:
+    """Keys in a dict, counting lookups: the key store's reading side, for ``SealOpener``."""
+
+    def __init__(self) -> None:
+        self.keys: dict[UUID, bytes | None] = {}
+
+    def key_for_reading(self, human_id: UUID) -> bytes | None:
+        return self.keys[human_id]
+
+
+def test_the_opener_keeps_a_cipher_per_key_and_drops_it_when_the_key_changes_or_is_destroyed() -> (
+    None
+):
+    keys = DictKeys()
+    opener = SealOpener(cast(PersonalKeys, keys))
+    human = UUID(int=1)
+    keys.keys[human] = bytes(32)
+    first = _seal(bytes(32), human, {"name": "Ann"})
+
+    assert opener.open(human, first) == {"name": "Ann"}
+    cipher = opener._ciphers[human]
+    assert opener.open(human, _seal(bytes(32), human, {"name": "Ann B"})) == {"name": "Ann B"}
+    assert opener._ciphers[human] is cipher  # the same cipher, across opens
+
+    keys.keys[human] = b"\x01" * 32
+    assert opener.open(human, _seal(b"\x01" * 32, human, {"name": "Cy"})) == {"name": "Cy"}
+    assert opener._ciphers[human] is not cipher
+    keys.keys[human] = None  # destroyed
+    assert opener.open(human, first) is None
+    assert human not in opener._ciphers
+
+
+def _seal(key: bytes, human: UUID, values: dict[str, str]) -> bytes:
+    import base64
+
+    from hot.application.personal import _encrypt
+
+    return base64.b64decode(_encrypt(key, human, values))

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
+import msgspec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
@@ -93,6 +94,7 @@ class PersonalDataMapper(Mapper[UUID]):
     def __init__(self, transcoder: Transcoder, keys: PersonalKeys) -> None:
         super().__init__(transcoder)
         self.keys = keys
+        self.opener = SealOpener(keys)
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         fields = personal_fields(domain_event)
@@ -123,11 +125,8 @@ class PersonalDataMapper(Mapper[UUID]):
         if blob is None:
             return domain_event
         human_id = UUID(str(stored_event.originator_id))
-        key = self.keys.key_for_reading(human_id)
-        if key is None:
-            state.update(dict.fromkeys(blob["fields"], FORGOTTEN))
-        else:
-            state.update(_decrypt(key, human_id, blob["sealed"]))
+        values = self.opener.open(human_id, base64.b64decode(blob["sealed"]))
+        state.update(dict.fromkeys(blob["fields"], FORGOTTEN) if values is None else values)
         if isinstance(domain_event, Snapshot):
             object.__setattr__(domain_event, "state", state)
         return domain_event
@@ -148,8 +147,38 @@ def _encrypt(key: bytes, human_id: UUID, values: dict[str, Any]) -> str:
     return base64.b64encode(nonce + sealed).decode()
 
 
-def _decrypt(key: bytes, human_id: UUID, blob: str) -> dict[str, Any]:
-    raw = base64.b64decode(blob)
-    plain = AESGCM(key).decrypt(raw[:12], raw[12:], human_id.bytes)
-    values: dict[str, Any] = json.loads(plain)
-    return values
+class SealOpener:
+    """Opens the sealed personal fields of many events, fast.
+
+    Each time it asks ``keys`` for the human's key, so a destroyed key is never used
+    (the key store caches keys briefly itself); what it keeps is the AES-GCM cipher
+    made from a key, per human, for as long as the store serves that same key, at
+    most ``limit`` of them. A human whose key is destroyed has their cipher dropped.
+    """
+
+    def __init__(self, keys: PersonalKeys, limit: int = 65_536) -> None:
+        self.keys = keys
+        self.limit = limit
+        self._ciphers: dict[UUID, tuple[bytes, AESGCM]] = {}
+
+    def open(self, human_id: UUID, sealed: bytes) -> dict[str, Any] | None:
+        """The fields sealed in ``sealed`` (nonce then ciphertext); None if forgotten.
+
+        ``PersonalKeyMissingError`` if the key is missing without having been destroyed.
+        """
+        key = self.keys.key_for_reading(human_id)
+        if key is None:
+            self._ciphers.pop(human_id, None)
+            return None
+        ciphers = self._ciphers
+        cipher = ciphers.get(human_id)
+        if cipher is None or cipher[0] != key:
+            if len(ciphers) >= self.limit:
+                ciphers.clear()
+            cipher = ciphers[human_id] = (key, AESGCM(key))
+        plain = cipher[1].decrypt(sealed[:12], sealed[12:], human_id.bytes)
+        try:
+            values: dict[str, Any] = msgspec.json.decode(plain)
+        except msgspec.DecodeError:  # JSON that only Python's decoder reads (NaN): as it did
+            values = json.loads(plain)
+        return values

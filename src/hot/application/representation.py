@@ -54,8 +54,13 @@ def masked_payload(name: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def masked_event(event: RecordedEvent) -> RecordedEvent:
-    """The event as a reader without the ``personal`` scope sees it."""
-    return dataclasses.replace(event, payload=masked_payload(event.name, event.payload))
+    """The event as a reader without the ``personal`` scope sees it (itself if it has
+    no personal field with a value)."""
+    personal = CATALOG[event.name].personal_fields if event.name in CATALOG else ()
+    payload = event.payload
+    if not any(payload.get(field) is not None for field in personal):
+        return event
+    return dataclasses.replace(event, payload=masked_payload(event.name, payload))
 
 
 def masked_human(human: HumanView) -> HumanView:

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from hot.application import RecordedEvent
-from hot.application.representation import event_from_dict
+from hot.application.representation import event_from_dict, masked_event
 from hot.follow.errors import AccessDeniedError, FollowerError, SourceUnavailableError
 
 MAX_PAGE = 10_000  # what GET /events accepts
@@ -35,14 +35,21 @@ class HttpLog:
         self.headers = {"Authorization": f"Bearer {token}"}
 
     def read(
-        self, after: int, limit: int, names: Sequence[str] = (), upto: int | None = None
+        self,
+        after: int,
+        limit: int,
+        names: Sequence[str] = (),
+        upto: int | None = None,
+        *,
+        personal: bool = True,
     ) -> list[RecordedEvent]:
         params: dict[str, Any] = {"after": after, "limit": min(limit, MAX_PAGE)}
         if names:
             params["name"] = list(names)
         body = self._get("/events", params)
         events = [event_from_dict(e) for e in body["events"]]
-        return [e for e in events if upto is None or e.position <= upto]
+        shown = events if personal else [masked_event(e) for e in events]  # whatever the scope
+        return [e for e in shown if upto is None or e.position <= upto]
 
     def first_after(self, after: int, names: Sequence[str] = ()) -> int | None:
         events = self.read(after, 1, names)

@@ -12,12 +12,23 @@ a value of another type), which then goes the long road. It stays off for any ma
 but ``eventsourcing``'s own (a subclass may do anything on the way back: decrypt
 fields, keep caches), unless that mapper declares ``plain_states_decode_unchanged =
 True``: its states without extra keys decode as the base mapper decodes them.
-Tests hold the two roads to the same result for every event name.
+
+Sealed personal fields (``PersonalDataMapper``'s blob) take the short road too when
+the mapper is exactly ``PersonalDataMapper``: their keys are fetched once per page,
+and the blob is opened with the mapper's own ``SealOpener`` (one cipher per human
+key, kept across pages). A reader without the ``personal`` scope gets the masked
+value of a sealed field straight from the blob's list of sealed fields: nothing is
+decrypted for it, and no key is looked up.
+
+Tests hold the two roads to the same result for every event name, sealed, clear,
+forgotten and masked.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import time
 import types
 import typing
 from collections.abc import Callable, Sequence
@@ -31,8 +42,18 @@ import msgspec
 from eventsourcing.persistence import JSONTranscoder, Mapper, Notification
 
 from hot.application import CATALOG, EventType, HumansApplication, RecordedEvent
+from hot.application.personal import BLOB, PersonalDataMapper, SealOpener
+from hot.application.representation import MASKED, masked_event
+from hot.domain import FORGOTTEN
+
+# Every so many rows, the interpreter lock is let go for a moment: a thread fetching
+# the next page (``ReadAhead``) that is waiting for it to convert what PostgreSQL sent
+# gets it now, rather than after the switch interval (5 ms, a whole page's decoding).
+_SHARE_EVERY = 100
+_share_the_interpreter = functools.partial(time.sleep, 0)
 
 Row = tuple[int, UUID, int, str, bytes]  # notification_id, originator_id, version, topic, state
+RowDecoder = Callable[[Row], RecordedEvent | None]  # None: the application decodes it
 
 
 class _DatetimeISO(msgspec.Struct, forbid_unknown_fields=True, rename={"kind": "_type_"}, gc=False):
@@ -50,6 +71,13 @@ class _DateISO(msgspec.Struct, forbid_unknown_fields=True, rename={"kind": "_typ
     _data_: str  # kept as written: it is what the payload shows (date.isoformat())
 
 
+class _Sealed(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """``PersonalDataMapper``'s blob: which fields are sealed, and the sealed bytes."""
+
+    fields: list[str]
+    sealed: bytes  # base64 in the JSON, decoded by msgspec
+
+
 # How a payload value is stored, and how the payload shows it (None: as it is).
 def _show_date(value: _DateISO) -> str:
     return value._data_
@@ -63,12 +91,17 @@ _STORED: dict[Any, tuple[Any, Callable[[Any], Any] | None]] = {
     bool: (bool, None),
 }
 
+_new = object.__new__
+_set = object.__setattr__
+
 
 class _Schema:
-    """The msgspec decoder of one event name's states, and how to make its payload."""
+    """The msgspec decoder of one event name's states, and how to make its events."""
 
-    def __init__(self, event_type: EventType) -> None:
+    def __init__(self, event_type: EventType, *, sealed: bool) -> None:
+        self.name = event_type.name
         self.version = event_type.version
+        self.personal_fields = event_type.personal_fields
         hints = typing.get_type_hints(event_type.event_class)
         fields: list[tuple[str, Any, Any]] = [
             ("timestamp", _DatetimeISO, msgspec.NODEFAULT),
@@ -78,18 +111,108 @@ class _Schema:
         ]
         shows: list[tuple[str, Callable[[Any], Any] | None]] = []
         for name in event_type.payload_fields:
-            stored, show = _stored_type(hints[name])
+            hint = hints[name]
+            if name in self.personal_fields:
+                hint = hint | None  # stored null when sealed; the application shows null
+            stored, show = _stored_type(hint)
             fields.append((name, stored, msgspec.NODEFAULT))
             shows.append((name, show))
+        self.sealed = sealed and bool(self.personal_fields)
+        if self.sealed:
+            fields.append(("sealed_blob", _Sealed | None, None))
         self.payload_of = _payload_maker(shows)
         struct = msgspec.defstruct(
             f"{event_type.name}State",
             [(n, t) if d is msgspec.NODEFAULT else (n, t, d) for n, t, d in fields],
             forbid_unknown_fields=True,
             kw_only=True,
+            rename={"sealed_blob": BLOB},
             gc=False,  # short-lived, and never in a cycle: not worth the collector's time
         )
         self.decode: Callable[[bytes], Any] = msgspec.json.Decoder(struct).decode
+
+    def row_decoder(self, opener: SealOpener | None, *, personal: bool) -> RowDecoder:
+        """A function from a row to its event (personal fields shown, or masked)."""
+        decode, version, name, payload_of = self.decode, self.version, self.name, self.payload_of
+        errors = (msgspec.ValidationError, msgspec.DecodeError)
+        show = self._shower(opener, personal=personal)
+
+        def event_of(row: Row) -> RecordedEvent | None:
+            position, originator_id, originator_version, _, state = row
+            try:
+                stored = decode(state)
+            except errors:
+                return None
+            if stored.class_version != version:
+                return None  # an older version: the application upcasts it
+            payload = payload_of(stored)
+            if show is not None and not show(stored, originator_id, payload):
+                return None
+            event = _new(RecordedEvent)
+            _set(
+                event,
+                "__dict__",
+                {
+                    "id": stored.event_id._data_,
+                    "name": name,
+                    "version": version,
+                    "subject": originator_id,
+                    "sequence": originator_version,
+                    "position": position,
+                    "time": stored.timestamp._data_,
+                    "payload": payload,
+                },
+            )
+            return event
+
+        return event_of
+
+    def _shower(
+        self, opener: SealOpener | None, *, personal: bool
+    ) -> Callable[[Any, UUID, dict[str, Any]], bool] | None:
+        """What turns the stored personal fields of a payload into what the reader sees,
+        in place; it returns False when only the application can tell (None: nothing to do).
+        """
+        fields = self.personal_fields
+        if not fields:
+            return None
+        known = frozenset(fields)
+        sealed = self.sealed
+
+        def masked(stored: Any, human_id: UUID, payload: dict[str, Any]) -> bool:
+            blob = stored.sealed_blob if sealed else None
+            if blob is not None:
+                if not known.issuperset(blob.fields):
+                    return False  # a sealed field no longer personal: shown in clear
+                for field in blob.fields:
+                    payload[field] = MASKED
+            for field in fields:
+                if payload[field] is not None:
+                    payload[field] = MASKED
+            return True
+
+        if not personal:
+            return masked
+        if not sealed or opener is None:
+            return None
+        open_ = opener.open
+
+        def opened(stored: Any, human_id: UUID, payload: dict[str, Any]) -> bool:
+            blob = stored.sealed_blob
+            if blob is None:
+                return True
+            values = open_(human_id, blob.sealed)
+            if values is None:  # forgotten
+                for field in blob.fields:
+                    if field in payload:
+                        payload[field] = FORGOTTEN
+                return True
+            if not payload.keys() >= values.keys():
+                return False  # it would set more than payload fields
+            payload.update(values)
+            return True
+
+        return opened
 
 
 def _payload_maker(shows: list[tuple[str, Callable[[Any], Any] | None]]) -> Callable[[Any], Any]:
@@ -149,62 +272,77 @@ class EventDecoder:
             and mapper.compressor is None
             and type(mapper.transcoder) is JSONTranscoder
         )
-        self._schemas: dict[str, _Schema] = {}
+        # Blobs sealed by exactly this mapper class are opened here (a subclass may differ).
+        opener = mapper.opener if type(mapper) is PersonalDataMapper else None
+        self._opener = opener
+        self._sealed_names: frozenset[str] = frozenset()
+        self._decoders: dict[bool, dict[str, RowDecoder]] = {True: {}, False: {}}
         mapper_only: frozenset[str] = getattr(mapper, "decoded_by_mapper_only", frozenset())
         for event_type in CATALOG:
             if event_type.name in mapper_only:
                 continue  # its decoding has an effect only the mapper performs
             # A payload type the short road does not know: that name takes the long road.
             with contextlib.suppress(_NoPlainDecodingError):
-                self._schemas[event_type.name] = _Schema(event_type)
+                schema = _Schema(event_type, sealed=opener is not None)
+                for personal in (True, False):
+                    self._decoders[personal][schema.name] = schema.row_decoder(
+                        opener, personal=personal
+                    )
+                if schema.sealed:
+                    self._sealed_names |= {schema.name}
 
-    def decode(self, row: Row) -> RecordedEvent:
-        """The event stored in ``row``, exactly as ``app.recorded_event`` would give it."""
-        return self.decode_all([row])[0]
+    def decode(self, row: Row, *, personal: bool = True) -> RecordedEvent:
+        """The event stored in ``row``, exactly as ``app.recorded_event`` would give it
+        (and masked as ``masked_event`` masks it, unless ``personal``)."""
+        return self.decode_all([row], personal=personal)[0]
 
-    def decode_all(self, rows: Sequence[Row]) -> list[RecordedEvent]:
+    def decode_all(
+        self, rows: Sequence[Row], *, personal: bool = True, keys_fetched: bool = False
+    ) -> list[RecordedEvent]:
         """The events stored in ``rows``: the short road for each, the long road for the rest
-        together (``app.recorded_events`` fetches their keys in one query, not one each)."""
-        plain = self._decode_plain
-        found = [plain(row) for row in rows] if self.fast else [None] * len(rows)
+        together (``app.recorded_events`` fetches their keys in one query, not one each).
+
+        ``keys_fetched``: ``prefetch_keys(rows)`` was called just before (in a thread that
+        fetched the rows, say), so it is not done again.
+        """
+        if not self.fast:
+            return self._decode_by_application(rows, personal=personal)
+        if personal and not keys_fetched:
+            self.prefetch_keys(rows)
+        decoders = self._decoders[personal]
+        found: list[RecordedEvent | None] = []
+        append = found.append
+        for start in range(0, len(rows), _SHARE_EVERY):
+            for row in rows[start : start + _SHARE_EVERY]:
+                decoder = decoders.get(row[3])
+                append(None if decoder is None else decoder(row))
+            _share_the_interpreter()
         slow = [i for i, event in enumerate(found) if event is None]
         if slow:
-            notifications = [_notification(rows[i]) for i in slow]
-            many = getattr(self.app, "recorded_events", None)
-            decoded = (
-                many(notifications)
-                if many is not None
-                else [self.app.recorded_event(n) for n in notifications]
-            )
+            decoded = self._decode_by_application([rows[i] for i in slow], personal=personal)
             for i, event in zip(slow, decoded, strict=True):
                 found[i] = event
         return cast(list[RecordedEvent], found)
 
-    def _decode_plain(self, row: Row) -> RecordedEvent | None:
-        """The event, or None when the state needs the application's full decoding."""
-        position, originator_id, originator_version, topic, state = row
-        schema = self._schemas.get(topic)
-        if schema is None:
-            return None
-        try:
-            stored = schema.decode(state)
-        except (msgspec.ValidationError, msgspec.DecodeError):
-            return None
-        if stored.class_version != schema.version:
-            return None  # an older version: the application upcasts it
-        payload = schema.payload_of(stored)
-        return _recorded_event(
-            {
-                "id": stored.event_id._data_,
-                "name": topic,
-                "version": schema.version,
-                "subject": originator_id,
-                "sequence": originator_version,
-                "position": position,
-                "time": stored.timestamp._data_,
-                "payload": payload,
-            }
+    def prefetch_keys(self, rows: Sequence[Row]) -> None:
+        """Fetch the keys of the humans whose sealed fields are in ``rows``, in one query
+        (into the key store's short cache), for decoding them with personal fields."""
+        if self._opener is None or not self.fast:
+            return
+        sealed, marker = self._sealed_names, f'"{BLOB}"'.encode()
+        humans = {row[1] for row in rows if row[3] in sealed and marker in row[4]}
+        if humans:
+            self._opener.keys.prefetch(humans)
+
+    def _decode_by_application(self, rows: Sequence[Row], *, personal: bool) -> list[RecordedEvent]:
+        notifications = [_notification(row) for row in rows]
+        many = getattr(self.app, "recorded_events", None)
+        decoded: list[RecordedEvent] = (
+            many(notifications)
+            if many is not None
+            else [self.app.recorded_event(n) for n in notifications]
         )
+        return decoded if personal else [masked_event(e) for e in decoded]
 
 
 def _notification(row: Row) -> Notification:
@@ -216,11 +354,3 @@ def _notification(row: Row) -> Notification:
         topic=topic,
         state=bytes(state),
     )
-
-
-def _recorded_event(fields: dict[str, Any]) -> RecordedEvent:
-    """The same object as ``RecordedEvent(**fields)``, without the frozen ``__init__``'s
-    one ``object.__setattr__`` per field (a third of the cost of a decode)."""
-    event = object.__new__(RecordedEvent)
-    object.__setattr__(event, "__dict__", fields)
-    return event

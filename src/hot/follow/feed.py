@@ -15,7 +15,6 @@ from typing import Any
 import redis
 
 from hot.application import RecordedEvent
-from hot.application.representation import masked_event
 from hot.follow.api_source import HttpLog
 from hot.follow.follower import Follower, checked_names
 from hot.follow.sources import EventSource, PostgresLog
@@ -77,9 +76,9 @@ class Feed:
         """
         wanted = checked_names(names)
         while until is None or after < until:
-            page = list(self.source.read(after, page_size, wanted, until))
+            page = list(self.source.read(after, page_size, wanted, until, personal=personal))
             if page:
-                yield page if personal else [masked_event(e) for e in page]
+                yield page
                 after = page[-1].position
             if len(page) < page_size:
                 return

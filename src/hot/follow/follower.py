@@ -128,7 +128,7 @@ class Follower:
             self._source_backoff.reset()
             if events:
                 self.position = events[-1].position
-                return events if self.personal else [masked_event(e) for e in events]
+                return events
             if time.monotonic() >= deadline:
                 break
         return []
@@ -165,7 +165,9 @@ class Follower:
     def _step(self, deadline: float) -> list[RecordedEvent]:
         if self.live:
             return self._step_redis(deadline)
-        events = list(self.source.read(self.position, self.page_size, self.names))
+        events = list(
+            self.source.read(self.position, self.page_size, self.names, personal=self.personal)
+        )
         self.from_log += len(events)
         if len(events) == self.page_size:
             return events  # more to read from the log
@@ -186,7 +188,9 @@ class Follower:
         self._redis_backoff.reset()
         if snapshot.events:
             self.from_redis += len(snapshot.events)
-            if self.personal and any(map(_is_masked, snapshot.events)):
+            if not self.personal:
+                return [masked_event(e) for e in snapshot.events]
+            if any(map(_is_masked, snapshot.events)):
                 return self._from_log(snapshot.events)
             return snapshot.events
         if self._relay_stalled():

@@ -18,18 +18,30 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from hot.application import CATALOG, HumansApplication, RecordedEvent
+from hot.follow.collector import collection_paused
 from hot.follow.connections import Connections
 from hot.follow.decoding import EventDecoder, Row
 from hot.follow.errors import SourceUnavailableError
+from hot.follow.read_ahead import ReadAhead
 
 
 class EventSource(Protocol):
     """A readable copy of the log. ``names`` empty means every public event name."""
 
     def read(
-        self, after: int, limit: int, names: Sequence[str] = (), upto: int | None = None
+        self,
+        after: int,
+        limit: int,
+        names: Sequence[str] = (),
+        upto: int | None = None,
+        *,
+        personal: bool = True,
     ) -> Sequence[RecordedEvent]:
-        """Up to ``limit`` events with positions in (``after``, ``upto``], oldest first."""
+        """Up to ``limit`` events with positions in (``after``, ``upto``], oldest first.
+
+        Personal fields masked (``masked_event``) unless ``personal``; with it, shown as
+        far as the source may show them.
+        """
         ...
 
     def first_after(self, after: int, names: Sequence[str] = ()) -> int | None:
@@ -59,13 +71,19 @@ def _database_errors() -> Iterator[None]:
         raise SourceUnavailableError(f"PostgreSQL is unavailable: {error}") from error
 
 
+# after, limit, topics, upto, personal
+_PageRequest = tuple[int, int, tuple[str, ...], int | None, bool]
+
+
 class PostgresLog:
     """The log read from HoT's own database, decoded as the application ``app`` decodes it.
 
     Rows are read with one indexed query per page (binary, tuples) and decoded by
-    ``EventDecoder``: the same events as ``app.read_log``, several times faster. Reads
-    go through a few connections of its own rather than the application's pool: each
-    soon has its statements prepared, and there is no health check per page.
+    ``EventDecoder``: the same events as ``app.read_log``, several times faster. After
+    a full page, the next one is fetched in a thread while this one is decoded
+    (``ReadAhead``). Reads go through a few connections of its own rather than the
+    application's pool: each soon has its statements prepared, and there is no health
+    check per page.
     """
 
     def __init__(
@@ -82,6 +100,7 @@ class PostgresLog:
         self._connections = Connections(
             {**settings, "application_name": "hot-follower"}, limit=max_connections
         )
+        self._pages: ReadAhead[_PageRequest, list[Row]] = ReadAhead(self._page)
 
     @classmethod
     def connect(cls, database_url: str) -> PostgresLog:
@@ -93,8 +112,25 @@ class PostgresLog:
         return cls(app, owns_app=True)
 
     def read(
-        self, after: int, limit: int, names: Sequence[str] = (), upto: int | None = None
+        self,
+        after: int,
+        limit: int,
+        names: Sequence[str] = (),
+        upto: int | None = None,
+        *,
+        personal: bool = True,
     ) -> list[RecordedEvent]:
+        request = (after, limit, tuple(_topics(names)), upto, personal)
+        rows = self._pages.get(request)
+        if len(rows) == limit and (upto is None or rows[-1][0] < upto):
+            # More may follow: fetch the next page while this one is decoded.
+            self._pages.prefetch((rows[-1][0], limit, request[2], upto, personal))
+        with collection_paused():
+            return self.decoder.decode_all(rows, personal=personal, keys_fetched=personal)
+
+    def _page(self, request: _PageRequest) -> list[Row]:
+        """The rows of a page, and (to show personal fields) their humans' keys fetched."""
+        after, limit, topics, upto, personal = request
         # Without ``upto``, no upper bound at all: "<= max bigint" makes PostgreSQL expect
         # every row to match, sort them all and page through the sorted rest, each page.
         bound, params = (
@@ -104,9 +140,12 @@ class PostgresLog:
             "SELECT notification_id, originator_id, originator_version, topic, state "
             f"FROM {{table}} WHERE notification_id > %s{bound} "
             "AND topic = ANY(%s) ORDER BY notification_id LIMIT %s",
-            (*params, _topics(names), limit),
+            (*params, list(topics), limit),
         )
-        return self.decoder.decode_all(cast(list[Row], rows))
+        if personal:
+            with _database_errors():
+                self.decoder.prefetch_keys(cast(list[Row], rows))
+        return cast(list[Row], rows)
 
     def first_after(self, after: int, names: Sequence[str] = ()) -> int | None:
         rows = self._rows(
@@ -125,6 +164,7 @@ class PostgresLog:
         return int(rows[0][0]) if rows else 0
 
     def close(self) -> None:
+        self._pages.close()
         self._connections.close()
         if self._owns_app:
             self.app.close()
