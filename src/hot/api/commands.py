@@ -10,6 +10,7 @@ event loop instead (``hot.application.loop_commands``), falling back to that thr
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, cast
 
@@ -84,19 +85,11 @@ async def join(
 ) -> Response[CommandOut]:
     """Start a membership on ``on``, in ``role``."""
     humans = humans_of(request)
-    command = partial(humans.join, human_id, data.on, data.role)
-    kwargs = conditions(request, data, if_match, idempotency_key)
-    if humans.on_loop is None:
-        return answer(await in_thread(command, **kwargs))
-    return answer(
-        await on_loop(
-            humans.on_loop.join,
-            human_id,
-            data.on,
-            data.role,
-            **kwargs,
-            otherwise=partial(command, **kwargs),
-        )
+    loop = humans.on_loop
+    return await decided(
+        partial(humans.join, human_id, data.on, data.role),
+        None if loop is None else partial(loop.join, human_id, data.on, data.role),
+        conditions(request, data, if_match, idempotency_key),
     )
 
 
@@ -110,19 +103,11 @@ async def leave(
 ) -> Response[CommandOut]:
     """End the current membership; ``on`` is its last day."""
     humans = humans_of(request)
-    command = partial(humans.leave, human_id, data.on, data.reason)
-    kwargs = conditions(request, data, if_match, idempotency_key)
-    if humans.on_loop is None:
-        return answer(await in_thread(command, **kwargs))
-    return answer(
-        await on_loop(
-            humans.on_loop.leave,
-            human_id,
-            data.on,
-            data.reason,
-            **kwargs,
-            otherwise=partial(command, **kwargs),
-        )
+    loop = humans.on_loop
+    return await decided(
+        partial(humans.leave, human_id, data.on, data.reason),
+        None if loop is None else partial(loop.leave, human_id, data.on, data.reason),
+        conditions(request, data, if_match, idempotency_key),
     )
 
 
@@ -136,14 +121,11 @@ async def attend(
 ) -> Response[CommandOut]:
     """Record that the human attended on ``on``."""
     humans = humans_of(request)
-    command = partial(humans.attend, human_id, data.on)
-    kwargs = conditions(request, data, if_match, idempotency_key)
-    if humans.on_loop is None:
-        return answer(await in_thread(command, **kwargs))
-    return answer(
-        await on_loop(
-            humans.on_loop.attend, human_id, data.on, **kwargs, otherwise=partial(command, **kwargs)
-        )
+    loop = humans.on_loop
+    return await decided(
+        partial(humans.attend, human_id, data.on),
+        None if loop is None else partial(loop.attend, human_id, data.on),
+        conditions(request, data, if_match, idempotency_key),
     )
 
 
@@ -176,6 +158,19 @@ async def record_event(
             humans.record, envelope, **conditions(request, data, if_match, idempotency_key)
         )
     )
+
+
+async def decided(
+    command: Callable[..., CommandResult],
+    on_loop_command: Callable[..., Awaitable[CommandResult]] | None,
+    kwargs: dict[str, Any],
+) -> Response[CommandOut]:
+    """The answer of ``on_loop_command``, decided on the event loop with ``command`` (in
+    a worker thread) as its fallback; of ``command`` alone where the application has no
+    event-loop path."""
+    if on_loop_command is None:
+        return answer(await in_thread(command, **kwargs))
+    return answer(await on_loop(on_loop_command, **kwargs, otherwise=partial(command, **kwargs)))
 
 
 def humans_of(request: AnyRequest) -> HumansApplication:

@@ -245,7 +245,7 @@ class HumansApplication(HumanQueries):
                     continue
                 self.personal_keys.forget_cached(human_id)
                 self._remember((human, *claims))
-                return _result(human, recordings)
+                return result_of(human, recordings)
         raise ConflictError(human_id)
 
     def record(
@@ -347,7 +347,7 @@ class HumansApplication(HumanQueries):
             if new_keys:
                 self.personal_keys.settle(human.id)
         self._remember(aggregates)
-        return _result(human, recordings)
+        return result_of(human, recordings)
 
     def _put(self, *events: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """``save`` of events alone (no aggregates, so nothing to cache or snapshot there):
@@ -424,9 +424,6 @@ class HumansApplication(HumanQueries):
 
 class _StaleStateError(Exception):
     """The known state cannot answer this command (e.g. an If-Match ahead of it)."""
-
-
-_result = result_of
 
 
 def _keys(idempotency: Keys) -> tuple[Idempotency, ...]:
