@@ -200,7 +200,9 @@ class PostgresPersonalKeys:
         if conn is None or conn.closed or conn.broken:
             conn = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
             self._local.conn = conn
-            self._opened.append(conn)
+            with self._lock:  # to close them all; dropped ones need no closing
+                self._opened = [c for c in self._opened if not c.closed]
+                self._opened.append(conn)
         return conn
 
 
