@@ -143,14 +143,6 @@ def go_live(follower: Follower) -> None:
     assert follower.live
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Not within {timeout} s: {what}")
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def redis_client(redis_server_url: str) -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(redis_server_url)

@@ -16,9 +16,10 @@ from hot.cli import main
 from hot.domain import FORGOTTEN, HumanKind
 from hot.follow import Feed, PostgresLog, PostgresProjectionStore, ProjectionRunner
 from tests.plaintext import plaintext_anywhere, plaintext_in_redis
+from tests.waiting import wait_until
 
 from .attendance_model import Tables, actual_tables, expected_tables
-from .conftest import TODAY, full_log, running, running_relay, wait_until, write_lives
+from .conftest import TODAY, full_log, running, running_relay, write_lives
 
 pytestmark = pytest.mark.postgres
 

@@ -14,8 +14,9 @@ from hot.application import HumansApplication
 from hot.domain import HumanKind
 from hot.follow import Feed, ProjectionRunner, SqliteProjectionStore
 from hot.infra.relay import Relay
+from tests.waiting import wait_until
 
-from .conftest import TODAY, running, wait_until
+from .conftest import TODAY, running
 
 GUIDE = Path(__file__).parents[2] / "docs" / "following.md"
 

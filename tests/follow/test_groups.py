@@ -14,8 +14,9 @@ import redis
 from hot.application import CATALOG, HumansApplication, RecordedEvent
 from hot.follow import ConsumerGroup, PostgresLog
 from hot.infra.relay import Relay, StreamKeys
+from tests.waiting import wait_until
 
-from .conftest import full_log, live_a_life, wait_until, write_lives
+from .conftest import full_log, live_a_life, write_lives
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

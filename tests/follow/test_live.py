@@ -26,8 +26,9 @@ from hot.follow import Feed
 from hot.follow.sse import LiveFeedClient, _messages
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.relay import Relay
+from tests.waiting import wait_until
 
-from .conftest import full_log, live_a_life, wait_until, write_lives
+from .conftest import full_log, live_a_life, write_lives
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

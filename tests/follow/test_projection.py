@@ -22,8 +22,9 @@ from hot.follow import (
     UnknownEventNameError,
     handles,
 )
+from tests.waiting import wait_until
 
-from .conftest import live_a_life, running, wait_until, write_lives
+from .conftest import live_a_life, running, write_lives
 
 
 class Lives(Projection[sqlite3.Connection]):

@@ -18,6 +18,7 @@ from hot.application import CATALOG, HumansApplication
 from hot.follow import Feed, PostgresLog
 from hot.infra.relay import StreamKeys
 from hot.infra.settings import StreamRetention
+from tests.waiting import wait_until
 
 from .conftest import (
     collect,
@@ -25,7 +26,6 @@ from .conftest import (
     go_live,
     live_a_life,
     running_relay,
-    wait_until,
     write_lives,
     writing,
 )

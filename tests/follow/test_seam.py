@@ -15,8 +15,9 @@ import pytest
 from hot.application import HumansApplication, RecordedEvent
 from hot.follow import Feed, Follower
 from hot.infra.relay import Relay
+from tests.waiting import wait_until
 
-from .conftest import full_log, wait_until, writing
+from .conftest import full_log, writing
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from hot.infra.relay import Relay, StreamKeys, event_from_entry
 from hot.infra.relay.leader import lock_holder
 from hot.infra.relay.publisher import FORGETTING
 from hot.infra.relay.source import EventLog
+from tests.waiting import wait_until
 
 FAST = {"poll_interval": 0.2, "takeover_interval": 0.2, "backoff": 0.2}
 
@@ -100,14 +101,6 @@ def last_position(client: redis.Redis, key: str) -> int:
     except redis.ResponseError:
         return 0
     return int(info["last-generated-id"].decode().split("-")[0])
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Not within {timeout} s: {what}")
-        time.sleep(0.05)
 
 
 def wait_caught_up(

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
-from typing import Any
 
 import psycopg
 import pytest
@@ -25,18 +24,11 @@ from hot.infra.personal_keys import (
     destroy_keys_statement,
     insert_keys_statement,
 )
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.postgres
 
 HOUR = 3600.0
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Not within {timeout} s: {what}")
-        time.sleep(0.02)
 
 
 @pytest.fixture
