@@ -4,6 +4,7 @@ answer is the one fresh state gives (``hot.application.loop_commands``)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import date
 from uuid import UUID
@@ -12,7 +13,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from hot.application import HumansApplication
+from hot.application import CommandResult, HumansApplication
 from hot.infra.bootstrap import build_application
 from tests.api.conftest import Humans
 
@@ -27,8 +28,28 @@ def elsewhere(module_database_url: str) -> Iterator[HumansApplication]:
     application.close()
 
 
-def test_the_loop_path_is_taken_for_a_known_human(humans: HumansApplication) -> None:
+def test_the_loop_path_is_taken_for_a_known_human(humans: HumansApplication, given: Humans) -> None:
     assert humans.on_loop is not None
+    on_loop = humans.on_loop
+    human_id = UUID(given.member("2020-01-01"))  # known: this process just wrote it
+
+    async def no_thread() -> CommandResult:
+        raise AssertionError("a known human's attend went to the worker-thread path")
+
+    async def attend() -> CommandResult:
+        return await on_loop.attend(
+            human_id,
+            date(2020, 1, 2),
+            expected_version=None,
+            idempotency=None,
+            deadline=10,
+            otherwise=no_thread,
+        )
+
+    result = asyncio.run(attend())
+
+    assert (result.id, result.version) == (human_id, 3)
+    assert [e["name"] for e in given.events(str(human_id))][-1] == "HUMAN_ATTENDED"
 
 
 def test_a_command_on_stale_known_state_is_recorded_after_the_other_write(
