@@ -135,18 +135,16 @@ class Projection(Generic[Tx]):
         a forgetting to ``forget`` too, if this projection forgets."""
         forgets = self.forgets
         for method, group in groupby(events, key=lambda e: self.handlers.get(e.name)):
-            if method is not None and method in self.batched:
-                run = list(group)
-                getattr(self, method)(run, tx)
-                if forgets:
-                    self._forget_in(run, tx)
-                continue
-            handler = None if method is None else getattr(self, method)
-            for event in group:
-                if handler is not None:
-                    handler(event, tx)
-                if forgets and event.name == FORGETTING:
-                    self.forget(event.subject, tx)
+            run = list(group)
+            if method is not None:
+                handler = getattr(self, method)
+                if method in self.batched:
+                    handler(run, tx)
+                else:
+                    for event in run:
+                        handler(event, tx)
+            if forgets:
+                self._forget_in(run, tx)
 
     def _forget_in(self, events: Sequence[RecordedEvent], tx: Tx) -> None:
         for event in events:
