@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import operator
 import time
 import types
 import typing
@@ -78,6 +79,14 @@ class _Sealed(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     sealed: bytes  # base64 in the JSON, decoded by msgspec
 
 
+class _SealedUnopened(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """The same blob for a reader who never opens it: the sealed bytes stay as the JSON
+    string they are (checked to be one), never base64-decoded."""
+
+    fields: list[str]
+    sealed: msgspec.Raw
+
+
 # How a payload value is stored, and how the payload shows it (None: as it is).
 def _show_date(value: _DateISO) -> str:
     return value._data_
@@ -91,6 +100,12 @@ _STORED: dict[Any, tuple[Any, Callable[[Any], Any] | None]] = {
     bool: (bool, None),
 }
 
+
+def _by_application(row: Row) -> None:
+    """The decoder of names the short road does not know: the application decodes them."""
+
+
+_is_none = functools.partial(operator.is_, None)
 _new = object.__new__
 _set = object.__setattr__
 
@@ -118,35 +133,32 @@ class _Schema:
             fields.append((name, stored, msgspec.NODEFAULT))
             shows.append((name, show))
         self.sealed = sealed and bool(self.personal_fields)
-        if self.sealed:
-            fields.append(("sealed_blob", _Sealed | None, None))
         self.payload_of = _payload_maker(shows)
-        struct = msgspec.defstruct(
-            f"{event_type.name}State",
-            [(n, t) if d is msgspec.NODEFAULT else (n, t, d) for n, t, d in fields],
-            forbid_unknown_fields=True,
-            kw_only=True,
-            rename={"sealed_blob": BLOB},
-            gc=False,  # short-lived, and never in a cycle: not worth the collector's time
-        )
-        self.decode: Callable[[bytes], Any] = msgspec.json.Decoder(struct).decode
+        # One decoder for readers who open sealed blobs, one for those who never do.
+        self.decoders: dict[bool, Callable[[bytes], Any]] = {
+            personal: _state_decoder(
+                event_type.name,
+                [*fields, ("sealed_blob", blob | None, None)] if self.sealed else fields,
+            )
+            for personal, blob in ((True, _Sealed), (False, _SealedUnopened))
+        }
 
     def row_decoder(self, opener: SealOpener | None, *, personal: bool) -> RowDecoder:
         """A function from a row to its event (personal fields shown, or masked)."""
-        decode, version, name, payload_of = self.decode, self.version, self.name, self.payload_of
+        decode, version, name = self.decoders[personal], self.version, self.name
+        payload_of = self.payload_of
         errors = (msgspec.ValidationError, msgspec.DecodeError)
         show = self._shower(opener, personal=personal)
 
         def event_of(row: Row) -> RecordedEvent | None:
-            position, originator_id, originator_version, _, state = row
             try:
-                stored = decode(state)
+                stored = decode(row[4])
             except errors:
                 return None
             if stored.class_version != version:
                 return None  # an older version: the application upcasts it
             payload = payload_of(stored)
-            if show is not None and not show(stored, originator_id, payload):
+            if show is not None and not show(stored, row[1], payload):
                 return None
             event = _new(RecordedEvent)
             _set(
@@ -156,9 +168,9 @@ class _Schema:
                     "id": stored.event_id._data_,
                     "name": name,
                     "version": version,
-                    "subject": originator_id,
-                    "sequence": originator_version,
-                    "position": position,
+                    "subject": row[1],
+                    "sequence": row[2],
+                    "position": row[0],
                     "time": stored.timestamp._data_,
                     "payload": payload,
                 },
@@ -213,6 +225,19 @@ class _Schema:
             return True
 
         return opened
+
+
+def _state_decoder(name: str, fields: list[tuple[str, Any, Any]]) -> Callable[[bytes], Any]:
+    """A msgspec decoder of states with ``fields`` (name, type, default or NODEFAULT)."""
+    struct = msgspec.defstruct(
+        f"{name}State",
+        [(n, t) if d is msgspec.NODEFAULT else (n, t, d) for n, t, d in fields],
+        forbid_unknown_fields=True,
+        kw_only=True,
+        rename={"sealed_blob": BLOB},
+        gc=False,  # short-lived, and never in a cycle: not worth the collector's time
+    )
+    return msgspec.json.Decoder(struct).decode
 
 
 def _payload_maker(shows: list[tuple[str, Callable[[Any], Any] | None]]) -> Callable[[Any], Any]:
@@ -309,16 +334,16 @@ class EventDecoder:
             return self._decode_by_application(rows, personal=personal)
         if personal and not keys_fetched:
             self.prefetch_keys(rows)
-        decoders = self._decoders[personal]
+        decoder_of = self._decoders[personal].get
         found: list[RecordedEvent | None] = []
-        append = found.append
         for start in range(0, len(rows), _SHARE_EVERY):
-            for row in rows[start : start + _SHARE_EVERY]:
-                decoder = decoders.get(row[3])
-                append(None if decoder is None else decoder(row))
+            found += [
+                decoder_of(row[3], _by_application)(row)
+                for row in rows[start : start + _SHARE_EVERY]
+            ]
             _share_the_interpreter()
-        slow = [i for i, event in enumerate(found) if event is None]
-        if slow:
+        if any(map(_is_none, found)):  # in C: ``None in found`` would call __eq__ on each
+            slow = [i for i, event in enumerate(found) if event is None]
             decoded = self._decode_by_application([rows[i] for i in slow], personal=personal)
             for i, event in zip(slow, decoded, strict=True):
                 found[i] = event

@@ -71,6 +71,8 @@ def _database_errors() -> Iterator[None]:
         raise SourceUnavailableError(f"PostgreSQL is unavailable: {error}") from error
 
 
+_HOLD_COLLECTOR = 1.0  # seconds: see ``collection_paused``
+
 # after, limit, topics, upto, personal
 _PageRequest = tuple[int, int, tuple[str, ...], int | None, bool]
 
@@ -122,10 +124,12 @@ class PostgresLog:
     ) -> list[RecordedEvent]:
         request = (after, limit, tuple(_topics(names)), upto, personal)
         rows = self._pages.get(request)
-        if len(rows) == limit and (upto is None or rows[-1][0] < upto):
-            # More may follow: fetch the next page while this one is decoded.
+        more = len(rows) == limit and (upto is None or rows[-1][0] < upto)
+        if more:  # fetch the next page while this one is decoded
             self._pages.prefetch((rows[-1][0], limit, request[2], upto, personal))
-        with collection_paused():
+        # While more pages follow, the collector stays off between them (up to a second):
+        # resumed after each page, it would walk that page, alive, for nothing.
+        with collection_paused(hold=_HOLD_COLLECTOR if more else 0.0):
             return self.decoder.decode_all(rows, personal=personal, keys_fetched=personal)
 
     def _page(self, request: _PageRequest) -> list[Row]:

@@ -110,8 +110,9 @@ class PostgresPersonalKeys:
         if not wanted:
             return
         epoch = self._epoch
+        # %b: the ids go as a binary uuid[] (as text, psycopg quotes each with a regex).
         rows = self._run(
-            f"SELECT human_id, key FROM {KEYS_TABLE} WHERE human_id = ANY(%s)", (wanted,)
+            f"SELECT human_id, key FROM {KEYS_TABLE} WHERE human_id = ANY(%b)", (wanted,)
         )
         with self._lock:
             if self._epoch != epoch:
