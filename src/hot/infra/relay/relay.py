@@ -26,6 +26,7 @@ import redis
 from eventsourcing.persistence import PersistenceError
 
 from hot.application import CATALOG, HumansApplication
+from hot.follow.collector import collection_paused
 from hot.infra.relay.leader import Leadership
 from hot.infra.relay.publisher import Batch, StreamPublisher
 from hot.infra.relay.repair import fill_behind
@@ -73,9 +74,9 @@ class Relay:
     ) -> None:
         if batch_size < 1 or poll_interval <= 0:
             raise ValueError("A relay needs a batch size of at least 1 and a positive poll.")
-        self.log = EventLog(app)
+        self.log = EventLog(app, personal=personal)  # events as the streams show them
         self.keys = StreamKeys(prefix, CATALOG.names)
-        self.publisher = StreamPublisher(client, self.keys, self.log.earlier, personal=personal)
+        self.publisher = StreamPublisher(client, self.keys, self.log.earlier)
         self.retention = RetentionWindow(retention, self.log)
         self.leadership = Leadership(database_url, prefix, self.log.channel)
         self.batch_size = batch_size
@@ -171,8 +172,14 @@ class Relay:
                     cursor = self._plan()
 
     def _next(self, after: int) -> Batch:
-        """The next batch of the log, read and encoded (in the read-ahead thread, if any)."""
-        return self.publisher.encode(self.log.read(after, self.batch_size))
+        """The next batch of the log, read and encoded (in the read-ahead thread, if any).
+
+        The cyclic collector is paused meanwhile, as a follower pauses it for a page: the
+        thousands of containers a batch makes live until it is encoded, and collecting
+        them over and over cost as much as decoding them (they are freed as usual after).
+        """
+        with collection_paused():
+            return self.publisher.encode(self.log.read(after, self.batch_size))
 
     def _plan(self) -> _Cursor:
         """Where to go on from: where Redis stands, or the retention window if it lost all."""

@@ -1,11 +1,14 @@
 """The relay's view of the PostgreSQL log: its public events, and a few positions in it.
 
-Events are built into ``RecordedEvent``s by the application (``recorded_event``),
-exactly as every other reader gets them. The queries are short SQL on the events
-table, answered from its ``notification_id`` index. They run on the relay's own
-connection while it has one (``use``): one round trip a read, none spent on the
-pool's liveness check, and no waiting behind the API's requests for a pooled
-connection; otherwise on the application's pool.
+Events are decoded into ``RecordedEvent``s by the followers' ``EventDecoder``: exactly
+what the application's ``recorded_event`` gives (and masked as ``masked_event`` masks
+it, for a log that is not ``personal``), a page at a time. A masked page looks up no
+personal-data key and decrypts nothing: a masked field reads the same sealed or not.
+
+The queries are short SQL on the events table, answered from its ``notification_id``
+index. They run on the relay's own connection while it has one (``use``): one round
+trip a read, none spent on the pool's liveness check, and no waiting behind the API's
+requests for a pooled connection; otherwise on the application's pool.
 """
 
 from __future__ import annotations
@@ -17,23 +20,28 @@ from typing import Any, cast
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from hot.application import CATALOG, HumansApplication
 from hot.application.views import RecordedEvent
+from hot.follow.decoding import EventDecoder, Row
 
 _BIGINT_MAX = 2**63 - 1
 
 
 class EventLog:
-    """The public events of the log that ``app`` records, in log order."""
+    """The public events of the log that ``app`` records, in log order: their personal
+    fields shown if ``personal``, else masked (as the streams show them)."""
 
-    def __init__(self, app: HumansApplication, names: Sequence[str] = CATALOG.names) -> None:
+    def __init__(
+        self, app: HumansApplication, names: Sequence[str] = CATALOG.names, *, personal: bool = True
+    ) -> None:
         self.app = app
         self.names = tuple(names)
+        self.personal = personal
+        self.decoder = EventDecoder(app)
         self.recorder = cast(PostgresApplicationRecorder, app.recorder)
         self.channel = self.recorder.channel_name
         self._conn: psycopg.Connection[Any] | None = None
@@ -61,18 +69,7 @@ class EventLog:
             "AND topic = ANY(%s) ORDER BY notification_id LIMIT %s",
             (after, _upto(upto), list(names or self.names), limit),
         )
-        return [
-            self.app.recorded_event(
-                Notification(
-                    id=position,
-                    originator_id=originator_id,
-                    originator_version=version,
-                    topic=topic,
-                    state=bytes(state),
-                )
-            )
-            for position, originator_id, version, topic, state in rows
-        ]
+        return self.decoder.decode_all(cast(list[Row], rows), personal=self.personal)
 
     def earlier(self, subject: UUID, before: int) -> list[tuple[str, int]]:
         """The (name, position) of every public event of ``subject`` before ``before``.
