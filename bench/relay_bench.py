@@ -70,7 +70,8 @@ def percentiles(latencies: list[float]) -> tuple[float, float]:
 
 def write_paced(app: HumansApplication, seconds: float) -> list[tuple[str, float]]:
     """Commit one registration a transaction at RATE a second, the way the application
-    does (table lock, NOTIFY, INSERT); (event id, time just before COMMIT) of each."""
+    does (table lock, then the INSERT that also sends the NOTIFY with the rows); (event
+    id, time just before COMMIT) of each."""
     sent: list[tuple[str, float]] = []
     recorder: Any = app.recorder
     for i in paced(RATE, seconds):

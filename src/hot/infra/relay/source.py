@@ -22,7 +22,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 from hot.application import CATALOG, HumansApplication
 from hot.application.views import RecordedEvent
@@ -45,6 +45,7 @@ class EventLog:
         self.recorder = cast(PostgresApplicationRecorder, app.recorder)
         self.channel = self.recorder.channel_name
         self._conn: psycopg.Connection[Any] | None = None
+        self._queries: dict[str, Composed] = {}
 
     def use(self, conn: psycopg.Connection[Any] | None) -> None:
         """Query on ``conn`` (an autocommit connection of the caller's), or the pool if None.
@@ -70,6 +71,11 @@ class EventLog:
             (after, _upto(upto), list(names or self.names), limit),
         )
         return self.decoder.decode_all(cast(list[Row], rows), personal=self.personal)
+
+    def decode(self, rows: Sequence[Row]) -> list[RecordedEvent]:
+        """The public events among ``rows`` of the events table (as ``read`` gives them)."""
+        public = set(self.names)
+        return self.decoder.decode_all([r for r in rows if r[3] in public], personal=self.personal)
 
     def earlier(self, subject: UUID, before: int) -> list[tuple[str, int]]:
         """The (name, position) of every public event of ``subject`` before ``before``.
@@ -142,10 +148,16 @@ class EventLog:
             self.recorder.datastore.pool.check()
 
     def _rows(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        recorder = self.recorder
-        table = Identifier(recorder.datastore.schema, recorder.events_table_name)
-        query = SQL(statement).format(table=table)
-        with self._connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+        """The rows of ``statement`` (composed once), fetched in binary: no text to parse."""
+        query = self._queries.get(statement)
+        if query is None:
+            recorder = self.recorder
+            table = Identifier(recorder.datastore.schema, recorder.events_table_name)
+            query = self._queries[statement] = SQL(statement).format(table=table)
+        with (
+            self._connection() as conn,
+            conn.cursor(row_factory=tuple_row, binary=True) as curs,
+        ):
             curs.execute(query, params)
             return curs.fetchall()
 
