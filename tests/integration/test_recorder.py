@@ -11,8 +11,9 @@ import psycopg
 import pytest
 
 from hot.application import HumansApplication
-from hot.domain import HumanKind
+from hot.domain import Human, HumanKind
 from hot.infra.bootstrap import build_application
+from hot.infra.relay.notices import noticed_rows
 
 pytestmark = pytest.mark.postgres
 
@@ -61,3 +62,38 @@ def test_concurrent_writes_without_group_commit_share_the_writing_connection_and
         assert all(app.get_human(h).version == 2 + len(days) for h in humans)
     finally:
         app.close()
+
+
+def _table_rows(database_url: str) -> list[tuple[object, ...]]:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        return conn.execute(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM hot_events ORDER BY notification_id"
+        ).fetchall()
+
+
+def test_each_commit_notifies_the_rows_it_inserted(
+    app: HumansApplication, database_url: str
+) -> None:
+    with psycopg.connect(database_url, autocommit=True) as listener:
+        listener.execute("LISTEN hot_events")
+        member(app, 1)  # a registration (with its email claim), then a join
+        payloads = [n.payload for n in listener.notifies(timeout=1)]
+
+    assert len(payloads) == 2
+    assert noticed_rows(payloads, 0, 100) == _table_rows(database_url)
+    assert noticed_rows(payloads, 2, 100) == _table_rows(database_url)[2:]
+
+
+def test_a_commit_with_too_many_rows_for_a_notification_sends_an_empty_one(
+    app: HumansApplication, database_url: str
+) -> None:
+    with psycopg.connect(database_url, autocommit=True) as listener:
+        listener.execute("LISTEN hot_events")
+        app.save(
+            *[Human.register(f"H {i}", f"h{i}@trantor.example", HumanKind.GUEST) for i in range(40)]
+        )
+        payloads = [n.payload for n in listener.notifies(timeout=1)]
+
+    assert payloads == [""]
+    assert len(_table_rows(database_url)) == 40

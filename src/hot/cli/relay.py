@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import signal
 from dataclasses import asdict
@@ -32,6 +33,10 @@ def relay(ctx: click.Context) -> None:
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        # What start-up made stays for good: out of the collector's sight, so that a
+        # full collection never walks it between a notification and its publish.
+        gc.collect()
+        gc.freeze()
         running.run()
     finally:
         hot.close()

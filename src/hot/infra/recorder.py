@@ -1,11 +1,15 @@
 """``HotRecorder``: the ``eventsourcing`` PostgreSQL recorder, plus reads HoT needs.
 
 It keeps the library's table and its table lock (so log order is commit order), and
-writes a batch of events in one round trip: ``BEGIN``, the lock, the ``NOTIFY``, one ``INSERT``
-of the events as four binary arrays, the personal-data keys and the ``COMMIT`` go out
-as one pipeline. The group committer writes almost all batches, through a connection
-kept for writing (no pool check before each batch); a write while it is busy takes a
-pooled connection. It also reads one human's events together with their log positions.
+writes a batch of events in one round trip: ``BEGIN``, the personal-data keys, the lock,
+one ``INSERT`` of the events as four binary arrays and the ``COMMIT`` go out as one
+pipeline. The ``INSERT`` also sends the ``NOTIFY`` (delivered at commit, like the
+library's), with the inserted rows as its payload when they fit (see ``NOTICE_LIMIT``):
+a listener such as the relay then has them without reading the table.
+
+The group committer writes almost all batches, through a connection kept for writing
+(no pool check before each batch); a write while it is busy takes a pooled connection.
+It also reads one human's events together with their log positions.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from eventsourcing.utils import retry
 from psycopg import Connection, Cursor
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from hot.infra.personal_keys import destroy_keys_statement, insert_keys_statement
 
@@ -45,6 +49,13 @@ _ERRORS: tuple[tuple[type[psycopg.Error], type[persistence.PersistenceError]], .
 
 _BEGIN, _COMMIT, _ROLLBACK = SQL("BEGIN"), SQL("COMMIT"), SQL("ROLLBACK")
 
+NOTICE_LIMIT = 7900
+"""The longest payload a NOTIFY carries rows in (PostgreSQL allows under 8000 bytes).
+
+The payload is a JSON array of ``[position, originator id, version, topic, state in
+base64]``, one per row, in log order; rows that would not fit leave it empty, and a
+listener reads the table instead."""
+
 
 class HotRecorder(PostgresApplicationRecorder):
     """The application recorder HoT's composition root selects."""
@@ -54,11 +65,17 @@ class HotRecorder(PostgresApplicationRecorder):
         table = SQL("{0}.{1}").format(
             Identifier(datastore.schema), Identifier(self.events_table_name)
         )
-        self._insert_arrays = SQL(
-            "INSERT INTO {0} (originator_id, originator_version, topic, state) "
+        self._insert_and_notify = SQL(
+            "WITH inserted AS (INSERT INTO {0} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%b::uuid[], %b::int8[], %b::text[], %b::bytea[]) "
-            "RETURNING notification_id"
-        ).format(table)
+            "RETURNING notification_id, originator_id, originator_version, topic, state), "
+            "noticed AS (SELECT json_agg(json_build_array(notification_id, originator_id, "
+            "originator_version, topic, encode(state, 'base64')) ORDER BY notification_id"
+            ")::text AS payload FROM inserted), "
+            "notice AS (SELECT pg_notify({1}, CASE WHEN octet_length(payload) <= {2} "
+            "THEN payload ELSE '' END) FROM noticed) "
+            "SELECT notification_id FROM inserted, notice ORDER BY notification_id"
+        ).format(table, Literal(self.channel_name), Literal(NOTICE_LIMIT))
         self._writer: Connection[DictRow] | None = None
         self._writer_lock = threading.Lock()
 
@@ -74,23 +91,35 @@ class HotRecorder(PostgresApplicationRecorder):
                     curs.execute(_BEGIN)
                     self._insert_events(curs, stored_events, **kwargs)
                     self._lock_table(curs)
-                    self._notify_channel(curs)
                     inserting = conn.cursor(binary=True)
-                    inserting.execute(
-                        self._insert_arrays,
-                        (
-                            [e.originator_id for e in stored_events],
-                            [e.originator_version for e in stored_events],
-                            [e.topic for e in stored_events],
-                            [e.state for e in stored_events],
-                        ),
-                        prepare=True,
-                    )
+                    self._insert_notifying(inserting, stored_events)
                     curs.execute(_COMMIT)
             except BaseException:
                 _roll_back(conn)
                 raise
             return [row["notification_id"] for row in inserting.fetchall()]
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        """Lock the table, insert the events and notify the channel with their rows, in
+        the transaction of ``curs``; their positions are its result (``fetchall``)."""
+        self._lock_table(curs)
+        self._insert_notifying(curs, stored_events)
+
+    def _insert_notifying(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]
+    ) -> None:
+        curs.execute(
+            self._insert_and_notify,
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ),
+            prepare=True,
+        )
 
     def close(self) -> None:
         """Close the connection kept for writing (the pool is the datastore's)."""

@@ -56,22 +56,25 @@ class Leadership:
             raise RuntimeError("The relay's lock is not held.")
         return self._conn
 
-    def wait(self, timeout: float, stopping: threading.Event) -> bool:
-        """Wait up to ``timeout`` s for a new-event notification; False if none came.
+    def wait(self, timeout: float, stopping: threading.Event) -> list[str] | None:
+        """Wait up to ``timeout`` s for new-event notifications: the payloads of every one
+        received by then, oldest first; None if none came.
 
-        Returns early (True) once ``stopping`` is set. Raises ``psycopg.OperationalError``
-        when the connection (and so the lock) is lost.
+        Returns early (an empty list) once ``stopping`` is set. Raises
+        ``psycopg.OperationalError`` when the connection (and so the lock) is lost.
         """
         conn = self._connection()
         deadline = time.monotonic() + timeout
         while not stopping.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return False
+                return None
             slice_ = min(remaining, STOP_CHECK_SECONDS)
-            if any(True for _ in conn.notifies(timeout=slice_, stop_after=1)):
-                return True
-        return True
+            payloads = [n.payload for n in conn.notifies(timeout=slice_, stop_after=1)]
+            if payloads:
+                payloads.extend(n.payload for n in conn.notifies(timeout=0))
+                return payloads
+        return []
 
     def drain(self) -> None:
         """Forget notifications already received, and check that the lock's connection lives."""

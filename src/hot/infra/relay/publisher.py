@@ -17,7 +17,9 @@ MULTI/EXEC of XADDs on a backlog). It looks twice:
 Trimming never removes a stream's newest entry, so a stream's last id, which is the
 relay's position, survives any retention setting.
 
-Personal fields are masked (``masked_event``) unless the publisher is ``personal``.
+Events are published as they are given: the relay reads them from the log with their
+personal fields already masked unless it is ``personal`` (see ``source``).
+
 A ``HUMAN_FORGOTTEN`` entry carries the positions of the human's earlier events, and
 the script deletes them (XDEL) from the all-events stream and their names' streams
 in the same atomic step, each time it meets the entry, added or already there: a
@@ -35,7 +37,6 @@ from uuid import UUID
 
 import redis
 
-from hot.application.representation import masked_event
 from hot.application.views import RecordedEvent
 from hot.domain import Human
 from hot.infra.relay.streams import FIELDS, StreamKeys, entry_fields, position_of
@@ -136,17 +137,13 @@ Earlier = Callable[[UUID, int], Sequence[tuple[str, int]]]
 class StreamPublisher:
     """Writes batches of events into the streams of ``keys`` on one Redis.
 
-    ``earlier`` finds what a ``HUMAN_FORGOTTEN`` entry erases (``EventLog.earlier``);
-    ``personal`` publishes personal fields as they are instead of masked.
+    ``earlier`` finds what a ``HUMAN_FORGOTTEN`` entry erases (``EventLog.earlier``).
     """
 
-    def __init__(
-        self, client: redis.Redis, keys: StreamKeys, earlier: Earlier, *, personal: bool = False
-    ) -> None:
+    def __init__(self, client: redis.Redis, keys: StreamKeys, earlier: Earlier) -> None:
         self.client = client
         self.keys = keys
         self.earlier = earlier
-        self.personal = personal
         self._index = {name: i + 2 for i, name in enumerate(keys.names)}  # Lua is 1-based
         self._script = client.register_script(_PUBLISH)
 
@@ -159,7 +156,7 @@ class StreamPublisher:
         for event in events:
             args.append(self._index[event.name])
             args.append(event.position)
-            args.extend(entry_fields(event if self.personal else masked_event(event)).values())
+            args.extend(entry_fields(event).values())
             erased = self.earlier(event.subject, event.position) if event.name == FORGETTING else ()
             args.append(len(erased))
             for name, position in erased:

@@ -26,7 +26,9 @@ import redis
 from eventsourcing.persistence import PersistenceError
 
 from hot.application import CATALOG, HumansApplication
+from hot.follow.collector import collection_paused
 from hot.infra.relay.leader import Leadership
+from hot.infra.relay.notices import noticed_rows
 from hot.infra.relay.publisher import Batch, StreamPublisher
 from hot.infra.relay.repair import fill_behind
 from hot.infra.relay.retention import RetentionWindow
@@ -73,9 +75,9 @@ class Relay:
     ) -> None:
         if batch_size < 1 or poll_interval <= 0:
             raise ValueError("A relay needs a batch size of at least 1 and a positive poll.")
-        self.log = EventLog(app)
+        self.log = EventLog(app, personal=personal)  # events as the streams show them
         self.keys = StreamKeys(prefix, CATALOG.names)
-        self.publisher = StreamPublisher(client, self.keys, self.log.earlier, personal=personal)
+        self.publisher = StreamPublisher(client, self.keys, self.log.earlier)
         self.retention = RetentionWindow(retention, self.log)
         self.leadership = Leadership(database_url, prefix, self.log.channel)
         self.batch_size = batch_size
@@ -164,15 +166,48 @@ class Relay:
                         self._report_progress(cursor)
                         continue
                 self._report(published=cursor.expected, lag=0, caught_up=True, checked_at=_now())
-                if self.leadership.wait(self.poll_interval, self._stopping):
+                # Read to the log's end (and published): what comes next, notices may carry.
+                at_end = batch.size < self.batch_size and cursor.expected >= batch.last
+                if at_end:
+                    cursor, notified = self._follow_notices(cursor)
+                else:
+                    notified = self.leadership.wait(self.poll_interval, self._stopping) is not None
+                if notified:
                     continue
                 if self.publisher.last_position() < cursor.expected:
                     log.warning("relay: Redis lost the streams; publishing the log's tail again")
                     cursor = self._plan()
 
+    def _follow_notices(self, cursor: _Cursor) -> tuple[_Cursor, bool]:
+        """Publish the rows that new-event notifications carry, for as long as they carry
+        them all; then the cursor, and True if the log is to be read next (False: no
+        notification came within the poll interval, the safety poll is due).
+        """
+        while True:
+            notices = self.leadership.wait(self.poll_interval, self._stopping)
+            if notices is None:
+                return cursor, False
+            rows = noticed_rows(notices, cursor.after, self.batch_size)
+            if rows is None or self._stopping.is_set():
+                return cursor, True
+            with collection_paused():
+                batch = self.publisher.encode(self.log.decode(rows))
+            if not batch.size:
+                continue
+            cursor = self._publish(cursor, batch)
+            if cursor.expected < batch.last:
+                return cursor, True  # planned again: read the log from there
+            self._report(published=cursor.expected, lag=0, caught_up=True, checked_at=_now())
+
     def _next(self, after: int) -> Batch:
-        """The next batch of the log, read and encoded (in the read-ahead thread, if any)."""
-        return self.publisher.encode(self.log.read(after, self.batch_size))
+        """The next batch of the log, read and encoded (in the read-ahead thread, if any).
+
+        The cyclic collector is paused meanwhile, as a follower pauses it for a page: the
+        thousands of containers a batch makes live until it is encoded, and collecting
+        them over and over cost as much as decoding them (they are freed as usual after).
+        """
+        with collection_paused():
+            return self.publisher.encode(self.log.read(after, self.batch_size))
 
     def _plan(self) -> _Cursor:
         """Where to go on from: where Redis stands, or the retention window if it lost all."""

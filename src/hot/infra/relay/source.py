@@ -1,11 +1,14 @@
 """The relay's view of the PostgreSQL log: its public events, and a few positions in it.
 
-Events are built into ``RecordedEvent``s by the application (``recorded_event``),
-exactly as every other reader gets them. The queries are short SQL on the events
-table, answered from its ``notification_id`` index. They run on the relay's own
-connection while it has one (``use``): one round trip a read, none spent on the
-pool's liveness check, and no waiting behind the API's requests for a pooled
-connection; otherwise on the application's pool.
+Events are decoded into ``RecordedEvent``s by the followers' ``EventDecoder``: exactly
+what the application's ``recorded_event`` gives (and masked as ``masked_event`` masks
+it, for a log that is not ``personal``), a page at a time. A masked page looks up no
+personal-data key and decrypts nothing: a masked field reads the same sealed or not.
+
+The queries are short SQL on the events table, answered from its ``notification_id``
+index. They run on the relay's own connection while it has one (``use``): one round
+trip a read, none spent on the pool's liveness check, and no waiting behind the API's
+requests for a pooled connection; otherwise on the application's pool.
 """
 
 from __future__ import annotations
@@ -17,26 +20,32 @@ from typing import Any, cast
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 from hot.application import CATALOG, HumansApplication
 from hot.application.views import RecordedEvent
+from hot.follow.decoding import EventDecoder, Row
 
 _BIGINT_MAX = 2**63 - 1
 
 
 class EventLog:
-    """The public events of the log that ``app`` records, in log order."""
+    """The public events of the log that ``app`` records, in log order: their personal
+    fields shown if ``personal``, else masked (as the streams show them)."""
 
-    def __init__(self, app: HumansApplication, names: Sequence[str] = CATALOG.names) -> None:
+    def __init__(
+        self, app: HumansApplication, names: Sequence[str] = CATALOG.names, *, personal: bool = True
+    ) -> None:
         self.app = app
         self.names = tuple(names)
+        self.personal = personal
+        self.decoder = EventDecoder(app)
         self.recorder = cast(PostgresApplicationRecorder, app.recorder)
         self.channel = self.recorder.channel_name
         self._conn: psycopg.Connection[Any] | None = None
+        self._queries: dict[str, Composed] = {}
 
     def use(self, conn: psycopg.Connection[Any] | None) -> None:
         """Query on ``conn`` (an autocommit connection of the caller's), or the pool if None.
@@ -61,18 +70,12 @@ class EventLog:
             "AND topic = ANY(%s) ORDER BY notification_id LIMIT %s",
             (after, _upto(upto), list(names or self.names), limit),
         )
-        return [
-            self.app.recorded_event(
-                Notification(
-                    id=position,
-                    originator_id=originator_id,
-                    originator_version=version,
-                    topic=topic,
-                    state=bytes(state),
-                )
-            )
-            for position, originator_id, version, topic, state in rows
-        ]
+        return self.decoder.decode_all(cast(list[Row], rows), personal=self.personal)
+
+    def decode(self, rows: Sequence[Row]) -> list[RecordedEvent]:
+        """The public events among ``rows`` of the events table (as ``read`` gives them)."""
+        public = set(self.names)
+        return self.decoder.decode_all([r for r in rows if r[3] in public], personal=self.personal)
 
     def earlier(self, subject: UUID, before: int) -> list[tuple[str, int]]:
         """The (name, position) of every public event of ``subject`` before ``before``.
@@ -145,10 +148,16 @@ class EventLog:
             self.recorder.datastore.pool.check()
 
     def _rows(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        recorder = self.recorder
-        table = Identifier(recorder.datastore.schema, recorder.events_table_name)
-        query = SQL(statement).format(table=table)
-        with self._connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+        """The rows of ``statement`` (composed once), fetched in binary: no text to parse."""
+        query = self._queries.get(statement)
+        if query is None:
+            recorder = self.recorder
+            table = Identifier(recorder.datastore.schema, recorder.events_table_name)
+            query = self._queries[statement] = SQL(statement).format(table=table)
+        with (
+            self._connection() as conn,
+            conn.cursor(row_factory=tuple_row, binary=True) as curs,
+        ):
             curs.execute(query, params)
             return curs.fetchall()
 

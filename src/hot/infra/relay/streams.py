@@ -19,6 +19,9 @@ from hot.application.views import RecordedEvent
 
 FIELDS = ("id", "name", "version", "subject", "sequence", "position", "time", "payload")
 
+# ``json.dumps`` with options builds an encoder each call; this one is built once.
+_payload_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
 
 @dataclass(frozen=True)
 class StreamKeys:
@@ -56,7 +59,7 @@ def position_of(entry_id: bytes | str) -> int:
 def entry_fields(event: RecordedEvent) -> dict[str, str]:
     """The event as stream entry fields, in ``FIELDS`` order."""
     data = event_to_dict(event)
-    data["payload"] = json.dumps(data["payload"], separators=(",", ":"), ensure_ascii=False)
+    data["payload"] = _payload_json(data["payload"])
     return {field: str(data[field]) for field in FIELDS}
 
 
