@@ -72,6 +72,24 @@ def test_a_key_destroyed_elsewhere_leaves_every_cache_at_commit(
     assert [s.key_for_reading(other) for s in stores] == [b"o" * 32] * 2
 
 
+def test_a_new_store_keeps_the_keys_it_prefetches_at_once(database_url: str) -> None:
+    """A store starts with its listener up: the listener's first LISTEN, which drops
+    what was cached before it, does not throw away a first page's prefetched keys."""
+    human = uuid.uuid4()
+    PostgresPersonalKeys(database_url, listen=False).close()  # the table
+    with psycopg.connect(database_url) as conn:
+        conn.execute(insert_keys_statement(), (human, b"k" * 32))
+    store = PostgresPersonalKeys(database_url, cache_seconds=HOUR)
+    try:
+        store.prefetch([human])
+        time.sleep(0.5)  # time enough for a listener still connecting to come up
+        with psycopg.connect(database_url) as conn:  # gone without a notification
+            conn.execute("DELETE FROM hot_personal_keys WHERE human_id = %s", (human,))
+        assert store.key_for_reading(human) == b"k" * 32  # served from the cache
+    finally:
+        store.close()
+
+
 def test_a_store_that_lost_its_listening_connection_serves_no_key_it_may_have_missed(
     database_url: str, stores: list[PostgresPersonalKeys]
 ) -> None:

@@ -34,6 +34,7 @@ KEYS_TABLE = "hot_personal_keys"
 DESTROYED_CHANNEL = "hot_personal_key_destroyed"  # payload: the human's id
 SECRET_ID = UUID(int=0)  # the row holding the server secret
 CACHE_SECONDS = 2.0
+LISTEN_START_SECONDS = 5.0  # how long a new store waits for its listener
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (
@@ -70,6 +71,12 @@ class PostgresPersonalKeys:
                 target=self._listen, name="hot-personal-keys-listener", daemon=True
             )
             self._listener.start()
+            # Keys cached before the first LISTEN are dropped by it (a forgetting may have
+            # been missed): start with the listener up, so that a first page's prefetched
+            # keys are not lost to it. Not up in time: the store works, the cache's short
+            # lifetime covers it, and the listener keeps trying.
+            if not self.listening.wait(LISTEN_START_SECONDS):
+                log.warning("personal keys: not listening yet; keys cached meanwhile may go")
 
     def close(self) -> None:
         """Stop listening and close every connection."""
