@@ -40,6 +40,7 @@ class EventLog:
     ) -> None:
         self.app = app
         self.names = tuple(names)
+        self._public = frozenset(self.names)
         self.personal = personal
         self.decoder = EventDecoder(app)
         self.recorder = cast(PostgresApplicationRecorder, app.recorder)
@@ -74,7 +75,7 @@ class EventLog:
 
     def decode(self, rows: Sequence[Row]) -> list[RecordedEvent]:
         """The public events among ``rows`` of the events table (as ``read`` gives them)."""
-        public = set(self.names)
+        public = self._public
         return self.decoder.decode_all([r for r in rows if r[3] in public], personal=self.personal)
 
     def earlier(self, subject: UUID, before: int) -> list[tuple[str, int]]:
