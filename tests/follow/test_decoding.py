@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from types import SimpleNamespace
-from typing import cast
+from typing import NoReturn, cast
 from uuid import UUID
 
 import psycopg
@@ -243,3 +243,28 @@ def _seal(key: bytes, human: UUID, values: dict[str, str]) -> bytes:
     from hot.application.personal import _encrypt
 
     return base64.b64decode(_encrypt(key, human, values))
+
+
+def test_a_personal_reader_reads_the_keys_of_a_page_with_its_rows(
+    app: HumansApplication, database_url: str
+) -> None:
+    live_a_life(app, 2, "ann")
+    gone = app.register("Bo", "bo@example.org", HumanKind.VISITOR).id
+    app.forget(gone, by="ops")
+    reader = build_application(database_url)  # keys not cached yet
+    keys = reader.personal_keys
+
+    def no_query_of_its_own(*args: object) -> NoReturn:
+        raise AssertionError("the key store ran a query of its own")
+
+    keys._run = no_query_of_its_own  # type: ignore[attr-defined]
+    source = PostgresLog(reader)
+    shown = source.read(0, 1000)
+
+    assert shown == full_log(app)
+    assert {e.payload["name"] for e in shown if e.name == "HUMAN_REGISTERED"} == {
+        "Human ann",
+        FORGOTTEN,
+    }
+    source.close()
+    reader.close()

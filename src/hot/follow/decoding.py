@@ -43,7 +43,7 @@ import msgspec
 from eventsourcing.persistence import JSONTranscoder, Mapper, Notification
 
 from hot.application import CATALOG, EventType, HumansApplication, RecordedEvent
-from hot.application.personal import BLOB, PersonalDataMapper, SealOpener
+from hot.application.personal import BLOB, PersonalDataMapper, PersonalKeys, SealOpener
 from hot.application.representation import MASKED, masked_event
 from hot.domain import FORGOTTEN
 
@@ -53,7 +53,8 @@ from hot.domain import FORGOTTEN
 _SHARE_EVERY = 100
 _share_the_interpreter = functools.partial(time.sleep, 0)
 
-Row = tuple[int, UUID, int, str, bytes]  # notification_id, originator_id, version, topic, state
+# notification_id, originator_id, version, topic, state (a row may carry more columns after)
+Row = tuple[int, UUID, int, str, bytes]
 RowDecoder = Callable[[Row], RecordedEvent | None]  # None: the application decodes it
 
 
@@ -349,6 +350,11 @@ class EventDecoder:
                 found[i] = event
         return cast(list[RecordedEvent], found)
 
+    @property
+    def keys(self) -> PersonalKeys | None:
+        """The key store of the sealed fields this decoder opens (None: it opens none)."""
+        return self._opener.keys if self._opener is not None and self.fast else None
+
     def prefetch_keys(self, rows: Sequence[Row]) -> None:
         """Fetch the keys of the humans whose sealed fields are in ``rows``, in one query
         (into the key store's short cache), for decoding them with personal fields."""
@@ -371,7 +377,7 @@ class EventDecoder:
 
 
 def _notification(row: Row) -> Notification:
-    position, originator_id, originator_version, topic, state = row
+    position, originator_id, originator_version, topic, state = row[:5]
     return Notification(
         id=position,
         originator_id=originator_id,

@@ -8,8 +8,9 @@ log's head. Errors that retrying may cure become ``SourceUnavailableError``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol, cast
+from uuid import UUID
 
 import eventsourcing.persistence as es
 import psycopg
@@ -18,6 +19,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from hot.application import CATALOG, HumansApplication, RecordedEvent
+from hot.application.personal import BLOB
 from hot.follow.collector import collection_paused
 from hot.follow.connections import Connections
 from hot.follow.decoding import EventDecoder, Row
@@ -73,6 +75,30 @@ def _database_errors() -> Iterator[None]:
 
 _HOLD_COLLECTOR = 1.0  # seconds: see ``collection_paused``
 
+
+class KeysBesideRows(Protocol):
+    """A personal-key store in the log's own database, whose keys a page's query can
+    read with its rows: no second round trip per page for them (``PostgresPersonalKeys``).
+    """
+
+    def key_column(self, human_id: str) -> str:
+        """The SQL expression of the key of the human whose id is the SQL ``human_id``:
+        the key, empty once destroyed, NULL if there is no key at all (a lost table)."""
+        ...
+
+    @property
+    def epoch(self) -> int:
+        """Read just before such a query, for ``remember``."""
+        ...
+
+    def remember(self, keys: Iterable[tuple[UUID, bytes]], epoch: int) -> None:
+        """Cache the (human id, key column) pairs the query read."""
+        ...
+
+
+# Rows whose state holds a sealed blob: only theirs need a key.
+_SEALED = f"position('\"{BLOB}\"'::bytea in state) > 0"
+
 # after, limit, topics, upto, personal
 _PageRequest = tuple[int, int, tuple[str, ...], int | None, bool]
 
@@ -85,7 +111,9 @@ class PostgresLog:
     a full page, the next one is fetched in a thread while this one is decoded
     (``ReadAhead``). Reads go through a few connections of its own rather than the
     application's pool: each soon has its statements prepared, and there is no health
-    check per page.
+    check per page. To show personal fields, a page's query also reads the keys of
+    its sealed rows when the key store is in the same database (``KeysBesideRows``);
+    otherwise they are fetched right after it, in one more query.
     """
 
     def __init__(
@@ -102,6 +130,9 @@ class PostgresLog:
         self._connections = Connections(
             {**settings, "application_name": "hot-follower"}, limit=max_connections
         )
+        keys = self.decoder.keys
+        # (The application's key store is built on the database of its log: bootstrap.)
+        self._keys = cast(KeysBesideRows, keys) if hasattr(keys, "key_column") else None
         self._pages: ReadAhead[_PageRequest, list[Row]] = ReadAhead(self._page)
 
     @classmethod
@@ -140,13 +171,23 @@ class PostgresLog:
         bound, params = (
             ("", (after,)) if upto is None else (" AND notification_id <= %s", (after, upto))
         )
+        keys = self._keys if personal else None
+        # A sixth column, the row's key if it is sealed: the decoder reads only five.
+        key = (
+            ""
+            if keys is None
+            else f", CASE WHEN {_SEALED} THEN {keys.key_column('originator_id')} END"
+        )
+        epoch = 0 if keys is None else keys.epoch
         rows = self._rows(
-            "SELECT notification_id, originator_id, originator_version, topic, state "
+            f"SELECT notification_id, originator_id, originator_version, topic, state{key} "
             f"FROM {{table}} WHERE notification_id > %s{bound} "
             "AND topic = ANY(%s) ORDER BY notification_id LIMIT %s",
             (*params, list(topics), limit),
         )
-        if personal:
+        if keys is not None:
+            keys.remember([(row[1], row[5]) for row in rows if row[5] is not None], epoch)
+        elif personal:
             with _database_errors():
                 self.decoder.prefetch_keys(cast(list[Row], rows))
         return cast(list[Row], rows)

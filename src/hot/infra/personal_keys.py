@@ -127,6 +127,32 @@ class PostgresPersonalKeys:
             for human_id, key in rows:
                 self._cache[human_id] = (now + self._cache_seconds, _bytes_or_none(key))
 
+    def key_column(self, human_id: str) -> str:
+        """An SQL expression, for a query on this store's database, that reads the key of
+        the human whose id is ``human_id`` (an SQL expression too): the key; empty once
+        destroyed; NULL when the human has no row (the table was lost). What such a query
+        read, ``remember`` caches; read ``epoch`` just before the query."""
+        return (
+            f"(SELECT coalesce(k.key, ''::bytea) FROM {KEYS_TABLE} AS k "
+            f"WHERE k.human_id = {human_id})"
+        )
+
+    @property
+    def epoch(self) -> int:
+        """Bumped by every invalidation: see ``remember``."""
+        return self._epoch
+
+    def remember(self, keys: Iterable[tuple[UUID, bytes]], epoch: int) -> None:
+        """Cache keys read by ``key_column`` in a query that started after ``epoch`` was
+        read: dropped if a key was destroyed meanwhile (it is read again when wanted)."""
+        expires = time.monotonic() + self._cache_seconds
+        with self._lock:
+            if self._epoch != epoch:
+                return
+            cache = self._cache
+            for human_id, key in keys:
+                cache[human_id] = (expires, key or None)
+
     def key_for_writing(self, human_id: UUID, *, create: bool) -> bytes | None:
         with self._lock:
             new = self._new.get(human_id)
