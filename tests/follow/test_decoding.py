@@ -17,6 +17,7 @@ from hot.application.representation import MASKED, masked_event
 from hot.domain import FORGOTTEN, HumanKind
 from hot.follow import PostgresLog
 from hot.follow.decoding import (
+    KEYED,
     EventDecoder,
     Row,
     _DateISO,
@@ -26,6 +27,7 @@ from hot.follow.decoding import (
     _UUIDHex,
 )
 from hot.infra.bootstrap import build_application
+from tests.waiting import wait_until
 
 from .conftest import TODAY, full_log, live_a_life
 
@@ -34,9 +36,11 @@ pytestmark = pytest.mark.postgres
 LIFE = ("HUMAN_REGISTERED", "HUMAN_JOINED", "HUMAN_ATTENDED", "HUMAN_DETAILS_CHANGED", "HUMAN_LEFT")
 
 
-def short_road(decoder: EventDecoder, row: Row, *, personal: bool = True) -> RecordedEvent | None:
+def short_road(
+    decoder: EventDecoder, row: Row, *, personal: bool = True, keyed: bool = False
+) -> RecordedEvent | None:
     """The event decoded without the application, or None if the decoder would ask it."""
-    decode = decoder._decoders[personal].get(row[3])
+    decode = decoder._decoders[personal, keyed].get(row[3])
     return None if decode is None else decode(row)
 
 
@@ -183,6 +187,41 @@ def test_sealed_clear_and_forgotten_fields_decode_as_the_application_decodes_the
         for r in rows
         if r[3] != "HUMAN_FORGOTTEN"
     )
+    # Rows that carry their keys (a log's page query reads them beside) decode the same.
+    keyed, epoch = keyed_page(reader)
+    assert epoch is not None
+    assert sum(r[KEYED] is not None for r in keyed) == len(sealed)
+    assert decoder.decode_all(keyed, keyed_at=epoch) == expected
+    assert decoder.decode_all(keyed, personal=False) == [masked_event(e) for e in expected]
+    assert all(
+        short_road(decoder, r, keyed=True) is not None for r in keyed if r[3] != "HUMAN_FORGOTTEN"
+    )
+
+
+def keyed_page(app: HumansApplication) -> tuple[list[Row], int | None]:
+    """The whole log as a personal reader's page query reads it: each sealed row's key beside."""
+    source = PostgresLog(app)
+    try:
+        return source._page((0, 1000, tuple(CATALOG.names), None, True))
+    finally:
+        source.close()
+
+
+def test_keys_read_beside_rows_are_not_used_once_a_key_is_destroyed_after_the_read(
+    app: HumansApplication, database_url: str
+) -> None:
+    human = app.register("Di", "di@example.org", HumanKind.EMPLOYEE).id
+    reader = build_application(database_url)
+    keys = reader.personal_keys
+    rows, epoch = keyed_page(reader)
+    app.forget(human, by="ops")
+    wait_until(lambda: keys.epoch != epoch, 5, "the reader's key store hears of it")
+
+    (registered,) = EventDecoder(reader).decode_all(rows, keyed_at=epoch)
+
+    assert rows[0][KEYED] is not None  # the key was read with the row, before the forgetting
+    assert registered.payload["name"] == FORGOTTEN
+    reader.close()
     reader.close()
 
 

@@ -17,7 +17,6 @@ import psycopg
 import pytest
 
 from hot.application import HumansApplication
-from hot.application.personal import PersonalKeyMissingError
 from hot.domain import FORGOTTEN, HumanKind
 from hot.infra.bootstrap import build_application
 from hot.infra.personal_keys import (
@@ -137,18 +136,7 @@ def test_another_process_reads_a_human_as_forgotten_right_after_the_forgetting(
         other.close()
 
 
-def read_key_columns(
-    database_url: str, store: PostgresPersonalKeys, humans: list[uuid.UUID]
-) -> list[tuple[uuid.UUID, bytes]]:
-    """(human, key column) for each of ``humans`` that has one, as a log's page query reads them."""
-    with psycopg.connect(database_url) as conn:
-        rows = conn.execute(
-            f"SELECT h, {store.key_column('h')} FROM unnest(%s::uuid[]) AS h", (humans,)
-        ).fetchall()
-    return [(h, bytes(k)) for h, k in rows if k is not None]
-
-
-def test_keys_read_beside_rows_are_cached_destroyed_ones_as_gone_and_lost_ones_not(
+def test_a_query_reads_a_key_beside_its_rows_empty_once_destroyed_and_null_when_lost(
     database_url: str, stores: list[PostgresPersonalKeys]
 ) -> None:
     store = stores[0]
@@ -160,33 +148,11 @@ def test_keys_read_beside_rows_are_cached_destroyed_ones_as_gone_and_lost_ones_n
     before = store.epoch
     destroy(database_url, destroyed)
     wait_until(lambda: store.epoch != before, 5, "the store hears of the destruction")
-    epoch = store.epoch
 
-    found = read_key_columns(database_url, store, [kept, destroyed, lost])
-    store.remember(found, epoch)
-    with psycopg.connect(database_url) as conn:  # gone without a notification: cache only
-        conn.execute("DELETE FROM hot_personal_keys WHERE human_id = ANY(%s)", ([kept, destroyed],))
-
-    assert found == [(kept, b"k" * 32), (destroyed, b"")]
-    assert store.key_for_reading(kept) == b"k" * 32
-    assert store.key_for_reading(destroyed) is None  # forgotten, from the cache
-    with pytest.raises(PersonalKeyMissingError):
-        store.key_for_reading(lost)  # never cached: looked up, and reported missing
-
-
-def test_keys_read_beside_rows_before_a_destruction_are_not_cached_after_it(
-    database_url: str, stores: list[PostgresPersonalKeys]
-) -> None:
-    reader, _ = stores
-    human = uuid.uuid4()
     with psycopg.connect(database_url) as conn:
-        conn.execute(insert_keys_statement(), (human, b"k" * 32))
-    epoch = reader.epoch
-    found = read_key_columns(database_url, reader, [human])  # read, then destroyed
-    destroy(database_url, human)
-    wait_until(lambda: reader.epoch != epoch, 5, "the reader hears of the destruction")
+        found = conn.execute(
+            f"SELECT h, {store.key_column('h')} FROM unnest(%s::uuid[]) AS h",
+            ([kept, destroyed, lost],),
+        ).fetchall()
 
-    reader.remember(found, epoch)
-
-    assert found == [(human, b"k" * 32)]
-    assert reader.key_for_reading(human) is None
+    assert found == [(kept, b"k" * 32), (destroyed, b""), (lost, None)]

@@ -163,6 +163,7 @@ class SealOpener:
         self.keys = keys
         self.limit = limit
         self._ciphers: dict[UUID, tuple[bytes, AESGCM]] = {}
+        self._by_key: dict[bytes, AESGCM] = {}  # for ``cipher``
 
     def open(self, human_id: UUID, sealed: bytes) -> dict[str, Any] | None:
         """The fields sealed in ``sealed`` (nonce then ciphertext); None if forgotten.
@@ -179,9 +180,25 @@ class SealOpener:
             if len(ciphers) >= self.limit:
                 ciphers.clear()
             cipher = ciphers[human_id] = (key, AESGCM(key))
-        plain = cipher[1].decrypt(sealed[:12], sealed[12:], human_id.bytes)
-        try:
-            values: dict[str, Any] = _decode_values(plain)
-        except msgspec.DecodeError:  # JSON that only Python's decoder reads (NaN): as it did
-            values = json.loads(plain)
-        return values
+        return sealed_values(cipher[1].decrypt(sealed[:12], sealed[12:], human_id.bytes))
+
+    def cipher(self, key: bytes) -> AESGCM:
+        """The cipher of ``key``, for a reader that has the key already (read beside the
+        sealed rows, see ``hot.follow.sources.KeysBesideRows``): made once, kept (at most
+        ``limit`` of them)."""
+        by_key = self._by_key
+        cipher = by_key.get(key)
+        if cipher is None:
+            if len(by_key) >= self.limit:
+                by_key.clear()
+            cipher = by_key[key] = AESGCM(key)
+        return cipher
+
+
+def sealed_values(plain: bytes) -> dict[str, Any]:
+    """The fields of an opened blob (its decrypted bytes)."""
+    try:
+        values: dict[str, Any] = _decode_values(plain)
+    except msgspec.DecodeError:  # JSON that only Python's decoder reads (NaN): as it did
+        values = json.loads(plain)
+    return values

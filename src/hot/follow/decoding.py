@@ -14,9 +14,10 @@ fields, keep caches), unless that mapper declares ``plain_states_decode_unchange
 True``: its states without extra keys decode as the base mapper decodes them.
 
 Sealed personal fields (``PersonalDataMapper``'s blob) take the short road too when
-the mapper is exactly ``PersonalDataMapper``: their keys are fetched once per page,
-and the blob is opened with the mapper's own ``SealOpener`` (one cipher per human
-key, kept across pages). A reader without the ``personal`` scope gets the masked
+the mapper is exactly ``PersonalDataMapper``: their keys come in the page's own rows
+(``KEYED``; ``PostgresLog`` reads them beside) or are fetched once per page, and the
+blob is opened with the mapper's own ``SealOpener`` (one cipher per key, kept across
+pages). A reader without the ``personal`` scope gets the masked
 value of a sealed field straight from the blob's list of sealed fields: nothing is
 decrypted for it, and no key is looked up.
 
@@ -43,7 +44,13 @@ import msgspec
 from eventsourcing.persistence import JSONTranscoder, Mapper, Notification
 
 from hot.application import CATALOG, EventType, HumansApplication, RecordedEvent
-from hot.application.personal import BLOB, PersonalDataMapper, PersonalKeys, SealOpener
+from hot.application.personal import (
+    BLOB,
+    PersonalDataMapper,
+    PersonalKeys,
+    SealOpener,
+    sealed_values,
+)
 from hot.application.representation import MASKED, masked_event
 from hot.domain import FORGOTTEN
 
@@ -55,6 +62,9 @@ _share_the_interpreter = functools.partial(time.sleep, 0)
 
 # notification_id, originator_id, version, topic, state (a row may carry more columns after)
 Row = tuple[int, UUID, int, str, bytes]
+# A keyed row's sixth column: the key of a sealed row's human (empty once destroyed),
+# None for a row not sealed, or a human without a key row (the table was lost).
+KEYED = 5
 RowDecoder = Callable[[Row], RecordedEvent | None]  # None: the application decodes it
 
 
@@ -144,12 +154,15 @@ class _Schema:
             for personal, blob in ((True, _Sealed), (False, _SealedUnopened))
         }
 
-    def row_decoder(self, opener: SealOpener | None, *, personal: bool) -> RowDecoder:
-        """A function from a row to its event (personal fields shown, or masked)."""
+    def row_decoder(self, opener: SealOpener | None, *, personal: bool, keyed: bool) -> RowDecoder:
+        """A function from a row to its event (personal fields shown, or masked).
+
+        ``keyed``: each row carries its key in a sixth column (``KEYED``).
+        """
         decode, version, name = self.decoders[personal], self.version, self.name
         payload_of = self.payload_of
         errors = (msgspec.ValidationError, msgspec.DecodeError)
-        show = self._shower(opener, personal=personal)
+        show = self._shower(opener, personal=personal, keyed=keyed)
 
         def event_of(row: Row) -> RecordedEvent | None:
             try:
@@ -159,7 +172,7 @@ class _Schema:
             if stored.class_version != version:
                 return None  # an older version: the application upcasts it
             payload = payload_of(stored)
-            if show is not None and not show(stored, row[1], payload):
+            if show is not None and not show(stored, row, payload):
                 return None
             event = _new(RecordedEvent)
             _set(
@@ -181,8 +194,8 @@ class _Schema:
         return event_of
 
     def _shower(
-        self, opener: SealOpener | None, *, personal: bool
-    ) -> Callable[[Any, UUID, dict[str, Any]], bool] | None:
+        self, opener: SealOpener | None, *, personal: bool, keyed: bool
+    ) -> Callable[[Any, Row, dict[str, Any]], bool] | None:
         """What turns the stored personal fields of a payload into what the reader sees,
         in place; it returns False when only the application can tell (None: nothing to do).
         """
@@ -192,7 +205,7 @@ class _Schema:
         known = frozenset(fields)
         sealed = self.sealed
 
-        def masked(stored: Any, human_id: UUID, payload: dict[str, Any]) -> bool:
+        def masked(stored: Any, row: Row, payload: dict[str, Any]) -> bool:
             blob = stored.sealed_blob if sealed else None
             if blob is not None:
                 if not known.issuperset(blob.fields):
@@ -208,13 +221,9 @@ class _Schema:
             return masked
         if not sealed or opener is None:
             return None
-        open_ = opener.open
+        open_, cipher_of = opener.open, opener.cipher
 
-        def opened(stored: Any, human_id: UUID, payload: dict[str, Any]) -> bool:
-            blob = stored.sealed_blob
-            if blob is None:
-                return True
-            values = open_(human_id, blob.sealed)
+        def shown(blob: _Sealed, values: dict[str, Any] | None, payload: dict[str, Any]) -> bool:
             if values is None:  # forgotten
                 for field in blob.fields:
                     if field in payload:
@@ -225,7 +234,28 @@ class _Schema:
             payload.update(values)
             return True
 
-        return opened
+        def opened(stored: Any, row: Row, payload: dict[str, Any]) -> bool:
+            blob = stored.sealed_blob
+            if blob is None:
+                return True
+            return shown(blob, open_(row[1], blob.sealed), payload)
+
+        def opened_keyed(stored: Any, row: Row, payload: dict[str, Any]) -> bool:
+            # ``SealOpener.open`` with the row's key, inlined: it runs for every sealed event.
+            blob = stored.sealed_blob
+            if blob is None:
+                return True
+            key = cast(bytes | None, row[KEYED])
+            if not key:  # None: no key at all, the store tells (lost: an error); b"": destroyed
+                return shown(blob, None if key is not None else open_(row[1], blob.sealed), payload)
+            sealed = blob.sealed
+            values = sealed_values(cipher_of(key).decrypt(sealed[:12], sealed[12:], row[1].bytes))
+            if not payload.keys() >= values.keys():
+                return False  # it would set more than payload fields
+            payload.update(values)
+            return True
+
+        return opened_keyed if keyed else opened
 
 
 def _state_decoder(name: str, fields: list[tuple[str, Any, Any]]) -> Callable[[bytes], Any]:
@@ -302,7 +332,9 @@ class EventDecoder:
         opener = mapper.opener if type(mapper) is PersonalDataMapper else None
         self._opener = opener
         self._sealed_names: frozenset[str] = frozenset()
-        self._decoders: dict[bool, dict[str, RowDecoder]] = {True: {}, False: {}}
+        # By (personal, keyed): masked, shown with the key store's keys, or the rows' own.
+        modes = ((True, False), (True, True), (False, False))
+        self._decoders: dict[tuple[bool, bool], dict[str, RowDecoder]] = {m: {} for m in modes}
         mapper_only: frozenset[str] = getattr(mapper, "decoded_by_mapper_only", frozenset())
         for event_type in CATALOG:
             if event_type.name in mapper_only:
@@ -310,9 +342,9 @@ class EventDecoder:
             # A payload type the short road does not know: that name takes the long road.
             with contextlib.suppress(_NoPlainDecodingError):
                 schema = _Schema(event_type, sealed=opener is not None)
-                for personal in (True, False):
-                    self._decoders[personal][schema.name] = schema.row_decoder(
-                        opener, personal=personal
+                for personal, keyed in modes:
+                    self._decoders[personal, keyed][schema.name] = schema.row_decoder(
+                        opener, personal=personal, keyed=keyed
                     )
                 if schema.sealed:
                     self._sealed_names |= {schema.name}
@@ -323,19 +355,27 @@ class EventDecoder:
         return self.decode_all([row], personal=personal)[0]
 
     def decode_all(
-        self, rows: Sequence[Row], *, personal: bool = True, keys_fetched: bool = False
+        self,
+        rows: Sequence[Row],
+        *,
+        personal: bool = True,
+        keys_fetched: bool = False,
+        keyed_at: int | None = None,
     ) -> list[RecordedEvent]:
         """The events stored in ``rows``: the short road for each, the long road for the rest
         together (``app.recorded_events`` fetches their keys in one query, not one each).
 
         ``keys_fetched``: ``prefetch_keys(rows)`` was called just before (in a thread that
-        fetched the rows, say), so it is not done again.
+        fetched the rows, say), so it is not done again. ``keyed_at``: each row carries
+        its key (``KEYED``), read by a query that began when the key store's ``epoch``
+        was this; they are used unless a key was destroyed since (then the store's are).
         """
         if not self.fast:
             return self._decode_by_application(rows, personal=personal)
-        if personal and not keys_fetched:
+        keyed = personal and keyed_at is not None and self._epoch() == keyed_at
+        if personal and not keyed and not keys_fetched:
             self.prefetch_keys(rows)
-        decoder_of = self._decoders[personal].get
+        decoder_of = self._decoders[personal, keyed].get
         found: list[RecordedEvent | None] = []
         for start in range(0, len(rows), _SHARE_EVERY):
             found += [
@@ -349,6 +389,9 @@ class EventDecoder:
             for i, event in zip(slow, decoded, strict=True):
                 found[i] = event
         return cast(list[RecordedEvent], found)
+
+    def _epoch(self) -> int | None:
+        return getattr(self.keys, "epoch", None)
 
     @property
     def keys(self) -> PersonalKeys | None:

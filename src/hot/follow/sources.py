@@ -8,9 +8,8 @@ log's head. Errors that retrying may cure become ``SourceUnavailableError``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, cast
-from uuid import UUID
 
 import eventsourcing.persistence as es
 import psycopg
@@ -88,11 +87,8 @@ class KeysBesideRows(Protocol):
 
     @property
     def epoch(self) -> int:
-        """Read just before such a query, for ``remember``."""
-        ...
-
-    def remember(self, keys: Iterable[tuple[UUID, bytes]], epoch: int) -> None:
-        """Cache the (human id, key column) pairs the query read."""
+        """Bumped whenever a key may have been destroyed: read just before such a query,
+        it tells the decoder whether the keys the query read are still good."""
         ...
 
 
@@ -101,6 +97,8 @@ _SEALED = f"position('\"{BLOB}\"'::bytea in state) > 0"
 
 # after, limit, topics, upto, personal
 _PageRequest = tuple[int, int, tuple[str, ...], int | None, bool]
+# The rows, and the key store's epoch when their keys were read beside them (or None)
+_Page = tuple[list[Row], int | None]
 
 
 class PostgresLog:
@@ -133,7 +131,7 @@ class PostgresLog:
         keys = self.decoder.keys
         # (The application's key store is built on the database of its log: bootstrap.)
         self._keys = cast(KeysBesideRows, keys) if hasattr(keys, "key_column") else None
-        self._pages: ReadAhead[_PageRequest, list[Row]] = ReadAhead(self._page)
+        self._pages: ReadAhead[_PageRequest, _Page] = ReadAhead(self._page)
 
     @classmethod
     def connect(cls, database_url: str) -> PostgresLog:
@@ -154,17 +152,20 @@ class PostgresLog:
         personal: bool = True,
     ) -> list[RecordedEvent]:
         request = (after, limit, tuple(_topics(names)), upto, personal)
-        rows = self._pages.get(request)
+        rows, keyed_at = self._pages.get(request)
         more = len(rows) == limit and (upto is None or rows[-1][0] < upto)
         if more:  # fetch the next page while this one is decoded
             self._pages.prefetch((rows[-1][0], limit, request[2], upto, personal))
         # While more pages follow, the collector stays off between them (up to a second):
         # resumed after each page, it would walk that page, alive, for nothing.
         with collection_paused(hold=_HOLD_COLLECTOR if more else 0.0):
-            return self.decoder.decode_all(rows, personal=personal, keys_fetched=personal)
+            return self.decoder.decode_all(
+                rows, personal=personal, keys_fetched=personal, keyed_at=keyed_at
+            )
 
-    def _page(self, request: _PageRequest) -> list[Row]:
-        """The rows of a page, and (to show personal fields) their humans' keys fetched."""
+    def _page(self, request: _PageRequest) -> _Page:
+        """The rows of a page, and (to show personal fields) their humans' keys: beside
+        each sealed row if the key store allows it, else fetched into its cache."""
         after, limit, topics, upto, personal = request
         # Without ``upto``, no upper bound at all: "<= max bigint" makes PostgreSQL expect
         # every row to match, sort them all and page through the sorted rest, each page.
@@ -172,25 +173,23 @@ class PostgresLog:
             ("", (after,)) if upto is None else (" AND notification_id <= %s", (after, upto))
         )
         keys = self._keys if personal else None
-        # A sixth column, the row's key if it is sealed: the decoder reads only five.
+        # A sixth column, the key of a sealed row's human (``decoding.KEYED``).
         key = (
             ""
             if keys is None
             else f", CASE WHEN {_SEALED} THEN {keys.key_column('originator_id')} END"
         )
-        epoch = 0 if keys is None else keys.epoch
+        epoch = None if keys is None else keys.epoch
         rows = self._rows(
             f"SELECT notification_id, originator_id, originator_version, topic, state{key} "
             f"FROM {{table}} WHERE notification_id > %s{bound} "
             "AND topic = ANY(%s) ORDER BY notification_id LIMIT %s",
             (*params, list(topics), limit),
         )
-        if keys is not None:
-            keys.remember([(row[1], row[5]) for row in rows if row[5] is not None], epoch)
-        elif personal:
+        if personal and keys is None:
             with _database_errors():
                 self.decoder.prefetch_keys(cast(list[Row], rows))
-        return cast(list[Row], rows)
+        return cast(list[Row], rows), epoch
 
     def first_after(self, after: int, names: Sequence[str] = ()) -> int | None:
         rows = self._rows(

@@ -130,8 +130,8 @@ class PostgresPersonalKeys:
     def key_column(self, human_id: str) -> str:
         """An SQL expression, for a query on this store's database, that reads the key of
         the human whose id is ``human_id`` (an SQL expression too): the key; empty once
-        destroyed; NULL when the human has no row (the table was lost). What such a query
-        read, ``remember`` caches; read ``epoch`` just before the query."""
+        destroyed; NULL when the human has no row (the table was lost). Read ``epoch``
+        just before such a query: if it changed since, a key it read may be destroyed."""
         return (
             f"(SELECT coalesce(k.key, ''::bytea) FROM {KEYS_TABLE} AS k "
             f"WHERE k.human_id = {human_id})"
@@ -139,19 +139,8 @@ class PostgresPersonalKeys:
 
     @property
     def epoch(self) -> int:
-        """Bumped by every invalidation: see ``remember``."""
+        """Bumped by every invalidation (a key destroyed, or notifications maybe missed)."""
         return self._epoch
-
-    def remember(self, keys: Iterable[tuple[UUID, bytes]], epoch: int) -> None:
-        """Cache keys read by ``key_column`` in a query that started after ``epoch`` was
-        read: dropped if a key was destroyed meanwhile (it is read again when wanted)."""
-        expires = time.monotonic() + self._cache_seconds
-        with self._lock:
-            if self._epoch != epoch:
-                return
-            cache = self._cache
-            for human_id, key in keys:
-                cache[human_id] = (expires, key or None)
 
     def key_for_writing(self, human_id: UUID, *, create: bool) -> bytes | None:
         with self._lock:
