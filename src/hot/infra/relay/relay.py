@@ -107,6 +107,7 @@ class Relay:
                     self._stopping.wait(self.backoff)
         finally:
             self.leadership.close()
+            self.publisher.close()
             self._report(state="stopped")
 
     def start(self) -> Relay:
