@@ -378,11 +378,12 @@ class EventDecoder:
         decoder_of = self._decoders[personal, keyed].get
         found: list[RecordedEvent | None] = []
         for start in range(0, len(rows), _SHARE_EVERY):
+            if start:  # between chunks only: a page of a few rows (the relay's) never waits
+                _share_the_interpreter()
             found += [
                 decoder_of(row[3], _by_application)(row)
                 for row in rows[start : start + _SHARE_EVERY]
             ]
-            _share_the_interpreter()
         if any(map(_is_none, found)):  # in C: ``None in found`` would call __eq__ on each
             slow = [i for i, event in enumerate(found) if event is None]
             decoded = self._decode_by_application([rows[i] for i in slow], personal=personal)
