@@ -159,8 +159,11 @@ class PostgresLog:
         # While more pages follow, the collector stays off between them (up to a second):
         # resumed after each page, it would walk that page, alive, for nothing.
         with collection_paused(hold=_HOLD_COLLECTOR if more else 0.0):
+            # Keys read beside the rows and no longer good (one was destroyed since): the
+            # decoder fetches the page's keys again, in one query.
+            fetched = personal and keyed_at is None
             return self.decoder.decode_all(
-                rows, personal=personal, keys_fetched=personal, keyed_at=keyed_at
+                rows, personal=personal, keys_fetched=fetched, keyed_at=keyed_at
             )
 
     def _page(self, request: _PageRequest) -> _Page:
