@@ -196,6 +196,7 @@ def test_sealed_clear_and_forgotten_fields_decode_as_the_application_decodes_the
     assert all(
         short_road(decoder, r, keyed=True) is not None for r in keyed if r[3] != "HUMAN_FORGOTTEN"
     )
+    reader.close()
 
 
 def keyed_page(app: HumansApplication) -> tuple[list[Row], int | None]:
@@ -221,7 +222,6 @@ def test_keys_read_beside_rows_are_not_used_once_a_key_is_destroyed_after_the_re
 
     assert rows[0][KEYED] is not None  # the key was read with the row, before the forgetting
     assert registered.payload["name"] == FORGOTTEN
-    reader.close()
     reader.close()
 
 
