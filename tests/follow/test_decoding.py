@@ -16,7 +16,8 @@ from hot.application.personal import PersonalKeyMissingError, PersonalKeys, Seal
 from hot.application.representation import MASKED, masked_event
 from hot.domain import FORGOTTEN, HumanKind
 from hot.follow import PostgresLog
-from hot.follow.decoding import (
+from hot.infra.bootstrap import build_application
+from hot.infra.decoding import (
     KEYED,
     EventDecoder,
     Row,
@@ -26,7 +27,6 @@ from hot.follow.decoding import (
     _stored_type,
     _UUIDHex,
 )
-from hot.infra.bootstrap import build_application
 from tests.waiting import wait_until
 
 from .conftest import TODAY, full_log, live_a_life

@@ -153,7 +153,7 @@ def test_the_email_claim_does_not_derive_from_the_email_alone(
 def test_a_follower_reading_a_forgetting_stops_serving_the_key_at_once(
     app: HumansApplication, database_url: str
 ) -> None:
-    from hot.follow.decoding import EventDecoder
+    from hot.infra.decoding import EventDecoder
 
     human = full_life(app)
     reader = build_application(database_url)

@@ -8,6 +8,7 @@ its cache expires.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -134,6 +135,29 @@ def test_another_process_reads_a_human_as_forgotten_right_after_the_forgetting(
         )
     finally:
         other.close()
+
+
+def test_an_application_that_shows_no_personal_field_does_not_listen(
+    app: HumansApplication, database_url: str
+) -> None:
+    """A masked relay's application: no listening thread, yet its keys still read."""
+    human = app.register(
+        "Hari Seldon", f"hari-{uuid.uuid4().hex[:8]}@trantor.test", HumanKind.EMPLOYEE
+    )
+    listening = {"personal": 0, "masked": 0}
+    for mode, shows_personal in (("personal", True), ("masked", False)):
+        before = _listeners()
+        other = build_application(database_url, shows_personal=shows_personal)
+        try:
+            listening[mode] = _listeners() - before
+            assert other.get_human(human.id).name == "Hari Seldon"
+        finally:
+            other.close()
+    assert listening == {"personal": 1, "masked": 0}
+
+
+def _listeners() -> int:
+    return sum(t.name == "hot-personal-keys-listener" for t in threading.enumerate())
 
 
 def test_a_query_reads_a_key_beside_its_rows_empty_once_destroyed_and_null_when_lost(

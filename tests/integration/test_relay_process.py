@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 import redis
 from click.testing import CliRunner
@@ -135,3 +136,38 @@ def test_relay_waits_for_the_first_event(
     write_humans(app, 1)
     wait_until(lambda: client.xlen(f"{redis_prefix}:events") == 1, 5, "the first event arrives")
     assert_streams_match_log(client, redis_prefix, app)
+
+
+@pytest.mark.parametrize(("stream_personal", "listeners"), [("off", 0), ("on", 1)])
+def test_only_a_relay_streaming_personal_fields_listens_for_forgettings(
+    app: HumansApplication,
+    client: redis.Redis,
+    database_url: str,
+    redis_server_url: str,
+    redis_prefix: str,
+    relays: list[RelayProcess],
+    stream_personal: str,
+    listeners: int,
+) -> None:
+    before = _key_listeners(database_url)  # the test's own application listens
+    relay = RelayProcess(
+        database_url, redis_server_url, redis_prefix, HOT_STREAM_PERSONAL=stream_personal
+    ).start()
+    relays.append(relay)
+    relay.wait_active()
+
+    assert _key_listeners(database_url) - before == listeners
+    write_humans(app, 5)
+    wait_caught_up(client, redis_prefix, app)  # and it publishes either way
+
+
+def _key_listeners(database_url: str) -> int:
+    """How many connections to this database listen for destroyed keys."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name = %s",
+            ("hot-personal-keys",),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])

@@ -85,7 +85,7 @@ class PersonalDataMapper(Mapper[UUID]):
     """Encrypts personal fields per human on write; decrypts (or forgets) them on read."""
 
     # A state without the sealed blob decodes exactly as the base mapper decodes it:
-    # fast decoders (``hot.follow.decoding``) may read such states themselves.
+    # fast decoders (``hot.infra.decoding``) may read such states themselves.
     plain_states_decode_unchanged = True
     # ...except these, whose decoding has an effect (a forgetting drops the cached key):
     # fast decoders must hand them to the mapper.

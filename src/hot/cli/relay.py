@@ -24,7 +24,10 @@ def relay(ctx: click.Context) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    hot = bootstrap(Settings.from_env())
+    settings = Settings.from_env()
+    # Masked streams (the default): a destroyed key still cached changes no entry, so the
+    # key store need not listen for forgettings.
+    hot = bootstrap(settings, shows_personal=settings.stream_personal)
     try:
         running = build_relay(hot)
 
@@ -46,7 +49,7 @@ def relay(ctx: click.Context) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def status(as_json: bool) -> None:
     """Print the log head, each stream's last id and length, and the lag."""
-    hot = bootstrap(Settings.from_env())
+    hot = bootstrap(Settings.from_env(), shows_personal=False)  # it shows no event
     try:
         running = build_relay(hot)
         report = inspect_streams(running.log, running.publisher, hot.database_url)

@@ -19,11 +19,11 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from hot.application import CATALOG, HumansApplication, RecordedEvent
 from hot.application.personal import BLOB
-from hot.follow.collector import collection_paused
 from hot.follow.connections import Connections
-from hot.follow.decoding import EventDecoder, Row
 from hot.follow.errors import SourceUnavailableError
 from hot.follow.read_ahead import ReadAhead
+from hot.infra.collector import collection_paused
+from hot.infra.decoding import EventDecoder, Row
 
 
 class EventSource(Protocol):

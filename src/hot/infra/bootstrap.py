@@ -45,12 +45,16 @@ def build_application(
     *,
     group_commit: bool = True,
     seal_personal_data: bool = True,
+    shows_personal: bool = True,
 ) -> HumansApplication:
     """The humans application on the PostgreSQL server at ``database_url``.
 
     ``group_commit=False`` saves each command in its own transaction, and
     ``seal_personal_data=False`` stores personal fields in clear: baselines for
-    benchmarks, never for HoT itself.
+    benchmarks, never for HoT itself. ``shows_personal=False``: whatever this process
+    shows has personal fields masked (a relay streaming masked), so a destroyed key
+    still cached changes nothing it shows, and its key store does not listen for
+    forgettings (no listening thread, no connection for it).
     """
     zone = ZoneInfo(timezone)
 
@@ -58,7 +62,7 @@ def build_application(
         return datetime.now(zone).date()
 
     with schema_lock(database_url):
-        keys = PostgresPersonalKeys(database_url)
+        keys = PostgresPersonalKeys(database_url, listen=shows_personal)
         return HumansApplication(
             env=eventsourcing_env(database_url),
             today=today,
@@ -69,8 +73,12 @@ def build_application(
         )
 
 
-def bootstrap(settings: Settings, *, with_redis: bool = True) -> Hot:
-    """Build HoT: external servers where configured, embedded ones otherwise."""
+def bootstrap(settings: Settings, *, with_redis: bool = True, shows_personal: bool = True) -> Hot:
+    """Build HoT: external servers where configured, embedded ones otherwise.
+
+    ``shows_personal=False`` for a process that shows personal fields masked only
+    (see ``build_application``).
+    """
     closers: list[Callable[[], None]] = []
     database_url = settings.database_url
     if database_url is None:
@@ -82,5 +90,5 @@ def bootstrap(settings: Settings, *, with_redis: bool = True) -> Hot:
         embedded_redis = EmbeddedRedis(settings.data_dir)
         closers.append(embedded_redis.stop)
         redis_url = embedded_redis.url
-    app = build_application(database_url, settings.timezone)
+    app = build_application(database_url, settings.timezone, shows_personal=shows_personal)
     return Hot(settings, database_url, redis_url, app, closers)

@@ -18,7 +18,7 @@ import json
 from collections.abc import Sequence
 from uuid import UUID
 
-from hot.follow.decoding import Row
+from hot.infra.decoding import Row
 
 
 def noticed_rows(payloads: Sequence[str], after: int, limit: int) -> list[Row] | None:

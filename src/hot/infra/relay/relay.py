@@ -26,7 +26,7 @@ import redis
 from eventsourcing.persistence import PersistenceError
 
 from hot.application import CATALOG, HumansApplication
-from hot.follow.collector import collection_paused
+from hot.infra.collector import collection_paused
 from hot.infra.relay.leader import Leadership
 from hot.infra.relay.notices import noticed_rows
 from hot.infra.relay.publisher import Batch, StreamPublisher

@@ -1,9 +1,10 @@
 """The relay's view of the PostgreSQL log: its public events, and a few positions in it.
 
-Events are decoded into ``RecordedEvent``s by the followers' ``EventDecoder``: exactly
-what the application's ``recorded_event`` gives (and masked as ``masked_event`` masks
-it, for a log that is not ``personal``), a page at a time. A masked page looks up no
-personal-data key and decrypts nothing: a masked field reads the same sealed or not.
+Events are decoded into ``RecordedEvent``s by ``hot.infra.decoding.EventDecoder`` (the
+followers' decoder too): exactly what the application's ``recorded_event`` gives (and
+masked as ``masked_event`` masks it, for a log that is not ``personal``), a page at a
+time. A masked page looks up no personal-data key and decrypts nothing: a masked field
+reads the same sealed or not.
 
 The queries are short SQL on the events table, answered from its ``notification_id``
 index. They run on the relay's own connection while it has one (``use``): one round
@@ -26,7 +27,7 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from hot.application import CATALOG, HumansApplication
 from hot.application.views import RecordedEvent
-from hot.follow.decoding import EventDecoder, Row
+from hot.infra.decoding import EventDecoder, Row
 
 _BIGINT_MAX = 2**63 - 1
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hot.follow.collector import collection_paused
+from hot.infra.collector import collection_paused
 
 
 @pytest.fixture(autouse=True)
