@@ -36,9 +36,9 @@ def relays() -> Iterator[list[RelayProcess]]:
 
 
 def _relay(
-    relays: list[RelayProcess], database_url: str, redis_url: str, prefix: str
+    relays: list[RelayProcess], database_url: str, redis_url: str, prefix: str, **env: str
 ) -> RelayProcess:
-    process = RelayProcess(database_url, redis_url, prefix).start()
+    process = RelayProcess(database_url, redis_url, prefix, **env).start()
     relays.append(process)
     return process
 
@@ -150,11 +150,9 @@ def test_only_a_relay_streaming_personal_fields_listens_for_forgettings(
     listeners: int,
 ) -> None:
     before = _key_listeners(database_url)  # the test's own application listens
-    relay = RelayProcess(
-        database_url, redis_server_url, redis_prefix, HOT_STREAM_PERSONAL=stream_personal
-    ).start()
-    relays.append(relay)
-    relay.wait_active()
+    _relay(
+        relays, database_url, redis_server_url, redis_prefix, HOT_STREAM_PERSONAL=stream_personal
+    ).wait_active()
 
     assert _key_listeners(database_url) - before == listeners
     write_humans(app, 5)
