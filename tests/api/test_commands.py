@@ -9,6 +9,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from hot.application import HumansApplication
 from tests.api.conftest import Humans, new_email
 
 pytestmark = pytest.mark.postgres
@@ -123,6 +124,30 @@ def test_details_the_domain_refuses_are_422_naming_the_field(
     client: Client, body: dict[str, str], field: str
 ) -> None:
     problem(client.post("/humans", json=body), 422, "invalid-details", field)
+
+
+def test_every_detail_the_domain_refuses_is_listed_and_nothing_is_recorded(
+    client: Client, humans: HumansApplication
+) -> None:
+    head = humans.head()
+    body = {"name": " ", "email": "not-an-email", "kind": "guest"}
+
+    refused = problem(client.post("/humans", json=body), 422, "invalid-details", "name")
+
+    assert [e["field"] for e in refused["errors"]] == ["name", "email"]
+    assert "A name must not be blank." in refused["detail"]
+    assert "'not-an-email' is not an email address." in refused["detail"]
+    assert humans.head() == head
+
+
+def test_every_detail_refused_on_a_change_is_listed(client: Client, given: Humans) -> None:
+    human_id = given.register()
+
+    body = {"name": "", "email": "salvor@"}
+    refused = problem(client.patch(f"/humans/{human_id}", json=body), 422, "invalid-details")
+
+    assert [e["field"] for e in refused["errors"]] == ["name", "email"]
+    assert len(given.events(human_id)) == 1
 
 
 @pytest.mark.parametrize(

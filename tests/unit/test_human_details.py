@@ -52,6 +52,16 @@ def test_a_malformed_email_is_refused_at_registration(email: str) -> None:
     assert raised.value.field == "email"
 
 
+def test_every_invalid_detail_of_a_registration_is_named_at_once() -> None:
+    with pytest.raises(InvalidDetailsError) as raised:
+        Human.register("  ", "ann@", "robot")
+
+    assert raised.value.field == "name"  # the first
+    assert [field for field, _ in raised.value.problems] == ["name", "email", "kind"]
+    assert "A name must not be blank." in str(raised.value)
+    assert "'ann@' is not an email address." in str(raised.value)
+
+
 # change details ----------------------------------------------------------------------------
 
 
@@ -108,6 +118,15 @@ def test_a_blank_name_is_refused_on_change() -> None:
 
     assert isinstance(error, InvalidDetailsError)
     assert error.field == "name"
+
+
+def test_a_blank_name_and_a_malformed_email_are_refused_together_on_change() -> None:
+    human = given(registered())
+
+    error = then_rejected(human, InvalidDetailsError, lambda h: h.change_details(" ", "bob@"))
+
+    assert isinstance(error, InvalidDetailsError)
+    assert [field for field, _ in error.problems] == ["name", "email"]
 
 
 @pytest.mark.parametrize("email", BAD_EMAILS)

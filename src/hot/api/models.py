@@ -193,4 +193,8 @@ class ProblemOut(BaseModel):
     detail: str
     rule: str = Field(description="The stable name of the error; ``type`` ends with it.")
     field: str | None = Field(default=None, description="The input to blame, if one is.")
-    errors: list[dict[str, Any]] | None = None
+    errors: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="Every input refused (invalid-body, invalid-request, invalid-details), "
+        'each {"field", "message"}; ``field`` and ``detail`` name the first.',
+    )

@@ -3,7 +3,10 @@
 Every error response of the API is ``application/problem+json``:
 ``{"type", "title", "status", "detail"}`` plus ``rule`` (the stable slug that ``type``
 ends with) and, where one input is to blame, ``field``. ``type`` is
-``urn:hot:problem:<rule>`` and never changes for a kind of error.
+``urn:hot:problem:<rule>`` and never changes for a kind of error. A body, path or
+query that fails validation (``invalid-body``, ``invalid-request``) and values the
+domain refuses (``invalid-details``) also list every one of them in ``errors``
+(``[{"field", "message"}]``), ``field`` and ``detail`` naming the first.
 
     domain errors          status from ``DOMAIN_STATUS`` (by the error's class), rule = its .rule
     Litestar HTTP errors   their own status; validation errors name the field
@@ -122,7 +125,12 @@ def problem_for(exc: Exception) -> Problem:
     """The problem that describes ``exc``: the whole error table, in one function."""
     if isinstance(exc, DomainError):
         status = next(DOMAIN_STATUS[c] for c in type(exc).__mro__ if c in DOMAIN_STATUS)
-        return Problem(status, exc.rule, str(exc), getattr(exc, "field", None))
+        extensions: dict[str, Any] = {}
+        if isinstance(exc, InvalidDetailsError):  # every value refused, as a bad body lists
+            extensions["errors"] = [{"field": f, "message": text} for f, text in exc.problems]
+        return Problem(
+            status, exc.rule, str(exc), getattr(exc, "field", None), extensions=extensions
+        )
     if isinstance(exc, ValidationException):
         return _validation_problem(exc)
     if isinstance(exc, HTTPException):

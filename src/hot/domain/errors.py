@@ -4,7 +4,7 @@
     ├── HumanNotFoundError          the command names no known human
     ├── HumanForgottenError         the human was forgotten: nothing more is accepted
     │   └── VersionNotFoundError    ... or not at the version asked for
-    ├── InvalidDetailsError         a name or email that cannot be a name or email
+    ├── InvalidDetailsError         a name or email that cannot be one (every such value named)
     ├── InvalidQueryError           a query's arguments are out of range
     ├── RuleViolationError          the human exists, but the rule forbids the transition
     │   ├── HumanExistsError
@@ -28,6 +28,7 @@ Every rule error has a stable ``rule`` slug, so that clients can tell them apart
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from uuid import UUID
 
@@ -49,13 +50,24 @@ class HumanNotFoundError(DomainError):
 
 
 class InvalidDetailsError(DomainError):
-    """A value that the domain cannot accept whatever the state, e.g. a blank name."""
+    """A value that the domain cannot accept whatever the state, e.g. a blank name.
+
+    ``problems`` names every value of the command refused (field, message), this one
+    first: a command with a blank name and a malformed email is told of both at once.
+    """
 
     rule = "invalid-details"
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, message: str, *, more: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__(" ".join([message, *(text for _, text in more)]))
         self.field = field
+        self.problems: tuple[tuple[str, str], ...] = ((field, message), *more)
+
+    @classmethod
+    def together(cls, errors: Sequence[InvalidDetailsError]) -> InvalidDetailsError:
+        """One error naming every problem of ``errors`` (at least one), in their order."""
+        (field, message), *more = [problem for error in errors for problem in error.problems]
+        return cls(field, message, more=more)
 
 
 class RuleViolationError(DomainError):

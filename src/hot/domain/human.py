@@ -28,6 +28,7 @@ from hot.domain.errors import (
 from hot.domain.ids import new_id
 from hot.domain.values import (
     FORGOTTEN,
+    DetailChecks,
     HumanKind,
     Membership,
     checked_email,
@@ -153,13 +154,18 @@ class Human(BaseAggregate[UUID]):
         event_id: UUID | None = None,
     ) -> Human:
         """A new human. The caller must hold the claim on the email (see ``EmailClaim``)."""
+        checks = DetailChecks()
+        name = checks(checked_name, name, name)
+        email = checks(checked_email, email, email)
+        kind = checks(checked_kind, kind, HumanKind.OTHER)
+        checks.done()
         return cls._create(
             cls.Registered,
             id=human_id or new_id(),
             event_id=event_id or new_id(),
-            name=checked_name(name),
-            email=checked_email(email),
-            kind=checked_kind(kind),
+            name=name,
+            email=email,
+            kind=kind,
         )
 
     def join(self, on: date, role: str, *, event_id: UUID | None = None) -> None:
@@ -201,8 +207,10 @@ class Human(BaseAggregate[UUID]):
     ) -> None:
         """Change what differs; the caller moves the email claim when the email changes."""
         self._check_not_forgotten()
-        new_name = checked_name(name) if name is not None else None
-        new_email = checked_email(email) if email is not None else None
+        checks = DetailChecks()
+        new_name = None if name is None else checks(checked_name, name, None)
+        new_email = None if email is None else checks(checked_email, email, None)
+        checks.done()
         if new_name == self.name:
             new_name = None
         if new_email == self.email:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import TypeVar
 
 from hot.domain.errors import InvalidDetailsError
 
 FORGOTTEN = "(forgotten)"
 """What a personal field reads as once its human is forgotten."""
+
+T = TypeVar("T")
+V = TypeVar("V")
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
@@ -71,6 +76,33 @@ def checked_kind(kind: str) -> HumanKind:
     except ValueError:
         choices = ", ".join(k.value for k in HumanKind)
         raise InvalidDetailsError("kind", f"{kind!r} is not a kind of human ({choices}).") from None
+
+
+class DetailChecks:
+    """Checks several values of one command and refuses them together, so that the
+    caller learns of every invalid value at once rather than one per attempt::
+
+        checks = DetailChecks()
+        name = checks(checked_name, name, "")
+        email = checks(checked_email, email, "")
+        checks.done()  # InvalidDetailsError naming both, if both are bad
+    """
+
+    def __init__(self) -> None:
+        self._failed: list[InvalidDetailsError] = []
+
+    def __call__(self, check: Callable[[V], T], value: V, instead: T) -> T:
+        """``check(value)``; if it refuses, ``instead``, which ``done`` keeps from use."""
+        try:
+            return check(value)
+        except InvalidDetailsError as error:
+            self._failed.append(error)
+            return instead
+
+    def done(self) -> None:
+        """Refuse every value that failed its check, in one error."""
+        if self._failed:
+            raise InvalidDetailsError.together(self._failed)
 
 
 def checked_role(role: str) -> str:
