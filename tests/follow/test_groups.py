@@ -12,11 +12,12 @@ import pytest
 import redis
 
 from hot.application import CATALOG, HumansApplication, RecordedEvent
+from hot.application.representation import masked_event
 from hot.follow import ConsumerGroup, PostgresLog
 from hot.infra.relay import Relay, StreamKeys
 from tests.waiting import wait_until
 
-from .conftest import full_log, live_a_life, write_lives
+from .conftest import full_log, live_a_life, running_relay, write_lives
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -113,8 +114,59 @@ def test_entries_trimmed_while_pending_are_read_back_from_the_log(
     recovered: list[RecordedEvent] = []
     wait_until(lambda: recovered.extend(group.read()) or len(recovered) >= 10, 10, "claimed")
 
-    assert [d.event for d in recovered] == full_log(app)[:10]
+    # Read back from the log masked, as the group is not personal (registrations, renames).
+    assert [d.event for d in recovered] == [masked_event(e) for e in full_log(app)[:10]]
+    assert any(d.event.name == "HUMAN_REGISTERED" for d in recovered)
     assert redis_client.xpending(key, "workers")["pending"] == 0
+
+
+def _registrations(group: ConsumerGroup) -> list[RecordedEvent]:
+    """Every registration the group delivers, acknowledged, until there are two."""
+    got: list[RecordedEvent] = []
+
+    def take() -> bool:
+        deliveries = group.read()
+        group.ack(*deliveries)
+        got.extend(d.event for d in deliveries)
+        return len(got) >= 2
+
+    wait_until(take, 10, "two registrations delivered")
+    return got
+
+
+@pytest.mark.parametrize("streamed", ["personal", "masked"])
+def test_a_group_masks_personal_fields_unless_it_is_personal(
+    app: HumansApplication,
+    database_url: str,
+    redis_client: redis.Redis,
+    redis_prefix: str,
+    streamed: str,
+) -> None:
+    """Whatever the streams carry: a group sees names only if personal (from the streams
+    that carry them, or else from the log, given a source)."""
+    with running_relay(database_url, redis_client, redis_prefix, personal=streamed == "personal"):
+        write_lives(app, 2, 1)
+        registered = full_log(app, ("HUMAN_REGISTERED",))
+        groups = {
+            who: ConsumerGroup(
+                redis_client,
+                who,
+                "c1",
+                prefix=redis_prefix,
+                name="HUMAN_REGISTERED",
+                personal=who != "masked",
+                source=PostgresLog(app) if who == "personal" else None,
+            )
+            for who in ("masked", "personal")
+        }
+        for group in groups.values():
+            group.create()
+        seen = {who: _registrations(group) for who, group in groups.items()}
+
+    assert len(registered) == 2
+    assert all(e.payload["name"].startswith("Human h") for e in registered)  # shown, by the app
+    assert seen["masked"] == [masked_event(e) for e in registered]
+    assert seen["personal"] == registered
 
 
 def test_a_consumer_restarted_under_its_name_first_takes_back_its_own_entries(

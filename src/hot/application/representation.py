@@ -63,6 +63,12 @@ def masked_event(event: RecordedEvent) -> RecordedEvent:
     return dataclasses.replace(event, payload=masked_payload(event.name, payload))
 
 
+def is_masked(event: RecordedEvent) -> bool:
+    """Whether a personal field of the event reads as ``MASKED`` (a masked copy of it)."""
+    fields = CATALOG[event.name].personal_fields if event.name in CATALOG else ()
+    return any(event.payload.get(field) == MASKED for field in fields)
+
+
 def masked_human(human: HumanView) -> HumanView:
     """The human's state as a reader without the ``personal`` scope sees it."""
     return dataclasses.replace(human, name=MASKED, email=MASKED)

@@ -35,7 +35,7 @@ from types import TracebackType
 import redis
 
 from hot.application import CATALOG, RecordedEvent
-from hot.application.representation import MASKED, masked_event
+from hot.application.representation import is_masked, masked_event
 from hot.follow.backoff import Backoff
 from hot.follow.errors import SourceUnavailableError, UnknownEventNameError
 from hot.follow.redis_streams import StreamRead, StreamReader
@@ -190,7 +190,7 @@ class Follower:
             self.from_redis += len(snapshot.events)
             if not self.personal:
                 return [masked_event(e) for e in snapshot.events]
-            if any(map(_is_masked, snapshot.events)):
+            if any(map(is_masked, snapshot.events)):
                 return self._from_log(snapshot.events)
             return snapshot.events
         if self._relay_stalled():
@@ -239,8 +239,3 @@ class Follower:
             log.info("%s: reading the log", reason)
         self.live = False
         self._redis_after = time.monotonic() + delay
-
-
-def _is_masked(event: RecordedEvent) -> bool:
-    fields = CATALOG[event.name].personal_fields if event.name in CATALOG else ()
-    return any(event.payload.get(field) == MASKED for field in fields)

@@ -7,6 +7,11 @@ under its old name first takes back its own pending entries. So every entry is
 processed at least once: handlers should be idempotent (the event's ``id`` or
 ``position`` is a natural key). An entry trimmed from the stream while pending is
 read back from the log when the group has a ``source``.
+
+Personal fields are masked, as in every read of HoT, unless the group is made
+``personal``: then it gets them where the streams carry them (``HOT_STREAM_PERSONAL``)
+and, given a ``source``, reads an entry the relay masked back from the log, where
+they are (a mailer's group on ``HUMAN_REGISTERED`` needs the email).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 import redis
 
 from hot.application import CATALOG, RecordedEvent
+from hot.application.representation import is_masked, masked_event
 from hot.follow.sources import EventSource
 from hot.follow.stopping import StopFlag
 from hot.infra.relay.streams import StreamKeys, entry_id, event_from_entry, position_of
@@ -36,7 +42,10 @@ class Delivery:
 
 
 class ConsumerGroup:
-    """Consumer ``consumer`` of group ``group`` on the stream of ``name`` (None: every event)."""
+    """Consumer ``consumer`` of group ``group`` on the stream of ``name`` (None: every event).
+
+    ``personal``: personal fields shown rather than masked (see the module's docstring).
+    """
 
     def __init__(
         self,
@@ -51,6 +60,7 @@ class ConsumerGroup:
         count: int = 100,
         block_seconds: float = 1.0,
         source: EventSource | None = None,
+        personal: bool = False,
     ) -> None:
         keys = StreamKeys(prefix, CATALOG.names)
         if name is not None and name not in CATALOG:
@@ -63,6 +73,7 @@ class ConsumerGroup:
         self.count = count
         self.block_ms = max(1, int(block_seconds * 1000))
         self.source = source
+        self.personal = personal
         self._own_cursor: str | None = "0"  # first take back what this consumer left pending
         self._claim_cursor = "0-0"
         self._claimed_at = 0.0
@@ -136,16 +147,29 @@ class ConsumerGroup:
         found: list[Delivery] = []
         for raw_id, fields in entries:
             if not fields:  # deleted from the stream while pending
-                recovered = self._from_log(raw_id)
-                if recovered is not None:
-                    found.append(recovered)
-                continue
-            found.append(Delivery(_text(raw_id), event_from_entry(fields)))
+                delivery = self._from_log(raw_id)
+            else:
+                delivery = self._shown(raw_id, event_from_entry(fields))
+            if delivery is not None:
+                found.append(delivery)
         return found
+
+    def _shown(self, raw_id: Any, event: RecordedEvent) -> Delivery | None:
+        """The entry's event as this group may see it: masked unless it is ``personal``;
+        for a personal group with a source, an entry the relay masked comes from the log."""
+        if not self.personal:
+            return Delivery(_text(raw_id), masked_event(event))
+        if self.source is not None and is_masked(event):
+            return self._from_log(raw_id)
+        return Delivery(_text(raw_id), event)
 
     def _from_log(self, raw_id: Any) -> Delivery | None:
         position, text = position_of(raw_id), _text(raw_id)
-        events = self.source.read(position - 1, 1, upto=position) if self.source else []
+        events = (
+            self.source.read(position - 1, 1, upto=position, personal=self.personal)
+            if self.source
+            else []
+        )
         if not events:
             log.error("entry %s of %s was trimmed while pending and is lost", text, self.key)
             self.client.xack(self.key, self.group, text)
