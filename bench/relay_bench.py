@@ -4,9 +4,10 @@
     one event a transaction, against bare PostgreSQL NOTIFY -> LISTEN round trips at
     the same rate: a NOTIFY alone in its transaction (which commits without a WAL
     flush), and the NOTIFY of the very same event writes (whose commit waits for one).
-    The target is judged against the second: same transactions, and every clock
-    starts just before COMMIT. ``hot relay`` runs as its own process, and so do the
-    receivers, so that the writer never delays them.
+    The target (p99 <= 3x) is judged against both: the issue names the first; the
+    second pays the same WAL flush as the relay's events, so it shows what the relay
+    itself adds. Every clock starts just before COMMIT. ``hot relay`` runs as its own
+    process, and so do the receivers, so that the writer never delays them.
 (b) The rate at which an in-process relay publishes a backlog, against raw pipelined
     XADD of the same entries into a scratch stream.
 
@@ -271,12 +272,15 @@ def main() -> None:
             show(f"{round_}: event commit -> relay -> XREAD", relay)
             to_event.append(relay[1] / notify[1])
             to_bare.append(relay[1] / bare[1])
-        ratio = statistics.median(to_event)
-        verdict = "ok" if ratio <= TARGET_LATENCY_RATIO else "MISSED"
-        each = ", ".join(f"{r:.2f}x" for r in to_event)
-        print(f"    p99 ratio to the event's NOTIFY, median {ratio:.2f}x ({each})")
-        print(f"    (target <= 3x: {verdict}); to the bare NOTIFY, median ", end="")
-        print(f"{statistics.median(to_bare):.2f}x ({', '.join(f'{r:.2f}x' for r in to_bare)})")
+        for ratios, against in (
+            (to_bare, "the bare NOTIFY (the issue's baseline)"),
+            (to_event, "the same commits' NOTIFY"),
+        ):
+            ratio = statistics.median(ratios)
+            verdict = "ok" if ratio <= TARGET_LATENCY_RATIO else "MISSED"
+            each = ", ".join(f"{r:.2f}x" for r in ratios)
+            print(f"    p99 ratio to {against}: median {ratio:.2f}x ({each}),")
+            print(f"      target <= {TARGET_LATENCY_RATIO:g}x: {verdict}")
 
         print(f"(b) publishing a backlog of {backlog:,} events")
         for key in client.scan_iter(f"{prefix}*"):
