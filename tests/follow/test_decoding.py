@@ -225,6 +225,28 @@ def test_keys_read_beside_rows_are_not_used_once_a_key_is_destroyed_after_the_re
     reader.close()
 
 
+def test_no_cipher_kept_by_key_outlives_the_page_after_its_key_is_destroyed(
+    app: HumansApplication, database_url: str
+) -> None:
+    human = app.register("Di", "di@example.org", HumanKind.EMPLOYEE).id
+    reader = build_application(database_url)
+    keys = reader.personal_keys
+    decoder = EventDecoder(reader)
+    opener = decoder._opener
+    assert opener is not None
+    rows, epoch = keyed_page(reader)
+    key = rows[0][KEYED]
+    decoder.decode_all(rows, keyed_at=epoch)
+    assert key in opener._by_key  # kept for the pages to come
+
+    app.forget(human, by="ops")
+    wait_until(lambda: keys.epoch != epoch, 5, "the reader's key store hears of it")
+    decoder.decode_all(rows, keyed_at=epoch)  # the next page a reader decodes
+
+    assert key not in opener._by_key
+    reader.close()
+
+
 def test_a_masked_reader_looks_up_no_key_while_a_reader_of_personal_fields_reports_a_lost_one(
     app: HumansApplication, database_url: str
 ) -> None:

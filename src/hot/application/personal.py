@@ -157,6 +157,8 @@ class SealOpener:
     (the key store caches keys briefly itself); what it keeps is the AES-GCM cipher
     made from a key, per human, for as long as the store serves that same key, at
     most ``limit`` of them. A human whose key is destroyed has their cipher dropped.
+    The ciphers a reader with the keys in hand asks for (``cipher``) are kept by key,
+    and all dropped once the store says a key may have been destroyed (``check_keys``).
     """
 
     def __init__(self, keys: PersonalKeys, limit: int = 65_536) -> None:
@@ -164,6 +166,7 @@ class SealOpener:
         self.limit = limit
         self._ciphers: dict[UUID, tuple[bytes, AESGCM]] = {}
         self._by_key: dict[bytes, AESGCM] = {}  # for ``cipher``
+        self._by_key_epoch: int | None = None  # the key store's epoch they date from
 
     def open(self, human_id: UUID, sealed: bytes) -> dict[str, Any] | None:
         """The fields sealed in ``sealed`` (nonce then ciphertext); None if forgotten.
@@ -185,7 +188,7 @@ class SealOpener:
     def cipher(self, key: bytes) -> AESGCM:
         """The cipher of ``key``, for a reader that has the key already (read beside the
         sealed rows, see ``hot.follow.sources.KeysBesideRows``): made once, kept (at most
-        ``limit`` of them)."""
+        ``limit`` of them, until ``check_keys`` drops them)."""
         by_key = self._by_key
         cipher = by_key.get(key)
         if cipher is None:
@@ -193,6 +196,13 @@ class SealOpener:
                 by_key.clear()
             cipher = by_key[key] = AESGCM(key)
         return cipher
+
+    def check_keys(self, epoch: int | None) -> None:
+        """Drop every cipher ``cipher`` kept if the key store's ``epoch`` moved since they
+        were made: a key may have been destroyed, and its cipher must not outlive it."""
+        if epoch != self._by_key_epoch:
+            self._by_key.clear()
+            self._by_key_epoch = epoch
 
 
 def sealed_values(plain: bytes) -> dict[str, Any]:

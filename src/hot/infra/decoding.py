@@ -241,7 +241,7 @@ class _Schema:
             return shown(blob, open_(row[1], blob.sealed), payload)
 
         def opened_keyed(stored: Any, row: Row, payload: dict[str, Any]) -> bool:
-            # ``SealOpener.open`` with the row's key, inlined: it runs for every sealed event.
+            # ``SealOpener.open`` with the row's key (no lookup in the key store).
             blob = stored.sealed_blob
             if blob is None:
                 return True
@@ -249,11 +249,11 @@ class _Schema:
             if not key:  # None: no key at all, the store tells (lost: an error); b"": destroyed
                 return shown(blob, None if key is not None else open_(row[1], blob.sealed), payload)
             sealed = blob.sealed
-            values = sealed_values(cipher_of(key).decrypt(sealed[:12], sealed[12:], row[1].bytes))
-            if not payload.keys() >= values.keys():
-                return False  # it would set more than payload fields
-            payload.update(values)
-            return True
+            return shown(
+                blob,
+                sealed_values(cipher_of(key).decrypt(sealed[:12], sealed[12:], row[1].bytes)),
+                payload,
+            )
 
         return opened_keyed if keyed else opened
 
@@ -372,7 +372,10 @@ class EventDecoder:
         """
         if not self.fast:
             return self._decode_by_application(rows, personal=personal)
-        keyed = personal and keyed_at is not None and self._epoch() == keyed_at
+        epoch = self._epoch() if personal else None
+        if personal and self._opener is not None:
+            self._opener.check_keys(epoch)  # no cipher outlives a destroyed key's page
+        keyed = personal and keyed_at is not None and epoch == keyed_at
         if personal and not keyed and not keys_fetched:
             self.prefetch_keys(rows)
         decoder_of = self._decoders[personal, keyed].get
