@@ -146,6 +146,36 @@ def test_trimming_keeps_each_streams_newest_entry(publisher: StreamPublisher) ->
         assert publisher.client.xlen(publisher.keys.of(name)) >= 1
 
 
+def test_an_exact_publish_adds_only_where_the_stream_stands_exactly(
+    publisher: StreamPublisher,
+) -> None:
+    events = _events(3, 60)  # positions 3, 6, ..., 60
+    publisher.publish(events[:10], 0, NONE)  # up to 30
+
+    behind = publisher.publish(events[11:], 33, NONE, exact=True)  # 33 is missing
+    ahead = publisher.publish(events[8:], 27, NONE, exact=True)  # 30 is there already
+    next_ = publisher.publish(events[10:], 30, NONE, exact=True)
+
+    assert (behind.accepted, ahead.accepted, next_.accepted) == (False, False, True)
+    assert (behind.last, ahead.last, next_.last) == (30, 30, 60)
+    _assert_streams(publisher, events)
+
+
+def test_a_publish_that_adds_nothing_still_trims_what_another_added(
+    publisher: StreamPublisher,
+) -> None:
+    events = _events(3, 3000)
+    publisher.publish(events, 0, NONE)  # as the write-through does: no trimming
+
+    again = publisher.publish(events[-10:], 2970, Trim("maxlen", 50))  # the relay's turn
+
+    assert (again.accepted, again.last) == (True, 3000)
+    assert 50 <= publisher.client.xlen(publisher.keys.all) < 200
+    for name in NAMES:
+        assert 1 <= publisher.client.xlen(publisher.keys.of(name)) < 200
+    assert publisher.client.xrevrange(publisher.keys.all, count=1)[0][0] == b"3000-0"
+
+
 def _life(subject: UUID, positions: list[int], names: tuple[str, ...]) -> list[RecordedEvent]:
     return [
         RecordedEvent(

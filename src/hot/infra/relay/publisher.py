@@ -50,10 +50,11 @@ from hot.domain import Human
 from hot.infra.relay.streams import FIELDS, StreamKeys, entry_fields, position_of
 
 # KEYS: the all-events stream, then one stream per name.
-# ARGV: expected last position of KEYS[1], trim kind ("maxlen", "minid" or ""), trim
-# value, field count F, the F field names, then per entry: the KEYS index of its name's
-# stream, its position, its F field values, the count E of earlier entries to delete,
-# then E pairs: the KEYS index of the entry's name's stream, and its position.
+# ARGV: expected last position of KEYS[1], "exact" if it must stand there exactly (else
+# at least there), trim kind ("maxlen", "minid" or ""), trim value, field count F, the F
+# field names, then per entry: the KEYS index of its name's stream, its position, its F
+# field values, the count E of earlier entries to delete, then E pairs: the KEYS index
+# of the entry's name's stream, and its position.
 _PUBLISH = """
 local info = redis.pcall('XINFO', 'STREAM', KEYS[1])
 local actual = 0
@@ -64,13 +65,16 @@ if not info.err then
     end
   end
 end
-if actual < tonumber(ARGV[1]) then return {0, actual} end
+local expected = tonumber(ARGV[1])
+if actual < expected or (ARGV[2] == 'exact' and actual ~= expected) then
+  return {0, actual}
+end
 
-local nfields = tonumber(ARGV[4])
+local nfields = tonumber(ARGV[5])
 local entry = {}
-for f = 1, nfields do entry[2 * f - 1] = ARGV[4 + f] end
+for f = 1, nfields do entry[2 * f - 1] = ARGV[5 + f] end
 local last = {actual}
-local i = 5 + nfields
+local i = 6 + nfields
 while i <= #ARGV do
   local k = tonumber(ARGV[i])
   local position = tonumber(ARGV[i + 1])
@@ -84,9 +88,8 @@ while i <= #ARGV do
   local added = redis.pcall('XADD', KEYS[k], id, unpack(entry))
   if type(added) == 'table' and added.err then
     if not string.find(added.err, 'equal or smaller', 1, true) then return added end
-  else
-    last[k] = position
   end
+  last[k] = position
   i = i + 2 + nfields
   -- A forgotten human's earlier entries go, in the step that publishes the forgetting.
   for e = 1, tonumber(ARGV[i]) do
@@ -97,14 +100,14 @@ while i <= #ARGV do
   i = i + 1 + 2 * tonumber(ARGV[i])
 end
 
+-- Every stream the batch belongs to is trimmed, added to or not: what another
+-- publisher added without trimming (the write-through) is trimmed by the relay.
 for k, position in pairs(last) do
-  if k > 1 or position > actual then
-    if ARGV[2] == 'maxlen' then
-      redis.call('XTRIM', KEYS[k], 'MAXLEN', '~', ARGV[3])
-    elseif ARGV[2] == 'minid' then
-      local keep = math.min(tonumber(ARGV[3]), position)
-      redis.call('XTRIM', KEYS[k], 'MINID', '~', string.format('%d-0', keep))
-    end
+  if ARGV[3] == 'maxlen' then
+    redis.call('XTRIM', KEYS[k], 'MAXLEN', '~', ARGV[4])
+  elseif ARGV[3] == 'minid' then
+    local keep = math.min(tonumber(ARGV[4]), position)
+    redis.call('XTRIM', KEYS[k], 'MINID', '~', string.format('%d-0', keep))
   end
 end
 return {1, last[1]}
@@ -123,7 +126,7 @@ class Trim:
 class Published:
     """What a publish found: ``accepted`` False means Redis stands below ``expected``."""
 
-    accepted: bool
+    accepted: bool  # with ``exact``: False also when Redis stands above ``expected``
     last: int  # the all-events stream's last position after the call
 
 
@@ -174,11 +177,18 @@ class StreamPublisher:
         return Batch(len(events), events[-1].position if events else 0, args)
 
     def publish(
-        self, events: Batch | Sequence[RecordedEvent], expected: int, trim: Trim
+        self,
+        events: Batch | Sequence[RecordedEvent],
+        expected: int,
+        trim: Trim,
+        *,
+        exact: bool = False,
     ) -> Published:
-        """Add the events (in log order) unless Redis stands below ``expected``."""
+        """Add the events (in log order) unless Redis stands below ``expected`` (or, if
+        ``exact``, anywhere but at ``expected``)."""
         batch = events if isinstance(events, Batch) else self.encode(events)
-        args = [expected, trim.kind, trim.value, len(FIELDS), *FIELDS, *batch.args]
+        mode = "exact" if exact else "at least"
+        args = [expected, mode, trim.kind, trim.value, len(FIELDS), *FIELDS, *batch.args]
         accepted, last = self._run_script(args)
         return Published(bool(accepted), int(last))
 
