@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 from uuid import UUID
@@ -31,6 +31,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
 
+from hot.infra.decoding import Row
 from hot.infra.personal_keys import destroy_keys_statement, insert_keys_statement
 
 # How psycopg's errors reach the application: as the library's own, as its recorder raises them.
@@ -57,15 +58,34 @@ base64]``, one per row, in log order; rows that would not fit leave it empty, an
 listener reads the table instead."""
 
 
+Committed = Callable[[int, Sequence[Row]], None]
+"""Told of each transaction the recorder committed: the log position of the last event
+of the topics it was given before the transaction, and the transaction's rows (as the
+events table holds them, in log order)."""
+
+
+def committed_rows(positions: Sequence[int], stored_events: Sequence[StoredEvent]) -> list[Row]:
+    """The rows of the events table that ``stored_events`` became, at ``positions``."""
+    return [
+        (position, _uuid(e.originator_id), e.originator_version, e.topic, e.state)
+        for position, e in zip(positions, stored_events, strict=True)
+    ]
+
+
 class HotRecorder(PostgresApplicationRecorder):
-    """The application recorder HoT's composition root selects."""
+    """The application recorder HoT's composition root selects.
+
+    ``committed``, when set (``tell_commits``), is called after each commit of
+    ``insert_events``, in the writer's thread (the composition root sets it to the
+    streams' write-through).
+    """
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         table = SQL("{0}.{1}").format(
             Identifier(datastore.schema), Identifier(self.events_table_name)
         )
-        self._insert_and_notify = SQL(
+        inserting = (
             "WITH inserted AS (INSERT INTO {0} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%b::uuid[], %b::int8[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id, originator_id, originator_version, topic, state), "
@@ -74,15 +94,46 @@ class HotRecorder(PostgresApplicationRecorder):
             ")::text AS payload FROM inserted), "
             "notice AS (SELECT pg_notify({1}, CASE WHEN octet_length(payload) <= {2} "
             "THEN payload ELSE '' END) FROM noticed) "
-            "SELECT notification_id FROM inserted, notice ORDER BY notification_id"
-        ).format(table, Literal(self.channel_name), Literal(NOTICE_LIMIT))
+        )
+        parts = (table, Literal(self.channel_name), Literal(NOTICE_LIMIT))
+        self._insert_and_notify = SQL(
+            inserting + "SELECT notification_id FROM inserted, notice ORDER BY notification_id"
+        ).format(*parts)
+        # The statement's snapshot does not see its own rows (and the table lock is held):
+        # "before" is the position of the log's last event of the given topics before them.
+        self._insert_and_notify_before = SQL(
+            inserting + "SELECT notification_id, coalesce((SELECT notification_id FROM {0} "
+            "WHERE topic = ANY(%b::text[]) ORDER BY notification_id DESC LIMIT 1), 0) AS before "
+            "FROM inserted, notice ORDER BY notification_id"
+        ).format(*parts)
         self._writer: Connection[DictRow] | None = None
         self._writer_lock = threading.Lock()
+        self.committed: Committed | None = None
+        self._told_topics: list[str] = []
 
-    @retry((persistence.InterfaceError, persistence.OperationalError), max_attempts=10, wait=0.2)
+    def tell_commits(self, committed: Committed | None, topics: Sequence[str] = ()) -> None:
+        """Have ``committed`` told of each commit of ``insert_events`` (None: no more),
+        with the position of the last event of ``topics`` before the transaction."""
+        self._told_topics = list(topics)
+        self.committed = committed
+
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
         """Record ``stored_events`` (with the keys in ``kwargs``) in one transaction, one
-        round trip; their log positions, in order. A version taken is ``IntegrityError``."""
+        round trip; their log positions, in order. A version taken is ``IntegrityError``.
+        Then ``committed`` is told, outside the retries: telling never records again."""
+        committing: tuple[int | None, list[int]] = self._insert_committing(stored_events, **kwargs)
+        before, positions = committing
+        committed = self.committed
+        if committed is not None and before is not None:
+            committed(before, committed_rows(positions, stored_events))
+        return positions
+
+    @retry((persistence.InterfaceError, persistence.OperationalError), max_attempts=10, wait=0.2)
+    def _insert_committing(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> tuple[int | None, list[int]]:
+        """The position before the transaction (None if not asked for), and the
+        positions of its events."""
         with self._connection() as conn:
             try:
                 # BEGIN and COMMIT as statements of the pipeline: psycopg's transaction()
@@ -97,7 +148,9 @@ class HotRecorder(PostgresApplicationRecorder):
             except BaseException:
                 _roll_back(conn)
                 raise
-            return [row["notification_id"] for row in inserting.fetchall()]
+            inserted = inserting.fetchall()
+        before = inserted[0].get("before") if inserted else None
+        return before, [int(row["notification_id"]) for row in inserted]
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -110,16 +163,19 @@ class HotRecorder(PostgresApplicationRecorder):
     def _insert_notifying(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]
     ) -> None:
-        curs.execute(
-            self._insert_and_notify,
-            (
-                [e.originator_id for e in stored_events],
-                [e.originator_version for e in stored_events],
-                [e.topic for e in stored_events],
-                [e.state for e in stored_events],
-            ),
-            prepare=True,
-        )
+        """The INSERT; its result rows have the positions, and "before" if ``committed``
+        is to be told."""
+        params: list[Any] = [
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        ]
+        statement = self._insert_and_notify
+        if self.committed is not None:
+            statement = self._insert_and_notify_before
+            params.append(self._told_topics)
+        curs.execute(statement, params, prepare=True)
 
     def close(self) -> None:
         """Close the connection kept for writing (the pool is the datastore's)."""
@@ -192,6 +248,10 @@ class HotRecorder(PostgresApplicationRecorder):
                 )
                 for row in curs.fetchall()
             ]
+
+
+def _uuid(value: UUID | str) -> UUID:
+    return value if isinstance(value, UUID) else UUID(value)
 
 
 def _roll_back(conn: Connection[DictRow]) -> None:
