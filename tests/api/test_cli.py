@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from click.testing import CliRunner
 
 from hot.cli import main
@@ -119,3 +120,48 @@ def test_the_first_serve_prints_an_admin_token_that_works(
     assert created.status_code == 201
     assert anonymous.status_code == 401
     assert exit_code == 0
+
+
+@pytest.mark.parametrize("write_through", ["on", "off"])
+def test_a_command_is_in_the_streams_when_answered_if_serve_writes_through(
+    env: dict[str, str], redis_server_url: str, redis_prefix: str, write_through: str
+) -> None:
+    """No relay runs (``HOT_RELAY=off``): only the write-through can have put it there."""
+    port = free_port()
+    settings = {
+        "HOT_REDIS_URL": redis_server_url,
+        "HOT_REDIS_PREFIX": redis_prefix,
+        "HOT_RELAY": "off",
+        "HOT_STREAM_WRITE_THROUGH": write_through,
+    }
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "hot"), "serve", "--port", str(port)],
+        env=os.environ | env | settings,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    client = redis.Redis.from_url(redis_server_url)
+    try:
+        assert process.stdout is not None
+        token = [process.stdout.readline() for _ in range(2)][1].rsplit(" ", 1)[-1].strip()
+        wait_until_listening(port)
+        body = {"name": "Hari Seldon", "email": "hari@trantor.example", "kind": "visitor"}
+        created = httpx.post(
+            f"http://127.0.0.1:{port}/humans",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        entries = client.xrange(f"{redis_prefix}:events")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        client.close()
+
+    assert created.status_code == 201
+    if write_through == "on":
+        position = created.json()["position"]
+        assert [entry_id for entry_id, _ in entries] == [f"{position}-0".encode()]
+        assert entries[0][1][b"name"] == b"HUMAN_REGISTERED"
+    else:
+        assert entries == []

@@ -1,4 +1,4 @@
-"""HOT_STREAM_PERSONAL: personal fields in the streams are masked unless switched on."""
+"""HOT_STREAM_PERSONAL and HOT_STREAM_WRITE_THROUGH: how the streams are fed."""
 
 from __future__ import annotations
 
@@ -19,3 +19,10 @@ def test_hot_stream_personal_reads_on_or_off(raw: str, expected: bool) -> None:
 def test_anything_else_is_refused_by_name() -> None:
     with pytest.raises(SettingsError, match="HOT_STREAM_PERSONAL must be on or off"):
         Settings.from_env({"HOT_STREAM_PERSONAL": "names"})
+
+
+def test_the_write_through_is_on_unless_switched_off() -> None:
+    assert Settings.from_env({}).write_through is True
+    assert Settings.from_env({"HOT_STREAM_WRITE_THROUGH": "off"}).write_through is False
+    with pytest.raises(SettingsError, match="HOT_STREAM_WRITE_THROUGH must be on or off"):
+        Settings.from_env({"HOT_STREAM_WRITE_THROUGH": "later"})

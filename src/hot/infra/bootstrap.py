@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import redis
 
-from hot.application import HumansApplication
+from hot.application import CATALOG, HumansApplication
 from hot.infra.database import eventsourcing_env, schema_lock
 from hot.infra.embedded import EmbeddedPostgres, EmbeddedRedis
 from hot.infra.personal_keys import PostgresPersonalKeys
+from hot.infra.recorder import HotRecorder
+from hot.infra.relay.write_through import WriteThrough
 from hot.infra.settings import Settings
 
 
@@ -91,4 +94,32 @@ def bootstrap(settings: Settings, *, with_redis: bool = True, shows_personal: bo
         closers.append(embedded_redis.stop)
         redis_url = embedded_redis.url
     app = build_application(database_url, settings.timezone, shows_personal=shows_personal)
+    if redis_url is not None and settings.write_through:
+        prefix, personal = settings.redis_prefix, settings.stream_personal
+        closers.append(write_through(app, redis_url, prefix=prefix, personal=personal))
     return Hot(settings, database_url, redis_url, app, closers)
+
+
+WRITE_THROUGH_TIMEOUT = 1.0  # seconds: a Redis slower than this is left to the relay
+
+
+def write_through(
+    app: HumansApplication, redis_url: str, *, prefix: str, personal: bool
+) -> Callable[[], None]:
+    """Have ``app``'s recorder publish what it commits to the streams under ``prefix``
+    at once (see ``hot.infra.relay.write_through``); what stops it."""
+    client = redis.Redis.from_url(
+        redis_url,
+        socket_timeout=WRITE_THROUGH_TIMEOUT,
+        socket_connect_timeout=WRITE_THROUGH_TIMEOUT,
+    )
+    publish = WriteThrough(app, client, prefix=prefix, personal=personal)
+    recorder = cast(HotRecorder, app.recorder)
+    recorder.tell_commits(publish, CATALOG.names)  # the events the streams carry
+
+    def close() -> None:
+        recorder.tell_commits(None)
+        publish.close()
+        client.close()
+
+    return close

@@ -43,6 +43,7 @@ class Settings:
     api_key_cache_seconds: int = 5
     relay_in_serve: bool = True
     stream_personal: bool = False  # personal fields in the Redis streams: masked unless on
+    write_through: bool = True  # a writer publishes what it commits, ahead of the relay
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -63,6 +64,7 @@ class Settings:
             api_key_cache_seconds=_int(env, "HOT_API_KEY_CACHE_SECONDS", 5),
             relay_in_serve=_switch(env, "HOT_RELAY", True),
             stream_personal=_switch(env, "HOT_STREAM_PERSONAL", False),
+            write_through=_switch(env, "HOT_STREAM_WRITE_THROUGH", True),
         )
         settings.validate()
         return settings
