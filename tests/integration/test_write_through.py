@@ -16,7 +16,7 @@ from hot.domain import HumanKind
 from hot.infra.bootstrap import build_application, write_through
 from hot.infra.recorder import HotRecorder
 from hot.infra.relay import StreamKeys
-from hot.infra.relay.write_through import WriteThrough
+from hot.infra.relay.write_through import MAX_ROWS, WriteThrough
 from tests.integration.relay_fixtures import (
     assert_streams_match_log,
     free_port,
@@ -203,3 +203,19 @@ def test_a_write_through_streaming_personal_fields_shows_them_as_the_relay_would
 
     log = assert_streams_match_log(client, redis_prefix, app, personal=True)
     assert log[0].payload["name"] == "Life personal-0"
+
+
+def test_a_transaction_too_large_for_one_publish_is_left_to_the_relay(
+    writing_through: HumansApplication, client: redis.Redis, database_url: str, redis_prefix: str
+) -> None:
+    app = writing_through
+    _life(app, "first")
+    write_humans(app, MAX_ROWS // 2 + 1)  # with their email claims: over MAX_ROWS rows
+    _life(app, "after")  # not next in the streams: left to the relay
+    assert client.xlen(StreamKeys(redis_prefix, CATALOG.names).all) == 3
+
+    with running_relay(app, client, database_url, redis_prefix):
+        wait_caught_up(client, redis_prefix, app)
+
+    assert len(assert_streams_match_log(client, redis_prefix, app)) == 3 + MAX_ROWS // 2 + 1 + 3
+    assert _through(app).added == 3

@@ -14,7 +14,9 @@ events are not there yet, Redis lost data, or the event before is one the stream
 not carry. The relay stays what guarantees that every event gets there, exactly once,
 in order; it publishes the same transaction from its ``NOTIFY`` and adds nothing twice
 (an entry's id is its position), and it trims the streams. A transaction with a
-``HUMAN_FORGOTTEN`` is left to the relay too, which erases the human's earlier entries.
+``HUMAN_FORGOTTEN`` is left to the relay too, which erases the human's earlier entries,
+and so is one of more than ``MAX_ROWS`` events (an import), which it publishes in
+batches rather than in one long step that holds up every other client of Redis.
 
 It never fails a write, which has committed: errors are logged, and after one the
 write-through rests a while (the relay publishes meanwhile), so that a Redis that is
@@ -41,6 +43,7 @@ from hot.infra.relay.streams import StreamKeys
 log = logging.getLogger(__name__)
 
 REST_SECONDS = 5.0  # after an error, how long the relay alone publishes
+MAX_ROWS = 2000  # a larger transaction (an import) the relay publishes, in its batches
 _NO_TRIM = Trim("")  # the relay trims, when it publishes the same transaction
 
 
@@ -87,6 +90,8 @@ class WriteThrough:
         self.publisher.close()
 
     def _offer(self, before: int, rows: Sequence[Row]) -> None:
+        if len(rows) > MAX_ROWS:
+            return
         events = self.log.decode(rows)
         if not events or any(event.name == FORGETTING for event in events):
             return
