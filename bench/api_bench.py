@@ -9,8 +9,10 @@
 
     uv run python bench/api_bench.py [--quick]
 
-Needs ``wrk`` (``apt-get install -y wrk``). Uses HOT_BENCH_DATABASE_URL (default: the
-local server); creates and drops a database of its own.
+Needs ``wrk`` (``apt-get install -y wrk``). Uses HOT_BENCH_DATABASE_URL and
+HOT_BENCH_REDIS_URL (default: the local servers); creates and drops a database of its
+own, and deletes its own Redis keys. ``HOT_STREAM_WRITE_THROUGH=off`` measures (b)
+without the write-through.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
+import redis
 import uvicorn
 from litestar import post
 from litestar.params import JSONBody
@@ -47,12 +50,16 @@ from hot.application import HumansApplication
 from hot.cli.serve import UVICORN_OPTIONS, tune_runtime
 from hot.domain import HumanKind
 from hot.infra.api_keys import ApiKeyStore
-from hot.infra.bootstrap import build_application
+from hot.infra.bootstrap import build_application, write_through
 from hot.infra.database import create_database, drop_database
+from hot.infra.relay import Relay
+from hot.infra.relay.source import EventLog
+from hot.infra.settings import Settings
 
 SERVER_URL = os.environ.get(
     "HOT_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+REDIS_URL = os.environ.get("HOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 CLIENTS = 64
 JOINED_ON = date(2000, 1, 1)
 TARGET_GROUP_COMMIT = 4.0
@@ -160,13 +167,19 @@ def register_members(app: HumansApplication, count: int) -> list[uuid.UUID]:
 
 def serve(database_url: str, port: int) -> None:
     """The server process: HoT's API plus a bare endpoint, under uvicorn (one worker),
-    with the settings of ``hot serve``."""
+    with the settings of ``hot serve`` as the compose file runs it (its relay elsewhere):
+    writing through (unless ``HOT_STREAM_WRITE_THROUGH=off``) to Redis streams under a
+    prefix of its own, which ``caught_up_streams`` brought to the log's head first, so
+    that every commit comes next there and is published by the command that made it."""
 
     @post("/bare/humans/{human_id:str}/attend", status_code=200, opt={"public": True})
     async def bare_attend(human_id: HumanId, data: JSONBody[AttendBody]) -> dict[str, str]:
         return {"id": str(human_id), "on": str(data.on)}
 
-    api = create_app(build_application(database_url), ApiKeyStore(database_url, cache_seconds=60))
+    app = build_application(database_url)
+    if Settings.from_env().write_through:
+        write_through(app, REDIS_URL, prefix=f"hot-bench-{port}", personal=False)
+    api = create_app(app, ApiKeyStore(database_url, cache_seconds=60))
     api.register(bare_attend)
     tune_runtime()  # as `hot serve` runs it
     uvicorn.run(
@@ -274,6 +287,7 @@ def http_rates(
     try:
         wait_for(port, server)
         prime(port, token, humans)
+        caught_up_streams(database_url, f"hot-bench-{port}")
         with tempfile.TemporaryDirectory() as tmp:
             wrk = Wrk(port, server.pid, token, humans, days, Path(tmp))
             for prefix in ("/bare", ""):
@@ -283,10 +297,41 @@ def http_rates(
                 for prefix, results in runs.items():
                     results.append(wrk.run(prefix, plan.seconds))
             best = {p: max(r, key=lambda w: w.rate) for p, r in runs.items()}
+            through = "on" if Settings.from_env().write_through else "off"
+            at_head = streams_at_head(database_url, f"hot-bench-{port}")
+            print(f"\n(b) ran with the write-through {through}: {at_head}")
             return best["/bare"], best[""]
     finally:
         server.terminate()
         server.wait(timeout=30)
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(f"hot-bench-{port}:*"):
+            client.delete(key)
+        client.close()
+
+
+def caught_up_streams(database_url: str, prefix: str) -> None:
+    """Publish the log so far into the streams under ``prefix``, with a relay of its own."""
+    app = build_application(database_url)
+    head = EventLog(app).head()
+    relay = Relay(app, redis.Redis.from_url(REDIS_URL), database_url, prefix=prefix).start()
+    while relay.status().published < head:
+        time.sleep(0.05)
+    relay.stop()
+    app.close()
+
+
+def streams_at_head(database_url: str, prefix: str) -> str:
+    """Whether the all-events stream ends where the log does (every command written
+    through, when the write-through is on)."""
+    app = build_application(database_url)
+    head = EventLog(app).head()
+    app.close()
+    client = redis.Redis.from_url(REDIS_URL)
+    newest = client.xrevrange(f"{prefix}:events", count=1)
+    client.close()
+    stands = int(newest[0][0].split(b"-")[0]) if newest else 0
+    return f"streams at {stands:,}, the log's head at {head:,}"
 
 
 def prime(port: int, token: str, humans: list[uuid.UUID]) -> None:
