@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from uuid import UUID
@@ -12,7 +13,7 @@ from hot.application import CATALOG
 from hot.application.representation import event_to_dict
 from hot.application.views import RecordedEvent
 from hot.infra.relay import StreamKeys, entry_fields, entry_id, event_from_entry
-from hot.infra.relay.streams import FIELDS, position_of
+from hot.infra.relay.streams import FIELDS, entry_values, position_of
 
 EVENT = RecordedEvent(
     id=UUID("6eee6781-f4d9-429f-97c9-a3b06c5b50a9"),
@@ -58,3 +59,17 @@ def test_an_entry_reads_back_as_the_same_event(as_bytes: bool) -> None:
     raw = {k.encode(): v.encode() for k, v in fields.items()} if as_bytes else fields
 
     assert event_from_entry(raw) == EVENT
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        EVENT,
+        dataclasses.replace(EVENT, time=datetime(2026, 5, 6, tzinfo=UTC), payload={}),
+        dataclasses.replace(
+            EVENT, name="HUMAN_LEFT", version=2, payload={"reason": None, "on": "2026-05-06"}
+        ),
+    ],
+)
+def test_the_values_made_directly_are_the_entry_fields(event: RecordedEvent) -> None:
+    assert entry_values(event) == tuple(entry_fields(event).values())

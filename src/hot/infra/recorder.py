@@ -9,7 +9,10 @@ a listener such as the relay then has them without reading the table.
 
 The group committer writes almost all batches, through a connection kept for writing
 (no pool check before each batch); a write while it is busy takes a pooled connection.
-It also reads one human's events together with their log positions.
+After each commit it tells a listener (``tell_commits``; the streams' write-through)
+the transaction's rows and the position of the last public event before them, which
+the ``INSERT`` reads under the table lock. It also reads one human's events together
+with their log positions.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ from redis.exceptions import NoScriptError
 
 from hot.application.views import RecordedEvent
 from hot.domain import Human
-from hot.infra.relay.streams import FIELDS, StreamKeys, entry_fields, position_of
+from hot.infra.relay.streams import FIELDS, StreamKeys, entry_values, position_of
 
 # KEYS: the all-events stream, then one stream per name.
 # ARGV: expected last position of KEYS[1], "exact" if it must stand there exactly (else
@@ -169,7 +169,7 @@ class StreamPublisher:
         for event in events:
             args.append(self._index[event.name])
             args.append(event.position)
-            args.extend(entry_fields(event).values())
+            args.extend(entry_values(event))
             erased = self.earlier(event.subject, event.position) if event.name == FORGETTING else ()
             args.append(len(erased))
             for name, position in erased:
