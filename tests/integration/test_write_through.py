@@ -219,3 +219,26 @@ def test_a_transaction_too_large_for_one_publish_is_left_to_the_relay(
 
     assert len(assert_streams_match_log(client, redis_prefix, app)) == 3 + MAX_ROWS // 2 + 1 + 3
     assert _through(app).added == 3
+
+
+def test_while_commands_wait_for_a_transaction_the_relay_is_left_to_publish(
+    app: HumansApplication, client: redis.Redis, database_url: str, redis_prefix: str
+) -> None:
+    busy = [True]
+    through = WriteThrough(app, client, prefix=redis_prefix, busy=lambda: busy[0])
+    recorder: HotRecorder = app.recorder  # type: ignore[assignment]
+    recorder.tell_commits(through, CATALOG.names)
+    try:
+        _life(app, "busy")
+        assert (through.added, through.left_while_busy) == (0, 3)
+        assert client.exists(StreamKeys(redis_prefix, CATALOG.names).all) == 0
+
+        with running_relay(app, client, database_url, redis_prefix):
+            wait_caught_up(client, redis_prefix, app)
+        busy[0] = False
+        _life(app, "idle")
+        assert (through.added, through.left_while_busy) == (3, 3)
+    finally:
+        recorder.tell_commits(None)
+        through.close()
+    assert len(assert_streams_match_log(client, redis_prefix, app)) == 6

@@ -144,3 +144,28 @@ def test_commands_handed_in_during_one_turn_of_an_event_loop_share_a_transaction
     assert isinstance(results[-1], IntegrityError)  # refused alone: the others committed
     assert store.transactions == [events]
     committer.close()
+
+
+def test_it_says_commands_are_waiting_only_while_some_queue_behind_a_batch() -> None:
+    store = FakeStore()
+    committer = GroupCommitter(store.save)
+    store.gate.clear()  # hold the first batch in its transaction
+    idle = committer.waiting()
+    threads = [
+        threading.Thread(target=committer.commit, args=([FakeEvent(uuid4(), 1)],)) for _ in range(3)
+    ]
+    threads[0].start()
+    assert store.entered.wait(timeout=5)
+    alone = committer.waiting()  # the batch in its transaction is not waiting
+    for t in threads[1:]:
+        t.start()
+    deadline = time.monotonic() + 5
+    while committer._queue.qsize() < 2 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    queued = committer.waiting()
+    store.gate.set()
+    for t in threads:
+        t.join(timeout=5)
+
+    assert (idle, alone, queued, committer.waiting()) == (False, False, True, False)
+    committer.close()

@@ -114,6 +114,10 @@ class GroupCommitter:
         held.append(_Pending(events, (), aggregates, future=future))
         return future
 
+    def waiting(self) -> bool:
+        """Whether commands are queued for the next batch (the committer is saturated)."""
+        return not self._queue.empty()
+
     def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
         self._queue.put(self._held.pop(loop))
 

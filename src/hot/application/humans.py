@@ -96,6 +96,10 @@ class HumansApplication(HumanQueries):
         for transcoding in TRANSCODINGS:
             transcoder.register(transcoding)
 
+    def commands_waiting(self) -> bool:
+        """Whether commands wait for their transaction behind the one committing now."""
+        return self._committer is not None and self._committer.waiting()
+
     def close(self) -> None:
         if self._committer is not None:
             self._committer.close()

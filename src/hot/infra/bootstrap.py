@@ -113,7 +113,7 @@ def write_through(
         socket_timeout=WRITE_THROUGH_TIMEOUT,
         socket_connect_timeout=WRITE_THROUGH_TIMEOUT,
     )
-    publish = WriteThrough(app, client, prefix=prefix, personal=personal)
+    publish = WriteThrough(app, client, prefix=prefix, personal=personal, busy=app.commands_waiting)
     recorder = cast(HotRecorder, app.recorder)
     recorder.tell_commits(publish, CATALOG.names)  # the events the streams carry
 

@@ -20,7 +20,11 @@ batches rather than in one long step that holds up every other client of Redis.
 
 It never fails a write, which has committed: errors are logged, and after one the
 write-through rests a while (the relay publishes meanwhile), so that a Redis that is
-down or slow does not slow every write.
+down or slow does not slow every write. Nor does it delay the next transaction: while
+commands wait for one (``busy``, the group committer is saturated), it leaves the
+relay to publish, which takes many commits in one step; a fraction of a millisecond
+saved then is nothing beside the time commands spend queued, and the round trip to
+Redis for each transaction would cost commands their throughput.
 """
 
 from __future__ import annotations
@@ -49,9 +53,9 @@ _NO_TRIM = Trim("")  # the relay trims, when it publishes the same transaction
 
 class WriteThrough:
     """Publishes a committed transaction's public events into the streams under
-    ``prefix`` when they come next there; called with the position before the
-    transaction and its rows (``HotRecorder.committed``). Personal fields are masked
-    unless ``personal``, as the relay's are."""
+    ``prefix`` when they come next there, unless ``busy()``; called with the position
+    before the transaction and its rows (``HotRecorder.committed``). Personal fields
+    are masked unless ``personal``, as the relay's are."""
 
     def __init__(
         self,
@@ -60,21 +64,27 @@ class WriteThrough:
         *,
         prefix: str = "hot",
         personal: bool = False,
+        busy: Callable[[], bool] = lambda: False,
         rest_seconds: float = REST_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.log = EventLog(app, personal=personal)
         keys = StreamKeys(prefix, CATALOG.names)
         self.publisher = StreamPublisher(client, keys, self.log.earlier)
+        self.busy = busy
         self.rest_seconds = rest_seconds
         self.clock = clock
         self.added = 0  # events this write-through put in the streams
+        self.left_while_busy = 0  # transactions left to the relay as commands waited
         self._resting_until = 0.0
         self._lock = threading.Lock()  # writes that did not wait for the committer
 
     def __call__(self, before: int, rows: Sequence[Row]) -> None:
         """Publish ``rows`` if the all-events stream stands at ``before``; never raises."""
         with self._lock:
+            if self.busy():
+                self.left_while_busy += 1
+                return
             if self.clock() < self._resting_until:
                 return
             try:
