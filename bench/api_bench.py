@@ -299,7 +299,8 @@ def http_rates(
             best = {p: max(r, key=lambda w: w.rate) for p, r in runs.items()}
             through = "on" if Settings.from_env().write_through else "off"
             at_head = streams_at_head(database_url, f"hot-bench-{port}")
-            print(f"\n(b) ran with the write-through {through}: {at_head}")
+            print(f"\n(b) ran with the write-through {through} and no relay: {at_head}")
+            print("    (the write-through steps aside while commands wait for a transaction)")
             return best["/bare"], best[""]
     finally:
         server.terminate()
