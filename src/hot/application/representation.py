@@ -28,9 +28,14 @@ def event_to_dict(event: RecordedEvent) -> dict[str, Any]:
         "subject": str(event.subject),
         "sequence": event.sequence,
         "position": event.position,
-        "time": event.time.isoformat().replace("+00:00", "Z"),
+        "time": rfc3339(event.time),
         "payload": event.payload,
     }
+
+
+def rfc3339(moment: datetime) -> str:
+    """An event's time as the representation writes it: RFC 3339, ``Z`` for UTC."""
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def event_from_dict(data: dict[str, Any]) -> RecordedEvent:

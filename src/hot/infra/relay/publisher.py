@@ -13,6 +13,7 @@ MULTI/EXEC of XADDs on a backlog). It looks twice:
 - The batch is refused if the all-events stream stands *below* where the relay
   believes it stands: Redis lost data (a restart without persistence, a FLUSHALL),
   and appending would leave a hole. The relay then plans again from what Redis has.
+  An ``exact`` publish (the write-through's) is refused unless it stands right there.
 
 Trimming never removes a stream's newest entry, so a stream's last id, which is the
 relay's position, survives any retention setting.

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hot.application.representation import event_from_dict, event_to_dict
+from hot.application.representation import event_from_dict, rfc3339
 from hot.application.views import RecordedEvent
 
 FIELDS = ("id", "name", "version", "subject", "sequence", "position", "time", "payload")
@@ -58,14 +58,13 @@ def position_of(entry_id: bytes | str) -> int:
 
 def entry_fields(event: RecordedEvent) -> dict[str, str]:
     """The event as stream entry fields, in ``FIELDS`` order."""
-    data = event_to_dict(event)
-    data["payload"] = _payload_json(data["payload"])
-    return {field: str(data[field]) for field in FIELDS}
+    return dict(zip(FIELDS, entry_values(event), strict=True))
 
 
 def entry_values(event: RecordedEvent) -> tuple[str, ...]:
-    """The values of ``entry_fields(event)``, in ``FIELDS`` order, made directly: what
-    the relay publishes, for every event, without the dicts in between."""
+    """The values of the event's representation (``event_to_dict``) as entry fields, in
+    ``FIELDS`` order, with ``payload`` as JSON: made directly, without the dict, for the
+    relay publishes one for every event."""
     return (
         str(event.id),
         event.name,
@@ -73,7 +72,7 @@ def entry_values(event: RecordedEvent) -> tuple[str, ...]:
         str(event.subject),
         str(event.sequence),
         str(event.position),
-        event.time.isoformat().replace("+00:00", "Z"),
+        rfc3339(event.time),
         _payload_json(event.payload),
     )
 
