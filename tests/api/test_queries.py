@@ -243,3 +243,40 @@ def test_an_unknown_query_parameter_is_400_naming_it(
 
     body = problem(response, 400, "invalid-query")
     assert body["field"] == query.split("=")[0]
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        ("/events", "after=5&after=0", "after"),
+        ("/events", "limit=1&limit=2", "limit"),
+        ("/humans/{id}/events", "after=0&after=0", "after"),
+        ("/humans/{id}", "version=1&version=1", "version"),
+    ],
+)
+def test_a_query_parameter_of_one_value_given_twice_is_400_naming_it(
+    client: Client, given: Humans, path: str, query: str, field: str
+) -> None:
+    human_id = given.register()
+
+    response = client.get(f"{path.replace('{id}', human_id)}?{query}")
+
+    body = problem(response, 400, "invalid-query")
+    assert body["field"] == field
+    assert "more than once" in body["detail"]
+
+
+@pytest.mark.parametrize("after", ["0.0", "1e3", "", "+1", " 1"])
+def test_a_position_that_is_not_a_whole_number_is_refused(client: Client, after: str) -> None:
+    response = client.get(f"/events?after={after}")
+
+    assert response.status_code in {400, 422}, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_names_may_be_given_more_than_once(client: Client, given: Humans) -> None:
+    given.register()
+
+    response = client.get("/events?name=HUMAN_REGISTERED&name=HUMAN_JOINED")
+
+    assert response.status_code == 200

@@ -3,11 +3,14 @@
 Numbers are bounded to 2**53 - 1: exact in every JSON parser, and within PostgreSQL's
 bigint, so no value a client can send reaches the database as an overflow. Query
 parameters are declared with ``QueryParameter``; any other query parameter is refused
-(a typo such as ``?limt=10`` must not be silently ignored).
+(a typo such as ``?limt=10`` must not be silently ignored), and so is one that takes a
+single value given twice, or a number not written as digits (``1e3``, ``0.0``).
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -53,28 +56,48 @@ Version = Annotated[
 # Kept on the handler itself: keyed by id(), a handler made by another app (each app
 # copies its handlers) could take a collected one's id and be judged by its parameters;
 # and route handlers (slotted) cannot be weakly referenced.
-_QUERY_NAMES = "hot_query_names"
+_QUERY_PARAMETERS = "hot_query_parameters"
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
-def query_names(handler: BaseRouteHandler) -> frozenset[str]:
-    """The query parameters ``handler`` declares."""
-    names: frozenset[str] | None = handler.opt.get(_QUERY_NAMES)
-    if names is None:
-        names = frozenset(
-            field.kwarg_definition.name or name
+@dataclass(frozen=True)
+class _Query:
+    repeatable: bool  # a list: the parameter may be given more than once
+    whole_number: bool  # an int: its text must be digits (not "1e3", "0.0", " 1")
+
+
+def query_parameters(handler: BaseRouteHandler) -> dict[str, _Query]:
+    """The query parameters ``handler`` declares, by name."""
+    found: dict[str, _Query] | None = handler.opt.get(_QUERY_PARAMETERS)
+    if found is None:
+        found = {
+            field.kwarg_definition.name or name: _Query(
+                field.is_non_string_sequence
+                or any(inner.is_non_string_sequence for inner in field.inner_types),
+                field.is_subclass_of(int) or field.has_inner_subclass_of(int),
+            )
             for name, field in handler.parsed_fn_signature.parameters.items()
             if isinstance(field.kwarg_definition, QueryParameter)
-        )
-        handler.opt[_QUERY_NAMES] = names
-    return names
+        }
+        handler.opt[_QUERY_PARAMETERS] = found
+    return found
 
 
 def reject_unknown_query_parameters(request: Request[Any, Any, Any]) -> None:
-    """400 for a query parameter the endpoint does not take."""
-    allowed = query_names(request.route_handler)
-    unknown = sorted(set(request.query_params) - allowed)
+    """400 for a query parameter the endpoint does not take, one it takes once given
+    more than once, or a number that is not written as a whole number: a query is
+    taken as written, or refused, never reinterpreted."""
+    declared = query_parameters(request.route_handler)
+    given = request.query_params
+    unknown = sorted(set(given) - set(declared))
     if unknown:
-        takes = ", ".join(sorted(allowed)) or "none"
+        takes = ", ".join(sorted(declared)) or "none"
         raise InvalidQueryError(
             unknown[0], f"Unknown query parameter {unknown[0]!r}; this endpoint takes: {takes}."
         )
+    for name in sorted(given):
+        values, query = given.getall(name), declared[name]
+        if len(values) > 1 and not query.repeatable:
+            raise InvalidQueryError(name, f"{name!r} takes one value, given more than once.")
+        if query.whole_number and not all(_WHOLE_NUMBER.fullmatch(v) for v in values):
+            raise InvalidQueryError(name, f"{name!r} must be a whole number, such as 42.")
