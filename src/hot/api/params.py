@@ -18,6 +18,7 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
 from litestar.params import HeaderParameter, PathParameter, QueryParameter
+from litestar.typing import FieldDefinition
 
 from hot.application import HumansApplication
 from hot.application.queries import MAX_PAGE
@@ -74,13 +75,20 @@ def query_parameters(handler: BaseRouteHandler) -> dict[str, _Query]:
             field.kwarg_definition.name or name: _Query(
                 field.is_non_string_sequence
                 or any(inner.is_non_string_sequence for inner in field.inner_types),
-                field.is_subclass_of(int) or field.has_inner_subclass_of(int),
+                _integer(field),
             )
             for name, field in handler.parsed_fn_signature.parameters.items()
             if isinstance(field.kwarg_definition, QueryParameter)
         }
         handler.opt[_QUERY_PARAMETERS] = found
     return found
+
+
+def _integer(field: FieldDefinition) -> bool:
+    """An int (or an optional one), not a bool: Python's bool is an int, its text is not."""
+    return not (field.is_subclass_of(bool) or field.has_inner_subclass_of(bool)) and (
+        field.is_subclass_of(int) or field.has_inner_subclass_of(int)
+    )
 
 
 def reject_unknown_query_parameters(request: Request[Any, Any, Any]) -> None:
