@@ -34,13 +34,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-import psycopg
 import redis
-from eventsourcing.persistence import PersistenceError
 
 from hot.application import CATALOG, HumansApplication
 from hot.infra.decoding import Row
 from hot.infra.relay.publisher import FORGETTING, StreamPublisher, Trim
+from hot.infra.relay.relay import SERVER_ERRORS
 from hot.infra.relay.source import EventLog
 from hot.infra.relay.streams import StreamKeys
 
@@ -89,7 +88,7 @@ class WriteThrough:
                 return
             try:
                 self._offer(before, rows)
-            except (redis.RedisError, psycopg.Error, PersistenceError) as error:
+            except SERVER_ERRORS as error:
                 self._rest(error)
             except Exception as error:  # the transaction committed: tell, never fail it
                 log.exception("write-through: unexpected error")
