@@ -1,18 +1,26 @@
-"""Benchmark of the command path, against a baseline and the bare minimum, in one run.
+"""Benchmark of the command and read paths, each against a baseline, in one run.
 
-(a) 64 client threads of single-event commands (``attend`` on many humans) through
-    the application layer with group commit, against one ``eventsourcing`` save per
-    command (``group_commit=False``), against raw single-row INSERT+COMMIT with psycopg
-    at the same concurrency.
+(a) 64 concurrent clients of single-event commands (``attend`` on many humans) through
+    the application layer with group commit, against one transaction per command,
+    against raw single-row INSERT+COMMIT with psycopg at the same concurrency.
 (b) ``POST /humans/{id}/attend`` over HTTP with 64 connections (wrk), against a bare
     Litestar endpoint on the same server that validates the same body and returns 200.
+(c) ``GET /humans/{id}`` over HTTP with 64 connections, against a bare Litestar GET
+    on the same server.
+(d) Attends over HTTP with 32 connections spread over the humans, ``hot serve`` with
+    ``HOT_WORKERS=2`` against one worker: several processes must not be slower than one.
+
+Every server runs as ``hot serve`` runs it (``hot.cli.serve.run``): the relay in the
+process (in the parent with two workers), the streams' write-through on, the runtime
+tuned; each has read every human once. Each HTTP figure is the median of interleaved
+rounds (baseline, subject, baseline, ...), every round's ratio shown; a single answer
+that is not 2xx, or a socket error, fails the run.
 
     uv run python bench/api_bench.py [--quick]
 
 Needs ``wrk`` (``apt-get install -y wrk``). Uses HOT_BENCH_DATABASE_URL and
-HOT_BENCH_REDIS_URL (default: the local servers); creates and drops a database of its
-own, and deletes its own Redis keys. ``HOT_STREAM_WRITE_THROUGH=off`` measures (b)
-without the write-through.
+HOT_BENCH_REDIS_URL (default: the local servers); creates and drops databases of its
+own, and deletes its own Redis keys.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,21 +48,17 @@ from pathlib import Path
 
 import psycopg
 import redis
-import uvicorn
-from litestar import post
+from litestar import Litestar, get, post
 from litestar.params import JSONBody
 
-from hot.api import create_app
 from hot.api.models import AttendBody
 from hot.api.params import HumanId
 from hot.application import HumansApplication
-from hot.cli.serve import UVICORN_OPTIONS, tune_runtime
+from hot.cli import serve as hot_serve
 from hot.domain import HumanKind
 from hot.infra.api_keys import ApiKeyStore
-from hot.infra.bootstrap import build_application, write_through
+from hot.infra.bootstrap import build_application
 from hot.infra.database import create_database, drop_database
-from hot.infra.relay import Relay
-from hot.infra.relay.source import EventLog
 from hot.infra.settings import Settings
 
 SERVER_URL = os.environ.get(
@@ -61,9 +66,12 @@ SERVER_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("HOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 CLIENTS = 64
+WORKERS_CONNECTIONS = 32
 JOINED_ON = date(2000, 1, 1)
 TARGET_GROUP_COMMIT = 4.0
 TARGET_HTTP = 0.5
+TARGET_WORKERS = 1.0
+TARGET_GET = 0.30  # twice the 0.15x of the GET before issue 15
 
 
 @dataclass
@@ -71,13 +79,11 @@ class Plan:
     humans: int
     seconds: float
     warmup: float
+    rounds: int
 
 
-FULL = Plan(humans=2048, seconds=10.0, warmup=2.0)
-QUICK = Plan(humans=512, seconds=3.0, warmup=1.0)
-
-
-# (a) The application layer ----------------------------------------------------------
+FULL = Plan(humans=2000, seconds=10.0, warmup=2.0, rounds=5)
+QUICK = Plan(humans=500, seconds=3.0, warmup=1.0, rounds=3)
 
 
 class Days:
@@ -98,6 +104,9 @@ class Days:
 
     def done(self, rounds_used: int) -> None:
         self.next_round += rounds_used + 1
+
+
+# (a) The application layer ----------------------------------------------------------
 
 
 def measure(work: Callable[[int, threading.Event, list[int]], None], plan: Plan) -> float:
@@ -162,177 +171,129 @@ def register_members(app: HumansApplication, count: int) -> list[uuid.UUID]:
         return list(pool.map(member, range(count)))
 
 
-# (b) HTTP ---------------------------------------------------------------------------
-
-
-def serve(database_url: str, port: int) -> None:
-    """The server process: HoT's API plus a bare endpoint, under uvicorn (one worker),
-    with the settings of ``hot serve`` as the compose file runs it (its relay elsewhere):
-    writing through (unless ``HOT_STREAM_WRITE_THROUGH=off``) to Redis streams under a
-    prefix of its own, which ``caught_up_streams`` brought to the log's head first, so
-    that every commit comes next there and is published by the command that made it."""
-
-    @post("/bare/humans/{human_id:str}/attend", status_code=200, opt={"public": True})
-    async def bare_attend(human_id: HumanId, data: JSONBody[AttendBody]) -> dict[str, str]:
-        return {"id": str(human_id), "on": str(data.on)}
-
-    app = build_application(database_url)
-    if Settings.from_env().write_through:
-        write_through(app, REDIS_URL, prefix=f"hot-bench-{port}", personal=False)
-    api = create_app(app, ApiKeyStore(database_url, cache_seconds=60))
-    api.register(bare_attend)
-    tune_runtime()  # as `hot serve` runs it
-    uvicorn.run(
-        api, **{**UVICORN_OPTIONS, "host": "127.0.0.1", "port": port, "log_level": "warning"}
+def application_figures(database_url: str, plan: Plan) -> None:
+    grouped = build_application(database_url)
+    humans = register_members(grouped, plan.humans)
+    days = Days(humans)
+    group_rate = application_rate(grouped, days, plan)
+    grouped.close()
+    gc.collect()  # closes the connections the finished threads left behind
+    single = build_application(database_url, group_commit=False)
+    # Known to it as to the first application, loaded from this one thread: otherwise
+    # each of the 64 threads opens a connection of its own to read the humans' keys,
+    # beside the pool's, and PostgreSQL runs out of connections.
+    single.personal_keys.prefetch(humans)
+    for human in humans:
+        single.get_human(human)
+    single_rate = application_rate(single, days, plan)
+    single.close()
+    gc.collect()
+    raw_rate = raw_insert_rate(database_url, plan)
+    print("\n(a) single-event commands through the application layer, 64 clients")
+    print(f"  group commit                  {group_rate:9.0f} commands/s")
+    print(f"  one transaction per command   {single_rate:9.0f} commands/s")
+    print(f"  raw INSERT+COMMIT (psycopg)   {raw_rate:9.0f} rows/s")
+    print(
+        f"  group commit / one each       {group_rate / single_rate:9.2f}x  "
+        f"(target >= {TARGET_GROUP_COMMIT}x)"
     )
+    print(f"  group commit / raw insert     {group_rate / raw_rate:9.2f}x", flush=True)
 
 
-LUA = """
-local ids = {%(ids)s}
-local n = #ids
-local threads_count = %(threads)d
-local first_round = %(first_round)d
-local day0 = os.time{year=2000, month=1, day=2, hour=12}
-local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %(token)s"}
-local counter = 0
-local next_id = 0
+# HTTP: servers as ``hot serve`` runs them ---------------------------------------------
 
-function setup(thread)
-  thread:set("tid", next_id)
-  next_id = next_id + 1
-end
 
-function request()
-  local g = counter * threads_count + tid
-  counter = counter + 1
-  local human = ids[(g %% n) + 1]
-  local day = os.date("!%%Y-%%m-%%d", day0 + (first_round + math.floor(g / n)) * 86400)
-  return wrk.format("POST", "%(prefix)s/humans/" .. human .. "/attend", headers,
-                    '{"on":"' .. day .. '"}')
-end
-"""
+@post("/bare/humans/{human_id:str}/attend", status_code=200, opt={"public": True})
+async def bare_attend(human_id: HumanId, data: JSONBody[AttendBody]) -> dict[str, str]:
+    return {"id": str(human_id), "on": str(data.on)}
+
+
+@get("/bare/humans/{human_id:str}", opt={"public": True})
+async def bare_human(human_id: HumanId) -> dict[str, str]:
+    return {"id": str(human_id), "status": "member"}
+
+
+def add_bare_routes(api: Litestar) -> None:
+    api.register(bare_attend)
+    api.register(bare_human)
+
+
+def worker_app() -> Litestar:
+    """Each worker of a ``HOT_WORKERS`` > 1 server: HoT's worker, plus the bare routes."""
+    api = hot_serve.worker_app()
+    add_bare_routes(api)
+    return api
+
+
+def serve(database_url: str, port: int, workers: int) -> None:
+    """The server process: ``hot serve`` on ``database_url`` with its relay, streams under
+    a prefix of their own, and the bare routes beside HoT's."""
+    os.environ.update(
+        HOT_DATABASE_URL=database_url,
+        HOT_REDIS_URL=REDIS_URL,
+        HOT_REDIS_PREFIX=f"hot-bench-{port}",
+        HOT_API_KEY_CACHE_SECONDS="60",
+    )
+    hot_serve.run(
+        Settings.from_env(),
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        worker_app=f"{Path(__file__).stem}:worker_app",
+        extend=add_bare_routes,
+    )
 
 
 @dataclass
-class WrkResult:
-    rate: float
-    errors: int
-    requests: int
-    latency: str
-    server_cpu_ms: float = 0.0  # the server process's CPU time per request
+class Server:
+    port: int
+    process: subprocess.Popen[bytes]
+    token: str
+    humans: list[uuid.UUID]
+    days: Days
 
 
-def run_wrk(port: int, script: Path, seconds: float) -> WrkResult:
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{CLIENTS}",
-            f"-d{max(1, round(seconds))}s",
-            "-s",
-            str(script),
-            f"http://127.0.0.1:{port}",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    latency = re.search(r"Latency\s+(\S+)", out)
-    return WrkResult(
-        rate, int(errors.group(1)) if errors else 0, total, latency.group(1) if latency else "?"
-    )
-
-
-class Wrk:
-    """Runs wrk against one server, never sending the same (human, day) twice."""
-
-    def __init__(
-        self, port: int, server_pid: int, token: str, humans: list[uuid.UUID], days: Days, tmp: Path
-    ):
-        self.port, self.server_pid, self.token = port, server_pid, token
-        self.humans, self.days, self.tmp = humans, days, tmp
-
-    def run(self, prefix: str, seconds: float) -> WrkResult:
-        script = self.tmp / "attend.lua"
-        ids = ",".join(f'"{h}"' for h in self.humans)
-        first_round = self.days.next_round
-        script.write_text(
-            LUA
-            % {
-                "ids": ids,
-                "threads": 2,
-                "first_round": first_round,
-                "token": self.token,
-                "prefix": prefix,
-            }
-        )
-        cpu_before = cpu_seconds(self.server_pid)
-        result = run_wrk(self.port, script, seconds)
-        cpu = cpu_seconds(self.server_pid) - cpu_before
-        result.server_cpu_ms = 1000 * cpu / max(result.requests, 1)
-        self.days.done(result.requests // len(self.humans) + 1)
-        return result
-
-
-def http_rates(
-    database_url: str, humans: list[uuid.UUID], days: Days, plan: Plan
-) -> tuple[WrkResult, WrkResult]:
-    """The best of two alternating runs each, after a warm-up of each."""
-    token = ApiKeyStore(database_url).create("bench", ["read", "write"])
+@contextmanager
+def server(
+    database_url: str, humans: list[uuid.UUID], days: Days, workers: int
+) -> Iterator[Server]:
+    """A server on ``database_url`` (whose members are ``humans``) that has read each once,
+    and whose relay has published the log."""
+    token = ApiKeyStore(database_url).create(f"bench-{uuid.uuid4().hex[:6]}", ["read", "write"])
     port = free_port()
-    server = subprocess.Popen([sys.executable, __file__, "--serve", database_url, str(port)])
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve", database_url, str(port), str(workers)]
+    )
     try:
-        wait_for(port, server)
+        wait_for(port, process)
         prime(port, token, humans)
-        caught_up_streams(database_url, f"hot-bench-{port}")
-        with tempfile.TemporaryDirectory() as tmp:
-            wrk = Wrk(port, server.pid, token, humans, days, Path(tmp))
-            for prefix in ("/bare", ""):
-                wrk.run(prefix, plan.warmup)
-            runs: dict[str, list[WrkResult]] = {"/bare": [], "": []}
-            for _ in range(2):
-                for prefix, results in runs.items():
-                    results.append(wrk.run(prefix, plan.seconds))
-            best = {p: max(r, key=lambda w: w.rate) for p, r in runs.items()}
-            through = "on" if Settings.from_env().write_through else "off"
-            at_head = streams_at_head(database_url, f"hot-bench-{port}")
-            print(f"\n(b) ran with the write-through {through} and no relay: {at_head}")
-            print("    (the write-through steps aside while commands wait for a transaction)")
-            return best["/bare"], best[""]
+        relay_caught_up(database_url, f"hot-bench-{port}")
+        yield Server(port, process, token, humans, days)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        process.terminate()
+        process.wait(timeout=30)
         client = redis.Redis.from_url(REDIS_URL)
         for key in client.scan_iter(f"hot-bench-{port}:*"):
             client.delete(key)
         client.close()
 
 
-def caught_up_streams(database_url: str, prefix: str) -> None:
-    """Publish the log so far into the streams under ``prefix``, with a relay of its own."""
-    app = build_application(database_url)
-    head = EventLog(app).head()
-    relay = Relay(app, redis.Redis.from_url(REDIS_URL), database_url, prefix=prefix).start()
-    while relay.status().published < head:
-        time.sleep(0.05)
-    relay.stop()
-    app.close()
-
-
-def streams_at_head(database_url: str, prefix: str) -> str:
-    """Whether the all-events stream ends where the log does (every command written
-    through, when the write-through is on)."""
-    app = build_application(database_url)
-    head = EventLog(app).head()
-    app.close()
+def relay_caught_up(database_url: str, prefix: str, timeout: float = 120) -> None:
+    """Wait until the server's relay has published every event of the log."""
     client = redis.Redis.from_url(REDIS_URL)
-    newest = client.xrevrange(f"{prefix}:events", count=1)
-    client.close()
-    stands = int(newest[0][0].split(b"-")[0]) if newest else 0
-    return f"streams at {stands:,}, the log's head at {head:,}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute("SELECT coalesce(max(notification_id), 0) FROM hot_events").fetchone()
+    head = int(row[0]) if row else 0
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            newest = client.xrevrange(f"{prefix}:events", count=1)
+            if newest and int(newest[0][0].split(b"-")[0]) >= head:
+                return
+            time.sleep(0.1)
+    finally:
+        client.close()
+    raise SystemExit(f"the relay of {prefix} did not publish the log in {timeout} s")
 
 
 def prime(port: int, token: str, humans: list[uuid.UUID]) -> None:
@@ -353,10 +314,231 @@ def prime(port: int, token: str, humans: list[uuid.UUID]) -> None:
         list(pool.map(read, [humans[k::8] for k in range(8)]))
 
 
+# wrk ----------------------------------------------------------------------------------
+
+LUA = """
+local ids = {%(ids)s}
+local n = #ids
+local threads_count = %(threads)d
+local first_round = %(first_round)d
+local day0 = os.time{year=2000, month=1, day=2, hour=12}
+local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %(token)s"}
+local counter = 0
+local next_id = 0
+
+function setup(thread)
+  thread:set("tid", next_id)
+  next_id = next_id + 1
+end
+
+function request()
+  local g = counter * threads_count + tid
+  counter = counter + 1
+  local human = ids[(g %% n) + 1]
+  if "%(method)s" == "GET" then
+    return wrk.format("GET", "%(prefix)s/humans/" .. human, headers)
+  end
+  local day = os.date("!%%Y-%%m-%%d", day0 + (first_round + math.floor(g / n)) * 86400)
+  return wrk.format("POST", "%(prefix)s/humans/" .. human .. "/attend", headers,
+                    '{"on":"' .. day .. '"}')
+end
+"""
+WRK_THREADS = 2
+
+
+@dataclass
+class WrkResult:
+    rate: float
+    requests: int
+    latency: str
+    server_cpu_ms: float = 0.0  # the server's CPU time (its processes) per request
+
+
+def run_wrk(
+    target: Server, method: str, prefix: str, seconds: float, connections: int, tmp: Path
+) -> WrkResult:
+    """One wrk run; a single answer that is not 2xx, or a socket error, ends the benchmark."""
+    script = tmp / f"bench-{target.port}.lua"
+    script.write_text(
+        LUA
+        % {
+            "ids": ",".join(f'"{h}"' for h in target.humans),
+            "threads": WRK_THREADS,
+            "first_round": target.days.next_round,
+            "token": target.token,
+            "prefix": prefix,
+            "method": method,
+        }
+    )
+    cpu_before = cpu_seconds(target.process.pid)
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{WRK_THREADS}",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{target.port}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    cpu = cpu_seconds(target.process.pid) - cpu_before
+    what = f"{method} {prefix or 'HoT'} on port {target.port}"
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if bad:
+        raise SystemExit(f"{what}: {bad.group(1)} answers were not 2xx; the run is void.\n{out}")
+    if "Socket errors" in out:
+        raise SystemExit(f"{what}: socket errors; the run is void.\n{out}")
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    latency = re.search(r"Latency\s+(\S+)", out)
+    if method == "POST":
+        target.days.done(total // len(target.humans) + 1)
+    return WrkResult(rate, total, latency.group(1) if latency else "?", 1000 * cpu / max(total, 1))
+
+
+@dataclass(frozen=True)
+class Side:
+    label: str
+    target: Server
+    method: str
+    prefix: str
+    connections: int
+
+
+def compare(title: str, baseline: Side, subject: Side, plan: Plan, target: float) -> float:
+    """Median ratio subject/baseline over interleaved rounds, after a warm-up of each."""
+    print(f"\n{title}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for side in (baseline, subject):
+            run_wrk(side.target, side.method, side.prefix, plan.warmup, side.connections, Path(tmp))
+        results: dict[str, list[WrkResult]] = {baseline.label: [], subject.label: []}
+        ratios = []
+        for _ in range(plan.rounds):
+            for side in (baseline, subject):
+                results[side.label].append(
+                    run_wrk(
+                        side.target,
+                        side.method,
+                        side.prefix,
+                        plan.seconds,
+                        side.connections,
+                        Path(tmp),
+                    )
+                )
+            ratios.append(results[subject.label][-1].rate / results[baseline.label][-1].rate)
+    for label, runs in results.items():
+        rates = [r.rate for r in runs]
+        cpu = statistics.median(r.server_cpu_ms for r in runs)
+        print(
+            f"  {label:34}{statistics.median(rates):9.0f} requests/s median "
+            f"(latency {runs[len(runs) // 2].latency}, server CPU {cpu:.2f} ms/request; "
+            f"rounds {' '.join(f'{r:.0f}' for r in rates)})"
+        )
+    ratio = statistics.median(ratios)
+    verdict = "met" if ratio >= target else "MISSED"
+    print(
+        f"  {subject.label} / {baseline.label}: {ratio:.2f}x median "
+        f"(rounds {' '.join(f'{r:.2f}' for r in ratios)}; target >= {target}x: {verdict})",
+        flush=True,
+    )
+    return ratio
+
+
+def http_figures(
+    one: str, two: str, humans_one: list[uuid.UUID], humans_two: list[uuid.UUID], plan: Plan
+) -> None:
+    days_one = Days(humans_one)
+    with server(one, humans_one, days_one, workers=1) as single:
+        compare(
+            "(b) POST /humans/{id}/attend, 64 connections (wrk), one worker",
+            Side("bare endpoint (validate, 200)", single, "POST", "/bare", CLIENTS),
+            Side("HoT attend", single, "POST", "", CLIENTS),
+            plan,
+            TARGET_HTTP,
+        )
+        compare(
+            "(c) GET /humans/{id}, 64 connections (wrk), one worker",
+            Side("bare GET", single, "GET", "/bare", CLIENTS),
+            Side("HoT GET", single, "GET", "", CLIENTS),
+            plan,
+            TARGET_GET,
+        )
+    workers_figure(one, two, humans_one, humans_two, days_one, plan)
+
+
+def workers_figure(
+    one: str,
+    two: str,
+    humans_one: list[uuid.UUID],
+    humans_two: list[uuid.UUID],
+    days_one: Days,
+    plan: Plan,
+) -> None:
+    """(d): one server up at a time (two at once would hold more connections than
+    PostgreSQL's default 100 allows), each round a new start of each, alternating."""
+    print(
+        f"\n(d) POST /humans/{{id}}/attend, {WORKERS_CONNECTIONS} connections over "
+        f"{plan.humans} humans: HOT_WORKERS=2 against 1 (a new server each round)",
+        flush=True,
+    )
+    days_two = Days(humans_two)
+    results: dict[int, list[WrkResult]] = {1: [], 2: []}
+    ratios = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(plan.rounds):
+            for workers, url, humans, days in (
+                (1, one, humans_one, days_one),
+                (2, two, humans_two, days_two),
+            ):
+                with server(url, humans, days, workers=workers) as target:
+                    run_wrk(target, "POST", "", plan.warmup, WORKERS_CONNECTIONS, Path(tmp))
+                    results[workers].append(
+                        run_wrk(target, "POST", "", plan.seconds, WORKERS_CONNECTIONS, Path(tmp))
+                    )
+            ratios.append(results[2][-1].rate / results[1][-1].rate)
+    for workers, runs in results.items():
+        rates = [r.rate for r in runs]
+        cpu = statistics.median(r.server_cpu_ms for r in runs)
+        label = f"HOT_WORKERS={workers}"
+        print(
+            f"  {label:34}{statistics.median(rates):9.0f} requests/s median "
+            f"(server CPU {cpu:.2f} ms/request; rounds {' '.join(f'{r:.0f}' for r in rates)})"
+        )
+    ratio = statistics.median(ratios)
+    verdict = "met" if ratio >= TARGET_WORKERS else "MISSED"
+    print(
+        f"  two workers / one: {ratio:.2f}x median (rounds {' '.join(f'{r:.2f}' for r in ratios)}; "
+        f"target >= {TARGET_WORKERS}x: {verdict})",
+        flush=True,
+    )
+
+
+# The run ----------------------------------------------------------------------------
+
+
 def cpu_seconds(pid: int) -> float:
-    """User and system CPU time the process has used (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User and system CPU time of the process and of its children that are alive (Linux)."""
+    total = 0.0
+    for each in (pid, *children(pid)):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        for child in map(int, text):
+            found += [child, *children(child)]
+    return found
 
 
 def free_port() -> int:
@@ -365,17 +547,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(port: int, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
+def wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
     give_up = time.monotonic() + seconds
-    while time.monotonic() < give_up and server.poll() is None:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
+    while time.monotonic() < give_up and process.poll() is None:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/health/live")
+            if conn.getresponse().status == 200:
                 return
+        except OSError:
+            pass
         time.sleep(0.2)
-    raise RuntimeError(f"the server did not listen on port {port}")
-
-
-# The run ----------------------------------------------------------------------------
+    raise RuntimeError(f"the server did not answer on port {port}")
 
 
 @contextmanager
@@ -388,66 +571,39 @@ def fresh_database() -> Iterator[str]:
         drop_database(SERVER_URL, name)
 
 
+def members(database_url: str, count: int) -> list[uuid.UUID]:
+    app = build_application(database_url)
+    try:
+        return register_members(app, count)
+    finally:
+        app.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run")
+    parser.add_argument("--only", choices=["a", "http"], help="one part only")
     parser.add_argument(
-        "--serve", nargs=2, metavar=("DATABASE_URL", "PORT"), help=argparse.SUPPRESS
+        "--serve", nargs=3, metavar=("DATABASE_URL", "PORT", "WORKERS"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve[0], int(args.serve[1]))
+        serve(args.serve[0], int(args.serve[1]), int(args.serve[2]))
         return
     if shutil.which("wrk") is None:
-        sys.exit("wrk is needed for part (b): apt-get install -y wrk")
+        sys.exit("wrk is needed for the HTTP parts: apt-get install -y wrk")
     plan = QUICK if args.quick else FULL
-    with fresh_database() as database_url:
-        report(database_url, plan)
-
-
-def report(database_url: str, plan: Plan) -> None:
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
-        f"{CLIENTS} clients, {plan.seconds:.0f} s measured after {plan.warmup:.0f} s warm-up, "
-        f"{plan.humans} humans, 2 cores"
+        f"{os.cpu_count()} CPUs, load average {load}; {plan.seconds:.0f} s a run after "
+        f"{plan.warmup:.0f} s of warm-up, {plan.rounds} rounds, {plan.humans} humans"
     )
-    grouped = build_application(database_url)
-    humans = register_members(grouped, plan.humans)
-    days = Days(humans)
-    group_rate = application_rate(grouped, days, plan)
-    grouped.close()
-    gc.collect()  # closes the connections the finished threads left behind
-    single = build_application(database_url, group_commit=False)
-    # Known to it as to the first application, loaded from this one thread: otherwise
-    # each of the 64 threads opens a connection of its own to read the humans' keys,
-    # beside the pool's, and PostgreSQL runs out of connections.
-    single.personal_keys.prefetch(humans)
-    for human in humans:
-        single.get_human(human)
-    single_rate = application_rate(single, days, plan)
-    single.close()
-    gc.collect()
-    raw_rate = raw_insert_rate(database_url, plan)
-    print("\n(a) single-event commands through the application layer")
-    print(f"  group commit                  {group_rate:9.0f} commands/s")
-    print(f"  one save per command          {single_rate:9.0f} commands/s")
-    print(f"  raw INSERT+COMMIT (psycopg)   {raw_rate:9.0f} rows/s")
-    print(
-        f"  group commit / one save       {group_rate / single_rate:9.2f}x  "
-        f"(target >= {TARGET_GROUP_COMMIT}x)"
-    )
-    print(f"  group commit / raw insert     {group_rate / raw_rate:9.2f}x")
-
-    bare, hot = http_rates(database_url, humans, days, plan)
-    print("\n(b) POST /humans/{id}/attend over HTTP, 64 connections (wrk)")
-    for label, result in (("bare endpoint (validate, 200)", bare), ("HoT command", hot)):
-        print(
-            f"  {label:30}{result.rate:9.0f} requests/s  (avg latency {result.latency}, "
-            f"server CPU {result.server_cpu_ms:.2f} ms/request, "
-            f"{result.errors} of {result.requests} not 2xx)"
-        )
-    print(
-        f"  HoT / bare                    {hot.rate / bare.rate:9.2f}x  (target >= {TARGET_HTTP}x)"
-    )
+    if args.only in (None, "a"):
+        with fresh_database() as database_url:
+            application_figures(database_url, plan)
+    if args.only in (None, "http"):
+        with fresh_database() as one, fresh_database() as two:
+            http_figures(one, two, members(one, plan.humans), members(two, plan.humans), plan)
 
 
 if __name__ == "__main__":

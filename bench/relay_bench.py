@@ -9,12 +9,12 @@
     ``hot relay`` runs as its own process, and so do the receivers, so that the writer
     never delays them.
 
-    Two clocks: "from commit" starts when COMMIT has returned, the moment the event is
-    committed and durable (what a command's client waits for: the reading of the
-    issue's "from commit" that is judged); "from before COMMIT" starts just before
-    COMMIT is sent, so it also counts the commit's WAL flush, which the bare NOTIFY
-    does not pay. The NOTIFY round trips start just before COMMIT. The target (p99 <=
-    3x the bare NOTIFY's) is judged from commit; every other ratio is shown beside.
+    Two clocks: "from before COMMIT" starts just before COMMIT is sent, as the NOTIFY
+    round trips' clock does: the same clock for HoT and its baselines, so this is the
+    one judged (target: p99 <= 3x the bare NOTIFY's). It counts the commit's WAL flush,
+    which a NOTIFY alone does not wait for. "From commit" starts when COMMIT has
+    returned (what a command's client waits for); it is shown beside, and compared with
+    nothing, since no baseline is timed on that clock.
 (b) The rate at which an in-process relay publishes a backlog, against raw pipelined
     XADD of the same entries into a scratch stream.
 
@@ -305,17 +305,19 @@ def main() -> None:
                 for clock, figures in clocks:
                     hot = percentiles(figures)
                     show(f"{round_}: {path} -> XREAD, {clock}", hot)
-                    ratios.setdefault((path, clock, "bare NOTIFY"), []).append(hot[1] / bare[1])
-                    if clock != "from commit":  # the same clock as the event's NOTIFY
-                        by_event = ratios.setdefault((path, clock, "event's NOTIFY"), [])
-                        by_event.append(hot[1] / notify[1])
-        print("    p99 ratios, median of the rounds:")
-        for (path, clock, against), each in ratios.items():
+                    if clock == "from before COMMIT":  # the baselines' clock
+                        for against, baseline in (
+                            ("bare NOTIFY", bare),
+                            ("event's NOTIFY", notify),
+                        ):
+                            ratios.setdefault((path, against), []).append(hot[1] / baseline[1])
+        print("    p99 ratios from before COMMIT (every baseline's clock), median of the rounds:")
+        for (path, against), each in ratios.items():
             ratio = statistics.median(each)
-            judged = (path, clock, against) == ("write-through", "from commit", "bare NOTIFY")
+            judged = (path, against) == ("write-through", "bare NOTIFY")
             verdict = ("ok" if ratio <= TARGET_LATENCY_RATIO else "MISSED") if judged else "shown"
             shown = ", ".join(f"{r:.2f}x" for r in each)
-            what = f"{path}, {clock}, to the {against}:"
+            what = f"{path}, to the {against}:"
             print(f"      {what:58} {ratio:5.2f}x ({shown}) {verdict}")
         target = TARGET_LATENCY_RATIO
         print(f"      (target <= {target:g}x; the issue's baseline is the bare NOTIFY)")

@@ -12,6 +12,7 @@ import contextlib
 import gc
 import os
 import signal
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -87,6 +88,31 @@ def serve(host: str | None, port: int | None, workers: int | None, access_log: b
     settings = Settings.from_env()
     # uvicorn shuts down on SIGTERM, then raises it again: exit cleanly through the exit stack.
     signal.signal(signal.SIGTERM, _exit)
+    run(
+        settings,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        access_log=access_log,
+    )
+
+
+def run(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    access_log: bool = False,
+    worker_app: str = "hot.cli.serve:worker_app",
+    extend: Callable[[Litestar], object] = lambda api: None,
+) -> None:
+    """Serve the API as ``hot serve`` does, until shut down.
+
+    ``worker_app`` is the factory each worker process calls (``workers`` > 1); ``extend``
+    is called with the API a single process serves. Both are there for benchmarks that
+    measure HoT as it serves, beside a bare endpoint on the same server.
+    """
     hot = bootstrap(settings)
     with contextlib.ExitStack() as stack:
         stack.callback(hot.close)
@@ -96,25 +122,25 @@ def serve(host: str | None, port: int | None, workers: int | None, access_log: b
             click.echo(f"Its token (shown only this once): {admin_token}")
         options = {
             **UVICORN_OPTIONS,
-            "host": host or settings.host,
-            "port": port or settings.port,
+            "host": host,
+            "port": port,
             "access_log": access_log,
             "log_level": "info",
         }
         relay = _start_relay(hot)
         if relay is not None:
             stack.callback(relay.stop)
-        count = workers or settings.workers
-        if count == 1:
+        if workers == 1:
             status = relay.status if relay is not None else None
             api = build_api(hot, close_on_shutdown=False, relay_status=status)
+            extend(api)
             tune_runtime()
             uvicorn.run(api, **options)
             return
         os.environ["HOT_DATABASE_URL"] = hot.database_url
         if hot.redis_url:
             os.environ["HOT_REDIS_URL"] = hot.redis_url
-        uvicorn.run("hot.cli.serve:worker_app", factory=True, workers=count, **options)
+        uvicorn.run(worker_app, factory=True, workers=workers, **options)
 
 
 def _start_relay(hot: Hot) -> Relay | None:

@@ -1,0 +1,109 @@
+"""Counts the HoT functions one ``POST /humans/{id}/attend`` runs through: the path's hops.
+
+The API is built as ``hot serve`` builds it (write-through on, no relay in the process,
+so that only the command's own path is counted), a human is registered, joined and
+read once (so the process knows them, as in steady state), one attend warms the path,
+then one more attend is traced in every thread of HoT (the event loop's, worker
+threads, the group committer's). Printed: how many calls of named functions defined
+under ``src/hot`` it made (comprehensions and lambdas are no hop of their own), how
+many distinct such functions, and the distinct ones in the order first called.
+
+    uv run python bench/hops.py
+
+Uses HOT_BENCH_DATABASE_URL and HOT_BENCH_REDIS_URL (default: the local servers);
+creates and drops a database of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import uuid
+from collections import Counter
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+SERVER_URL = os.environ.get(
+    "HOT_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("HOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+SOURCE = str(Path(__file__).resolve().parent.parent / "src" / "hot")
+
+calls: Counter[str] = Counter()
+order: list[str] = []
+tracing = False
+
+
+def profile(frame: FrameType, event: str, arg: Any) -> None:
+    if not tracing or event != "call":
+        return
+    code = frame.f_code
+    if not code.co_filename.startswith(SOURCE) or code.co_name.startswith("<"):
+        return  # not HoT's, or a comprehension or lambda: no hop of its own
+    where = f"{Path(code.co_filename).relative_to(SOURCE)}:{code.co_qualname}"
+    if where not in calls:
+        order.append(where)
+    calls[where] += 1
+
+
+def main() -> None:
+    global tracing
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    threading.setprofile(profile)  # every thread started from now on
+    sys.setprofile(profile)
+
+    from litestar.testing import TestClient
+
+    from hot.cli.serve import build_api
+    from hot.infra.api_keys import ApiKeyStore
+    from hot.infra.bootstrap import bootstrap
+    from hot.infra.database import create_database, drop_database
+    from hot.infra.settings import Settings
+
+    name = f"hot_hops_{uuid.uuid4().hex[:8]}"
+    database_url = create_database(SERVER_URL, name)
+    prefix = f"hot-hops-{uuid.uuid4().hex[:8]}"
+    settings = Settings.from_env(
+        {
+            "HOT_DATABASE_URL": database_url,
+            "HOT_REDIS_URL": REDIS_URL,
+            "HOT_REDIS_PREFIX": prefix,
+            "HOT_RELAY": "off",
+        }
+    )
+    hot = bootstrap(settings)
+    try:
+        token = ApiKeyStore(database_url).create("hops", ["read", "write"])
+        api = build_api(hot, close_on_shutdown=False)
+        headers = {"Authorization": f"Bearer {token}"}
+        with TestClient(api) as client:
+            body = {"name": "Hop Counter", "email": "hops@trantor.example", "kind": "employee"}
+            human = client.post("/humans", json=body, headers=headers).json()["id"]
+            joined = {"on": "2020-01-01", "role": "counter"}
+            assert client.post(f"/humans/{human}/join", json=joined, headers=headers).is_success
+            assert client.get(f"/humans/{human}", headers=headers).is_success
+            warm = {"on": "2020-01-02"}
+            assert client.post(f"/humans/{human}/attend", json=warm, headers=headers).is_success
+            tracing = True
+            answer = client.post(
+                f"/humans/{human}/attend", json={"on": "2020-01-03"}, headers=headers
+            )
+            tracing = False
+            assert answer.is_success, answer.text
+    finally:
+        sys.setprofile(None)
+        threading.setprofile(None)  # type: ignore[arg-type]
+        hot.close()
+        drop_database(SERVER_URL, name)
+    print("POST /humans/{id}/attend, a known human:")
+    print(f"  calls of HoT functions:   {sum(calls.values())}")
+    print(f"  distinct HoT functions:   {len(calls)}")
+    for where in order:
+        print(f"    {calls[where]:4}  {where}")
+
+
+if __name__ == "__main__":
+    main()
