@@ -1,8 +1,9 @@
 """Benchmark of the command and read paths, each against a baseline, in one run.
 
 (a) 64 concurrent clients of single-event commands (``attend`` on many humans) through
-    the application layer with group commit, against one transaction per command,
-    against raw single-row INSERT+COMMIT with psycopg at the same concurrency.
+    the application layer with group commit (coroutines on one event loop, as the API
+    runs them), against one transaction per command (``max_batch=1``), against raw
+    single-row INSERT+COMMIT with psycopg in 64 threads.
 (b) ``POST /humans/{id}/attend`` over HTTP with 64 connections (wrk), against a bare
     Litestar endpoint on the same server that validates the same body and returns 200.
 (c) ``GET /humans/{id}`` over HTTP with 64 connections, against a bare Litestar GET
@@ -26,7 +27,7 @@ own, and deletes its own Redis keys.
 from __future__ import annotations
 
 import argparse
-import gc
+import asyncio
 import http.client
 import os
 import re
@@ -128,21 +129,31 @@ def measure(work: Callable[[int, threading.Event, list[int]], None], plan: Plan)
     return (after - before) / elapsed
 
 
-def application_rate(app: HumansApplication, days: Days, plan: Plan) -> float:
+async def application_rate(app: HumansApplication, days: Days, plan: Plan) -> float:
+    """Attends a second of ``CLIENTS`` concurrent clients on one event loop, as the API's
+    requests are, after a warm-up."""
+    stop = asyncio.Event()
+    counts = [0] * CLIENTS
     most_rounds = [0] * CLIENTS
 
-    def work(client: int, stop: threading.Event, counts: list[int]) -> None:
-        mine = len(days.humans[client::CLIENTS])
-        for n, (human, day) in enumerate(days.rounds(client)):
+    async def client(c: int) -> None:
+        mine = len(days.humans[c::CLIENTS])
+        for n, (human, day) in enumerate(days.rounds(c)):
             if stop.is_set():
-                most_rounds[client] = n // max(mine, 1) + 1
+                most_rounds[c] = n // max(mine, 1) + 1
                 return
-            app.attend(human, day)
-            counts[client] += 1
+            await app.attend(human, day)
+            counts[c] += 1
 
-    rate = measure(work, plan)
+    clients = [asyncio.create_task(client(c)) for c in range(CLIENTS)]
+    await asyncio.sleep(plan.warmup)
+    before, started = sum(counts), time.perf_counter()
+    await asyncio.sleep(plan.seconds)
+    after, elapsed = sum(counts), time.perf_counter() - started
+    stop.set()
+    await asyncio.gather(*clients)
     days.done(max(most_rounds))
-    return rate
+    return (after - before) / elapsed
 
 
 def raw_insert_rate(database_url: str, plan: Plan) -> float:
@@ -159,35 +170,28 @@ def raw_insert_rate(database_url: str, plan: Plan) -> float:
     return measure(work, plan)
 
 
-def register_members(app: HumansApplication, count: int) -> list[uuid.UUID]:
-    def member(n: int) -> uuid.UUID:
-        human = app.register(
+async def register_members(app: HumansApplication, count: int) -> list[uuid.UUID]:
+    async def member(n: int) -> uuid.UUID:
+        human = await app.register(
             f"Bench {n}", f"bench-{n}-{uuid.uuid4().hex[:8]}@trantor.example", HumanKind.EMPLOYEE
         )
-        app.join(human.id, JOINED_ON, "benchmarker")
+        await app.join(human.id, JOINED_ON, "benchmarker")
         return human.id
 
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        return list(pool.map(member, range(count)))
+    return list(await asyncio.gather(*(member(n) for n in range(count))))
 
 
-def application_figures(database_url: str, plan: Plan) -> None:
+async def application_figures(database_url: str, plan: Plan) -> None:
     grouped = build_application(database_url)
-    humans = register_members(grouped, plan.humans)
+    humans = await register_members(grouped, plan.humans)
     days = Days(humans)
-    group_rate = application_rate(grouped, days, plan)
+    group_rate = await application_rate(grouped, days, plan)
     grouped.close()
-    gc.collect()  # closes the connections the finished threads left behind
-    single = build_application(database_url, group_commit=False)
-    # Known to it as to the first application, loaded from this one thread: otherwise
-    # each of the 64 threads opens a connection of its own to read the humans' keys,
-    # beside the pool's, and PostgreSQL runs out of connections.
-    single.personal_keys.prefetch(humans)
-    for human in humans:
-        single.get_human(human)
-    single_rate = application_rate(single, days, plan)
+    single = build_application(database_url, max_batch=1)
+    for human in humans:  # known to it as to the first application
+        await single.get_human(human)
+    single_rate = await application_rate(single, days, plan)
     single.close()
-    gc.collect()
     raw_rate = raw_insert_rate(database_url, plan)
     print("\n(a) single-event commands through the application layer, 64 clients")
     print(f"  group commit                  {group_rate:9.0f} commands/s")
@@ -574,7 +578,7 @@ def fresh_database() -> Iterator[str]:
 def members(database_url: str, count: int) -> list[uuid.UUID]:
     app = build_application(database_url)
     try:
-        return register_members(app, count)
+        return asyncio.run(register_members(app, count))
     finally:
         app.close()
 
@@ -600,7 +604,7 @@ def main() -> None:
     )
     if args.only in (None, "a"):
         with fresh_database() as database_url:
-            application_figures(database_url, plan)
+            asyncio.run(application_figures(database_url, plan))
     if args.only in (None, "http"):
         with fresh_database() as one, fresh_database() as two:
             http_figures(one, two, members(one, plan.humans), members(two, plan.humans), plan)

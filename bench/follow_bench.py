@@ -19,6 +19,7 @@ database of its own. Target: catch-up >= 0.5x the raw SELECT.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import os
 import statistics
@@ -140,7 +141,7 @@ def follower_catch_up(source: PostgresLog, head: int) -> int:
 def application_pages(app: HumansApplication) -> int:
     count, after = 0, 0
     while True:
-        page = app.read_log(after=after, limit=PAGE)
+        page = asyncio.run(app.read_log(after=after, limit=PAGE))
         count += len(page.events)
         if page.next is None:
             return count
@@ -163,7 +164,7 @@ def main() -> int:
     rounds = 3 if args.quick else 7
 
     with scratch_database() as url:
-        app = build_application(url, group_commit=False)
+        app = build_application(url, max_batch=1)
         try:
             started = time.perf_counter()
             fill(app, events)

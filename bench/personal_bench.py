@@ -34,6 +34,7 @@ databases.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import gc
 import os
@@ -42,7 +43,6 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -89,18 +89,20 @@ def write(app: HumansApplication, humans_per_client: int) -> tuple[float, int]:
     """Seconds to write every client's humans, and how many commands that was."""
     start = date.today() - timedelta(days=30)
 
-    def client(n: int) -> None:
+    async def client(n: int) -> None:
         for i in range(humans_per_client):
-            human = app.register(
+            registered = await app.register(
                 f"Client {n} human {i}", f"c{n}-h{i}@bench.test", HumanKind.EMPLOYEE
-            ).id
-            app.join(human, start, "engineer")
+            )
+            await app.join(registered.id, start, "engineer")
             for day in range(ATTENDS):
-                app.attend(human, start + timedelta(days=day + 1))
+                await app.attend(registered.id, start + timedelta(days=day + 1))
+
+    async def clients() -> None:  # concurrent, on one event loop, as the API runs them
+        await asyncio.gather(*(client(n) for n in range(CLIENTS)))
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        list(pool.map(client, range(CLIENTS)))
+    asyncio.run(clients())
     return time.perf_counter() - started, CLIENTS * humans_per_client * (2 + ATTENDS)
 
 

@@ -42,11 +42,11 @@ from typing import Any
 import psycopg
 import redis
 
-from hot.application import HumansApplication
+from hot.application import CATALOG, HumansApplication
+from hot.application.group_commit import CommittedBatch, Written
 from hot.domain import Human, HumanKind
 from hot.infra.bootstrap import build_application, write_through
 from hot.infra.database import create_database, drop_database
-from hot.infra.recorder import committed_rows
 from hot.infra.relay import Relay, entry_fields
 from hot.infra.relay.leader import lock_holder
 from hot.infra.relay.source import EventLog
@@ -81,9 +81,10 @@ def percentiles(latencies: list[float]) -> tuple[float, float]:
 
 def write_paced(app: HumansApplication, seconds: float) -> list[tuple[str, float, float]]:
     """Commit one registration a transaction at RATE a second, the way the recorder's
-    ``insert_events`` does (table lock, then the INSERT that also sends the NOTIFY with
-    the rows; after COMMIT, the write-through if it is on), with a clock that starts just
-    before COMMIT; (event id, that time, the time COMMIT returned) of each."""
+    ``write`` does (table lock, then the INSERT that also sends the NOTIFY with the rows),
+    with a clock that starts just before COMMIT; after COMMIT, the application's commit
+    listeners (the write-through, if on) are told, as the group committer tells them.
+    (event id, that time, the time COMMIT returned) of each."""
     sent: list[tuple[str, float, float]] = []
     recorder: Any = app.recorder
     for i in paced(RATE, seconds):
@@ -95,13 +96,17 @@ def write_paced(app: HumansApplication, seconds: float) -> list[tuple[str, float
             conn.transaction(),
             conn.cursor() as curs,
         ):
-            recorder._insert_stored_events(curs, stored)
+            recorder._lock_table(curs)
+            recorder._insert_notifying(curs, stored, CATALOG.names)
             inserted = curs.fetchall()
             before_commit = now()  # then COMMIT
         sent.append((str(events[0].event_id), before_commit, now()))
-        if recorder.committed is not None:
-            positions = [row["notification_id"] for row in inserted]
-            recorder.committed(inserted[0]["before"], committed_rows(positions, stored))
+        written = [
+            Written(e, row["notification_id"]) for e, row in zip(events, inserted, strict=True)
+        ]
+        batch = CommittedBatch(written, [human], inserted[0]["before"], waiting=False)
+        for listener in app.commit_listeners:
+            listener(batch)
     return sent
 
 
@@ -285,7 +290,7 @@ def main() -> None:
     name, prefix = f"hot_bench_{uuid.uuid4().hex[:8]}", f"hot-bench-{uuid.uuid4().hex[:8]}"
     database_url = create_database(DATABASE_URL, name)
     client = redis.Redis.from_url(REDIS_URL)
-    app = build_application(database_url, group_commit=False)
+    app = build_application(database_url, max_batch=1)
     try:
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"{os.cpu_count()} CPUs, load average {load}")

@@ -17,8 +17,8 @@ import pytest
 import redis
 
 from hot.application import HumansApplication
-from hot.infra.bootstrap import build_application
 from hot.infra.database import create_database, drop_database
+from tests.blocking import blocking_application
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +58,7 @@ def module_database_url(postgres_server_url: str) -> Iterator[str]:
 @pytest.fixture
 def app(database_url: str) -> Iterator[HumansApplication]:
     """The humans application on a fresh database."""
-    application = build_application(database_url)
+    application = blocking_application(database_url)
     yield application
     application.close()
 

@@ -18,7 +18,7 @@ from litestar.testing import TestClient
 from hot.api import create_app
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
-from hot.infra.bootstrap import build_application
+from tests.blocking import blocking_application
 
 pytestmark = pytest.mark.postgres
 
@@ -40,7 +40,7 @@ def new_email() -> str:
 
 @pytest.fixture(scope="module")
 def humans(module_database_url: str) -> Iterator[HumansApplication]:
-    application = build_application(module_database_url)
+    application = blocking_application(module_database_url)
     yield application
     application.close()
 

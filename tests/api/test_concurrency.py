@@ -20,8 +20,8 @@ from litestar.testing import AsyncTestClient
 from hot.api import create_app
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
-from hot.infra.bootstrap import build_application
 from tests.api.conftest import bearer, new_email
+from tests.blocking import blocking_application
 
 pytestmark = [pytest.mark.postgres, pytest.mark.anyio]
 
@@ -36,7 +36,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def fresh(database_url: str) -> Iterator[HumansApplication]:
-    humans = build_application(database_url)
+    humans = blocking_application(database_url)
     yield humans
     humans.close()
 

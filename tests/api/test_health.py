@@ -18,10 +18,10 @@ from litestar.testing import TestClient
 from hot.api import create_app
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
-from hot.infra.bootstrap import build_application
 from hot.infra.relay import RelayStatus
 from tests.api.conftest import bearer, new_email
 from tests.api.test_commands import problem
+from tests.blocking import blocking_application
 
 pytestmark = pytest.mark.postgres
 
@@ -99,7 +99,7 @@ class Outage:
 
 @pytest.fixture
 def outage(postgres_server_url: str, database_url: str) -> Iterator[Outage]:
-    humans = build_application(database_url)
+    humans = blocking_application(database_url, deadline=2)
     keys = ApiKeyStore(database_url, cache_seconds=60)
     yield Outage(humans, keys, postgres_server_url, database_url)
     set_reachable(postgres_server_url, database_url, True)
@@ -120,7 +120,7 @@ def set_reachable(server_url: str, database_url: str, reachable: bool) -> None:
 
 def test_an_unreachable_database_is_503_and_hot_recovers_by_itself(outage: Outage) -> None:
     token = outage.keys.create("ops", ["admin"])
-    api = create_app(outage.humans, outage.keys, deadline=2)
+    api = create_app(outage.humans, outage.keys)
     join = {"on": "2020-01-01", "role": "trader"}
     retry_safely = {"Idempotency-Key": "join-during-outage"}
     with TestClient(api, raise_server_exceptions=False) as client:

@@ -12,9 +12,9 @@ from litestar.testing import TestClient
 from hot.api import create_app
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
-from hot.infra.bootstrap import build_application
 from tests.api.conftest import Humans, Tokens, bearer, new_email
 from tests.api.test_commands import problem
+from tests.blocking import blocking_application
 
 pytestmark = pytest.mark.postgres
 
@@ -113,7 +113,7 @@ def second_process(
     module_database_url: str, keys: ApiKeyStore
 ) -> Iterator[tuple[HumansApplication, Client]]:
     """Another HoT on the same database, as another process would have."""
-    other = build_application(module_database_url)
+    other = blocking_application(module_database_url)
     with TestClient(create_app(other, keys), raise_server_exceptions=False) as test_client:
         yield other, test_client
     other.close()

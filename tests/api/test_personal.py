@@ -21,15 +21,16 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from hot.api import create_app
-from hot.application import HumansApplication, Idempotency
+from hot.application import HumansApplication, IdempotencyKey
+from hot.application.deciding import DecidingState
 from hot.application.representation import MASKED
 from hot.cli import main
 from hot.domain import FORGOTTEN
 from hot.follow import Feed, PostgresLog
 from hot.infra.api_keys import ApiKeyStore, Scope
-from hot.infra.bootstrap import build_application
 from tests.api.conftest import Humans, Tokens, bearer, new_email
 from tests.api.test_commands import problem
+from tests.blocking import blocking_application, run
 
 pytestmark = pytest.mark.postgres
 
@@ -216,18 +217,19 @@ def test_if_match_holds_until_the_forgetting_commits(
     """A write from another process lands after the forgetting checked If-Match and before
     it commits: the forgetting is decided again on the new state, so answers 412."""
     human_id = uuid.UUID(life["id"])
-    other_process = build_application(module_database_url)
-    decide = humans._released
+    other_process = blocking_application(module_database_url)
+    release = DecidingState.release
     interleaved: list[int] = []
 
-    def decide_while_another_writes(email: str, fresh: bool) -> Any:
+    def release_while_another_writes(state: DecidingState, email: str) -> Any:
         if not interleaved:  # the check passed: another process writes now
-            interleaved.append(other_process.attend(human_id, date(2020, 3, 2)).version)
-        return decide(email, fresh)
+            attended = run(other_process.application.attend(human_id, date(2020, 3, 2)))
+            interleaved.append(attended.version)
+        return release(state, email)
 
     try:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(humans, "_released", decide_while_another_writes)
+            patch.setattr(DecidingState, "release", release_while_another_writes)
             refused = client.post(f"/humans/{human_id}/forget", headers={"If-Match": '"4"'})
     finally:
         other_process.close()
@@ -286,8 +288,8 @@ def test_forgettings_racing_with_one_key_in_two_processes_forget_once(
     client: Client, humans: HumansApplication, module_database_url: str, life: dict[str, Any]
 ) -> None:
     human_id = uuid.UUID(life["id"])
-    key = Idempotency(f"forget-{uuid.uuid4()}", "the same request")
-    other_process = build_application(module_database_url)
+    key = IdempotencyKey(f"forget-{uuid.uuid4()}", "the same request")
+    other_process = blocking_application(module_database_url)
     try:
         with ThreadPoolExecutor(8) as pool:
             answers = list(

@@ -12,10 +12,10 @@ from litestar.testing import TestClient
 
 from hot.api import create_app
 from hot.infra.api_keys import ApiKeyStore
-from hot.infra.bootstrap import build_application
 from tests.api.conftest import bearer, new_email
 from tests.api.test_commands import problem
 from tests.api.test_health import retry_until_answered
+from tests.blocking import blocking_application
 from tests.killable_postgres import KillablePostgres
 
 pytestmark = pytest.mark.slow  # a PostgreSQL server of its own, killed and restarted
@@ -32,13 +32,13 @@ def postgres(tmp_path: Path) -> Iterator[KillablePostgres]:
 def test_a_crashed_postgresql_is_503_until_it_is_back_then_hot_goes_on(
     postgres: KillablePostgres,
 ) -> None:
-    humans = build_application(postgres.url)
+    humans = blocking_application(postgres.url, deadline=2)
     keys = ApiKeyStore(postgres.url, cache_seconds=60)
     token = keys.create("ops", ["admin"])
     join = {"on": "2020-01-01", "role": "trader"}
     retry_safely = {"Idempotency-Key": "join-across-a-crash"}
     try:
-        with TestClient(create_app(humans, keys, deadline=2), raise_server_exceptions=False) as c:
+        with TestClient(create_app(humans, keys), raise_server_exceptions=False) as c:
             c.headers.update(bearer(token))
             body = {"name": "Hober Mallow", "email": new_email(), "kind": "employee"}
             human_id = c.post("/humans", json=body).json()["id"]

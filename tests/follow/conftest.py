@@ -21,8 +21,8 @@ import redis
 from hot.application import HumansApplication, RecordedEvent
 from hot.domain import HumanKind
 from hot.follow import Feed, Follower, PostgresLog, ProjectionRunner
-from hot.infra.bootstrap import build_application
 from hot.infra.relay import Relay
+from tests.blocking import blocking_application
 
 TODAY = datetime.now(UTC).date()
 
@@ -167,7 +167,7 @@ def running_relay(
     database_url: str, client: redis.Redis, prefix: str, **options: Any
 ) -> Iterator[Relay]:
     """A relay in this process, on its own application (as ``hot relay`` would run)."""
-    app = build_application(database_url, group_commit=False)
+    app = blocking_application(database_url, max_batch=1)
     relay = Relay(
         app, client, database_url, prefix=prefix, poll_interval=0.2, backoff=0.2, **options
     )

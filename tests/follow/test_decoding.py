@@ -12,11 +12,10 @@ import pytest
 from eventsourcing.persistence import Mapper
 
 from hot.application import CATALOG, HumansApplication, RecordedEvent
-from hot.application.personal import PersonalKeyMissingError, PersonalKeys, SealOpener
+from hot.application.personal import PersonalKeyMissingError, PersonalKeyStore, SealOpener
 from hot.application.representation import MASKED, masked_event
 from hot.domain import FORGOTTEN, HumanKind
 from hot.follow import PostgresLog
-from hot.infra.bootstrap import build_application
 from hot.infra.decoding import (
     KEYED,
     EventDecoder,
@@ -27,6 +26,7 @@ from hot.infra.decoding import (
     _stored_type,
     _UUIDHex,
 )
+from tests.blocking import blocking_application
 from tests.waiting import wait_until
 
 from .conftest import TODAY, full_log, live_a_life
@@ -148,7 +148,7 @@ def test_payload_makers_show_values_as_the_catalog_does() -> None:
 def test_sealed_clear_and_forgotten_fields_decode_as_the_application_decodes_them_shown_or_masked(
     app: HumansApplication, database_url: str
 ) -> None:
-    clear_writer = build_application(database_url, seal_personal_data=False)
+    clear_writer = blocking_application(database_url, seal_personal_data=False)
     live_a_life(clear_writer, 2, "old")  # written before sealing: personal fields in clear
     clear_writer.close()
     live_a_life(app, 2, "ann")
@@ -157,7 +157,7 @@ def test_sealed_clear_and_forgotten_fields_decode_as_the_application_decodes_the
     app.join(gone, TODAY - timedelta(days=2), "guest")
     app.leave(gone, TODAY, "moved away")
     app.forget(gone, by="ops")
-    reader = build_application(database_url)  # keys not cached yet
+    reader = blocking_application(database_url)  # keys not cached yet
 
     expected = full_log(reader)
     decoder = EventDecoder(reader)
@@ -212,7 +212,7 @@ def test_keys_read_beside_rows_are_not_used_once_a_key_is_destroyed_after_the_re
     app: HumansApplication, database_url: str
 ) -> None:
     human = app.register("Di", "di@example.org", HumanKind.EMPLOYEE).id
-    reader = build_application(database_url)
+    reader = blocking_application(database_url)
     keys = reader.personal_keys
     rows, epoch = keyed_page(reader)
     app.forget(human, by="ops")
@@ -229,7 +229,7 @@ def test_no_cipher_kept_by_key_outlives_the_page_after_its_key_is_destroyed(
     app: HumansApplication, database_url: str
 ) -> None:
     human = app.register("Di", "di@example.org", HumanKind.EMPLOYEE).id
-    reader = build_application(database_url)
+    reader = blocking_application(database_url)
     keys = reader.personal_keys
     decoder = EventDecoder(reader)
     opener = decoder._opener
@@ -253,7 +253,7 @@ def test_a_masked_reader_looks_up_no_key_while_a_reader_of_personal_fields_repor
     live_a_life(app, 1, "cy")
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("DELETE FROM hot_personal_keys WHERE human_id <> %s", (UUID(int=0),))
-    reader = build_application(database_url)
+    reader = blocking_application(database_url)
     source = PostgresLog(reader)
 
     masked = source.read(0, 100, personal=False)
@@ -280,7 +280,7 @@ def test_the_opener_keeps_a_cipher_per_key_and_drops_it_when_the_key_changes_or_
     None
 ):
     keys = DictKeys()
-    opener = SealOpener(cast(PersonalKeys, keys))
+    opener = SealOpener(cast(PersonalKeyStore, keys))
     human = UUID(int=1)
     keys.keys[human] = bytes(32)
     first = _seal(bytes(32), human, {"name": "Ann"})
@@ -312,7 +312,7 @@ def test_a_personal_reader_reads_the_keys_of_a_page_with_its_rows(
     live_a_life(app, 2, "ann")
     gone = app.register("Bo", "bo@example.org", HumanKind.VISITOR).id
     app.forget(gone, by="ops")
-    reader = build_application(database_url)  # keys not cached yet
+    reader = blocking_application(database_url)  # keys not cached yet
     keys = reader.personal_keys
 
     def no_query_of_its_own(*args: object) -> NoReturn:

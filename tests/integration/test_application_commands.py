@@ -38,8 +38,8 @@ from hot.domain import (
     RejoinTooEarlyError,
     VersionMismatchError,
 )
-from hot.infra.bootstrap import build_application
 from hot.infra.database import create_database, drop_database
+from tests.blocking import blocking_application
 
 pytestmark = pytest.mark.postgres
 
@@ -51,7 +51,7 @@ Command = Callable[[HumansApplication, UUID], object]
 def app(postgres_server_url: str) -> Iterator[HumansApplication]:
     """One application on one fresh database, for the whole module."""
     name = f"hot_test_{uuid4().hex[:12]}"
-    application = build_application(create_database(postgres_server_url, name))
+    application = blocking_application(create_database(postgres_server_url, name))
     yield application
     application.close()
     drop_database(postgres_server_url, name)

@@ -18,8 +18,8 @@ import pytest
 
 from hot.application import CATALOG, HumansApplication, RecordedEvent
 from hot.domain import HumanKind, InvalidQueryError
-from hot.infra.bootstrap import build_application
 from hot.infra.database import create_database, drop_database
+from tests.blocking import blocking_application
 
 pytestmark = pytest.mark.postgres
 
@@ -30,7 +30,7 @@ NEXT_ID = "SELECT nextval(pg_get_serial_sequence('hot_events', 'notification_id'
 def idle_app(postgres_server_url: str) -> Iterator[HumansApplication]:
     """An application on an empty database of its own, for tests that only read it."""
     name = f"hot_test_{uuid4().hex[:12]}"
-    application = build_application(create_database(postgres_server_url, name))
+    application = blocking_application(create_database(postgres_server_url, name))
     yield application
     application.close()
     drop_database(postgres_server_url, name)

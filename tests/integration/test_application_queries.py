@@ -18,8 +18,8 @@ from hot.domain import (
     InvalidQueryError,
     VersionNotFoundError,
 )
-from hot.infra.bootstrap import build_application
 from hot.infra.database import create_database, drop_database
+from tests.blocking import blocking_application
 
 pytestmark = pytest.mark.postgres
 
@@ -36,7 +36,7 @@ def shared_database_url(postgres_server_url: str) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def app(shared_database_url: str) -> Iterator[HumansApplication]:
     """One application on one fresh database, for the whole module."""
-    application = build_application(shared_database_url)
+    application = blocking_application(shared_database_url)
     yield application
     application.close()
 
@@ -76,7 +76,7 @@ def test_another_application_on_the_same_database_loads_the_same_human(
 ) -> None:
     human_id = _life(app)
 
-    other = build_application(shared_database_url)
+    other = blocking_application(shared_database_url)
     try:
         assert other.get_human(human_id) == app.get_human(human_id)
     finally:
@@ -247,7 +247,7 @@ def test_a_long_history_reads_the_same_through_snapshots_and_from_another_applic
 
     assert app.snapshots is not None
     assert [s.originator_version for s in app.snapshots.get(human_id)] == [100]
-    other = build_application(shared_database_url)
+    other = blocking_application(shared_database_url)
     try:
         now = other.get_human(human_id)
         at_100 = other.get_human(human_id, version=100)

@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from hot.application import Envelope, HumansApplication, Idempotency
+from hot.application import Envelope, HumansApplication, IdempotencyKey
 from hot.domain import (
     AlreadyMemberError,
     EmailTakenError,
@@ -22,7 +22,7 @@ from hot.domain import (
     InvalidEnvelopeError,
     VersionMismatchError,
 )
-from hot.infra.bootstrap import build_application
+from tests.blocking import blocking_application
 
 pytestmark = pytest.mark.postgres
 
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def other(database_url: str) -> Iterator[HumansApplication]:
     """A second application on the same database: another process, in effect."""
-    application = build_application(database_url)
+    application = blocking_application(database_url)
     yield application
     application.close()
 
@@ -118,7 +118,7 @@ def test_an_idempotent_retry_returns_the_first_answer_and_records_nothing(
     app: HumansApplication, other: HumansApplication
 ) -> None:
     human = _member(app)
-    key = Idempotency("attend-once", "fingerprint-1")
+    key = IdempotencyKey("attend-once", "fingerprint-1")
     first = app.attend(human, date(2021, 1, 1), idempotency=key)
     head = app.head()
 
@@ -130,17 +130,17 @@ def test_an_idempotent_retry_returns_the_first_answer_and_records_nothing(
 
 def test_an_idempotency_key_reused_for_another_request_is_refused(app: HumansApplication) -> None:
     human = _member(app)
-    app.attend(human, date(2021, 1, 1), idempotency=Idempotency("k", "one"))
+    app.attend(human, date(2021, 1, 1), idempotency=IdempotencyKey("k", "one"))
     head = app.head()
 
     with pytest.raises(IdempotencyKeyReusedError):
-        app.attend(human, date(2021, 1, 2), idempotency=Idempotency("k", "two"))
+        app.attend(human, date(2021, 1, 2), idempotency=IdempotencyKey("k", "two"))
     assert app.head() == head
 
 
 def test_racing_retries_with_one_key_record_once(app: HumansApplication) -> None:
     human = _member(app)
-    key = Idempotency("racing", "same")
+    key = IdempotencyKey("racing", "same")
 
     with ThreadPoolExecutor(8) as pool:
         results = list(
@@ -215,7 +215,7 @@ def test_an_envelope_the_catalog_does_not_describe_is_refused_naming_the_field(
 
 
 def test_without_group_commit_commands_behave_the_same(database_url: str) -> None:
-    app = build_application(database_url, group_commit=False)
+    app = blocking_application(database_url, max_batch=1)
     try:
         human = _member(app)
         with ThreadPoolExecutor(8) as pool:
@@ -235,7 +235,7 @@ def test_a_human_with_a_long_history_is_snapshotted_and_still_reads_the_same(
     human = _member(app)
     for d in range(120):
         app.attend(human, date(2020, 1, 1) + timedelta(days=d))
-    fresh = build_application(app.env["POSTGRES_DBNAME"] and _url_of(app))
+    fresh = blocking_application(app.env["POSTGRES_DBNAME"] and _url_of(app))
     try:
         snapshots = list(app.snapshots.get(human)) if app.snapshots else []
         assert [s.originator_version for s in snapshots] == [100]

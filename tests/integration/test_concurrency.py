@@ -32,7 +32,7 @@ from hot.domain import (
     HumanKind,
     VersionMismatchError,
 )
-from hot.infra.bootstrap import build_application
+from tests.blocking import blocking_application
 
 pytestmark = pytest.mark.postgres
 
@@ -89,7 +89,7 @@ def apps(
     if request.param == "one-app":
         yield [app]
         return
-    other = build_application(database_url)
+    other = blocking_application(database_url)
     yield [app, other]
     other.close()
 
@@ -139,13 +139,13 @@ def test_racing_registrations_of_one_email_in_any_case_register_one_human(
 
 def test_applications_starting_together_on_one_database_all_start(database_url: str) -> None:
     """Several HoT processes (``HOT_WORKERS`` > 1) start at once on the same database."""
-    build_application(database_url).close()  # the tables exist; only the startups race
+    blocking_application(database_url).close()  # the tables exist; only the startups race
     failures: list[str] = []
 
     def start(barrier: threading.Barrier) -> None:
         barrier.wait(timeout=TIMEOUT)
         try:
-            build_application(database_url).close()
+            blocking_application(database_url).close()
         except Exception as error:  # what a worker would die of at startup
             failures.append(repr(error))
 
@@ -211,7 +211,7 @@ def _serve(inbox: Any, startup: Any, barrier: Any, results: Any) -> None:
         app: HumansApplication | None = None
         try:
             with startup:
-                app = build_application(database_url)
+                app = blocking_application(database_url)
                 app.head()  # connected before the race starts
             barrier.wait(timeout=TIMEOUT)
             results.put(_race([app], _commands_of(job)))

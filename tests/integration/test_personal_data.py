@@ -12,7 +12,7 @@ import pytest
 from hot.application import HumansApplication
 from hot.application.personal import PersonalKeyMissingError
 from hot.domain import FORGOTTEN, HumanForgottenError, HumanKind
-from hot.infra.bootstrap import build_application
+from tests.blocking import blocking_application
 from tests.plaintext import plaintext_anywhere
 
 pytestmark = pytest.mark.postgres
@@ -49,7 +49,7 @@ def test_snapshots_are_sealed_too(app: HumansApplication, database_url: str) -> 
     assert app.snapshots is not None
     assert len(list(app.snapshots.get(human))) == 1
     assert plaintext_anywhere(database_url, "Gaal", "synnax", "terminus") == []
-    assert build_application(database_url).get_human(human).name == "Gaal D."
+    assert blocking_application(database_url).get_human(human).name == "Gaal D."
 
 
 def test_a_forgotten_human_reads_as_forgotten_everywhere_and_keeps_the_facts(
@@ -59,7 +59,7 @@ def test_a_forgotten_human_reads_as_forgotten_everywhere_and_keeps_the_facts(
     before = app.get_human(human)
 
     app.forget(human, by="ops")
-    other_process = build_application(database_url)
+    other_process = blocking_application(database_url)
 
     for reader in (app, other_process):
         after = reader.get_human(human)
@@ -96,7 +96,7 @@ def test_forgetting_races_commands_on_the_same_human(
     app: HumansApplication, database_url: str
 ) -> None:
     human = full_life(app)
-    other = build_application(database_url)
+    other = blocking_application(database_url)
 
     def attend(d: int) -> str:
         try:
@@ -125,7 +125,7 @@ def test_a_lost_key_table_is_reported_not_served_as_garbage(
     human = full_life(app)
     with psycopg.connect(database_url) as conn:
         conn.execute("DELETE FROM hot_personal_keys WHERE human_id = %s", (human,))
-    reader = build_application(database_url)
+    reader = blocking_application(database_url)
 
     with pytest.raises(PersonalKeyMissingError, match="missing"):
         reader.history(human)
@@ -156,7 +156,7 @@ def test_a_follower_reading_a_forgetting_stops_serving_the_key_at_once(
     from hot.infra.decoding import EventDecoder
 
     human = full_life(app)
-    reader = build_application(database_url)
+    reader = blocking_application(database_url)
     decoder = EventDecoder(reader)
     reader.history(human)  # the reader now has the human's key cached
     app.forget(human, by="ops")

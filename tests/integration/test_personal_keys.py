@@ -19,12 +19,12 @@ import pytest
 
 from hot.application import HumansApplication
 from hot.domain import FORGOTTEN, HumanKind
-from hot.infra.bootstrap import build_application
 from hot.infra.personal_keys import (
-    PostgresPersonalKeys,
+    PostgresPersonalKeyStore,
     destroy_keys_statement,
     insert_keys_statement,
 )
+from tests.blocking import blocking_application
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.postgres
@@ -33,9 +33,9 @@ HOUR = 3600.0
 
 
 @pytest.fixture
-def stores(database_url: str) -> Iterator[list[PostgresPersonalKeys]]:
+def stores(database_url: str) -> Iterator[list[PostgresPersonalKeyStore]]:
     """Two key stores on one database, as two processes have, caching keys for an hour."""
-    made = [PostgresPersonalKeys(database_url, cache_seconds=HOUR) for _ in range(2)]
+    made = [PostgresPersonalKeyStore(database_url, cache_seconds=HOUR) for _ in range(2)]
     for store in made:
         assert store.listening.wait(10)
     yield made
@@ -52,7 +52,7 @@ def destroy(database_url: str, human_id: uuid.UUID, *, commit: bool = True) -> N
 
 
 def test_a_key_destroyed_elsewhere_leaves_every_cache_at_commit(
-    database_url: str, stores: list[PostgresPersonalKeys]
+    database_url: str, stores: list[PostgresPersonalKeyStore]
 ) -> None:
     first, second = stores
     human, other = uuid.uuid4(), uuid.uuid4()
@@ -77,10 +77,10 @@ def test_a_new_store_keeps_the_keys_it_prefetches_at_once(database_url: str) -> 
     """A store starts with its listener up: the listener's first LISTEN, which drops
     what was cached before it, does not throw away a first page's prefetched keys."""
     human = uuid.uuid4()
-    PostgresPersonalKeys(database_url, listen=False).close()  # the table
+    PostgresPersonalKeyStore(database_url, listen=False).close()  # the table
     with psycopg.connect(database_url) as conn:
         conn.execute(insert_keys_statement(), (human, b"k" * 32))
-    store = PostgresPersonalKeys(database_url, cache_seconds=HOUR)
+    store = PostgresPersonalKeyStore(database_url, cache_seconds=HOUR)
     try:
         store.prefetch([human])
         time.sleep(0.5)  # time enough for a listener still connecting to come up
@@ -92,7 +92,7 @@ def test_a_new_store_keeps_the_keys_it_prefetches_at_once(database_url: str) -> 
 
 
 def test_a_store_that_lost_its_listening_connection_serves_no_key_it_may_have_missed(
-    database_url: str, stores: list[PostgresPersonalKeys]
+    database_url: str, stores: list[PostgresPersonalKeyStore]
 ) -> None:
     store = stores[0]
     human = uuid.uuid4()
@@ -118,10 +118,10 @@ def test_another_process_reads_a_human_as_forgotten_right_after_the_forgetting(
         "Bel Arvardan", f"bel-{uuid.uuid4().hex[:8]}@sirius.test", HumanKind.EMPLOYEE
     )
     app.join(human.id, date(2020, 1, 1), "archaeologist")
-    other = build_application(database_url)
+    other = blocking_application(database_url)
     try:
         keys = other.personal_keys
-        assert isinstance(keys, PostgresPersonalKeys)
+        assert isinstance(keys, PostgresPersonalKeyStore)
         assert keys.listening.wait(10)
         keys._cache_seconds = HOUR  # only the notification can make it drop the key
         assert other.history(human.id, limit=1)[0].payload["name"] == "Bel Arvardan"
@@ -147,7 +147,7 @@ def test_an_application_that_shows_no_personal_field_does_not_listen(
     listening = {"personal": 0, "masked": 0}
     for mode, shows_personal in (("personal", True), ("masked", False)):
         before = _listeners()
-        other = build_application(database_url, shows_personal=shows_personal)
+        other = blocking_application(database_url, shows_personal=shows_personal)
         try:
             listening[mode] = _listeners() - before
             assert other.get_human(human.id).name == "Hari Seldon"
@@ -161,7 +161,7 @@ def _listeners() -> int:
 
 
 def test_a_query_reads_a_key_beside_its_rows_empty_once_destroyed_and_null_when_lost(
-    database_url: str, stores: list[PostgresPersonalKeys]
+    database_url: str, stores: list[PostgresPersonalKeyStore]
 ) -> None:
     store = stores[0]
     kept, destroyed, lost = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()

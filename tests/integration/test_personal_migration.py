@@ -13,10 +13,10 @@ from eventsourcing.persistence import Mapper
 
 from hot.application import HumansApplication
 from hot.domain import FORGOTTEN, EmailTakenError, HumanKind
-from hot.infra.bootstrap import build_application
 from hot.infra.database import eventsourcing_env
 from hot.infra.migrate import migrate, pending
-from hot.infra.personal_keys import PostgresPersonalKeys
+from hot.infra.personal_keys import PostgresPersonalKeyStore
+from tests.blocking import Blocking, blocking_application
 from tests.integration.test_personal_data import plaintext_anywhere
 
 pytestmark = pytest.mark.postgres
@@ -32,9 +32,11 @@ class ClearApplication(HumansApplication):
 
 
 def test_migration_seals_clear_events_and_is_resumable(database_url: str) -> None:
-    keys = PostgresPersonalKeys(database_url)
-    old = ClearApplication(
-        env=eventsourcing_env(database_url), personal_keys=keys, claim_secret=b"legacy"
+    keys = PostgresPersonalKeyStore(database_url)
+    old = Blocking(
+        ClearApplication(
+            env=eventsourcing_env(database_url), personal_keys=keys, claim_secret=b"legacy"
+        )
     )
     human = old.register("Salvor Hardin", "salvor@terminus.test", HumanKind.EMPLOYEE).id
     old.join(human, date(2020, 1, 1), "mayor")
@@ -42,7 +44,7 @@ def test_migration_seals_clear_events_and_is_resumable(database_url: str) -> Non
     old.close()
     assert plaintext_anywhere(database_url, "Salvor") != []
 
-    app = build_application(database_url)
+    app = blocking_application(database_url)
     assert pending(app) == 2
     done: list[int] = []
     report = migrate(app, done.append)
@@ -59,7 +61,7 @@ def test_migration_seals_clear_events_and_is_resumable(database_url: str) -> Non
 
 
 def test_hot_forget_forgets_from_the_command_line(database_url: str, tmp_path: Path) -> None:
-    app = build_application(database_url)
+    app = blocking_application(database_url)
     human = app.register("Bel Riose", "bel@empire.test", HumanKind.EMPLOYEE).id
     env = {**os.environ, "HOT_DATABASE_URL": database_url, "HOT_DATA_DIR": str(tmp_path)}
 

@@ -12,8 +12,8 @@ import pytest
 
 from hot.application import HumansApplication
 from hot.domain import Human, HumanKind
-from hot.infra.bootstrap import build_application
 from hot.infra.relay.notices import noticed_rows
+from tests.blocking import blocking_application
 
 pytestmark = pytest.mark.postgres
 
@@ -48,7 +48,7 @@ def test_a_write_after_postgresql_dropped_the_writing_connection_is_recorded(
 def test_concurrent_writes_without_group_commit_share_the_writing_connection_and_the_pool(
     database_url: str,
 ) -> None:
-    app = build_application(database_url, group_commit=False)
+    app = blocking_application(database_url, max_batch=1)
     try:
         humans = [member(app, n) for n in range(8)]
         days = [JOINED + timedelta(days=d) for d in range(1, 11)]

@@ -12,7 +12,7 @@ import redis
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 from hot.application import HumansApplication
-from hot.infra.bootstrap import build_application
+from tests.blocking import blocking_application
 from tests.integration.relay_fixtures import (
     assert_streams_match_log,
     running_relay,
@@ -50,7 +50,7 @@ def retried(write: Callable[[], None], seconds: float = 30) -> None:
 def test_the_relay_goes_on_by_itself_after_postgresql_crashes_and_restarts(
     postgres: KillablePostgres, redis_server_url: str, redis_prefix: str
 ) -> None:
-    app: HumansApplication = build_application(postgres.url)
+    app: HumansApplication = blocking_application(postgres.url)
     client = redis.Redis.from_url(redis_server_url)
     try:
         with running_relay(app, client, postgres.url, redis_prefix) as relay:

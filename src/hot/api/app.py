@@ -3,6 +3,7 @@
 Nothing here reads settings or opens connections: the caller passes the humans
 application, the API key store, and optionally a Redis client, a relay status and
 the ``Feed`` that serves the live feed (``GET /events/stream``, mounted only with one).
+How long a request may wait for PostgreSQL is the application's deadline.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
-from hot.api import threads
 from hot.api.asyncapi import asyncapi_document
 from hot.api.auth import SECURITY_COMPONENTS, public, scope_guard
 from hot.api.catalog import asyncapi, catalog
@@ -32,7 +32,6 @@ from hot.api.params import reject_unknown_query_parameters
 from hot.api.problems import EXCEPTION_HANDLERS
 from hot.api.queries import get_human, history, read_log
 from hot.api.schema import pydantic_plugins
-from hot.api.threads import DEFAULT_DEADLINE
 from hot.application import HumansApplication
 from hot.follow import Feed
 from hot.infra.api_keys import ApiKeyStore
@@ -60,14 +59,12 @@ def create_app(
     feed: Feed | None = None,
     cors_origins: Sequence[str] = (),
     on_shutdown: Sequence[Callable[[], object]] = (),
-    deadline: float = DEFAULT_DEADLINE,
     stream_prefix: str = "hot",
     stream_personal: bool = False,
     debug: bool = False,
 ) -> Litestar:
     """The HoT HTTP API over ``app``, with tokens checked against ``keys``.
 
-    ``deadline``: seconds a request waits for the application before answering 503;
     ``stream_prefix``: the Redis key prefix the AsyncAPI document names, and
     ``stream_personal`` whether the streams carry personal fields (``HOT_STREAM_PERSONAL``).
     """
@@ -77,7 +74,6 @@ def create_app(
 
     async def before_request(request: Request[Any, Any, Any]) -> None:
         reject_unknown_query_parameters(request)
-        threads.deadline.set(deadline)  # on the event loop, so the handler's task sees it
 
     return Litestar(
         route_handlers=[
@@ -102,7 +98,6 @@ def create_app(
             *streams,
         ],
         dependencies={
-            "humans": Provide(lambda: app, use_cache=True, sync_to_thread=False),
             "readiness": Provide(lambda: readiness, use_cache=True, sync_to_thread=False),
             "asyncapi_document": Provide(lambda: document, use_cache=True, sync_to_thread=False),
         },

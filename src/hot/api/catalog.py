@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import get
+from litestar import Request, get
 from litestar.di import NamedDependency
 
 from hot.api.auth import public
+from hot.api.commands import humans_of
 from hot.api.models import CatalogOut, EventTypeOut
-from hot.api.params import Humans
 
 
 @get("/catalog", tags=["catalog"], sync_to_thread=False, **public())
-def catalog(humans: Humans) -> CatalogOut:
+def catalog(request: Request[Any, Any, Any]) -> CatalogOut:
     """Every event name and version, its description and payload JSON Schema."""
-    return CatalogOut(events=[EventTypeOut.of(info) for info in humans.catalog()])
+    return CatalogOut(events=[EventTypeOut.of(info) for info in humans_of(request).catalog()])
 
 
 @get("/catalog/asyncapi.json", tags=["catalog"], sync_to_thread=False, **public())

@@ -1,17 +1,12 @@
 """Command endpoints (scope ``write``): each translates HTTP to one application call and back.
 
 Every command answers ``{"id", "version", "position"}`` with the human's new ``ETag``.
-``If-Match`` and ``Idempotency-Key`` work on all of them (see ``conditions``). Headers
-and bodies are read on the event loop; the application call, which blocks on
-PostgreSQL, runs in a worker thread, where group commit gathers concurrent calls.
-``attend``, ``join`` and ``leave`` about a human the process knows are decided on the
-event loop instead (``hot.application.loop_commands``), falling back to that thread.
+``If-Match`` and ``Idempotency-Key`` work on all of them (see ``conditions``). How a
+command is decided and committed is the application's business (its one pipeline).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any, cast
 
 from litestar import MediaType, Request, Response, patch, post
@@ -29,8 +24,7 @@ from hot.api.models import (
     LeaveBody,
     RegisterBody,
 )
-from hot.api.params import HumanId, Humans, IdempotencyKey, IfMatch
-from hot.api.threads import in_thread, on_loop
+from hot.api.params import HumanId, IdempotencyKeyHeader, IfMatch
 from hot.application import CommandResult, Envelope, HumansApplication
 from hot.infra.api_keys import Scope
 
@@ -65,14 +59,12 @@ def answer(result: CommandResult, status: int = 200) -> Response[CommandOut]:
 async def register(
     data: JSONBody[RegisterBody],
     request: AnyRequest,
-    humans: Humans,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response[CommandOut]:
     """Register a new human; ``Location`` names it."""
-    command = partial(humans.register, data.name, data.email, data.kind)
-    return answer(
-        await in_thread(command, idempotency=idempotency(idempotency_key, request, data)), 201
-    )
+    keys = idempotency(idempotency_key, request, data)
+    result = await humans_of(request).register(data.name, data.email, data.kind, idempotency=keys)
+    return answer(result, 201)
 
 
 @post("/humans/{human_id:str}/join", status_code=200, **COMMAND)
@@ -81,16 +73,11 @@ async def join(
     data: JSONBody[JoinBody],
     request: AnyRequest,
     if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response[CommandOut]:
     """Start a membership on ``on``, in ``role``."""
-    humans = humans_of(request)
-    loop = humans.on_loop
-    return await decided(
-        partial(humans.join, human_id, data.on, data.role),
-        None if loop is None else partial(loop.join, human_id, data.on, data.role),
-        conditions(request, data, if_match, idempotency_key),
-    )
+    given = conditions(request, data, if_match, idempotency_key)
+    return answer(await humans_of(request).join(human_id, data.on, data.role, **given))
 
 
 @post("/humans/{human_id:str}/leave", status_code=200, **COMMAND)
@@ -99,16 +86,11 @@ async def leave(
     data: JSONBody[LeaveBody],
     request: AnyRequest,
     if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response[CommandOut]:
     """End the current membership; ``on`` is its last day."""
-    humans = humans_of(request)
-    loop = humans.on_loop
-    return await decided(
-        partial(humans.leave, human_id, data.on, data.reason),
-        None if loop is None else partial(loop.leave, human_id, data.on, data.reason),
-        conditions(request, data, if_match, idempotency_key),
-    )
+    given = conditions(request, data, if_match, idempotency_key)
+    return answer(await humans_of(request).leave(human_id, data.on, data.reason, **given))
 
 
 @post("/humans/{human_id:str}/attend", status_code=200, **COMMAND)
@@ -117,16 +99,11 @@ async def attend(
     data: JSONBody[AttendBody],
     request: AnyRequest,
     if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response[CommandOut]:
     """Record that the human attended on ``on``."""
-    humans = humans_of(request)
-    loop = humans.on_loop
-    return await decided(
-        partial(humans.attend, human_id, data.on),
-        None if loop is None else partial(loop.attend, human_id, data.on),
-        conditions(request, data, if_match, idempotency_key),
-    )
+    given = conditions(request, data, if_match, idempotency_key)
+    return answer(await humans_of(request).attend(human_id, data.on, **given))
 
 
 @patch("/humans/{human_id:str}", **COMMAND)
@@ -134,48 +111,31 @@ async def change_details(
     human_id: HumanId,
     data: JSONBody[ChangeDetailsBody],
     request: AnyRequest,
-    humans: Humans,
     if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response[CommandOut]:
     """Change the human's name and/or email."""
-    command = partial(humans.change_details, human_id, data.name, data.email)
-    return answer(await in_thread(command, **conditions(request, data, if_match, idempotency_key)))
+    given = conditions(request, data, if_match, idempotency_key)
+    humans = humans_of(request)
+    return answer(await humans.change_details(human_id, data.name, data.email, **given))
 
 
 @post("/events", status_code=200, **COMMAND)
 async def record_event(
     data: JSONBody[EnvelopeBody],
     request: AnyRequest,
-    humans: Humans,
     if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response[CommandOut]:
     """Record an event envelope of any catalog type; posting it again records nothing new."""
     envelope = Envelope(id=data.id, name=data.name, version=data.version, payload=data.payload)
-    return answer(
-        await in_thread(
-            humans.record, envelope, **conditions(request, data, if_match, idempotency_key)
-        )
-    )
-
-
-async def decided(
-    command: Callable[..., CommandResult],
-    on_loop_command: Callable[..., Awaitable[CommandResult]] | None,
-    kwargs: dict[str, Any],
-) -> Response[CommandOut]:
-    """The answer of ``on_loop_command``, decided on the event loop with ``command`` (in
-    a worker thread) as its fallback; of ``command`` alone where the application has no
-    event-loop path."""
-    if on_loop_command is None:
-        return answer(await in_thread(command, **kwargs))
-    return answer(await on_loop(on_loop_command, **kwargs, otherwise=partial(command, **kwargs)))
+    given = conditions(request, data, if_match, idempotency_key)
+    return answer(await humans_of(request).record(envelope, **given))
 
 
 def humans_of(request: AnyRequest) -> HumansApplication:
-    """The application, for the routes that answer most often: read from the app's
-    state, which costs a request less than a dependency resolved by Litestar."""
+    """The application, read from the app's state (cheaper per request than a dependency
+    resolved by Litestar)."""
     humans: HumansApplication = request.app.state[HUMANS]
     return humans
 

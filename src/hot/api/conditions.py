@@ -10,17 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any
 
 from litestar import Request
 from pydantic import BaseModel
 
-from hot.application import Idempotency
-from hot.domain import InvalidQueryError
-
-_ETAG = re.compile(r'"(\d{1,18})"')
-_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, as in a header token
+from hot.application import IdempotencyKey
 
 
 def etag(version: int) -> str:
@@ -28,28 +23,21 @@ def etag(version: int) -> str:
 
 
 def expected_version(value: str | None) -> int | None:
-    """The version named by an ``If-Match`` value (``*`` or absent: any), or 400."""
-    if value is None or value.strip() == "*":
+    """The version an ``If-Match`` value names (``*`` or absent: any). Its format is
+    checked once, where the header is declared (``params.IfMatch``)."""
+    if value is None or value == "*":
         return None
-    match = _ETAG.fullmatch(value.strip())
-    if match is None:
-        raise InvalidQueryError(
-            "If-Match", 'If-Match must be one ETag of this API, such as "3" (with the quotes).'
-        )
-    return int(match.group(1))
+    return int(value.strip('"'))
 
 
 def idempotency(
     key: str | None, request: Request[Any, Any, Any], body: BaseModel | None
-) -> Idempotency | None:
-    """The ``Idempotency-Key`` with the request's fingerprint, or None without a key."""
+) -> IdempotencyKey | None:
+    """The ``Idempotency-Key`` with the request's fingerprint, or None without a key. Its
+    format is checked once, where the header is declared (``params.IdempotencyKeyHeader``)."""
     if key is None:
         return None
-    if not _KEY.fullmatch(key):
-        raise InvalidQueryError(
-            "Idempotency-Key", "Idempotency-Key must be 1 to 255 visible ASCII characters."
-        )
-    return Idempotency(key, fingerprint(request.method, request.url.path, body))
+    return IdempotencyKey(key, fingerprint(request.method, request.url.path, body))
 
 
 def fingerprint(method: str, path: str, body: BaseModel | None) -> str:

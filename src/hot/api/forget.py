@@ -15,17 +15,15 @@ the same key on another request is 422.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from litestar import Request, Response, post
 
 from hot.api import responses
 from hot.api.auth import grant_of, needs
-from hot.api.commands import answer, conditions
+from hot.api.commands import answer, conditions, humans_of
 from hot.api.models import CommandOut
-from hot.api.params import HumanId, Humans, IdempotencyKey, IfMatch
-from hot.api.threads import in_thread
+from hot.api.params import HumanId, IdempotencyKeyHeader, IfMatch
 from hot.infra.api_keys import Scope
 
 
@@ -39,9 +37,8 @@ from hot.infra.api_keys import Scope
 async def forget(
     human_id: HumanId,
     request: Request[Any, Any, Any],
-    humans: Humans,
     if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response[CommandOut]:
     """Forget the human for good: their personal data becomes unreadable, the facts stay.
 
@@ -49,5 +46,5 @@ async def forget(
     Any later command about the human, a second forget included, is 410 Gone; a retry
     with the same `Idempotency-Key` gets the first answer instead.
     """
-    command = partial(humans.forget, human_id, by=grant_of(request).name)
-    return answer(await in_thread(command, **conditions(request, None, if_match, idempotency_key)))
+    given = conditions(request, None, if_match, idempotency_key)
+    return answer(await humans_of(request).forget(human_id, by=grant_of(request).name, **given))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,13 +45,13 @@ class Readiness:
     async def checks(self) -> dict[str, CheckOut]:
         checks = {"postgres": await _bounded(self._postgres)}
         if self.redis is not None:
-            checks["redis"] = await _bounded(self._redis)
+            checks["redis"] = await _bounded(_in_thread(self._redis))
         if self.relay_status is not None:
-            checks["relay"] = await _bounded(self._relay)
+            checks["relay"] = await _bounded(_in_thread(self._relay))
         return checks
 
-    def _postgres(self) -> CheckOut:
-        return CheckOut(ok=True, info={"head": self.app.head()})
+    async def _postgres(self) -> CheckOut:
+        return CheckOut(ok=True, info={"head": await self.app.head()})
 
     def _redis(self) -> CheckOut:
         assert self.redis is not None
@@ -66,11 +66,16 @@ class Readiness:
         return CheckOut(ok=bool(ok), info=json.loads(json.dumps(info, default=str)))
 
 
-async def _bounded(check: Callable[[], CheckOut]) -> CheckOut:
-    """Run a blocking check in a thread; a failure or a timeout is a failed check."""
+def _in_thread(check: Callable[[], CheckOut]) -> Callable[[], Awaitable[CheckOut]]:
+    """A blocking check, run in a thread (abandoned if it outlives its time)."""
+    return lambda: anyio.to_thread.run_sync(check, abandon_on_cancel=True)
+
+
+async def _bounded(check: Callable[[], Awaitable[CheckOut]]) -> CheckOut:
+    """Run a check; a failure or a timeout is a failed check."""
     try:
         with anyio.fail_after(CHECK_TIMEOUT):
-            return await anyio.to_thread.run_sync(check, abandon_on_cancel=True)
+            return await check()
     except TimeoutError:
         return CheckOut(ok=False, detail=f"no answer within {CHECK_TIMEOUT} s")
     except Exception as error:  # a health check reports every failure, it never raises

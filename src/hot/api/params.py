@@ -15,19 +15,17 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Request
-from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
 from litestar.params import HeaderParameter, PathParameter, QueryParameter
 from litestar.typing import FieldDefinition
 
-from hot.application import HumansApplication
 from hot.application.queries import MAX_PAGE
 from hot.domain import InvalidQueryError
 
 MAX_NUMBER = 2**53 - 1
 
+MAX_VERSION_DIGITS = 15  # an If-Match version: within MAX_NUMBER
 HumanId = Annotated[UUID, PathParameter(description="The human's id.")]
-Humans = NamedDependency[HumansApplication]
 
 After = Annotated[
     int, QueryParameter(ge=0, le=MAX_NUMBER, description="Return what comes after this.")
@@ -37,11 +35,11 @@ IfMatch = Annotated[
     str | None,
     HeaderParameter(
         name="If-Match",
-        pattern=r'^(\*|"[0-9]{1,15}")$',
+        pattern=rf'^(\*|"[0-9]{{1,{MAX_VERSION_DIGITS}}}")$',
         description='Only if the human is at this version: an ETag such as "3" (else 412).',
     ),
 ]
-IdempotencyKey = Annotated[
+IdempotencyKeyHeader = Annotated[
     str | None,
     HeaderParameter(
         name="Idempotency-Key",

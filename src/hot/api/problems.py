@@ -36,7 +36,7 @@ from litestar.exceptions import (
 )
 from litestar.types import ExceptionHandlersMap
 
-from hot.api.threads import DeadlineExceededError
+from hot.application.errors import DeadlineExceededError
 from hot.application.personal import PersonalKeyMissingError
 from hot.domain import (
     ConcurrencyError,

@@ -20,10 +20,10 @@ from litestar.params import QueryParameter
 
 from hot.api import responses
 from hot.api.auth import needs, sees_personal
+from hot.api.commands import humans_of
 from hot.api.conditions import etag
 from hot.api.models import EventOut, EventPage, HumanOut
-from hot.api.params import After, HumanId, Humans, Limit, Version
-from hot.api.threads import in_thread
+from hot.api.params import After, HumanId, Limit, Version
 from hot.application import CATALOG, RecordedEvent
 from hot.application.representation import event_to_dict, masked_event, masked_human
 from hot.domain import InvalidQueryError
@@ -50,7 +50,6 @@ def page(events: Sequence[RecordedEvent], cursor: int | None, personal: bool) ->
 async def get_human(
     human_id: HumanId,
     request: AnyRequest,
-    humans: Humans,
     version: Version = None,
     as_of: Annotated[
         datetime | None,
@@ -68,22 +67,22 @@ async def get_human(
     if as_of is not None:
         if as_of.tzinfo is None or as_of.utcoffset() is None:
             raise InvalidQueryError("as_of", "as_of needs a UTC offset, e.g. 2026-01-05T10:00:00Z.")
-        view = await in_thread(humans.get_human_as_of, human_id, as_of)
+        view = await humans_of(request).get_human_as_of(human_id, as_of)
     else:
-        view = await in_thread(humans.get_human, human_id, version=version)
+        view = await humans_of(request).get_human(human_id, version=version)
     shown = view if sees_personal(request) else masked_human(view)
     return Response(HumanOut.of(shown), headers={"ETag": etag(view.version)})
 
 
 @get("/humans/{human_id:str}/events", **QUERY)
 async def history(
-    human_id: HumanId, request: AnyRequest, humans: Humans, after: After = 0, limit: Limit = 100
+    human_id: HumanId, request: AnyRequest, after: After = 0, limit: Limit = 100
 ) -> EventPage:
     """The human's events after sequence ``after``, oldest first.
 
     Personal fields read as ``"(personal)"`` unless the token has the ``personal`` scope.
     """
-    events = await in_thread(humans.history, human_id, after=after, limit=limit)
+    events = await humans_of(request).history(human_id, after=after, limit=limit)
     full = len(events) == limit
     return page(events, events[-1].sequence if full else None, sees_personal(request))
 
@@ -91,7 +90,6 @@ async def history(
 @get("/events", **(QUERY | {"responses": responses.LOG}))
 async def read_log(
     request: AnyRequest,
-    humans: Humans,
     after: After = 0,
     limit: Limit = 100,
     name: Annotated[
@@ -106,5 +104,6 @@ async def read_log(
 
     Personal fields read as ``"(personal)"`` unless the token has the ``personal`` scope.
     """
-    log_page = await in_thread(humans.read_log, after=after, limit=limit, names=tuple(name or ()))
+    names = tuple(name or ())
+    log_page = await humans_of(request).read_log(after=after, limit=limit, names=names)
     return page(log_page.events, log_page.next, sees_personal(request))

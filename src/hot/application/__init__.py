@@ -3,7 +3,7 @@
 from hot.application.catalog import CATALOG, EventCatalog, EventType
 from hot.application.envelopes import Envelope
 from hot.application.humans import HumansApplication
-from hot.application.idempotency import Idempotency
+from hot.application.idempotency import IdempotencyKey
 from hot.application.views import (
     CommandResult,
     EventTypeInfo,
@@ -22,7 +22,7 @@ __all__ = [
     "EventTypeInfo",
     "HumanView",
     "HumansApplication",
-    "Idempotency",
+    "IdempotencyKey",
     "LogPage",
     "MembershipView",
     "RecordedEvent",

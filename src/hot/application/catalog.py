@@ -20,7 +20,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, create_model
 
-from hot.application.views import EventTypeInfo
+from hot.application.views import EventTypeInfo, RecordedEvent
 from hot.domain import HUMAN_EVENT_CLASSES, Human
 
 # Fields every stored event has, which the envelope carries rather than the payload.
@@ -80,6 +80,19 @@ class EventType:
         for field in self.personal_fields:
             schema["properties"][field]["x-personal"] = True
         return EventTypeInfo(self.name, self.version, self.description, schema)
+
+    def recorded(self, event: Human.Event, position: int) -> RecordedEvent:
+        """``event`` as every reader sees it, at ``position`` in the log."""
+        return RecordedEvent(
+            id=event.event_id,
+            name=self.name,
+            version=self.version,
+            subject=event.originator_id,
+            sequence=event.originator_version,
+            position=position,
+            time=event.timestamp,
+            payload=self.payload_of(event),
+        )
 
     def payload_of(self, event: Human.Event) -> dict[str, Any]:
         """The event's payload, ready for JSON."""

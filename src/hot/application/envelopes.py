@@ -1,8 +1,10 @@
 """Event envelopes posted by clients, the seed's way: ``{id, name, version, payload}``.
 
 An envelope is checked against the catalog (name, current version, payload schema)
-before any rule runs; its ``id`` becomes the recorded event's id and its idempotency
-key, so posting the same envelope twice records it once.
+before any rule runs, and becomes the command its name stands for; its ``id`` becomes
+the recorded event's id and its idempotency key, so posting the same envelope twice
+records it once. ``HUMAN_FORGOTTEN`` cannot be posted: forgetting takes the ``admin``
+scope, through its own route.
 """
 
 from __future__ import annotations
@@ -17,11 +19,20 @@ from uuid import UUID, uuid5
 from pydantic import BaseModel, ValidationError
 
 from hot.application.catalog import CATALOG
-from hot.application.idempotency import Idempotency
+from hot.application.commands import Attend, ChangeDetails, Command, Join, Leave, Register
+from hot.application.idempotency import IdempotencyKey
 from hot.domain import InvalidEnvelopeError
 
 _HUMAN_ID_NAMESPACE = UUID("5d1f0a8e-77c2-4c8b-b7a4-0f3e2d9c6b11")
 REGISTRATION = "HUMAN_REGISTERED"
+# The command each postable event name stands for, and how its payload fields are named.
+COMMANDS: dict[str, type[Register | Join | Leave | Attend | ChangeDetails]] = {
+    REGISTRATION: Register,
+    "HUMAN_JOINED": Join,
+    "HUMAN_LEFT": Leave,
+    "HUMAN_ATTENDED": Attend,
+    "HUMAN_DETAILS_CHANGED": ChangeDetails,
+}
 
 
 @dataclass(frozen=True)
@@ -34,11 +45,12 @@ class Envelope:
     payload: Mapping[str, Any]
 
     @property
-    def idempotency(self) -> Idempotency:
+    def idempotency_key(self) -> IdempotencyKey:
+        """The key that names this envelope's request: its id, and a hash of its content."""
         canonical = json.dumps(
             [self.name, self.version, self.payload], sort_keys=True, default=str
         ).encode()
-        return Idempotency(f"envelope:{self.id}", hashlib.sha256(canonical).hexdigest())
+        return IdempotencyKey(f"envelope:{self.id}", hashlib.sha256(canonical).hexdigest())
 
 
 @dataclass(frozen=True)
@@ -50,11 +62,24 @@ class CheckedEnvelope:
     payload: BaseModel
 
 
+def command_of(envelope: Envelope) -> Command:
+    """The command the envelope stands for: its event's id is the envelope's."""
+    subject = checked(envelope)
+    fields: dict[str, Any] = subject.payload.model_dump()
+    return COMMANDS[envelope.name](human_id=subject.human_id, event_id=envelope.id, **fields)
+
+
 def checked(envelope: Envelope) -> CheckedEnvelope:
     """Check an envelope's shape against the catalog, or say which field is wrong."""
     if envelope.name not in CATALOG:
         known = ", ".join(CATALOG.names)
         raise InvalidEnvelopeError("name", f"Unknown event name {envelope.name!r}; known: {known}.")
+    if envelope.name not in COMMANDS:
+        raise InvalidEnvelopeError(
+            "name",
+            f"{envelope.name} cannot be posted: forgetting a human takes the admin scope, "
+            "through POST /humans/{id}/forget.",
+        )
     event_type = CATALOG[envelope.name]
     if envelope.version != event_type.version:
         raise InvalidEnvelopeError(

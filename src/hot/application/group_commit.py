@@ -1,17 +1,18 @@
 """Group commit: the events of concurrent commands saved together, one transaction a batch.
 
-The ``eventsourcing`` PostgreSQL recorder serialises writers with a table lock, so
-one transaction per command caps throughput near a thousand commands a second.
-Here callers hand their events to one committer thread and wait; it saves whatever
-has queued up as one batch. Under light load a batch is a single command, so
-latency stays that of one save. One command's conflict never fails the others:
-commands that clash inside a batch are refused before saving, and if the batch
-clashes with a write from elsewhere, each command is saved on its own.
+The ``eventsourcing`` PostgreSQL recorder serialises writers with a table lock, so one
+transaction per command caps throughput near a thousand commands a second. Here the
+command pipeline hands each command's ``Commit`` to one committer thread and awaits a
+future; the thread saves whatever has queued up as one batch. Under light load a
+batch is a single command, so latency stays that of one save. One command's conflict
+never fails the others: commands that clash inside a batch are refused before saving,
+and if the batch clashes with a write from elsewhere, each command is saved on its own.
 
-A caller on an event loop does not block: ``commit_soon`` answers an asyncio future,
-which the committer resolves through the loop (one wake-up per loop and batch). What
-a loop hands in during one turn of it reaches the committer together: one wake-up of
-the committer thread per turn, not per command.
+What an event loop hands in during one turn of it reaches the committer together (one
+wake-up of the committer thread per turn, not per command), and each loop is woken
+once per batch. After each commit, and before its commands are answered, ``committed``
+is told what was written, where, and whether commands were waiting meanwhile
+(snapshots, the streams' write-through).
 """
 
 from __future__ import annotations
@@ -22,104 +23,99 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.domain import BaseAggregate
-from eventsourcing.persistence import IntegrityError, Recording
+from eventsourcing.persistence import IntegrityError
+
+from hot.application.ports import Saved
 
 log = logging.getLogger(__name__)
 
-SaveEvents = Callable[..., list[Recording[UUID]]]
-Recordings = list[Recording[UUID]]
-AfterCommit = Callable[[Recordings, Sequence[BaseAggregate[UUID]]], None]
+PersonalKey = tuple[UUID, bytes]  # a new human's id, and the key of their personal data
+
+
+@dataclass(frozen=True)
+class Commit:
+    """What one command commits: the new events of its ``aggregates`` (their state after
+    them), the keys of new humans to keep, the keys of forgotten humans to destroy."""
+
+    aggregates: Sequence[BaseAggregate[UUID]]
+    new_personal_keys: Sequence[PersonalKey] = ()
+    destroyed_personal_keys: Sequence[UUID] = ()
+
+
+class Written(NamedTuple):
+    """A committed event and its position in the log."""
+
+    event: Any
+    position: int
+
+
+@dataclass(frozen=True)
+class CommittedBatch:
+    """One committed transaction: its events in log order, the aggregates they changed
+    (their state after them), the position of the last public event before it, and
+    whether commands were queued for the next transaction when it committed."""
+
+    written: list[Written]
+    aggregates: list[BaseAggregate[UUID]]
+    before: int
+    waiting: bool
+
+
+Save = Callable[[Sequence[Any], Sequence[PersonalKey], Sequence[UUID]], Saved]
+Committed = Callable[[CommittedBatch], None]
 
 
 @dataclass
 class _Pending:
-    events: Sequence[Any]
-    new_keys: Sequence[tuple[UUID, bytes]] = ()
-    aggregates: Sequence[BaseAggregate[UUID]] = ()  # their state after these events
-    future: asyncio.Future[Recordings] | None = None  # a caller on an event loop
-    done: threading.Event | None = None  # a caller in a thread
-    recordings: Recordings = field(default_factory=list)
+    commit: Commit
+    events: list[Any]
+    future: asyncio.Future[list[Written]]
+    written: list[Written] = field(default_factory=list)
     error: BaseException | None = None
-
-    def succeed(self, recordings: Recordings) -> None:
-        self.recordings = recordings
-
-    def fail(self, error: BaseException) -> None:
-        self.error = error
-
-    def settle(self) -> None:
-        """Hand the outcome to a waiting future (on its loop's thread)."""
-        future = self.future
-        if future is None or future.done():  # e.g. the caller gave up at its deadline
-            return
-        if self.error is not None:
-            future.set_exception(self.error)
-        else:
-            future.set_result(self.recordings)
 
     @property
     def slots(self) -> set[tuple[UUID, int]]:
         return {(e.originator_id, e.originator_version) for e in self.events}
 
+    def settle(self) -> None:
+        """Hand the outcome to the waiting future (on its loop's thread)."""
+        if self.future.done():  # the caller gave up at its deadline
+            return
+        if self.error is not None:
+            self.future.set_exception(self.error)
+        else:
+            self.future.set_result(self.written)
+
 
 class GroupCommitter:
-    """Saves events handed in by many threads, batching those that arrive together."""
+    """Saves the commits handed in from event loops, batching those that arrive together."""
 
-    def __init__(
-        self,
-        save: SaveEvents,
-        after_commit: AfterCommit | None = None,
-        max_batch: int = 500,
-    ) -> None:
+    def __init__(self, save: Save, committed: Committed, max_batch: int) -> None:
         self._save = save
-        self._after_commit = after_commit
+        self._committed = committed
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[list[_Pending] | None] = queue.SimpleQueue()
         self._held: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}  # this turn's
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def commit(
-        self,
-        events: Sequence[Any],
-        new_keys: Sequence[tuple[UUID, bytes]] = (),
-        aggregates: Sequence[BaseAggregate[UUID]] = (),
-    ) -> Recordings:
-        """Save ``events`` (and the personal-data keys of new humans) in one transaction,
-        shared with others; block until committed. ``aggregates``: their state after
-        ``events`` (snapshots are taken from it)."""
-        pending = _Pending(events, new_keys, aggregates, done=threading.Event())
-        self._ensure_running()
-        self._queue.put([pending])
-        pending.done.wait()  # type: ignore[union-attr]
-        if pending.error is not None:
-            raise pending.error
-        return pending.recordings
-
-    def commit_soon(
-        self, events: Sequence[Any], aggregates: Sequence[BaseAggregate[UUID]] = ()
-    ) -> asyncio.Future[Recordings]:
-        """``commit`` for a caller on the running event loop: a future of the recordings."""
+    def commit(self, commit: Commit) -> asyncio.Future[list[Written]]:
+        """Save ``commit`` in a transaction shared with others: a future of its events,
+        written in order (``IntegrityError`` if another write took a version first)."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Recordings] = loop.create_future()
+        future: asyncio.Future[list[Written]] = loop.create_future()
+        events = [e for a in commit.aggregates for e in a.collect_events()]
         self._ensure_running()
         held = self._held.get(loop)
         if held is None:
             held = self._held[loop] = []
             loop.call_soon(self._hand_over, loop)  # once this turn's commands are in
-        held.append(_Pending(events, (), aggregates, future=future))
+        held.append(_Pending(commit, events, future))
         return future
-
-    def waiting(self) -> bool:
-        """Whether commands are queued for the next batch (the committer is saturated)."""
-        return not self._queue.empty()
-
-    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._queue.put(self._held.pop(loop))
 
     def close(self) -> None:
         with self._lock:
@@ -127,6 +123,9 @@ class GroupCommitter:
                 self._queue.put(None)
                 self._thread.join(timeout=10)
                 self._thread = None
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._queue.put(self._held.pop(loop))
 
     def _ensure_running(self) -> None:
         if self._thread is None:
@@ -138,36 +137,41 @@ class GroupCommitter:
                     self._thread.start()
 
     def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = list(first)
-            while len(batch) < self._max_batch:
+        pending: list[_Pending] = []  # handed over, not yet in a batch
+        stopping = False
+        while pending or not stopping:
+            if not pending:
+                first = self._queue.get()
+                if first is None:
+                    return
+                pending = list(first)
+            while len(pending) < self._max_batch and not stopping:
                 try:
                     items = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if items is None:
-                    self._queue.put(None)  # stop after this batch
+                    stopping = True  # stop once what was handed over is committed
                     break
-                batch.extend(items)
+                pending.extend(items)
+            batch, pending = pending[: self._max_batch], pending[self._max_batch :]
             self._commit_batch(batch)
 
     def _commit_batch(self, batch: list[_Pending]) -> None:
-        accepted = self._without_clashes(batch)
+        accepted = _without_clashes(batch)
         if len(accepted) < len(batch):
             _announce([item for item in batch if item.error is not None])
         if not accepted:
             return
         try:
-            recordings = self._save(
-                *(e for item in accepted for e in item.events),
-                new_personal_keys=[k for item in accepted for k in item.new_keys],
+            saved = self._save(
+                [e for item in accepted for e in item.events],
+                [k for item in accepted for k in item.commit.new_personal_keys],
+                [h for item in accepted for h in item.commit.destroyed_personal_keys],
             )
         except IntegrityError:
             if len(accepted) == 1:
-                accepted[0].fail(IntegrityError("another write committed first"))
+                accepted[0].error = IntegrityError("another write committed first")
                 _announce(accepted)
                 return
             for item in accepted:  # a write from elsewhere: save each alone
@@ -175,44 +179,48 @@ class GroupCommitter:
             return
         except BaseException as error:  # the database is down: every caller hears why
             for item in accepted:
-                item.fail(error)
+                item.error = error
             _announce(accepted)
             return
-        start = 0
+        positions = iter(saved.positions)
         for item in accepted:
-            item.succeed(recordings[start : start + len(item.events)])
-            start += len(item.events)
+            item.written = [Written(e, next(positions)) for e in item.events]
+        self._tell(accepted, saved.before)  # first: a command is answered after it
         _announce(accepted)
-        if self._after_commit is not None:
-            try:
-                self._after_commit(recordings, [a for item in accepted for a in item.aggregates])
-            except Exception:
-                log.exception("after-commit work failed (the commit itself stands)")
 
-    @staticmethod
-    def _without_clashes(batch: list[_Pending]) -> list[_Pending]:
-        """Refuse a command that writes an aggregate version an earlier one in the batch writes."""
-        taken: set[tuple[UUID, int]] = set()
-        accepted: list[_Pending] = []
-        for item in batch:
-            slots = item.slots
-            if slots & taken:
-                item.fail(IntegrityError("another command in the batch wrote first"))
-                continue
-            taken |= slots
-            accepted.append(item)
-        return accepted
+    def _tell(self, accepted: list[_Pending], before: int) -> None:
+        """Tell ``committed`` of the transaction; the commit stands whatever it does."""
+        batch = CommittedBatch(
+            [w for item in accepted for w in item.written],
+            [a for item in accepted for a in item.commit.aggregates],
+            before,
+            waiting=not self._queue.empty(),
+        )
+        try:
+            self._committed(batch)
+        except Exception:
+            log.exception("after-commit work failed (the commit itself stands)")
+
+
+def _without_clashes(batch: list[_Pending]) -> list[_Pending]:
+    """Refuse a command that writes an aggregate version an earlier one in the batch writes."""
+    taken: set[tuple[UUID, int]] = set()
+    accepted: list[_Pending] = []
+    for item in batch:
+        slots = item.slots
+        if slots & taken:
+            item.error = IntegrityError("another command in the batch wrote first")
+            continue
+        taken |= slots
+        accepted.append(item)
+    return accepted
 
 
 def _announce(items: list[_Pending]) -> None:
-    """Wake the callers of ``items``: threads directly, each event loop once for all."""
+    """Wake the callers of ``items``: each event loop once for all of its own."""
     by_loop: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
     for item in items:
-        if item.future is None:
-            if item.done is not None:
-                item.done.set()
-        else:
-            by_loop.setdefault(item.future.get_loop(), []).append(item)
+        by_loop.setdefault(item.future.get_loop(), []).append(item)
     for loop, waiting in by_loop.items():
         try:
             loop.call_soon_threadsafe(_settle, waiting)

@@ -1,52 +1,58 @@
-"""``HumansApplication``: one method per command, over the ``eventsourcing`` store.
+"""``HumansApplication``: one method per use case, over the ``eventsourcing`` store.
 
-A command loads the human, asks it to decide (raising a named error if a rule
-forbids it), and commits the human's new events together with the email claims it
-moves and its idempotency records, in one transaction. A command that loses a race
-to another write of the same human is decided again on the new state; with an
-``expected_version`` that new state fails the version check instead. Commits go
-through a ``GroupCommitter`` so that concurrent commands share transactions.
+Every command method builds its command (``hot.application.commands``) and runs it
+through the one ``CommandPipeline``: decided on the state this process knows, or on
+fresh state, committed through the ``GroupCommitter``, decided again after a lost race.
+Queries are in ``HumanQueries``. Use cases are coroutines; what blocks on PostgreSQL
+runs in the application's own worker threads, within its deadline.
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
+import copy
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.domain import BaseAggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Recording
+from eventsourcing.persistence import JSONTranscoder, Mapper
 
-from hot.application.envelopes import REGISTRATION, Envelope, checked
-from hot.application.group_commit import GroupCommitter
-from hot.application.idempotency import Idempotency, IdempotencyRecord
-from hot.application.loop_commands import LoopCommands, result_of
-from hot.application.personal import PersonalDataMapper, PersonalKeys
-from hot.application.queries import HumanQueries
+from hot.application.catalog import CATALOG
+from hot.application.commands import (
+    Attend,
+    ChangeDetails,
+    Command,
+    Forget,
+    Join,
+    Leave,
+    Register,
+)
+from hot.application.deciding import Conditions
+from hot.application.envelopes import Envelope, command_of
+from hot.application.group_commit import CommittedBatch, GroupCommitter, PersonalKey
+from hot.application.head import LogHead
+from hot.application.idempotency import IdempotencyKey, IdempotencyRecord
+from hot.application.known import KnownState
+from hot.application.personal import PersonalDataMapper, PersonalKeyStore
+from hot.application.pipeline import CommandPipeline
+from hot.application.ports import EventWriter, Saved
+from hot.application.queries import HumanQueries, _project
+from hot.application.threads import WorkerThreads
 from hot.application.transcodings import TRANSCODINGS
 from hot.application.views import CommandResult
-from hot.domain import (
-    ConflictError,
-    DomainError,
-    EmailClaim,
-    EmailTakenError,
-    Human,
-    HumanExistsError,
-    HumanKind,
-    VersionMismatchError,
+from hot.domain import Human, HumanKind
+from hot.tuning import (
+    DEADLINE_SECONDS,
+    KNOWN_AGGREGATES,
+    MAX_BATCH,
+    SEEN_AGGREGATES,
+    SNAPSHOT_INTERVAL,
+    WORKER_THREADS,
 )
 
-MAX_ATTEMPTS = 25
-SNAPSHOT_INTERVAL = 100
-DECIDERS = 8
-TURN_STRIPES = 1024
-
-Keys = Idempotency | Sequence[Idempotency] | None
-Decision = tuple[Human, Sequence[BaseAggregate[UUID]]]
+IdempotencyKeys = IdempotencyKey | Sequence[IdempotencyKey] | None
+CommitListener = Callable[[CommittedBatch], None]
 
 
 def utc_today() -> date:
@@ -54,7 +60,12 @@ def utc_today() -> date:
 
 
 class HumansApplication(HumanQueries):
-    """The humans of Trantor: commands that record events, queries that read them."""
+    """The humans of Trantor: commands that record events, queries that read them.
+
+    ``max_batch`` is how many commands a transaction takes at most (1: one transaction
+    per command, a benchmark's baseline); ``deadline``: seconds a use case may take
+    before it answers ``DeadlineExceededError``.
+    """
 
     name = "hot"
     is_snapshotting_enabled = True
@@ -64,27 +75,26 @@ class HumansApplication(HumanQueries):
         env: dict[str, str] | None = None,
         *,
         today: Callable[[], date] = utc_today,
-        group_commit: bool = True,
-        personal_keys: PersonalKeys,
+        personal_keys: PersonalKeyStore,
         claim_secret: bytes,
         seal_personal_data: bool = True,
+        max_batch: int = MAX_BATCH,
+        deadline: float = DEADLINE_SECONDS,
     ) -> None:
         self.personal_keys = personal_keys  # read by construct_mapper, during __init__
         self.claim_secret = claim_secret
         self.seals_personal_data = seal_personal_data
         super().__init__(env)
         self.today = today
-        # Few threads decide at once: the rest wait off the GIL, so the committer is not starved.
-        self._deciding = threading.BoundedSemaphore(DECIDERS)
-        self._turns = [threading.Lock() for _ in range(TURN_STRIPES)]
-        self._committer = (
-            GroupCommitter(self._put, self._snapshot_after_commit) if group_commit else None
+        self.known = KnownState(
+            self.mapper.to_domain_event, limit=KNOWN_AGGREGATES, seen_limit=SEEN_AGGREGATES
         )
-        self.on_loop = (  # the event-loop path of attend, join and leave (group commit only)
-            LoopCommands(self.repository.cache, self._committer, self.today, self._remember)
-            if self._committer is not None and self.repository.cache is not None
-            else None
-        )
+        self._threads = WorkerThreads(WORKER_THREADS, deadline)
+        self._head = LogHead(self.head_now, self._threads)
+        self._listeners: list[CommitListener] = []
+        self._committer = GroupCommitter(self._save, self._after_commit, max_batch)
+        self._commands = CommandPipeline(self, self._committer, self._threads, personal_keys)
+        self.decisions = self._commands.decisions  # how commands were decided: tests, metrics
 
     def construct_mapper(self) -> Mapper[UUID]:
         if not self.seals_personal_data:  # only to measure what sealing costs
@@ -96,24 +106,29 @@ class HumansApplication(HumanQueries):
         for transcoding in TRANSCODINGS:
             transcoder.register(transcoding)
 
-    def commands_waiting(self) -> bool:
-        """Whether commands wait for their transaction behind the one committing now."""
-        return self._committer is not None and self._committer.waiting()
+    def tell_commits(self, listener: CommitListener) -> Callable[[], None]:
+        """Have ``listener`` told of each committed transaction, in the committer's thread
+        (the streams' write-through); what stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    @property
+    def commit_listeners(self) -> tuple[CommitListener, ...]:
+        """Who is told of each committed transaction."""
+        return tuple(self._listeners)
 
     def close(self) -> None:
-        if self._committer is not None:
-            self._committer.close()
+        self._committer.close()
+        self._threads.close()
         close_recorder = getattr(self.recorder, "close", None)  # HoT's keeps a connection
         if close_recorder is not None:
             close_recorder()
         super().close()
-        close_keys = getattr(self.personal_keys, "close", None)
-        if close_keys is not None:
-            close_keys()  # its listening connection and thread
+        self.personal_keys.close()  # its listening connection and thread
 
     # Commands ---------------------------------------------------------------------
 
-    def register(
+    async def register(
         self,
         name: str,
         email: str,
@@ -121,20 +136,13 @@ class HumansApplication(HumanQueries):
         *,
         human_id: UUID | None = None,
         event_id: UUID | None = None,
-        idempotency: Keys = None,
+        idempotency: IdempotencyKeys = None,
     ) -> CommandResult:
         """Record a new human, claiming the email for them."""
+        command = Register(name, email, kind, human_id, event_id)
+        return await self._run(command, None, idempotency)
 
-        def decide(fresh: bool) -> Decision:
-            if human_id is not None and self._exists(human_id):
-                raise HumanExistsError(human_id)
-            human = Human.register(name, email, kind, human_id=human_id, event_id=event_id)
-            self.personal_keys.new_key(human.id)  # committed with the events
-            return human, [self._claim(human.email, human.id, fresh)]
-
-        return self._execute(decide, human_id, idempotency)
-
-    def join(
+    async def join(
         self,
         human_id: UUID,
         on: date,
@@ -142,16 +150,13 @@ class HumansApplication(HumanQueries):
         *,
         expected_version: int | None = None,
         event_id: UUID | None = None,
-        idempotency: Keys = None,
+        idempotency: IdempotencyKeys = None,
     ) -> CommandResult:
-        return self._change(
-            human_id,
-            expected_version,
-            idempotency,
-            lambda h, _: h.join(on, role, event_id=event_id),
-        )
+        """Start a membership on ``on``, in ``role``."""
+        command = Join(human_id, on, role, event_id)
+        return await self._run(command, expected_version, idempotency)
 
-    def leave(
+    async def leave(
         self,
         human_id: UUID,
         on: date,
@@ -159,32 +164,26 @@ class HumansApplication(HumanQueries):
         *,
         expected_version: int | None = None,
         event_id: UUID | None = None,
-        idempotency: Keys = None,
+        idempotency: IdempotencyKeys = None,
     ) -> CommandResult:
-        return self._change(
-            human_id,
-            expected_version,
-            idempotency,
-            lambda h, _: h.leave(on, reason, event_id=event_id),
-        )
+        """End the current membership; ``on`` is its last day."""
+        command = Leave(human_id, on, reason, event_id)
+        return await self._run(command, expected_version, idempotency)
 
-    def attend(
+    async def attend(
         self,
         human_id: UUID,
         on: date,
         *,
         expected_version: int | None = None,
         event_id: UUID | None = None,
-        idempotency: Keys = None,
+        idempotency: IdempotencyKeys = None,
     ) -> CommandResult:
-        return self._change(
-            human_id,
-            expected_version,
-            idempotency,
-            lambda h, _: h.attend(on, today=self.today(), event_id=event_id),
-        )
+        """Record that the human attended on the day ``on``."""
+        command = Attend(human_id, on, event_id)
+        return await self._run(command, expected_version, idempotency)
 
-    def change_details(
+    async def change_details(
         self,
         human_id: UUID,
         name: str | None = None,
@@ -192,232 +191,104 @@ class HumansApplication(HumanQueries):
         *,
         expected_version: int | None = None,
         event_id: UUID | None = None,
-        idempotency: Keys = None,
+        idempotency: IdempotencyKeys = None,
     ) -> CommandResult:
         """Change name and/or email; a new email moves the uniqueness claim."""
+        command = ChangeDetails(human_id, name, email, event_id)
+        return await self._run(command, expected_version, idempotency)
 
-        def decide(human: Human, fresh: bool) -> Sequence[EmailClaim]:
-            moved: list[EmailClaim] = []
-            if email is not None and human.email_changes_claim(email):
-                moved.append(self._claim(email, human.id, fresh))
-                moved.extend(self._released(human.email, fresh))
-            human.change_details(name, email, event_id=event_id)
-            return moved
-
-        return self._change(human_id, expected_version, idempotency, decide)
-
-    def forget(
+    async def forget(
         self,
         human_id: UUID,
         *,
         by: str,
         expected_version: int | None = None,
-        idempotency: Keys = None,
+        idempotency: IdempotencyKeys = None,
     ) -> CommandResult:
-        """Forget the human: destroy their key, record who did it, free their email.
+        """Forget the human: their key destroyed in the transaction that records
+        ``HUMAN_FORGOTTEN`` (``by`` who asked), their email freed."""
+        return await self._run(Forget(human_id, by), expected_version, idempotency)
 
-        The key is destroyed in the same transaction that records ``HUMAN_FORGOTTEN``
-        and the idempotency records: either all happen or none does. The
-        ``expected_version`` is checked on the state the forgetting is decided on, and
-        the commit takes the next version slot: a write that lands in between makes it
-        decide again, on the new state (so fail the check).
-        """
-        keys = _keys(idempotency)
-        with self._turn_of(human_id):
-            for _ in range(MAX_ATTEMPTS):
-                answered = self._answered(keys)
-                if answered is not None:
-                    return answered
-                try:
-                    human = self._load(human_id)
-                    if expected_version is not None and human.version != expected_version:
-                        raise VersionMismatchError(expected_version, human.version)
-                    claims = self._released(human.email, fresh=True)
-                    human.forget(by)
-                except DomainError:
-                    # Refused: unless this very request committed meanwhile (a retry
-                    # racing its first attempt), whose answer wins over the refusal.
-                    answered = self._answered(keys)
-                    if answered is not None:
-                        return answered
-                    raise
-                records = [IdempotencyRecord.record(k, human.id, human.version) for k in keys]
-                events = [e for a in (human, *claims, *records) for e in a.collect_events()]
-                try:
-                    recordings = self.save(*events, destroy_personal_keys=(human_id,))
-                except IntegrityError:
-                    continue
-                self.personal_keys.forget_cached(human_id)
-                self._remember((human, *claims))
-                return result_of(human, recordings)
-        raise ConflictError(human_id)
-
-    def record(
-        self, envelope: Envelope, *, expected_version: int | None = None, idempotency: Keys = None
-    ) -> CommandResult:
-        """Record a client's event envelope by the same rules as the typed commands."""
-        subject = checked(envelope)
-        keys = (envelope.idempotency, *_keys(idempotency))
-        fields: dict[str, Any] = subject.payload.model_dump()
-        if envelope.name == REGISTRATION:
-            return self.register(
-                human_id=subject.human_id, event_id=envelope.id, idempotency=keys, **fields
-            )
-        commands: dict[str, Callable[..., CommandResult]] = {
-            "HUMAN_JOINED": self.join,
-            "HUMAN_LEFT": self.leave,
-            "HUMAN_ATTENDED": self.attend,
-            "HUMAN_DETAILS_CHANGED": self.change_details,
-        }
-        return commands[envelope.name](
-            subject.human_id,
-            expected_version=expected_version,
-            event_id=envelope.id,
-            idempotency=keys,
-            **fields,
-        )
-
-    # The command cycle ----------------------------------------------------------------
-    #
-    # A first attempt decides on the state this process last knew, with no query. If
-    # that state was stale, the commit conflicts (the version slot is taken) and the
-    # next attempt decides on fresh state; a rejection is also confirmed on fresh state,
-    # so a stale cache can cost an attempt but never changes an answer.
-
-    def _change(
+    async def record(
         self,
-        human_id: UUID,
-        expected_version: int | None,
-        idempotency: Keys,
-        decide: Callable[[Human, bool], Sequence[BaseAggregate[UUID]] | None],
+        envelope: Envelope,
+        *,
+        expected_version: int | None = None,
+        idempotency: IdempotencyKeys = None,
     ) -> CommandResult:
-        def load_and_decide(fresh: bool) -> Decision:
-            human = self._load(human_id, fresh=fresh)
-            if expected_version is not None and human.version != expected_version:
-                if not fresh:
-                    raise _StaleStateError()
-                raise VersionMismatchError(expected_version, human.version)
-            return human, decide(human, fresh) or ()
+        """Record a client's event envelope by the same rules as the typed commands; the
+        envelope's id is the event's, and names the request (posted twice, recorded once)."""
+        keys = (envelope.idempotency_key, *_keys(idempotency))
+        return await self._run(command_of(envelope), expected_version, keys)
 
-        return self._execute(load_and_decide, human_id, idempotency)
-
-    def _execute(
-        self, decide: Callable[[bool], Decision], human_id: UUID | None, idempotency: Keys
+    async def _run(
+        self, command: Command, expected_version: int | None, idempotency: IdempotencyKeys
     ) -> CommandResult:
-        # Commands on one human take turns in this process, so they do not fight over
-        # its next version; only writes from other processes can still conflict.
-        with self._turn_of(human_id):
-            return self._attempt(decide, human_id, _keys(idempotency))
+        conditions = Conditions(expected_version, _keys(idempotency))
+        return await self._commands.run(command, conditions)
 
-    def _attempt(
-        self, decide: Callable[[bool], Decision], human_id: UUID | None, keys: Sequence[Idempotency]
-    ) -> CommandResult:
-        fresh = False
-        for _ in range(MAX_ATTEMPTS):
-            answered = self._answered(keys)
-            if answered is not None:
-                return answered
+    # The store, as the pipeline reads it (blocking: in worker threads) ---------------
+
+    def load(self, aggregate_id: UUID) -> Any | None:
+        """The aggregate now: what is known brought up to date, else loaded; None if
+        nothing is recorded under the id. What is loaded is known from now on."""
+        known = self.known.get(aggregate_id)
+        if known is not None:
+            current = _project(known, self.events.get(aggregate_id, gt=known.version))
+        else:
             try:
-                with self._deciding:
-                    human, others = decide(fresh)
-            except (_StaleStateError, DomainError):
-                if fresh:
-                    raise
-                fresh = True
-                continue
-            records = [IdempotencyRecord.record(k, human.id, human.version) for k in keys]
-            try:
-                return self._commit(human, *others, *records)
-            except IntegrityError:
-                fresh = True  # lost a race: decide again on what the winner recorded
-        raise ConflictError(human_id or human.id)
-
-    def _turn_of(self, human_id: UUID | None) -> contextlib.AbstractContextManager[Any]:
-        if human_id is None:
-            return contextlib.nullcontext()
-        return self._turns[hash(human_id) % len(self._turns)]
-
-    def _commit(self, human: Human, *others: BaseAggregate[UUID]) -> CommandResult:
-        aggregates = (human, *others)
-        events = [e for a in aggregates for e in a.collect_events()]
-        new_keys = self.personal_keys.uncommitted(human.id) if human.version == 1 else []
-        try:
-            if self._committer is not None:
-                recordings = self._committer.commit(events, new_keys, aggregates)
-            else:
-                recordings = self.save(*events, new_personal_keys=new_keys)
-                self._snapshot_after_commit(recordings, aggregates)
-        finally:
-            if new_keys:
-                self.personal_keys.settle(human.id)
-        self._remember(aggregates)
-        return result_of(human, recordings)
-
-    def _put(self, *events: Any, **kwargs: Any) -> list[Recording[UUID]]:
-        """``save`` of events alone (no aggregates, so nothing to cache or snapshot there):
-        straight to the event store, without the library's per-event protocol checks."""
-        return self.events.put(events, **kwargs)
-
-    def _remember(self, aggregates: Sequence[BaseAggregate[UUID]]) -> None:
-        """Keep what was just committed as this process's known state."""
-        cache = self.repository.cache
-        if cache is None:
-            return
-        for aggregate in aggregates:
-            try:
-                known = cache.get(aggregate.id)
-            except KeyError:
-                known = None
-            if known is None or known.version < aggregate.version:
-                cache.put(aggregate.id, aggregate)
-
-    def _answered(self, keys: Sequence[Idempotency]) -> CommandResult | None:
-        """The first answer to this request, if a key shows it was already recorded."""
-        for key in keys:
-            try:
-                record = self._get(IdempotencyRecord, key.record_id, fresh=False)
+                current = self.repository.get(aggregate_id, projector_func=_project)
             except AggregateNotFoundError:
+                return None
+        self.known.remember([copy.deepcopy(current)])
+        return current
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    def answered(self, keys: Sequence[IdempotencyKey]) -> CommandResult | None:
+        """The first answer to the request ``keys`` name, if it was recorded (each other
+        key unused, or naming the same request)."""
+        for key in keys:
+            record = self._record_of(key)
+            if record is None:
                 continue
             human_id, version = record.answer_for(key)
             for other in keys:
-                if other is not key:
-                    self._check_unused_or_same(other)
+                other_record = self._record_of(other) if other is not key else None
+                if other_record is not None:
+                    other_record.answer_for(other)
             recorded = self._history(human_id, version - 1, 1)
             return CommandResult(human_id, version, recorded[0].id if recorded else 0)
         return None
 
-    def _check_unused_or_same(self, key: Idempotency) -> None:
-        with contextlib.suppress(AggregateNotFoundError):
-            self._get(IdempotencyRecord, key.record_id, fresh=False).answer_for(key)
+    def _record_of(self, key: IdempotencyKey) -> IdempotencyRecord | None:
+        record = self.known.get(key.record_id) or self.load(key.record_id)
+        return record if isinstance(record, IdempotencyRecord) else None
 
-    def _claim(self, email: str, holder: UUID, fresh: bool) -> EmailClaim:
-        try:
-            claim = self._get(EmailClaim, EmailClaim.id_for(email, self.claim_secret), fresh=fresh)
-        except AggregateNotFoundError:
-            return EmailClaim.claim(email, holder, self.claim_secret)
-        if claim.is_held:
-            raise EmailTakenError(email)
-        claim.reclaim(holder)
-        return claim
+    # Committing (in the committer's thread) -------------------------------------------
 
-    def _released(self, email: str, fresh: bool) -> list[EmailClaim]:
-        try:
-            claim = self._get(EmailClaim, EmailClaim.id_for(email, self.claim_secret), fresh=fresh)
-        except AggregateNotFoundError:
-            return []
-        claim.release()
-        return [claim]
+    def _save(
+        self, events: Sequence[Any], new_keys: Sequence[PersonalKey], destroyed: Sequence[UUID]
+    ) -> Saved:
+        stored = [self.mapper.to_stored_event(e) for e in events]
+        return cast(EventWriter, self.recorder).write(
+            stored,
+            new_personal_keys=new_keys,
+            destroyed_personal_keys=destroyed,
+            topics_before=CATALOG.names if self._listeners else (),
+        )
 
-    def _exists(self, aggregate_id: UUID) -> bool:
-        return bool(self.recorder.select_events(aggregate_id, limit=1))
+    def _after_commit(self, batch: CommittedBatch) -> None:
+        self._snapshot_after_commit(batch)
+        for listener in self._listeners:
+            listener(batch)
 
-    def _snapshot_after_commit(
-        self, recordings: list[Recording[UUID]], aggregates: Sequence[BaseAggregate[UUID]]
-    ) -> None:
+    def _snapshot_after_commit(self, batch: CommittedBatch) -> None:
         """Snapshot a human every ``SNAPSHOT_INTERVAL`` versions, from the state in hand."""
-        in_hand = {a.id: a for a in aggregates if isinstance(a, Human)}
-        for recording in recordings:
-            event = recording.domain_event
+        in_hand = {a.id: a for a in batch.aggregates if isinstance(a, Human)}
+        for written in batch.written:
+            event = written.event
             if isinstance(event, Human.Event) and event.originator_version % SNAPSHOT_INTERVAL == 0:
                 human = in_hand.get(event.originator_id)
                 if human is not None and human.version == event.originator_version:
@@ -426,13 +297,9 @@ class HumansApplication(HumanQueries):
                     self.take_snapshot(event.originator_id, version=event.originator_version)
 
 
-class _StaleStateError(Exception):
-    """The known state cannot answer this command (e.g. an If-Match ahead of it)."""
-
-
-def _keys(idempotency: Keys) -> tuple[Idempotency, ...]:
+def _keys(idempotency: IdempotencyKeys) -> tuple[IdempotencyKey, ...]:
     if idempotency is None:
         return ()
-    if isinstance(idempotency, Idempotency):
+    if isinstance(idempotency, IdempotencyKey):
         return (idempotency,)
     return tuple(idempotency)

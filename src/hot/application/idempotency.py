@@ -18,7 +18,7 @@ _KEY_NAMESPACE = UUID("0b9e6c57-3f7e-4f0d-8a4e-2d6c1a9f5e10")
 
 
 @dataclass(frozen=True)
-class Idempotency:
+class IdempotencyKey:
     """A client's key for one request, and a fingerprint of that request's content."""
 
     key: str
@@ -55,7 +55,7 @@ class IdempotencyRecord(BaseAggregate[UUID]):
             record.human_version = self.human_version
 
     @classmethod
-    def record(cls, idempotency: Idempotency, human_id: UUID, version: int) -> IdempotencyRecord:
+    def record(cls, idempotency: IdempotencyKey, human_id: UUID, version: int) -> IdempotencyRecord:
         return cls._create(
             cls.Recorded,
             id=idempotency.record_id,
@@ -64,7 +64,7 @@ class IdempotencyRecord(BaseAggregate[UUID]):
             human_version=version,
         )
 
-    def answer_for(self, idempotency: Idempotency) -> tuple[UUID, int]:
+    def answer_for(self, idempotency: IdempotencyKey) -> tuple[UUID, int]:
         """The human and version the first request produced, if this is the same request."""
         if self.fingerprint != idempotency.fingerprint or self.human_id is None:
             raise IdempotencyKeyReusedError(idempotency.key)

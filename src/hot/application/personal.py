@@ -42,8 +42,9 @@ class PersonalKeyMissingError(RuntimeError):
         self.human_id = human_id
 
 
-class PersonalKeys(Protocol):
-    """Where the per-human keys live (apart from the events)."""
+class PersonalKeyStore(Protocol):
+    """Where the per-human keys (``PersonalKey``: a human's id and key) live, apart from
+    the events."""
 
     def key_for_writing(self, human_id: UUID, *, create: bool) -> bytes | None:
         """The human's key (made if ``create`` and absent); None once destroyed."""
@@ -58,11 +59,8 @@ class PersonalKeys(Protocol):
         ...
 
     def new_key(self, human_id: UUID) -> bytes:
-        """A fresh key for a new human, held in this process until it is committed."""
-        ...
-
-    def uncommitted(self, human_id: UUID) -> list[tuple[UUID, bytes]]:
-        """The new key of ``human_id`` (if made here), to commit with its first events."""
+        """A fresh key for a new human, held in this process (the mapper seals their first
+        events with it) until ``settle``: it is committed with those events."""
         ...
 
     def settle(self, human_id: UUID) -> None:
@@ -71,6 +69,10 @@ class PersonalKeys(Protocol):
 
     def prefetch(self, human_ids: Iterable[UUID]) -> None:
         """Load many humans' keys in one query, ahead of decoding their events."""
+        ...
+
+    def close(self) -> None:
+        """Give back what the store holds (connections, a listening thread)."""
         ...
 
 
@@ -91,7 +93,7 @@ class PersonalDataMapper(Mapper[UUID]):
     # fast decoders must hand them to the mapper.
     decoded_by_mapper_only = frozenset({Human.Forgotten.TOPIC})
 
-    def __init__(self, transcoder: Transcoder, keys: PersonalKeys) -> None:
+    def __init__(self, transcoder: Transcoder, keys: PersonalKeyStore) -> None:
         super().__init__(transcoder)
         self.keys = keys
         self.opener = SealOpener(keys)
@@ -161,7 +163,7 @@ class SealOpener:
     and all dropped once the store says a key may have been destroyed (``check_keys``).
     """
 
-    def __init__(self, keys: PersonalKeys, limit: int = 65_536) -> None:
+    def __init__(self, keys: PersonalKeyStore, limit: int = 65_536) -> None:
         self.keys = keys
         self.limit = limit
         self._ciphers: dict[UUID, tuple[bytes, AESGCM]] = {}

@@ -1,17 +1,27 @@
-"""The read side of ``HumansApplication``: a human's state, history and the global log."""
+"""The read side of ``HumansApplication``: a human's state, history and the global log.
+
+Each query is a coroutine: what blocks on PostgreSQL runs in the application's worker
+threads. A human's current state is answered from the known state when that has
+followed the log past the log's head as it was when the query began (one read of the
+head, shared by the queries waiting for one): a read after a committed write, by any
+process, sees that write. Otherwise, and for a past version or instant, it is loaded.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Notification
 
 from hot.application.catalog import CATALOG
+from hot.application.head import LogHead
+from hot.application.known import UNKNOWN, KnownState
 from hot.application.ports import HistoryRecorder
+from hot.application.threads import WorkerThreads
 from hot.application.views import (
     EventTypeInfo,
     HumanView,
@@ -21,26 +31,69 @@ from hot.application.views import (
 )
 from hot.domain import Human, HumanNotFoundError, InvalidQueryError, VersionNotFoundError
 
-T = TypeVar("T")
-MAX_PAGE = 10_000
+MAX_PAGE = 10_000  # events a page of the log or a history holds at most
 
 
 class HumanQueries(Application[UUID]):
     """Queries return plain values, never aggregates."""
 
-    def get_human(self, human_id: UUID, *, version: int | None = None) -> HumanView:
+    known: KnownState
+    _threads: WorkerThreads
+    _head: LogHead
+
+    async def get_human(self, human_id: UUID, *, version: int | None = None) -> HumanView:
         """The human's state now, or at ``version``."""
         if version is not None and version < 1:
             raise InvalidQueryError("version", "version must be at least 1.")
-        human = self._load(human_id, version)
+        if version is None and await self._known_is_current():
+            known = self.known.get(human_id)
+            if isinstance(known, Human):
+                return _view(known)
+        return await self._threads.run(self._human_view, human_id, version)
+
+    async def get_human_as_of(self, human_id: UUID, instant: datetime) -> HumanView:
+        """The human's state as it was recorded at ``instant`` (time travel)."""
+        if instant.tzinfo is None:
+            raise InvalidQueryError("as_of", "as_of needs a time zone (e.g. a trailing Z).")
+        return await self._threads.run(self._human_view_as_of, human_id, instant)
+
+    async def history(
+        self, human_id: UUID, *, after: int = 0, limit: int = 100
+    ) -> list[RecordedEvent]:
+        """The human's events with sequence > ``after``, oldest first."""
+        _check_page(after, limit)
+        return await self._threads.run(self._history_page, human_id, after, limit)
+
+    async def read_log(
+        self, *, after: int = 0, limit: int = 100, names: Sequence[str] = ()
+    ) -> LogPage:
+        """A page of the global log after position ``after``, optionally of some names only."""
+        _check_page(after, limit)
+        unknown = [n for n in names if n not in CATALOG]
+        if unknown:
+            raise InvalidQueryError("name", f"Unknown event name(s): {', '.join(unknown)}.")
+        return await self._threads.run(self._log_page, after, limit, tuple(names))
+
+    async def head(self) -> int:
+        """The position of the newest event in the log (0 when empty)."""
+        return await self._threads.run(self.head_now)
+
+    def catalog(self) -> list[EventTypeInfo]:
+        return [t.info() for t in CATALOG]
+
+    # Blocking, in worker threads -------------------------------------------------------
+
+    def head_now(self) -> int:
+        """The position of the newest event in the log (0 when empty), read now."""
+        return self.recorder.max_notification_id() or 0
+
+    def _human_view(self, human_id: UUID, version: int | None) -> HumanView:
+        human = self._load_human(human_id, version)
         if version is not None and human.version != version:
             raise VersionNotFoundError(human_id, version)
         return _view(human)
 
-    def get_human_as_of(self, human_id: UUID, instant: datetime) -> HumanView:
-        """The human's state as it was recorded at ``instant`` (time travel)."""
-        if instant.tzinfo is None:
-            raise InvalidQueryError("as_of", "as_of needs a time zone (e.g. a trailing Z).")
+    def _human_view_as_of(self, human_id: UUID, instant: datetime) -> HumanView:
         human: Human | None = None
         for event in cast(Any, self.events.get(human_id)):
             if event.timestamp > instant:
@@ -50,36 +103,22 @@ class HumanQueries(Application[UUID]):
             raise HumanNotFoundError(human_id)
         return _view(human)
 
-    def history(self, human_id: UUID, *, after: int = 0, limit: int = 100) -> list[RecordedEvent]:
-        """The human's events with sequence > ``after``, oldest first."""
-        _check_page(after, limit)
+    def _history_page(self, human_id: UUID, after: int, limit: int) -> list[RecordedEvent]:
         notifications = [n for n in self._history(human_id, after, limit) if n.topic in CATALOG]
         if not notifications and not self._is_human(human_id):
             raise HumanNotFoundError(human_id)
         return self.recorded_events(notifications)
 
-    def read_log(self, *, after: int = 0, limit: int = 100, names: Sequence[str] = ()) -> LogPage:
-        """A page of the global log after position ``after``, optionally of some names only."""
-        _check_page(after, limit)
-        unknown = [n for n in names if n not in CATALOG]
-        if unknown:
-            raise InvalidQueryError("name", f"Unknown event name(s): {', '.join(unknown)}.")
+    def _log_page(self, after: int, limit: int, names: tuple[str, ...]) -> LogPage:
         notifications = self.recorder.select_notifications(
             start=after,
             limit=limit,
-            topics=tuple(names) or CATALOG.names,
+            topics=names or CATALOG.names,
             inclusive_of_start=False,
         )
         events = tuple(self.recorded_events(notifications))
         full = len(events) == limit
         return LogPage(events, events[-1].position if full else None)
-
-    def catalog(self) -> list[EventTypeInfo]:
-        return [t.info() for t in CATALOG]
-
-    def head(self) -> int:
-        """The position of the newest event in the log (0 when empty)."""
-        return self.recorder.max_notification_id() or 0
 
     def recorded_events(self, notifications: Sequence[Notification]) -> list[RecordedEvent]:
         """Many stored events as readers see them, their humans' keys fetched together."""
@@ -93,44 +132,28 @@ class HumanQueries(Application[UUID]):
     def recorded_event(self, notification: Notification) -> RecordedEvent:
         """A stored public event as readers see it (upcast to its current version)."""
         event = cast(Human.Event, self.mapper.to_domain_event(notification))
-        event_type = CATALOG[notification.topic]
-        return RecordedEvent(
-            id=event.event_id,
-            name=event_type.name,
-            version=event_type.version,
-            subject=event.originator_id,
-            sequence=event.originator_version,
-            position=notification.id,
-            time=event.timestamp,
-            payload=event_type.payload_of(event),
-        )
+        return CATALOG[notification.topic].recorded(event, notification.id)
 
     def _history(self, human_id: UUID, after: int, limit: int) -> Sequence[Notification]:
         return cast(HistoryRecorder, self.recorder).select_history(human_id, after, limit)
 
-    # Loading ------------------------------------------------------------------------
-
-    def _load(self, human_id: UUID, version: int | None = None, *, fresh: bool = True) -> Human:
-        """The human now (``fresh``), as this process last knew it, or at ``version``."""
+    def _load_human(self, human_id: UUID, version: int | None = None) -> Human:
         try:
-            return self._get(Human, human_id, version, fresh=fresh)
+            human = self.repository.get(human_id, version=version, projector_func=_project)
         except AggregateNotFoundError:
             raise HumanNotFoundError(human_id) from None
-
-    def _get(
-        self, cls: type[T], aggregate_id: UUID, version: int | None = None, *, fresh: bool = True
-    ) -> T:
-        """A copy of the aggregate: from the cache, brought up to date unless not ``fresh``."""
-        aggregate: Any = self.repository.get(aggregate_id, version=version, projector_func=_project)
-        if fresh and version is None:
-            aggregate = _project(aggregate, self.events.get(aggregate_id, gt=aggregate.version))
-        if not isinstance(aggregate, cls):
-            raise AggregateNotFoundError(aggregate_id)
-        return aggregate
+        if not isinstance(human, Human):
+            raise HumanNotFoundError(human_id)
+        return human
 
     def _is_human(self, aggregate_id: UUID) -> bool:
         first = self.recorder.select_events(aggregate_id, limit=1)
         return bool(first) and first[0].topic in CATALOG
+
+    async def _known_is_current(self) -> bool:
+        """Whether the known state has followed the log past its head as it is now."""
+        position = self.known.position
+        return position != UNKNOWN and self.known.position >= await self._head.after_now()
 
 
 def _project(aggregate: Any, events: Iterable[Any]) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import sys
 from uuid import UUID
@@ -24,7 +25,7 @@ def forget(human_id: UUID, by: str | None) -> None:
     """Forget a human: destroy their personal data for good, keep the facts."""
     hot = bootstrap(Settings.from_env(), with_redis=False)
     try:
-        result = hot.app.forget(human_id, by=by or f"cli:{getpass.getuser()}")
+        result = asyncio.run(hot.app.forget(human_id, by=by or f"cli:{getpass.getuser()}"))
     except DomainError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)

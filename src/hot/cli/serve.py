@@ -50,7 +50,7 @@ def build_api(
 
 def worker_app() -> Litestar:
     """The factory each uvicorn worker process calls (``--workers`` > 1)."""
-    api = build_api(bootstrap(Settings.from_env()), close_on_shutdown=True)
+    api = build_api(bootstrap(Settings.from_env(), serves_commands=True), close_on_shutdown=True)
     tune_runtime()
     return api
 
@@ -113,7 +113,7 @@ def run(
     is called with the API a single process serves. Both are there for benchmarks that
     measure HoT as it serves, beside a bare endpoint on the same server.
     """
-    hot = bootstrap(settings)
+    hot = bootstrap(settings, serves_commands=True)
     with contextlib.ExitStack() as stack:
         stack.callback(hot.close)
         admin_token = ApiKeyStore(hot.database_url).create_first_admin()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any, ClassVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import AggregateCreated, AggregateEvent, BaseAggregate, Snapshot
 
@@ -25,7 +25,6 @@ from hot.domain.errors import (
     NotMemberError,
     RejoinTooEarlyError,
 )
-from hot.domain.ids import new_id
 from hot.domain.values import (
     FORGOTTEN,
     DetailChecks,
@@ -161,8 +160,8 @@ class Human(BaseAggregate[UUID]):
         checks.done()
         return cls._create(
             cls.Registered,
-            id=human_id or new_id(),
-            event_id=event_id or new_id(),
+            id=human_id or uuid4(),
+            event_id=event_id or uuid4(),
             name=name,
             email=email,
             kind=kind,
@@ -263,7 +262,7 @@ class Human(BaseAggregate[UUID]):
         return normalised_email(email) != normalised_email(self.email)
 
     def _trigger(self, event_class: type[Human.Event], event_id: UUID | None, **kw: Any) -> None:
-        self.trigger_event(event_class, event_id=event_id or new_id(), **kw)
+        self.trigger_event(event_class, event_id=event_id or uuid4(), **kw)
 
 
 HUMAN_EVENT_CLASSES: tuple[type[Human.Event], ...] = (

@@ -77,7 +77,7 @@ _HOLD_COLLECTOR = 1.0  # seconds: see ``collection_paused``
 
 class KeysBesideRows(Protocol):
     """A personal-key store in the log's own database, whose keys a page's query can
-    read with its rows: no second round trip per page for them (``PostgresPersonalKeys``).
+    read with its rows: no second round trip per page for them (``PostgresPersonalKeyStore``).
     """
 
     def key_column(self, human_id: str) -> str:
@@ -139,7 +139,7 @@ class PostgresLog:
         from hot.infra.bootstrap import build_application  # the composition root, when needed
 
         with _database_errors():
-            app = build_application(database_url, group_commit=False)
+            app = build_application(database_url)
         return cls(app, owns_app=True)
 
     def read(

@@ -33,10 +33,6 @@ def eventsourcing_env(database_url: str) -> dict[str, str]:
         "POSTGRES_MAX_OVERFLOW": "70",
         "POSTGRES_PRE_PING": "y",
         "POSTGRES_LOCK_TIMEOUT": "10",
-        # Commands decide on the last state this process knows (no query); optimistic
-        # concurrency turns a stale decision into a conflict, retried on fresh state.
-        "AGGREGATE_CACHE_MAXSIZE": "20000",
-        "AGGREGATE_CACHE_FASTFORWARD": "n",
     }
 
 

@@ -47,7 +47,7 @@ from hot.application import CATALOG, EventType, HumansApplication, RecordedEvent
 from hot.application.personal import (
     BLOB,
     PersonalDataMapper,
-    PersonalKeys,
+    PersonalKeyStore,
     SealOpener,
     sealed_values,
 )
@@ -398,7 +398,7 @@ class EventDecoder:
         return getattr(self.keys, "epoch", None)
 
     @property
-    def keys(self) -> PersonalKeys | None:
+    def keys(self) -> PersonalKeyStore | None:
         """The key store of the sealed fields this decoder opens (None: it opens none)."""
         return self._opener.keys if self._opener is not None and self.fast else None
 

@@ -112,8 +112,8 @@ def _rekey_claims(app: HumansApplication, humans: set[UUID]) -> int:
     """Claims under the server secret for each human's email; the legacy ids deleted."""
     rekeyed = 0
     for human_id in humans:
-        human = app.get_human(human_id)
-        if human.email is None or human.name == "(forgotten)":
+        human = app.load(human_id)
+        if not isinstance(human, Human) or human.name == "(forgotten)":
             continue
         legacy = uuid5(LEGACY_EMAIL_NAMESPACE, human.email.strip().casefold())
         claim_id = EmailClaim.id_for(human.email, app.claim_secret)

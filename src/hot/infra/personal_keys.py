@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (
 """
 
 
-class PostgresPersonalKeys:
+class PostgresPersonalKeyStore:
     """Per-human keys in PostgreSQL, with an in-process cache that destroyed keys leave
     at once (``listen``), or within ``cache_seconds`` at the latest."""
 
@@ -101,11 +101,6 @@ class PostgresPersonalKeys:
             self._new[human_id] = key
             self._cache[human_id] = (time.monotonic() + self._cache_seconds, key)
         return key
-
-    def uncommitted(self, human_id: UUID) -> list[tuple[UUID, bytes]]:
-        with self._lock:
-            key = self._new.get(human_id)
-        return [] if key is None else [(human_id, key)]
 
     def settle(self, human_id: UUID) -> None:
         with self._lock:

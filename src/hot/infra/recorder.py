@@ -7,19 +7,19 @@ pipeline. The ``INSERT`` also sends the ``NOTIFY`` (delivered at commit, like th
 library's), with the inserted rows as its payload when they fit (see ``NOTICE_LIMIT``):
 a listener such as the relay then has them without reading the table.
 
-The group committer writes almost all batches, through a connection kept for writing
-(no pool check before each batch); a write while it is busy takes a pooled connection.
-After each commit it tells a listener (``tell_commits``; the streams' write-through)
-the transaction's rows and the position of the last public event before them, which
-the ``INSERT`` reads under the table lock. It also reads one human's events together
-with their log positions.
+The group committer writes almost all batches (``write``), through a connection kept
+for writing (no pool check before each batch); a write while it is busy takes a pooled
+connection. ``write`` also answers the position of the last event of some topics before
+the transaction (the streams' write-through asks for the public ones), which the
+``INSERT`` reads under the table lock. The recorder also reads one human's events
+together with their log positions.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 from uuid import UUID
@@ -34,7 +34,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
 
-from hot.infra.decoding import Row
+from hot.application.ports import Saved
 from hot.infra.personal_keys import destroy_keys_statement, insert_keys_statement
 
 # How psycopg's errors reach the application: as the library's own, as its recorder raises them.
@@ -61,27 +61,8 @@ base64]``, one per row, in log order; rows that would not fit leave it empty, an
 listener reads the table instead."""
 
 
-Committed = Callable[[int, Sequence[Row]], None]
-"""Told of each transaction the recorder committed: the log position of the last event
-of the topics it was given before the transaction, and the transaction's rows (as the
-events table holds them, in log order)."""
-
-
-def committed_rows(positions: Sequence[int], stored_events: Sequence[StoredEvent]) -> list[Row]:
-    """The rows of the events table that ``stored_events`` became, at ``positions``."""
-    return [
-        (position, _uuid(e.originator_id), e.originator_version, e.topic, e.state)
-        for position, e in zip(positions, stored_events, strict=True)
-    ]
-
-
 class HotRecorder(PostgresApplicationRecorder):
-    """The application recorder HoT's composition root selects.
-
-    ``committed``, when set (``tell_commits``), is called after each commit of
-    ``insert_events``, in the writer's thread (the composition root sets it to the
-    streams' write-through).
-    """
+    """The application recorder HoT's composition root selects."""
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -111,32 +92,35 @@ class HotRecorder(PostgresApplicationRecorder):
         ).format(*parts)
         self._writer: Connection[DictRow] | None = None
         self._writer_lock = threading.Lock()
-        self.committed: Committed | None = None
-        self._told_topics: list[str] = []
 
-    def tell_commits(self, committed: Committed | None, topics: Sequence[str] = ()) -> None:
-        """Have ``committed`` told of each commit of ``insert_events`` (None: no more),
-        with the position of the last event of ``topics`` before the transaction."""
-        self._told_topics = list(topics)
-        self.committed = committed
+    def write(
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        new_personal_keys: Sequence[tuple[UUID, bytes]] = (),
+        destroyed_personal_keys: Sequence[UUID] = (),
+        topics_before: Sequence[str] = (),
+    ) -> Saved:
+        """Record ``stored_events`` with the keys in one transaction, one round trip: their
+        log positions, in order, and the position of the last event of ``topics_before``
+        before them (0 if none, or none asked). A version taken is ``IntegrityError``."""
+        saved: Saved = self._insert_committing(
+            stored_events,
+            topics_before,
+            new_personal_keys=new_personal_keys,
+            destroy_personal_keys=destroyed_personal_keys,
+        )
+        return saved
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
-        """Record ``stored_events`` (with the keys in ``kwargs``) in one transaction, one
-        round trip; their log positions, in order. A version taken is ``IntegrityError``.
-        Then ``committed`` is told, outside the retries: telling never records again."""
-        committing: tuple[int | None, list[int]] = self._insert_committing(stored_events, **kwargs)
-        before, positions = committing
-        committed = self.committed
-        if committed is not None and before is not None:
-            committed(before, committed_rows(positions, stored_events))
-        return positions
+        """The library's way in (``Application.save``): ``write``, no position asked."""
+        saved: Saved = self._insert_committing(stored_events, (), **kwargs)
+        return saved.positions
 
     @retry((persistence.InterfaceError, persistence.OperationalError), max_attempts=10, wait=0.2)
     def _insert_committing(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> tuple[int | None, list[int]]:
-        """The position before the transaction (None if not asked for), and the
-        positions of its events."""
+        self, stored_events: Sequence[StoredEvent], topics_before: Sequence[str], **kwargs: Any
+    ) -> Saved:
         with self._connection() as conn:
             try:
                 # BEGIN and COMMIT as statements of the pipeline: psycopg's transaction()
@@ -146,14 +130,14 @@ class HotRecorder(PostgresApplicationRecorder):
                     self._insert_events(curs, stored_events, **kwargs)
                     self._lock_table(curs)
                     inserting = conn.cursor(binary=True)
-                    self._insert_notifying(inserting, stored_events)
+                    self._insert_notifying(inserting, stored_events, topics_before)
                     curs.execute(_COMMIT)
             except BaseException:
                 _roll_back(conn)
                 raise
             inserted = inserting.fetchall()
-        before = inserted[0].get("before") if inserted else None
-        return before, [int(row["notification_id"]) for row in inserted]
+        before = int(inserted[0].get("before") or 0) if inserted else 0
+        return Saved([int(row["notification_id"]) for row in inserted], before)
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -161,13 +145,16 @@ class HotRecorder(PostgresApplicationRecorder):
         """Lock the table, insert the events and notify the channel with their rows, in
         the transaction of ``curs``; their positions are its result (``fetchall``)."""
         self._lock_table(curs)
-        self._insert_notifying(curs, stored_events)
+        self._insert_notifying(curs, stored_events, ())
 
     def _insert_notifying(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        topics_before: Sequence[str],
     ) -> None:
-        """The INSERT; its result rows have the positions, and "before" if ``committed``
-        is to be told."""
+        """The INSERT; its result rows have the positions, and "before" if there are
+        ``topics_before``."""
         params: list[Any] = [
             [e.originator_id for e in stored_events],
             [e.originator_version for e in stored_events],
@@ -175,9 +162,9 @@ class HotRecorder(PostgresApplicationRecorder):
             [e.state for e in stored_events],
         ]
         statement = self._insert_and_notify
-        if self.committed is not None:
+        if topics_before:
             statement = self._insert_and_notify_before
-            params.append(self._told_topics)
+            params.append(list(topics_before))
         curs.execute(statement, params, prepare=True)
 
     def close(self) -> None:
@@ -251,10 +238,6 @@ class HotRecorder(PostgresApplicationRecorder):
                 )
                 for row in curs.fetchall()
             ]
-
-
-def _uuid(value: UUID | str) -> UUID:
-    return value if isinstance(value, UUID) else UUID(value)
 
 
 def _roll_back(conn: Connection[DictRow]) -> None:

@@ -1,10 +1,11 @@
-"""Commands decided on the event loop from the state this process knows, when another
-process has written meanwhile: a stale decision is retried on fresh state, so the
-answer is the one fresh state gives (``hot.application.loop_commands``)."""
+"""Which way a command over HTTP was decided: on the state this process knows (on the
+event loop, no query) or on fresh state (in a worker thread), and when another process
+wrote meanwhile, that a stale decision is retried on fresh state, so the answer is the
+one fresh state gives (``hot.application.pipeline``)."""
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 from collections.abc import Iterator
 from datetime import date
 from uuid import UUID
@@ -13,9 +14,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from hot.application import CommandResult, HumansApplication
-from hot.infra.bootstrap import build_application
+from hot.application import HumansApplication
 from tests.api.conftest import Humans
+from tests.blocking import blocking_application
 
 pytestmark = pytest.mark.postgres
 
@@ -23,44 +24,66 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture(scope="module")
 def elsewhere(module_database_url: str) -> Iterator[HumansApplication]:
     """Another process's application on the same database."""
-    application = build_application(module_database_url)
+    application = blocking_application(module_database_url)
     yield application
     application.close()
 
 
-def test_the_loop_path_is_taken_for_a_known_human(humans: HumansApplication, given: Humans) -> None:
-    assert humans.on_loop is not None
-    on_loop = humans.on_loop
-    human_id = UUID(given.member("2020-01-01"))  # known: this process just wrote it
+def test_a_known_human_s_attend_is_decided_on_the_known_state_alone(
+    client: TestClient[Litestar], humans: HumansApplication, given: Humans
+) -> None:
+    human_id = given.member("2020-01-01")  # known: this process just wrote it
+    before = dataclasses.replace(humans.decisions)
 
-    async def no_thread() -> CommandResult:
-        raise AssertionError("a known human's attend went to the worker-thread path")
+    response = client.post(f"/humans/{human_id}/attend", json={"on": "2020-01-02"})
 
-    async def attend() -> CommandResult:
-        return await on_loop.attend(
-            human_id,
-            date(2020, 1, 2),
-            expected_version=None,
-            idempotency=None,
-            deadline=10,
-            otherwise=no_thread,
-        )
+    assert response.status_code == 200, response.text
+    assert (response.json()["id"], response.json()["version"]) == (human_id, 3)
+    assert [e["name"] for e in given.events(human_id)][-1] == "HUMAN_ATTENDED"
+    assert humans.decisions.known == before.known + 1
+    assert humans.decisions.fresh == before.fresh  # no worker thread, no query
 
-    result = asyncio.run(attend())
 
-    assert (result.id, result.version) == (human_id, 3)
-    assert [e["name"] for e in given.events(str(human_id))][-1] == "HUMAN_ATTENDED"
+def test_a_registration_is_decided_on_fresh_state(
+    client: TestClient[Litestar], humans: HumansApplication, given: Humans
+) -> None:
+    before = dataclasses.replace(humans.decisions)
+
+    given.register()  # a new email's claim is known to nobody: it is looked up
+
+    assert humans.decisions.fresh == before.fresh + 1
+
+
+def test_an_idempotency_key_sends_the_command_to_fresh_state(
+    client: TestClient[Litestar], humans: HumansApplication, given: Humans
+) -> None:
+    human_id = given.member("2020-01-01")
+    before = dataclasses.replace(humans.decisions)
+
+    response = client.post(
+        f"/humans/{human_id}/attend", json={"on": "2020-01-02"}, headers={"Idempotency-Key": "k-1"}
+    )
+
+    assert response.status_code == 200, response.text
+    assert humans.decisions.fresh == before.fresh + 1  # its record is looked up first
+    assert humans.decisions.known == before.known
 
 
 def test_a_command_on_stale_known_state_is_recorded_after_the_other_write(
-    client: TestClient[Litestar], given: Humans, elsewhere: HumansApplication
+    client: TestClient[Litestar],
+    humans: HumansApplication,
+    given: Humans,
+    elsewhere: HumansApplication,
 ) -> None:
     human_id = given.member("2020-01-01")
     elsewhere.attend(UUID(human_id), date(2020, 1, 2))  # this process still knows version 2
+    before = dataclasses.replace(humans.decisions)
 
     response = client.post(f"/humans/{human_id}/attend", json={"on": "2020-01-03"})
 
     assert response.status_code == 200, response.text
+    assert humans.decisions.lost_races == before.lost_races + 1  # decided on known, lost
+    assert humans.decisions.fresh == before.fresh + 1  # then decided on fresh state
     assert response.json()["version"] == 4
     assert response.headers["ETag"] == '"4"'
     assert [e["name"] for e in given.events(human_id)][-2:] == ["HUMAN_ATTENDED"] * 2
@@ -108,7 +131,7 @@ def test_if_match_ahead_of_the_known_state_is_judged_on_fresh_state(
     assert behind.status_code == 412, behind.text
 
 
-def test_join_and_leave_on_the_loop_path_answer_as_the_thread_path(
+def test_join_and_leave_on_the_known_state_answer_as_on_fresh_state(
     client: TestClient[Litestar], given: Humans
 ) -> None:
     human_id = given.member("2020-01-01")

@@ -1,0 +1,186 @@
+"""The commands HoT accepts, as values: what each asks, and how the domain decides it.
+
+A command's ``decide`` reads the aggregates it is about through ``Deciding`` (the state
+as this process knows it, or fresh from the store: it cannot tell which) and asks the
+domain to change them; it answers a ``Decision``, the human first. Nothing here reads
+or writes: ``CommandPipeline`` loads, checks the conditions, commits and retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+from uuid import UUID
+
+from eventsourcing.domain import BaseAggregate
+
+from hot.domain import EmailClaim, Human, HumanExistsError, HumanKind
+
+
+class Deciding(Protocol):
+    """The state a command is decided on."""
+
+    def human(self, human_id: UUID) -> Human:
+        """The human (``HumanNotFoundError`` if none), at the version ``If-Match`` names."""
+        ...
+
+    def exists(self, human_id: UUID) -> bool:
+        """Whether anything is recorded under ``human_id``."""
+        ...
+
+    def claim(self, email: str, holder: UUID) -> EmailClaim:
+        """The claim on ``email``, taken for ``holder`` (``EmailTakenError`` if held)."""
+        ...
+
+    def release(self, email: str) -> Sequence[EmailClaim]:
+        """The claim on ``email``, released (none if nobody ever claimed it)."""
+        ...
+
+    def today(self) -> date:
+        """Today, in the zone HoT judges days in."""
+        ...
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a command changed: its ``human`` and the ``others`` (email claims).
+
+    ``new_human``: the human is new, and a personal-data key is made for them;
+    ``forgets``: the human's key is destroyed in the transaction that records it.
+    """
+
+    human: Human
+    others: tuple[BaseAggregate[UUID], ...] = ()
+    new_human: bool = False
+    forgets: bool = False
+
+
+class Command(Protocol):
+    """A request to change one human. ``subject``: the human's id (None: a new id)."""
+
+    @property
+    def subject(self) -> UUID | None: ...
+
+    def decide(self, state: Deciding) -> Decision: ...
+
+
+@dataclass(frozen=True)
+class Register:
+    """Record a new human, claiming the email for them."""
+
+    name: str
+    email: str
+    kind: HumanKind
+    human_id: UUID | None = None
+    event_id: UUID | None = None
+
+    @property
+    def subject(self) -> UUID | None:
+        return self.human_id
+
+    def decide(self, state: Deciding) -> Decision:
+        if self.human_id is not None and state.exists(self.human_id):
+            raise HumanExistsError(self.human_id)
+        human = Human.register(
+            self.name, self.email, self.kind, human_id=self.human_id, event_id=self.event_id
+        )
+        return Decision(human, (state.claim(human.email, human.id),), new_human=True)
+
+
+@dataclass(frozen=True)
+class Join:
+    """Start a membership on ``on``, in ``role``."""
+
+    human_id: UUID
+    on: date
+    role: str
+    event_id: UUID | None = None
+
+    @property
+    def subject(self) -> UUID:
+        return self.human_id
+
+    def decide(self, state: Deciding) -> Decision:
+        human = state.human(self.human_id)
+        human.join(self.on, self.role, event_id=self.event_id)
+        return Decision(human)
+
+
+@dataclass(frozen=True)
+class Leave:
+    """End the current membership; ``on`` is its last day."""
+
+    human_id: UUID
+    on: date
+    reason: str | None = None
+    event_id: UUID | None = None
+
+    @property
+    def subject(self) -> UUID:
+        return self.human_id
+
+    def decide(self, state: Deciding) -> Decision:
+        human = state.human(self.human_id)
+        human.leave(self.on, self.reason, event_id=self.event_id)
+        return Decision(human)
+
+
+@dataclass(frozen=True)
+class Attend:
+    """Record that the human attended on the day ``on``."""
+
+    human_id: UUID
+    on: date
+    event_id: UUID | None = None
+
+    @property
+    def subject(self) -> UUID:
+        return self.human_id
+
+    def decide(self, state: Deciding) -> Decision:
+        human = state.human(self.human_id)
+        human.attend(self.on, today=state.today(), event_id=self.event_id)
+        return Decision(human)
+
+
+@dataclass(frozen=True)
+class ChangeDetails:
+    """Change the name and/or the email; a new email moves the uniqueness claim."""
+
+    human_id: UUID
+    name: str | None = None
+    email: str | None = None
+    event_id: UUID | None = None
+
+    @property
+    def subject(self) -> UUID:
+        return self.human_id
+
+    def decide(self, state: Deciding) -> Decision:
+        human = state.human(self.human_id)
+        moved: list[EmailClaim] = []
+        if self.email is not None and human.email_changes_claim(self.email):
+            moved.append(state.claim(self.email, human.id))
+            moved.extend(state.release(human.email))
+        human.change_details(self.name, self.email, event_id=self.event_id)
+        return Decision(human, tuple(moved))
+
+
+@dataclass(frozen=True)
+class Forget:
+    """Forget the human: their key destroyed, ``by`` recorded, their email freed."""
+
+    human_id: UUID
+    by: str
+
+    @property
+    def subject(self) -> UUID:
+        return self.human_id
+
+    def decide(self, state: Deciding) -> Decision:
+        human = state.human(self.human_id)
+        released = tuple(state.release(human.email))
+        human.forget(self.by)
+        return Decision(human, released, forgets=True)

@@ -1,0 +1,97 @@
+"""``CommitListener``: tells a process's known state of every commit to the log.
+
+Commands decide on the state their process knows, and reads of a human's current state
+answer from it when it is current; so a process that serves them learns what every
+process commits. The listener LISTENs on the events channel, on a connection of its
+own, in a thread: a commit's notification carries its rows when they fit (see
+``hot.infra.recorder.NOTICE_LIMIT``); otherwise it reads the rows after the last one
+learned. Notifications arrive in commit order, which the table lock makes log order.
+
+When its connection is made (or made again), the known state starts afresh from the
+log's head, read after LISTEN: whatever was known before may have missed a commit.
+While the connection is down, the known state knows nothing, so nothing stale is used.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
+import psycopg
+from eventsourcing.persistence import Notification
+from psycopg import sql
+
+from hot.application.known import KnownState
+from hot.infra.relay.notices import noticed_rows
+
+log = logging.getLogger(__name__)
+
+PAGE = 1000  # rows read at a time when a notification did not carry them
+RECONNECT_SECONDS = 1.0
+
+ReadAfter = Callable[[int, int], Sequence[Notification]]
+"""(position, limit) -> up to ``limit`` stored events after ``position``, in log order."""
+Head = Callable[[], int]
+"""The position of the newest event of the log, read now."""
+
+
+class CommitListener:
+    """Keeps ``known`` up with the log of the database at ``database_url``."""
+
+    def __init__(
+        self, database_url: str, channel: str, known: KnownState, read_after: ReadAfter, head: Head
+    ) -> None:
+        self._url = database_url
+        self._channel = channel
+        self._known = known
+        self._read_after = read_after
+        self._head = head
+        self._closed = threading.Event()
+        self.listening = threading.Event()  # set while notifications are received
+        self._thread = threading.Thread(target=self._run, name="hot-commit-listener", daemon=True)
+
+    def start(self) -> CommitListener:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._closed.is_set():
+            try:
+                self._listen()
+            except psycopg.Error as error:
+                if not self._closed.is_set():
+                    log.warning("commit listener: %s; again in %gs", error, RECONNECT_SECONDS)
+            finally:
+                self.listening.clear()
+                self._known.lose_track()
+            self._closed.wait(RECONNECT_SECONDS)
+
+    def _listen(self) -> None:
+        with psycopg.connect(
+            self._url, autocommit=True, connect_timeout=5, application_name="hot-commit-listener"
+        ) as conn:
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+            self._known.follow_from(self._head())  # read after LISTEN
+            self.listening.set()
+            while not self._closed.is_set():
+                for notification in conn.notifies(timeout=0.5):
+                    self._learn(notification.payload)
+
+    def _learn(self, payload: str) -> None:
+        after = self._known.position
+        rows = noticed_rows([payload], after, PAGE)
+        if rows is None:  # rows that did not fit: read them
+            while page := self._read_after(self._known.position, PAGE):
+                self._known.learn(page)
+            return
+        self._known.learn(
+            [
+                Notification(id=p, originator_id=o, originator_version=v, topic=t, state=s)
+                for p, o, v, t, s in rows
+            ]
+        )
