@@ -148,10 +148,14 @@ def terminate_backends(database_url: str) -> int:
     return len(rows)
 
 
-class RelayProcess:
-    """``hot relay`` as a real subprocess, on the test's database, Redis and prefix."""
+class HotProcess:
+    """A ``hot`` command (``args``) as a real subprocess, on the test's database, Redis
+    and prefix; its output is kept for the test to show."""
 
-    def __init__(self, database_url: str, redis_url: str, prefix: str, **env: str) -> None:
+    def __init__(
+        self, args: list[str], database_url: str, redis_url: str, prefix: str, **env: str
+    ) -> None:
+        self.args = args
         self.env = {
             **os.environ,
             "HOT_DATABASE_URL": database_url,
@@ -163,10 +167,10 @@ class RelayProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.logs = tempfile.TemporaryFile()  # noqa: SIM115  (closed by stop)
 
-    def start(self) -> RelayProcess:
+    def start(self) -> HotProcess:
         hot = Path(sys.executable).parent / "hot"
         self.process = subprocess.Popen(
-            [str(hot), "relay"], env=self.env, stdout=self.logs, stderr=subprocess.STDOUT
+            [str(hot), *self.args], env=self.env, stdout=self.logs, stderr=subprocess.STDOUT
         )
         return self
 
@@ -188,6 +192,13 @@ class RelayProcess:
         if self.process is not None and self.process.poll() is None:
             self.kill()
         self.logs.close()
+
+
+class RelayProcess(HotProcess):
+    """``hot relay`` as a real subprocess, on the test's database, Redis and prefix."""
+
+    def __init__(self, database_url: str, redis_url: str, prefix: str, **env: str) -> None:
+        super().__init__(["relay"], database_url, redis_url, prefix, **env)
 
     def wait_active(self, timeout: float = 20) -> int:
         """Wait until some relay for this prefix holds the lock; its backend pid."""

@@ -1,0 +1,199 @@
+"""``hot serve`` with ``HOT_WORKERS=2``, end to end: two processes deciding commands on
+what each knows, committing in groups and writing through, beside the relay the parent
+runs. An ``Idempotency-Key`` holds across the workers, and the streams equal the log."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from hot.application import HumansApplication
+from hot.infra.api_keys import ApiKeyStore
+from tests.integration.relay_fixtures import (
+    HotProcess,
+    assert_streams_match_log,
+    free_port,
+    wait_caught_up,
+)
+from tests.waiting import wait_until
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+
+
+@pytest.fixture
+def server(
+    database_url: str, redis_server_url: str, redis_prefix: str
+) -> Iterator[tuple[HotProcess, int, str]]:
+    """``hot serve`` with two workers: the process, its port and an admin token."""
+    token = ApiKeyStore(database_url).create("workers", ["admin"])
+    port = free_port()
+    process = HotProcess(
+        ["serve", "--port", str(port)],
+        database_url,
+        redis_server_url,
+        redis_prefix,
+        HOT_WORKERS="2",
+    ).start()
+    try:
+        wait_until(lambda: _answers(port), 60, "hot serve answers")
+        yield process, port, token
+        assert process.terminate(30) == 0, process.output()
+    finally:
+        process.stop()
+
+
+def _answers(port: int) -> bool:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn.request("GET", "/health/live")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+
+
+class Connection:
+    """One kept-alive HTTP connection to the server, and the worker that accepted it."""
+
+    def __init__(self, port: int, token: str, server_pid: int) -> None:
+        self.http = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self.call("GET", "/health/live")
+        self.worker = _worker_holding(server_pid, port, self.http.sock.getsockname()[1])
+
+    def call(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body)
+        self.http.request(method, path, body=data, headers={**self.headers, **(headers or {})})
+        response = self.http.getresponse()
+        text = response.read()
+        return response.status, json.loads(text) if text else None
+
+
+def _worker_holding(server_pid: int, server_port: int, client_port: int) -> int:
+    """The pid of the worker process whose socket is the server's end of the connection
+    from ``client_port`` (found through /proc: the socket's inode, then its owner)."""
+    inode = None
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local, remote = fields[1], fields[2]
+            if (
+                int(local.rsplit(":", 1)[1], 16) == server_port
+                and int(remote.rsplit(":", 1)[1], 16) == client_port
+            ):
+                inode = fields[9]
+    assert inode is not None, "the server's end of the connection is not in /proc/net"
+    for worker in _children(server_pid):
+        for fd in Path(f"/proc/{worker}/fd").iterdir():
+            try:
+                if fd.readlink().name == f"socket:[{inode}]":
+                    return worker
+            except OSError:
+                continue
+    raise AssertionError("no worker holds the connection")
+
+
+def _children(pid: int) -> list[int]:
+    return [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+
+
+def _one_per_worker(port: int, token: str, server_pid: int) -> list[Connection]:
+    """A connection accepted by each of the two workers (new ones until both are seen)."""
+    by_worker: dict[int, Connection] = {}
+    for _ in range(200):
+        connection = Connection(port, token, server_pid)
+        by_worker.setdefault(connection.worker, connection)
+        if len(by_worker) == 2:
+            return list(by_worker.values())
+    raise AssertionError("one worker accepted 200 connections in a row: is the other serving?")
+
+
+def test_an_idempotency_key_holds_across_the_workers(
+    server: tuple[HotProcess, int, str],
+) -> None:
+    process, port, token = server
+    assert process.process is not None
+    first, second = _one_per_worker(port, token, process.process.pid)
+    email = f"w-{uuid.uuid4().hex[:8]}@trantor.example"
+    status, human = first.call(
+        "POST", "/humans", {"name": "Raych", "email": email, "kind": "guest"}
+    )
+    assert status == 201, human
+    human_id = human["id"]
+    assert (
+        first.call("POST", f"/humans/{human_id}/join", {"on": "2020-01-01", "role": "x"})[0] == 200
+    )
+    key = {"Idempotency-Key": f"attend-{uuid.uuid4()}"}
+    path, body = f"/humans/{human_id}/attend", {"on": "2020-01-02"}
+
+    answers = [c.call("POST", path, body, key) for c in (first, second, first, second)]
+
+    assert {status for status, _ in answers} == {200}
+    assert len({json.dumps(answer) for _, answer in answers}) == 1  # the first answer, each time
+    status, events = second.call("GET", f"/humans/{human_id}/events")
+    assert [e["name"] for e in events["events"]] == [
+        "HUMAN_REGISTERED",
+        "HUMAN_JOINED",
+        "HUMAN_ATTENDED",
+    ]
+
+
+def test_two_workers_under_load_keep_the_streams_equal_to_the_log(
+    server: tuple[HotProcess, int, str],
+    app: HumansApplication,
+    client: redis.Redis,
+    redis_prefix: str,
+) -> None:
+    process, port, token = server
+    assert process.process is not None
+    connections = _one_per_worker(port, token, process.process.pid)
+    humans = []
+    for n in range(20):  # each human registered and joined through one worker...
+        c = connections[n % 2]
+        email = f"load-{n}-{uuid.uuid4().hex[:6]}@trantor.example"
+        status, human = c.call(
+            "POST", "/humans", {"name": f"L{n}", "email": email, "kind": "guest"}
+        )
+        assert status == 201, human
+        assert (
+            c.call("POST", f"/humans/{human['id']}/join", {"on": "2020-01-01", "role": "x"})[0]
+            == 200
+        )
+        humans.append(human["id"])
+    failures: list[Any] = []
+
+    def attend(worker: int) -> None:  # ...then attended through both workers at once
+        c = connections[worker]
+        for day in range(1, 16):
+            for human_id in humans[worker::2] + humans[1 - worker :: 2]:
+                on = f"2020-02-{day:02d}" if worker == 0 else f"2020-03-{day:02d}"
+                status, answer = c.call("POST", f"/humans/{human_id}/attend", {"on": on})
+                if status != 200:
+                    failures.append((status, answer))
+
+    threads = [threading.Thread(target=attend, args=(w,)) for w in (0, 1)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert failures == [], failures[:3]
+    assert time.monotonic() - started < 120
+
+    wait_caught_up(client, redis_prefix, app, timeout=30)
+    log = assert_streams_match_log(client, redis_prefix, app)
+    assert len(log) == 20 * 2 + 2 * 15 * 20
