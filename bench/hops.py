@@ -3,8 +3,9 @@
 The API is built as ``hot serve`` builds it (write-through on, no relay in the process,
 so that only the command's own path is counted), a human is registered, joined and
 read once (so the process knows them, as in steady state), one attend warms the path,
-then one more attend is traced in every thread of HoT (the event loop's, worker
-threads, the group committer's). Printed: how many calls of named functions defined
+then one more attend is traced in every thread that works for it (the event loop's,
+worker threads, the group committer's; not the threads that serve the process, such as
+the commit listener, which follows every process's commits). Printed: how many calls of named functions defined
 under ``src/hot`` it made (comprehensions and lambdas are no hop of their own), how
 many distinct such functions, and the distinct ones in the order first called.
 
@@ -34,7 +35,11 @@ SOURCE = str(Path(__file__).resolve().parent.parent / "src" / "hot")
 
 calls: Counter[str] = Counter()
 order: list[str] = []
+threads_of: dict[str, set[str]] = {}
 tracing = False
+# Threads that serve the process rather than the request: the commit listener follows
+# the log for every process's commits, whoever made them.
+NOT_THE_REQUEST = ("hot-commit-listener", "hot-relay", "hot-personal-keys")
 
 
 def profile(frame: FrameType, event: str, arg: Any) -> None:
@@ -43,10 +48,14 @@ def profile(frame: FrameType, event: str, arg: Any) -> None:
     code = frame.f_code
     if not code.co_filename.startswith(SOURCE) or code.co_name.startswith("<"):
         return  # not HoT's, or a comprehension or lambda: no hop of its own
+    thread = threading.current_thread().name
+    if thread.startswith(NOT_THE_REQUEST):
+        return
     where = f"{Path(code.co_filename).relative_to(SOURCE)}:{code.co_qualname}"
     if where not in calls:
         order.append(where)
     calls[where] += 1
+    threads_of.setdefault(where, set()).add(thread.split("_")[0])
 
 
 def main() -> None:
@@ -74,7 +83,7 @@ def main() -> None:
             "HOT_RELAY": "off",
         }
     )
-    hot = bootstrap(settings)
+    hot = bootstrap(settings, serves_commands=True)  # as hot serve builds it
     try:
         token = ApiKeyStore(database_url).create("hops", ["read", "write"])
         api = build_api(hot, close_on_shutdown=False)
@@ -102,7 +111,7 @@ def main() -> None:
     print(f"  calls of HoT functions:   {sum(calls.values())}")
     print(f"  distinct HoT functions:   {len(calls)}")
     for where in order:
-        print(f"    {calls[where]:4}  {where}")
+        print(f"    {calls[where]:4}  {where}  [{', '.join(sorted(threads_of[where]))}]")
 
 
 if __name__ == "__main__":

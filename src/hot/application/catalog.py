@@ -35,11 +35,11 @@ class EventType:
 
     event_class: type[Human.Event]
 
-    @property
+    @cached_property
     def name(self) -> str:
         return str(self.event_class.TOPIC)  # type: ignore[attr-defined]
 
-    @property
+    @cached_property
     def version(self) -> int:
         return int(getattr(self.event_class, "class_version", 1))
 
@@ -69,7 +69,7 @@ class EventType:
         )
         return model
 
-    @property
+    @cached_property
     def personal_fields(self) -> tuple[str, ...]:
         """Payload fields holding personal data: encrypted at rest, masked without the scope."""
         return tuple(self.event_class.PERSONAL_FIELDS)
@@ -125,6 +125,10 @@ class EventCatalog:
 
     def __getitem__(self, name: str) -> EventType:
         return self._types[name]
+
+    def get(self, name: str) -> EventType | None:
+        """The type of ``name``, or None for a name that is not a public event's."""
+        return self._types.get(name)
 
 
 CATALOG = EventCatalog(HUMAN_EVENT_CLASSES)

@@ -34,6 +34,17 @@ class Conditions:
     expected_version: int | None = None
     idempotency_keys: tuple[IdempotencyKey, ...] = ()
 
+    @classmethod
+    def of(
+        cls, expected_version: int | None, keys: IdempotencyKey | Sequence[IdempotencyKey] | None
+    ) -> Conditions:
+        """The conditions of a command: no key, one, or several (an envelope's and a header's)."""
+        if keys is None:
+            return cls(expected_version)
+        if isinstance(keys, IdempotencyKey):
+            return cls(expected_version, (keys,))
+        return cls(expected_version, tuple(keys))
+
 
 NO_CONDITIONS = Conditions()
 

@@ -218,14 +218,15 @@ class HumansApplication(HumanQueries):
     ) -> CommandResult:
         """Record a client's event envelope by the same rules as the typed commands; the
         envelope's id is the event's, and names the request (posted twice, recorded once)."""
-        keys = (envelope.idempotency_key, *_keys(idempotency))
-        return await self._run(command_of(envelope), expected_version, keys)
+        given = Conditions.of(expected_version, idempotency).idempotency_keys
+        return await self._run(
+            command_of(envelope), expected_version, (envelope.idempotency_key, *given)
+        )
 
     async def _run(
         self, command: Command, expected_version: int | None, idempotency: IdempotencyKeys
     ) -> CommandResult:
-        conditions = Conditions(expected_version, _keys(idempotency))
-        return await self._commands.run(command, conditions)
+        return await self._commands.run(command, Conditions.of(expected_version, idempotency))
 
     # The store, as the pipeline reads it (blocking: in worker threads) ---------------
 
@@ -280,6 +281,9 @@ class HumansApplication(HumanQueries):
         )
 
     def _after_commit(self, batch: CommittedBatch) -> None:
+        # Known at once, in the committer's thread: before the commit's notification
+        # reaches the known state, which then has nothing to decode.
+        self.known.remember(batch.aggregates)
         self._snapshot_after_commit(batch)
         for listener in self._listeners:
             listener(batch)
@@ -295,11 +299,3 @@ class HumansApplication(HumanQueries):
                     cast(Any, self.snapshots).put([Human.Snapshot.take(human)])
                 else:
                     self.take_snapshot(event.originator_id, version=event.originator_version)
-
-
-def _keys(idempotency: IdempotencyKeys) -> tuple[IdempotencyKey, ...]:
-    if idempotency is None:
-        return ()
-    if isinstance(idempotency, IdempotencyKey):
-        return (idempotency,)
-    return tuple(idempotency)

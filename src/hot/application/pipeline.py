@@ -145,7 +145,6 @@ class CommandPipeline:
                 self._keys.settle(human.id)
         if decision.forgets:
             self._keys.forget_cached(human.id)
-        self._store.known.remember(aggregates)
         position = max(w.position for w in written if w.event.originator_id == human.id)
         return CommandResult(human.id, human.version, position)
 

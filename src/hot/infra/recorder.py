@@ -93,6 +93,7 @@ class HotRecorder(PostgresApplicationRecorder):
         self._writer: Connection[DictRow] | None = None
         self._writer_lock = threading.Lock()
 
+    @retry((persistence.InterfaceError, persistence.OperationalError), max_attempts=10, wait=0.2)
     def write(
         self,
         stored_events: Sequence[StoredEvent],
@@ -104,30 +105,18 @@ class HotRecorder(PostgresApplicationRecorder):
         """Record ``stored_events`` with the keys in one transaction, one round trip: their
         log positions, in order, and the position of the last event of ``topics_before``
         before them (0 if none, or none asked). A version taken is ``IntegrityError``."""
-        saved: Saved = self._insert_committing(
-            stored_events,
-            topics_before,
-            new_personal_keys=new_personal_keys,
-            destroy_personal_keys=destroyed_personal_keys,
-        )
-        return saved
-
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
-        """The library's way in (``Application.save``): ``write``, no position asked."""
-        saved: Saved = self._insert_committing(stored_events, (), **kwargs)
-        return saved.positions
-
-    @retry((persistence.InterfaceError, persistence.OperationalError), max_attempts=10, wait=0.2)
-    def _insert_committing(
-        self, stored_events: Sequence[StoredEvent], topics_before: Sequence[str], **kwargs: Any
-    ) -> Saved:
         with self._connection() as conn:
             try:
                 # BEGIN and COMMIT as statements of the pipeline: psycopg's transaction()
                 # would cost a synchronisation of its own.
                 with conn.pipeline(), conn.cursor() as curs:
                     curs.execute(_BEGIN)
-                    self._insert_events(curs, stored_events, **kwargs)
+                    self._insert_events(
+                        curs,
+                        stored_events,
+                        new_personal_keys=new_personal_keys,
+                        destroy_personal_keys=destroyed_personal_keys,
+                    )
                     self._lock_table(curs)
                     inserting = conn.cursor(binary=True)
                     self._insert_notifying(inserting, stored_events, topics_before)
@@ -138,6 +127,15 @@ class HotRecorder(PostgresApplicationRecorder):
             inserted = inserting.fetchall()
         before = int(inserted[0].get("before") or 0) if inserted else 0
         return Saved([int(row["notification_id"]) for row in inserted], before)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
+        """The library's way in (``Application.save``): ``write``, no position asked."""
+        saved: Saved = self.write(
+            stored_events,
+            new_personal_keys=kwargs.get("new_personal_keys", ()),
+            destroyed_personal_keys=kwargs.get("destroy_personal_keys", ()),
+        )
+        return saved.positions
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

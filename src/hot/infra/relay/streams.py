@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from hot.application.representation import event_from_dict, rfc3339
 from hot.application.views import RecordedEvent
@@ -39,7 +40,7 @@ class StreamKeys:
         """The stream of the events named ``name``."""
         return f"{self.prefix}:events:{name}"
 
-    @property
+    @cached_property
     def every(self) -> tuple[str, ...]:
         """The all-events stream first, then one stream per name, in ``names`` order."""
         return (self.all, *(self.of(n) for n in self.names))

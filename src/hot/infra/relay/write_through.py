@@ -99,9 +99,9 @@ class WriteThrough:
         if len(batch.written) > WRITE_THROUGH_MAX_EVENTS:
             return
         events = [
-            CATALOG[w.event.TOPIC].recorded(w.event, w.position)
+            event_type.recorded(w.event, w.position)
             for w in batch.written
-            if getattr(w.event, "TOPIC", None) in CATALOG
+            if (event_type := CATALOG.get(getattr(w.event, "TOPIC", ""))) is not None
         ]
         if not events or any(event.name == FORGETTING for event in events):
             return
