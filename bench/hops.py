@@ -5,9 +5,10 @@ so that only the command's own path is counted), a human is registered, joined a
 read once (so the process knows them, as in steady state), one attend warms the path,
 then one more attend is traced in every thread that works for it (the event loop's,
 worker threads, the group committer's; not the threads that serve the process, such as
-the commit listener, which follows every process's commits). Printed: how many calls of named functions defined
-under ``src/hot`` it made (comprehensions and lambdas are no hop of their own), how
-many distinct such functions, and the distinct ones in the order first called.
+the commit listener, which follows every process's commits). Printed: how many calls
+of named functions defined under ``src/hot`` it made (comprehensions and lambdas are
+no hop of their own; a coroutine counts again each time it resumes), how many
+distinct such functions, and the distinct ones in the order first called.
 
     uv run python bench/hops.py
 
