@@ -10,6 +10,7 @@ of the head answers a whole turn of readers.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,7 +31,9 @@ class LogHead:
     def __init__(self, read: Callable[[], int], threads: WorkerThreads) -> None:
         self._read = read
         self._threads = threads
-        self._reads: dict[asyncio.AbstractEventLoop, _Reads] = {}
+        self._reads: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Reads] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def after_now(self) -> int:
         """The log's head, read after this call began."""

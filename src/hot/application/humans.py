@@ -9,13 +9,11 @@ runs in the application's own worker threads, within its deadline.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import JSONTranscoder, Mapper
 
 from hot.application.catalog import CATALOG
@@ -37,7 +35,7 @@ from hot.application.known import KnownState
 from hot.application.personal import PersonalDataMapper, PersonalKeyStore
 from hot.application.pipeline import CommandPipeline
 from hot.application.ports import EventWriter, Saved
-from hot.application.queries import HumanQueries, _project
+from hot.application.queries import HumanQueries, Reads
 from hot.application.threads import WorkerThreads
 from hot.application.transcodings import TRANSCODINGS
 from hot.application.views import CommandResult
@@ -91,6 +89,7 @@ class HumansApplication(HumanQueries):
         )
         self._threads = WorkerThreads(WORKER_THREADS, deadline)
         self._head = LogHead(self.head_now, self._threads)
+        self.reads = Reads()  # how reads of current state were answered: tests, metrics
         self._listeners: list[CommitListener] = []
         self._committer = GroupCommitter(self._save, self._after_commit, max_batch)
         self._commands = CommandPipeline(self, self._committer, self._threads, personal_keys)
@@ -229,20 +228,6 @@ class HumansApplication(HumanQueries):
         return await self._commands.run(command, Conditions.of(expected_version, idempotency))
 
     # The store, as the pipeline reads it (blocking: in worker threads) ---------------
-
-    def load(self, aggregate_id: UUID) -> Any | None:
-        """The aggregate now: what is known brought up to date, else loaded; None if
-        nothing is recorded under the id. What is loaded is known from now on."""
-        known = self.known.get(aggregate_id)
-        if known is not None:
-            current = _project(known, self.events.get(aggregate_id, gt=known.version))
-        else:
-            try:
-                current = self.repository.get(aggregate_id, projector_func=_project)
-            except AggregateNotFoundError:
-                return None
-        self.known.remember([copy.deepcopy(current)])
-        return current
 
     def exists(self, aggregate_id: UUID) -> bool:
         return bool(self.recorder.select_events(aggregate_id, limit=1))

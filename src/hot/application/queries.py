@@ -9,7 +9,9 @@ process, sees that write. Otherwise, and for a past version or instant, it is lo
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
@@ -34,10 +36,20 @@ from hot.domain import Human, HumanNotFoundError, InvalidQueryError, VersionNotF
 MAX_PAGE = 10_000  # events a page of the log or a history holds at most
 
 
+@dataclass
+class Reads:
+    """How reads of a human's current state were answered, counted since the start: from
+    the known state, or loaded from the store."""
+
+    known: int = 0
+    loaded: int = 0
+
+
 class HumanQueries(Application[UUID]):
     """Queries return plain values, never aggregates."""
 
     known: KnownState
+    reads: Reads
     _threads: WorkerThreads
     _head: LogHead
 
@@ -48,7 +60,9 @@ class HumanQueries(Application[UUID]):
         if version is None and await self._known_is_current():
             known = self.known.get(human_id)
             if isinstance(known, Human):
+                self.reads.known += 1
                 return _view(known)
+        self.reads.loaded += 1
         return await self._threads.run(self._human_view, human_id, version)
 
     async def get_human_as_of(self, human_id: UUID, instant: datetime) -> HumanView:
@@ -87,8 +101,24 @@ class HumanQueries(Application[UUID]):
         """The position of the newest event in the log (0 when empty), read now."""
         return self.recorder.max_notification_id() or 0
 
+    def load(self, aggregate_id: UUID) -> Any | None:
+        """The aggregate now: what is known brought up to date, else loaded; None if
+        nothing is recorded under the id. What is loaded is known from now on."""
+        known = self.known.get(aggregate_id)
+        if known is not None:
+            current = _project(known, self.events.get(aggregate_id, gt=known.version))
+        else:
+            try:
+                current = self.repository.get(aggregate_id, projector_func=_project)
+            except AggregateNotFoundError:
+                return None
+        self.known.remember([copy.deepcopy(current)])
+        return current
+
     def _human_view(self, human_id: UUID, version: int | None) -> HumanView:
-        human = self._load_human(human_id, version)
+        human = self.load(human_id) if version is None else self._load_human(human_id, version)
+        if not isinstance(human, Human):
+            raise HumanNotFoundError(human_id)
         if version is not None and human.version != version:
             raise VersionNotFoundError(human_id, version)
         return _view(human)
@@ -137,7 +167,7 @@ class HumanQueries(Application[UUID]):
     def _history(self, human_id: UUID, after: int, limit: int) -> Sequence[Notification]:
         return cast(HistoryRecorder, self.recorder).select_history(human_id, after, limit)
 
-    def _load_human(self, human_id: UUID, version: int | None = None) -> Human:
+    def _load_human(self, human_id: UUID, version: int) -> Human:
         try:
             human = self.repository.get(human_id, version=version, projector_func=_project)
         except AggregateNotFoundError:
@@ -152,8 +182,9 @@ class HumanQueries(Application[UUID]):
 
     async def _known_is_current(self) -> bool:
         """Whether the known state has followed the log past its head as it is now."""
-        position = self.known.position
-        return position != UNKNOWN and self.known.position >= await self._head.after_now()
+        return (
+            self.known.position != UNKNOWN and self.known.position >= await self._head.after_now()
+        )
 
 
 def _project(aggregate: Any, events: Iterable[Any]) -> Any:
