@@ -36,6 +36,10 @@ SEEN_AGGREGATES = 100_000
 """Recently changed aggregates whose latest version is kept, so that a state older than
 the log's is never remembered: far more than change between a commit and its answer."""
 
+IDS_DRAWN_AT_ONCE = 256
+"""Random ids drawn from the OS in one system call (which lets go of the interpreter
+lock): 4 KiB at a time, one call per hundreds of commands."""
+
 # The streams ---------------------------------------------------------------------------
 
 WRITE_THROUGH_TIMEOUT_SECONDS = 1.0

@@ -42,6 +42,10 @@ class Deciding(Protocol):
         """Today, in the zone HoT judges days in."""
         ...
 
+    def new_id(self) -> UUID:
+        """A new random id, for a new human or event."""
+        ...
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -84,7 +88,11 @@ class Register:
         if self.human_id is not None and state.exists(self.human_id):
             raise HumanExistsError(self.human_id)
         human = Human.register(
-            self.name, self.email, self.kind, human_id=self.human_id, event_id=self.event_id
+            self.name,
+            self.email,
+            self.kind,
+            human_id=self.human_id or state.new_id(),
+            event_id=self.event_id or state.new_id(),
         )
         return Decision(human, (state.claim(human.email, human.id),), new_human=True)
 
@@ -104,7 +112,7 @@ class Join:
 
     def decide(self, state: Deciding) -> Decision:
         human = state.human(self.human_id)
-        human.join(self.on, self.role, event_id=self.event_id)
+        human.join(self.on, self.role, event_id=self.event_id or state.new_id())
         return Decision(human)
 
 
@@ -123,7 +131,7 @@ class Leave:
 
     def decide(self, state: Deciding) -> Decision:
         human = state.human(self.human_id)
-        human.leave(self.on, self.reason, event_id=self.event_id)
+        human.leave(self.on, self.reason, event_id=self.event_id or state.new_id())
         return Decision(human)
 
 
@@ -141,7 +149,7 @@ class Attend:
 
     def decide(self, state: Deciding) -> Decision:
         human = state.human(self.human_id)
-        human.attend(self.on, today=state.today(), event_id=self.event_id)
+        human.attend(self.on, today=state.today(), event_id=self.event_id or state.new_id())
         return Decision(human)
 
 
@@ -164,7 +172,7 @@ class ChangeDetails:
         if self.email is not None and human.email_changes_claim(self.email):
             moved.append(state.claim(self.email, human.id))
             moved.extend(state.release(human.email))
-        human.change_details(self.name, self.email, event_id=self.event_id)
+        human.change_details(self.name, self.email, event_id=self.event_id or state.new_id())
         return Decision(human, tuple(moved))
 
 
@@ -182,5 +190,5 @@ class Forget:
     def decide(self, state: Deciding) -> Decision:
         human = state.human(self.human_id)
         released = tuple(state.release(human.email))
-        human.forget(self.by)
+        human.forget(self.by, event_id=state.new_id())
         return Decision(human, released, forgets=True)

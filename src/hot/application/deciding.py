@@ -57,6 +57,8 @@ class Store(Protocol):
 
     def today(self) -> date: ...
 
+    def new_id(self) -> UUID: ...
+
     def load(self, aggregate_id: UUID) -> Any | None:
         """The aggregate now, fresh from the store; None if nothing is recorded under the id."""
         ...
@@ -116,6 +118,9 @@ class DecidingState:
 
     def today(self) -> date:
         return self._store.today()
+
+    def new_id(self) -> UUID:
+        return self._store.new_id()
 
     def _claim(self, email: str) -> EmailClaim | None:
         found = self._aggregate(EmailClaim.id_for(email, self._store.claim_secret))

@@ -31,6 +31,7 @@ from hot.application.envelopes import Envelope, command_of
 from hot.application.group_commit import CommittedBatch, GroupCommitter, PersonalKey
 from hot.application.head import LogHead
 from hot.application.idempotency import IdempotencyKey, IdempotencyRecord
+from hot.application.ids import RandomIds
 from hot.application.known import KnownState
 from hot.application.personal import PersonalDataMapper, PersonalKeyStore
 from hot.application.pipeline import CommandPipeline
@@ -42,6 +43,7 @@ from hot.application.views import CommandResult
 from hot.domain import Human, HumanKind
 from hot.tuning import (
     DEADLINE_SECONDS,
+    IDS_DRAWN_AT_ONCE,
     KNOWN_AGGREGATES,
     MAX_BATCH,
     SEEN_AGGREGATES,
@@ -84,6 +86,7 @@ class HumansApplication(HumanQueries):
         self.seals_personal_data = seal_personal_data
         super().__init__(env)
         self.today = today
+        self.new_id = RandomIds(IDS_DRAWN_AT_ONCE)
         self.known = KnownState(
             self.mapper.to_domain_event, limit=KNOWN_AGGREGATES, seen_limit=SEEN_AGGREGATES
         )
