@@ -280,3 +280,27 @@ def test_names_may_be_given_more_than_once(client: Client, given: Humans) -> Non
     response = client.get("/events?name=HUMAN_REGISTERED&name=HUMAN_JOINED")
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        ("/humans/{id}", "version=0", "version"),
+        ("/humans/{id}", "version=1.0", "version"),
+        ("/events", "limit=0", "limit"),
+        ("/events", "limit=10001", "limit"),
+        ("/events", "after=-1", "after"),
+        ("/humans/{id}/events", "limit=0", "limit"),
+    ],
+)
+def test_a_value_out_of_range_is_told_as_a_malformed_one_is(
+    client: Client, given: Humans, path: str, query: str, field: str
+) -> None:
+    """Each parameter is checked in one place: a version of 0 and one of 1.0 are both
+    refused as the query they are (``invalid-query``), naming the parameter."""
+    human_id = given.register()
+
+    response = client.get(f"{path.replace('{id}', human_id)}?{query}")
+
+    body = problem(response, 400, "invalid-query")
+    assert body["field"] == field

@@ -30,13 +30,13 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from hot.api import responses
 from hot.api.auth import QUERY_TOKEN, needs, sees_personal
+from hot.api.params import MAX_NUMBER
 from hot.application import CATALOG
 from hot.application.representation import event_to_dict, masked_event
 from hot.domain import InvalidQueryError
 from hot.follow import Feed, Follower
 from hot.infra.api_keys import Scope
 
-MAX_NUMBER = 2**53 - 1  # exact in every JSON parser, as the API's other numbers
 RETRY_MILLISECONDS = 2000  # how long a browser waits before reconnecting
 
 

@@ -27,10 +27,22 @@ MAX_NUMBER = 2**53 - 1
 MAX_VERSION_DIGITS = 15  # an If-Match version: within MAX_NUMBER
 HumanId = Annotated[UUID, PathParameter(description="The human's id.")]
 
+# Each parameter is checked once: its format here, whether its value makes sense (a page
+# size, a version) by the application; the document states both.
 After = Annotated[
-    int, QueryParameter(ge=0, le=MAX_NUMBER, description="Return what comes after this.")
+    int,
+    QueryParameter(
+        le=MAX_NUMBER, schema_extra={"minimum": 0}, description="Return what comes after this."
+    ),
 ]
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="At most this many.")]
+Limit = Annotated[
+    int,
+    QueryParameter(
+        le=MAX_NUMBER,
+        schema_extra={"minimum": 1, "maximum": MAX_PAGE},
+        description="At most this many.",
+    ),
+]
 IfMatch = Annotated[
     str | None,
     HeaderParameter(
@@ -48,7 +60,10 @@ IdempotencyKeyHeader = Annotated[
     ),
 ]
 Version = Annotated[
-    int | None, QueryParameter(ge=1, le=MAX_NUMBER, description="The state at this version.")
+    int | None,
+    QueryParameter(
+        le=MAX_NUMBER, schema_extra={"minimum": 1}, description="The state at this version."
+    ),
 ]
 
 
