@@ -434,6 +434,13 @@ def compare(title: str, baseline: Side, subject: Side, plan: Plan, target: float
                     )
                 )
             ratios.append(results[subject.label][-1].rate / results[baseline.label][-1].rate)
+    return report(results, ratios, f"{subject.label} / {baseline.label}", target)
+
+
+def report(
+    results: dict[str, list[WrkResult]], ratios: list[float], what: str, target: float
+) -> float:
+    """Print each side's median rate and rounds, and the median ratio against ``target``."""
     for label, runs in results.items():
         rates = [r.rate for r in runs]
         cpu = statistics.median(r.server_cpu_ms for r in runs)
@@ -445,7 +452,7 @@ def compare(title: str, baseline: Side, subject: Side, plan: Plan, target: float
     ratio = statistics.median(ratios)
     verdict = "met" if ratio >= target else "MISSED"
     print(
-        f"  {subject.label} / {baseline.label}: {ratio:.2f}x median "
+        f"  {what}: {ratio:.2f}x median "
         f"(rounds {' '.join(f'{r:.2f}' for r in ratios)}; target >= {target}x: {verdict})",
         flush=True,
     )
@@ -504,21 +511,8 @@ def workers_figure(
                         run_wrk(target, "POST", "", plan.seconds, WORKERS_CONNECTIONS, Path(tmp))
                     )
             ratios.append(results[2][-1].rate / results[1][-1].rate)
-    for workers, runs in results.items():
-        rates = [r.rate for r in runs]
-        cpu = statistics.median(r.server_cpu_ms for r in runs)
-        label = f"HOT_WORKERS={workers}"
-        print(
-            f"  {label:34}{statistics.median(rates):9.0f} requests/s median "
-            f"(server CPU {cpu:.2f} ms/request; rounds {' '.join(f'{r:.0f}' for r in rates)})"
-        )
-    ratio = statistics.median(ratios)
-    verdict = "met" if ratio >= TARGET_WORKERS else "MISSED"
-    print(
-        f"  two workers / one: {ratio:.2f}x median (rounds {' '.join(f'{r:.2f}' for r in ratios)}; "
-        f"target >= {TARGET_WORKERS}x: {verdict})",
-        flush=True,
-    )
+    labelled = {f"HOT_WORKERS={workers}": runs for workers, runs in results.items()}
+    report(labelled, ratios, "two workers / one", TARGET_WORKERS)
 
 
 # The run ----------------------------------------------------------------------------

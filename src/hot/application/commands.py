@@ -98,17 +98,23 @@ class Register:
 
 
 @dataclass(frozen=True)
-class Join:
-    """Start a membership on ``on``, in ``role``."""
+class OfAHuman:
+    """A command about a human who exists: ``human_id`` is its subject."""
 
     human_id: UUID
-    on: date
-    role: str
-    event_id: UUID | None = None
 
     @property
     def subject(self) -> UUID:
         return self.human_id
+
+
+@dataclass(frozen=True)
+class Join(OfAHuman):
+    """Start a membership on ``on``, in ``role``."""
+
+    on: date
+    role: str
+    event_id: UUID | None = None
 
     def decide(self, state: Deciding) -> Decision:
         human = state.human(self.human_id)
@@ -117,17 +123,12 @@ class Join:
 
 
 @dataclass(frozen=True)
-class Leave:
+class Leave(OfAHuman):
     """End the current membership; ``on`` is its last day."""
 
-    human_id: UUID
     on: date
     reason: str | None = None
     event_id: UUID | None = None
-
-    @property
-    def subject(self) -> UUID:
-        return self.human_id
 
     def decide(self, state: Deciding) -> Decision:
         human = state.human(self.human_id)
@@ -136,16 +137,11 @@ class Leave:
 
 
 @dataclass(frozen=True)
-class Attend:
+class Attend(OfAHuman):
     """Record that the human attended on the day ``on``."""
 
-    human_id: UUID
     on: date
     event_id: UUID | None = None
-
-    @property
-    def subject(self) -> UUID:
-        return self.human_id
 
     def decide(self, state: Deciding) -> Decision:
         human = state.human(self.human_id)
@@ -154,17 +150,12 @@ class Attend:
 
 
 @dataclass(frozen=True)
-class ChangeDetails:
+class ChangeDetails(OfAHuman):
     """Change the name and/or the email; a new email moves the uniqueness claim."""
 
-    human_id: UUID
     name: str | None = None
     email: str | None = None
     event_id: UUID | None = None
-
-    @property
-    def subject(self) -> UUID:
-        return self.human_id
 
     def decide(self, state: Deciding) -> Decision:
         human = state.human(self.human_id)
@@ -177,15 +168,10 @@ class ChangeDetails:
 
 
 @dataclass(frozen=True)
-class Forget:
+class Forget(OfAHuman):
     """Forget the human: their key destroyed, ``by`` recorded, their email freed."""
 
-    human_id: UUID
     by: str
-
-    @property
-    def subject(self) -> UUID:
-        return self.human_id
 
     def decide(self, state: Deciding) -> Decision:
         human = state.human(self.human_id)
