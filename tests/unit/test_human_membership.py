@@ -127,3 +127,21 @@ def test_a_former_member_cannot_leave_again() -> None:
     human = given(registered(), joined(JAN_5), left(JAN_20))
 
     then_rejected(human, NotMemberError, lambda h: h.leave(date(2026, 1, 25)))
+
+
+
+def test_a_reason_with_a_nul_character_is_refused() -> None:
+    human = given(registered(), joined(JAN_5))
+
+    error = then_rejected(human, InvalidDetailsError, lambda h: h.leave(JAN_20, "moved\x00away"))
+
+    assert isinstance(error, InvalidDetailsError)
+    assert error.field == "reason"
+
+
+def test_a_reason_keeps_its_line_breaks_and_tabs() -> None:
+    human = given(registered(), joined(JAN_5))
+
+    human.leave(JAN_20, " moved\n\taway ")
+
+    assert then_events(human) == [left(JAN_20, "moved\n\taway")]

@@ -102,3 +102,26 @@ def test_emails_differing_only_in_case_or_spaces_normalise_alike() -> None:
 def test_every_kind_is_its_own_lowercase_value() -> None:
     assert {str(k) for k in HumanKind} >= {"employee", "contractor", "visitor"}
     assert all(HumanKind(str(k)) is k for k in HumanKind)
+
+
+@pytest.mark.parametrize(
+    ("check", "text", "message"),
+    [
+        (checked_name, "\u200b", "must not be blank"),  # a zero-width space: nothing to see
+        (checked_name, " \u2060\u00a0", "must not be blank"),
+        (checked_name, "Hari\x00", "control characters"),  # PostgreSQL text cannot hold NUL
+        (checked_name, "Hari\nSeldon", "control characters"),
+        (checked_role, "\u200b", "must not be blank"),
+        (checked_role, "clerk\x00", "control characters"),
+        (checked_email, "hari\x00@trantor.example", "not an email address"),
+    ],
+)
+def test_text_no_follower_could_store_or_nobody_could_see_is_refused(
+    check: object, text: str, message: str
+) -> None:
+    with pytest.raises(InvalidDetailsError, match=message):
+        check(text)  # type: ignore[operator]
+
+
+def test_a_name_with_marks_and_spaces_inside_is_a_name() -> None:
+    assert checked_name("  Dors\u00a0Venabili\u0301 ") == "Dors\u00a0Venabili\u0301"

@@ -31,6 +31,7 @@ from hot.domain.values import (
     HumanKind,
     Membership,
     checked_email,
+    checked_free_text,
     checked_kind,
     checked_name,
     checked_role,
@@ -184,7 +185,7 @@ class Human(BaseAggregate[UUID]):
             raise NotMemberError()
         if on < current.joined_on:
             raise LeaveBeforeJoinError(on, current.joined_on)
-        reason = reason.strip() or None if reason is not None else None
+        reason = checked_free_text("reason", reason) if reason is not None else None
         self._trigger(self.Left, event_id, on=on, reason=reason)
 
     def attend(self, on: date, *, today: date, event_id: UUID | None = None) -> None:

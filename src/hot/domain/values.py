@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +19,12 @@ T = TypeVar("T")
 V = TypeVar("V")
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+# Characters no text of HoT may hold: control characters (NUL cannot even be stored in
+# a PostgreSQL text column, so a follower's projection could never hold it); a free
+# text keeps its line breaks and tabs.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_FREE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_UNSEEN = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})  # no glyph of their own
 
 
 class HumanKind(StrEnum):
@@ -49,17 +56,34 @@ class Membership:
 
 
 def checked_name(name: str) -> str:
-    """A human's name, trimmed; blank names are refused."""
-    trimmed = name.strip()
-    if not trimmed:
-        raise InvalidDetailsError("name", "A name must not be blank.")
+    """A human's name, trimmed; blank names (nothing visible, a zero-width space say) and
+    control characters are refused."""
+    return _checked_line("name", "A name", name)
+
+
+def _checked_line(field: str, what: str, text: str) -> str:
+    """``text`` trimmed: one line of visible characters, else ``InvalidDetailsError``."""
+    trimmed = text.strip()
+    if _CONTROL.search(trimmed):
+        raise InvalidDetailsError(field, f"{what} must not contain control characters.")
+    if all(unicodedata.category(c) in _UNSEEN for c in trimmed):
+        raise InvalidDetailsError(field, f"{what} must not be blank.")
     return trimmed
+
+
+def checked_free_text(field: str, text: str) -> str | None:
+    """A free text (a reason) trimmed, None if blank; control characters but line breaks
+    and tabs are refused."""
+    trimmed = text.strip()
+    if _CONTROL_IN_FREE_TEXT.search(trimmed):
+        raise InvalidDetailsError(field, f"The {field} must not contain control characters.")
+    return trimmed or None
 
 
 def checked_email(email: str) -> str:
     """An email address, trimmed; what cannot be an address is refused."""
     trimmed = email.strip()
-    if not _EMAIL.match(trimmed):
+    if _CONTROL.search(trimmed) or not _EMAIL.match(trimmed):
         raise InvalidDetailsError("email", f"{email!r} is not an email address.")
     return trimmed
 
@@ -106,7 +130,5 @@ class DetailChecks:
 
 
 def checked_role(role: str) -> str:
-    trimmed = role.strip()
-    if not trimmed:
-        raise InvalidDetailsError("role", "A role must not be blank.")
-    return trimmed
+    """A membership's role, trimmed; blank roles and control characters are refused."""
+    return _checked_line("role", "A role", role)
