@@ -22,7 +22,6 @@ from hot.application.personal import BLOB
 from hot.follow.connections import Connections
 from hot.follow.errors import SourceUnavailableError
 from hot.follow.read_ahead import ReadAhead
-from hot.infra.collector import collection_paused
 from hot.infra.decoding import EventDecoder, Row
 
 
@@ -70,9 +69,6 @@ def _database_errors() -> Iterator[None]:
         yield
     except _DATABASE_UNAVAILABLE as error:
         raise SourceUnavailableError(f"PostgreSQL is unavailable: {error}") from error
-
-
-_HOLD_COLLECTOR = 1.0  # seconds: see ``collection_paused``
 
 
 class KeysBesideRows(Protocol):
@@ -156,15 +152,12 @@ class PostgresLog:
         more = len(rows) == limit and (upto is None or rows[-1][0] < upto)
         if more:  # fetch the next page while this one is decoded
             self._pages.prefetch((rows[-1][0], limit, request[2], upto, personal))
-        # While more pages follow, the collector stays off between them (up to a second):
-        # resumed after each page, it would walk that page, alive, for nothing.
-        with collection_paused(hold=_HOLD_COLLECTOR if more else 0.0):
-            # Keys read beside the rows and no longer good (one was destroyed since): the
-            # decoder fetches the page's keys again, in one query.
-            fetched = personal and keyed_at is None
-            return self.decoder.decode_all(
-                rows, personal=personal, keys_fetched=fetched, keyed_at=keyed_at
-            )
+        # Keys read beside the rows and no longer good (one was destroyed since): the
+        # decoder fetches the page's keys again, in one query.
+        fetched = personal and keyed_at is None
+        return self.decoder.decode_all(
+            rows, personal=personal, keys_fetched=fetched, keyed_at=keyed_at
+        )
 
     def _page(self, request: _PageRequest) -> _Page:
         """The rows of a page, and (to show personal fields) their humans' keys: beside
