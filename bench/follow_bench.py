@@ -3,8 +3,8 @@
 (a) Catch-up: a ``Follower`` reading every event of a 200,000-event log from
     PostgreSQL into decoded ``RecordedEvent``s, against a raw psycopg ``SELECT`` of
     the same rows (all columns, fetched). Both read pages of the same size; a single
-    ``SELECT`` of everything and the application's own decoding (``app.read_log``,
-    through ``eventsourcing``'s mapper) are measured too, for reference.
+    ``SELECT`` of everything and the application's ``app.read_log`` (the same reader,
+    on the application's pool, without reading ahead) are measured too, for reference.
     The follower runs twice a round: in an interpreter tuned as ``hot attendance``
     tunes its own (``tune_runtime``), which is judged, and in an untouched one (the
     collector as Python sets it), shown beside: what a team's own process gets.
@@ -205,7 +205,7 @@ def main() -> int:
                     f"{raw_all_s / seconds:.2f}x the one query"
                 )
                 print(f"      ratio of each round: {' '.join(f'{r:.2f}' for r in ratios[tuned])}")
-            print(f"    app.read_log (eventsourcing)     {rate(events, app_s)}", flush=True)
+            print(f"    app.read_log (no read-ahead)     {rate(events, app_s)}", flush=True)
 
             store = PostgresProjectionStore(url)
             runner = ProjectionRunner(Attendance(), store, Feed(source), personal=True)

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from hot.application import HumansApplication
+from hot.application.decoding import Row
 from hot.domain import Human, HumanKind
 from hot.infra.bootstrap import build_application
 from hot.infra.relay.notices import noticed_rows
@@ -64,12 +65,13 @@ def test_concurrent_writes_without_group_commit_share_the_writing_connection_and
         app.close()
 
 
-def _table_rows(database_url: str) -> list[tuple[object, ...]]:
+def _table_rows(database_url: str) -> list[Row]:
     with psycopg.connect(database_url, autocommit=True) as conn:
-        return conn.execute(
+        rows = conn.execute(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM hot_events ORDER BY notification_id"
         ).fetchall()
+    return [Row(*row) for row in rows]
 
 
 def test_each_commit_notifies_the_rows_it_inserted(

@@ -6,6 +6,7 @@ import base64
 import json
 from uuid import UUID
 
+from hot.application.decoding import Row
 from hot.infra.relay.notices import noticed_rows
 
 A = UUID("6eee6781-f4d9-429f-97c9-a3b06c5b50a9")
@@ -21,7 +22,7 @@ def _payload(*positions: int) -> str:
 def test_rows_after_what_was_read_in_log_order() -> None:
     rows = noticed_rows([_payload(3, 4), _payload(7)], 3, 10)
 
-    assert rows == [(4, A, 4, "HUMAN_JOINED", STATE), (7, A, 7, "HUMAN_JOINED", STATE)]
+    assert rows == [Row(4, A, 4, "HUMAN_JOINED", STATE), Row(7, A, 7, "HUMAN_JOINED", STATE)]
 
 
 def test_a_notification_without_rows_means_reading_the_log() -> None:

@@ -383,7 +383,7 @@ class HumansApplication(HumanQueries):
                 if other is not key:
                     self._check_unused_or_same(other)
             recorded = self._history(human_id, version - 1, 1)
-            return CommandResult(human_id, version, recorded[0].id if recorded else 0)
+            return CommandResult(human_id, version, recorded[0].position if recorded else 0)
         return None
 
     def _check_unused_or_same(self, key: Idempotency) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
@@ -11,7 +12,8 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Notification
 
 from hot.application.catalog import CATALOG
-from hot.application.ports import HistoryRecorder
+from hot.application.decoding import EventDecoder, Row
+from hot.application.ports import LogPages, PageRequest
 from hot.application.views import (
     EventTypeInfo,
     HumanView,
@@ -26,7 +28,13 @@ MAX_PAGE = 10_000
 
 
 class HumanQueries(Application[UUID]):
-    """Queries return plain values, never aggregates."""
+    """Queries return plain values, never aggregates.
+
+    The log is read through ``pages``, the reader of its pages that the composition root
+    hands down (``hot.infra.bootstrap``), which decodes with ``decoder``.
+    """
+
+    pages: LogPages
 
     def get_human(self, human_id: UUID, *, version: int | None = None) -> HumanView:
         """The human's state now, or at ``version``."""
@@ -53,10 +61,10 @@ class HumanQueries(Application[UUID]):
     def history(self, human_id: UUID, *, after: int = 0, limit: int = 100) -> list[RecordedEvent]:
         """The human's events with sequence > ``after``, oldest first."""
         _check_page(after, limit)
-        notifications = [n for n in self._history(human_id, after, limit) if n.topic in CATALOG]
-        if not notifications and not self._is_human(human_id):
+        events = self.pages.history(human_id, after, limit)
+        if not events and not self._is_human(human_id):
             raise HumanNotFoundError(human_id)
-        return self.recorded_events(notifications)
+        return events
 
     def read_log(self, *, after: int = 0, limit: int = 100, names: Sequence[str] = ()) -> LogPage:
         """A page of the global log after position ``after``, optionally of some names only."""
@@ -64,13 +72,7 @@ class HumanQueries(Application[UUID]):
         unknown = [n for n in names if n not in CATALOG]
         if unknown:
             raise InvalidQueryError("name", f"Unknown event name(s): {', '.join(unknown)}.")
-        notifications = self.recorder.select_notifications(
-            start=after,
-            limit=limit,
-            topics=tuple(names) or CATALOG.names,
-            inclusive_of_start=False,
-        )
-        events = tuple(self.recorded_events(notifications))
+        events = tuple(self.pages.read(PageRequest(after, limit, tuple(names) or CATALOG.names)))
         full = len(events) == limit
         return LogPage(events, events[-1].position if full else None)
 
@@ -82,31 +84,21 @@ class HumanQueries(Application[UUID]):
         return self.recorder.max_notification_id() or 0
 
     def recorded_events(self, notifications: Sequence[Notification]) -> list[RecordedEvent]:
-        """Many stored events as readers see them, their humans' keys fetched together."""
-        keys = getattr(self, "personal_keys", None)
-        if keys is not None:
-            keys.prefetch(
-                n.originator_id for n in notifications if CATALOG[n.topic].personal_fields
-            )
-        return [self.recorded_event(n) for n in notifications]
+        """Many stored public events as readers see them (their humans' keys fetched together)."""
+        return self.decoder.decode([_row(n) for n in notifications])
 
     def recorded_event(self, notification: Notification) -> RecordedEvent:
         """A stored public event as readers see it (upcast to its current version)."""
-        event = cast(Human.Event, self.mapper.to_domain_event(notification))
-        event_type = CATALOG[notification.topic]
-        return RecordedEvent(
-            id=event.event_id,
-            name=event_type.name,
-            version=event_type.version,
-            subject=event.originator_id,
-            sequence=event.originator_version,
-            position=notification.id,
-            time=event.timestamp,
-            payload=event_type.payload_of(event),
-        )
+        return self.recorded_events([notification])[0]
 
-    def _history(self, human_id: UUID, after: int, limit: int) -> Sequence[Notification]:
-        return cast(HistoryRecorder, self.recorder).select_history(human_id, after, limit)
+    @cached_property
+    def decoder(self) -> EventDecoder:
+        """The decoder of this application's stored events, opening sealed fields with its keys."""
+        return EventDecoder(CATALOG, keys=getattr(self, "personal_keys", None))
+
+    def _history(self, human_id: UUID, after: int, limit: int) -> list[RecordedEvent]:
+        """``history`` without checks, personal fields masked (no key is looked up)."""
+        return self.pages.history(human_id, after, limit, personal=False)
 
     # Loading ------------------------------------------------------------------------
 
@@ -138,6 +130,16 @@ def _project(aggregate: Any, events: Iterable[Any]) -> Any:
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate
+
+
+def _row(notification: Notification) -> Row:
+    return Row(
+        notification.id,
+        cast(UUID, notification.originator_id),  # an Application[UUID]
+        notification.originator_version,
+        notification.topic,
+        bytes(notification.state),
+    )
 
 
 def _check_page(after: int, limit: int) -> None:

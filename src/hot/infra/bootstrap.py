@@ -13,6 +13,7 @@ import redis
 from hot.application import CATALOG, HumansApplication
 from hot.infra.database import eventsourcing_env, schema_lock
 from hot.infra.embedded import EmbeddedPostgres, EmbeddedRedis
+from hot.infra.log_pages import LogPages
 from hot.infra.personal_keys import PostgresPersonalKeys
 from hot.infra.recorder import HotRecorder
 from hot.infra.relay.write_through import WriteThrough
@@ -66,7 +67,7 @@ def build_application(
 
     with schema_lock(database_url):
         keys = PostgresPersonalKeys(database_url, listen=shows_personal)
-        return HumansApplication(
+        app = HumansApplication(
             env=eventsourcing_env(database_url),
             today=today,
             group_commit=group_commit,
@@ -74,6 +75,8 @@ def build_application(
             claim_secret=keys.server_secret(),
             seal_personal_data=seal_personal_data,
         )
+    app.pages = LogPages.on(app)  # its queries read the log on its own pool
+    return app
 
 
 def bootstrap(settings: Settings, *, with_redis: bool = True, shows_personal: bool = True) -> Hot:

@@ -11,8 +11,8 @@ The group committer writes almost all batches, through a connection kept for wri
 (no pool check before each batch); a write while it is busy takes a pooled connection.
 After each commit it tells a listener (``tell_commits``; the streams' write-through)
 the transaction's rows and the position of the last public event before them, which
-the ``INSERT`` reads under the table lock. It also reads one human's events together
-with their log positions.
+the ``INSERT`` reads under the table lock. Pages of the log are read by
+``hot.infra.log_pages``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing import persistence
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
 from psycopg import Connection, Cursor
@@ -34,7 +34,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
 
-from hot.infra.decoding import Row
+from hot.application.decoding import Row
 from hot.infra.personal_keys import destroy_keys_statement, insert_keys_statement
 
 # How psycopg's errors reach the application: as the library's own, as its recorder raises them.
@@ -70,7 +70,7 @@ events table holds them, in log order)."""
 def committed_rows(positions: Sequence[int], stored_events: Sequence[StoredEvent]) -> list[Row]:
     """The rows of the events table that ``stored_events`` became, at ``positions``."""
     return [
-        (position, _uuid(e.originator_id), e.originator_version, e.topic, e.state)
+        Row(position, _uuid(e.originator_id), e.originator_version, e.topic, e.state)
         for position, e in zip(positions, stored_events, strict=True)
     ]
 
@@ -229,28 +229,6 @@ class HotRecorder(PostgresApplicationRecorder):
             curs.executemany(insert_keys_statement(), list(new_personal_keys))
         if destroy_personal_keys:
             curs.execute(destroy_keys_statement(), (list(destroy_personal_keys),))
-
-    def select_history(self, originator_id: UUID, after: int, limit: int) -> Sequence[Notification]:
-        statement = SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state "
-            "FROM {schema}.{table} WHERE originator_id = %s AND originator_version > %s "
-            "ORDER BY originator_version LIMIT %s"
-        ).format(
-            schema=Identifier(self.datastore.schema),
-            table=Identifier(self.events_table_name),
-        )
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, (originator_id, after, limit), prepare=True)
-            return [
-                Notification(
-                    id=row["notification_id"],
-                    originator_id=row["originator_id"],
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=bytes(row["state"]),
-                )
-                for row in curs.fetchall()
-            ]
 
 
 def _uuid(value: UUID | str) -> UUID:

@@ -18,7 +18,7 @@ import json
 from collections.abc import Sequence
 from uuid import UUID
 
-from hot.infra.decoding import Row
+from hot.application.decoding import Row
 
 
 def noticed_rows(payloads: Sequence[str], after: int, limit: int) -> list[Row] | None:
@@ -35,7 +35,7 @@ def noticed_rows(payloads: Sequence[str], after: int, limit: int) -> list[Row] |
                 continue  # read already
             if position <= last:
                 return None
-            rows.append((position, UUID(originator_id), version, topic, _bytes(state)))
+            rows.append(Row(position, UUID(originator_id), version, topic, _bytes(state)))
             last = position
         if len(rows) > limit:
             return None

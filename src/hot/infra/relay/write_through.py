@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 import redis
 
 from hot.application import CATALOG, HumansApplication
-from hot.infra.decoding import Row
+from hot.application.decoding import Row
 from hot.infra.relay.publisher import FORGETTING, StreamPublisher, Trim
 from hot.infra.relay.relay import SERVER_ERRORS
 from hot.infra.relay.source import EventLog
