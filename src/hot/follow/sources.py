@@ -14,10 +14,10 @@ from typing import Any, Protocol, cast
 import eventsourcing.persistence as es
 import psycopg
 from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg_pool import ConnectionPool
 
 from hot.application import CATALOG, HumansApplication, RecordedEvent
 from hot.application.ports import PageRequest
-from hot.follow.connections import Connections
 from hot.follow.errors import SourceUnavailableError
 from hot.follow.read_ahead import ReadAhead
 from hot.infra.log_pages import LogPages, Page
@@ -74,9 +74,9 @@ class PostgresLog:
 
     Pages are read and decoded by ``LogPages``, the reader of the application and the
     relay too. After a full page, the next one is fetched in a thread while this one
-    is decoded (``ReadAhead``). Reads go through a few connections of its own rather
-    than the application's pool: each soon has its statements prepared, and there is
-    no health check per page.
+    is decoded (``ReadAhead``). Reads go through a pool of connections of its own
+    rather than the application's: each soon has its statements prepared, and no
+    liveness check costs a round trip per page.
     """
 
     def __init__(
@@ -87,10 +87,21 @@ class PostgresLog:
         datastore = cast(PostgresApplicationRecorder, app.recorder).datastore
         kwargs: Any = datastore.pool.kwargs  # the application's connection settings
         settings = {k: v for k, v in dict(kwargs or {}).items() if k != "row_factory"}
-        self._connections = Connections(
-            {**settings, "application_name": "hot-follower"}, limit=max_connections
+        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            kwargs={
+                **settings,
+                "autocommit": True,
+                "connect_timeout": 5,
+                "application_name": "hot-follower",
+            },
+            min_size=0,  # no connection until the first read
+            max_size=max_connections,
+            timeout=10.0,
+            num_workers=1,
+            name="hot-follower",
+            open=True,
         )
-        self.pages = LogPages.on(app, connection=self._connections.connection)
+        self.pages = LogPages.on(app, connection=self._pool.connection)
         self._ahead: ReadAhead[PageRequest, Page] = ReadAhead(self._fetch)
 
     @classmethod
@@ -138,7 +149,7 @@ class PostgresLog:
 
     def close(self) -> None:
         self._ahead.close()
-        self._connections.close()
+        self._pool.close()
         if self._owns_app:
             self.app.close()
 
