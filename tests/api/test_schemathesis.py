@@ -41,6 +41,11 @@ schema.config.checks.positive_data_acceptance = PositiveDataAcceptanceConfig(
 @schema.parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,
+    # The same examples on every run: CI answers for what was run here. (A random run
+    # once drew a negative case whose violations never reached the server: an extra
+    # query parameter that did not survive serialising, and a missing token, which this
+    # test always sends. Accepted, as it should be, it was reported as the API's error.)
+    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )

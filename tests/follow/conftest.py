@@ -12,34 +12,16 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import redis
 
 from hot.application import HumansApplication, RecordedEvent
-from hot.domain import HumanKind
 from hot.follow import Feed, Follower, PostgresLog, ProjectionRunner
 from hot.infra.relay import Relay
 from tests.blocking import blocking_application
-
-TODAY = datetime.now(UTC).date()
-
-
-def live_a_life(app: HumansApplication, days: int, tag: str) -> int:
-    """One human's life in HoT: registered, joined, attending ``days`` days, renamed, gone.
-
-    Returns the number of public events recorded (``days + 4``).
-    """
-    human = app.register(f"Human {tag}", f"{tag}@example.org", HumanKind.EMPLOYEE).id
-    start = TODAY - timedelta(days=days + 10)
-    app.join(human, start, "engineer")
-    for day in range(days):
-        app.attend(human, start + timedelta(days=day))
-    app.change_details(human, name=f"Human {tag} (renamed)")
-    app.leave(human, start + timedelta(days=days))
-    return days + 4
+from tests.event_log import live_a_life
 
 
 def write_lives(

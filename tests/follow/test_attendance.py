@@ -15,11 +15,12 @@ from hot.attendance import Attendance, parse_month
 from hot.cli import main
 from hot.domain import FORGOTTEN, HumanKind
 from hot.follow import Feed, PostgresLog, PostgresProjectionStore, ProjectionRunner
+from tests.event_log import TODAY
 from tests.plaintext import plaintext_anywhere, plaintext_in_redis
 from tests.waiting import wait_until
 
 from .attendance_model import Tables, actual_tables, expected_tables
-from .conftest import TODAY, full_log, running, running_relay, write_lives
+from .conftest import full_log, running, running_relay, write_lives
 
 pytestmark = pytest.mark.postgres
 

@@ -29,10 +29,11 @@ from hot.application import HumansApplication
 from hot.attendance import Attendance
 from hot.follow import Feed, PostgresLog, PostgresProjectionStore, ProjectionRunner
 from hot.infra.database import create_database, drop_database
+from tests.event_log import live_a_life
 from tests.waiting import wait_until
 
 from .attendance_model import actual_tables, expected_tables
-from .conftest import full_log, live_a_life, running_relay, writing
+from .conftest import full_log, running_relay, writing
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 

@@ -14,9 +14,10 @@ from hot.application import HumansApplication
 from hot.domain import HumanKind
 from hot.follow import Feed, ProjectionRunner, SqliteProjectionStore
 from hot.infra.relay import Relay
+from tests.event_log import TODAY
 from tests.waiting import wait_until
 
-from .conftest import TODAY, running
+from .conftest import running
 
 GUIDE = Path(__file__).parents[2] / "docs" / "following.md"
 

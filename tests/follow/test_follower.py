@@ -23,8 +23,9 @@ from hot.follow import (
 )
 from hot.infra.api_keys import ApiKeyStore, Scope
 from hot.infra.relay import Relay
+from tests.event_log import live_a_life
 
-from .conftest import collect, full_log, go_live, live_a_life, write_lives
+from .conftest import collect, full_log, go_live, write_lives
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

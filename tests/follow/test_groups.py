@@ -15,9 +15,10 @@ from hot.application import CATALOG, HumansApplication, RecordedEvent
 from hot.application.representation import masked_event
 from hot.follow import ConsumerGroup, PostgresLog
 from hot.infra.relay import Relay, StreamKeys
+from tests.event_log import live_a_life
 from tests.waiting import wait_until
 
-from .conftest import full_log, live_a_life, running_relay, write_lives
+from .conftest import full_log, running_relay, write_lives
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

@@ -26,9 +26,10 @@ from hot.follow import Feed
 from hot.follow.sse import LiveFeedClient, _messages
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.relay import Relay
+from tests.event_log import live_a_life
 from tests.waiting import wait_until
 
-from .conftest import full_log, live_a_life, write_lives
+from .conftest import full_log, write_lives
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

@@ -22,9 +22,10 @@ from hot.follow import (
     UnknownEventNameError,
     handles,
 )
+from tests.event_log import live_a_life
 from tests.waiting import wait_until
 
-from .conftest import live_a_life, running, write_lives
+from .conftest import running, write_lives
 
 
 class Lives(Projection[sqlite3.Connection]):

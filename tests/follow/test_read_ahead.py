@@ -11,8 +11,9 @@ from hot.application import HumansApplication
 from hot.domain import HumanKind
 from hot.follow import PostgresLog
 from hot.follow.read_ahead import ReadAhead
+from tests.event_log import TODAY, live_a_life
 
-from .conftest import TODAY, full_log, live_a_life
+from .conftest import full_log
 
 
 class Recording:

@@ -18,17 +18,10 @@ from hot.application import CATALOG, HumansApplication
 from hot.follow import Feed, PostgresLog
 from hot.infra.relay import StreamKeys
 from hot.infra.settings import StreamRetention
+from tests.event_log import live_a_life
 from tests.waiting import wait_until
 
-from .conftest import (
-    collect,
-    full_log,
-    go_live,
-    live_a_life,
-    running_relay,
-    write_lives,
-    writing,
-)
+from .conftest import collect, full_log, go_live, running_relay, write_lives, writing
 from .test_seam import Collector
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]

@@ -12,9 +12,9 @@ from datetime import date
 
 import psycopg
 import pytest
-from eventsourcing.persistence import Notification
 
 from hot.application import HumansApplication
+from hot.application.decoding import Row
 from hot.application.known import UNKNOWN, KnownState
 from hot.domain import HumanKind
 from hot.infra.bootstrap import follow_commits
@@ -102,7 +102,7 @@ def test_a_read_while_the_known_state_lags_the_log_is_loaded(
     gate = threading.Event()
     learn = KnownState.learn
 
-    def late_learn(known: KnownState, stored: Sequence[Notification]) -> None:
+    def late_learn(known: KnownState, stored: Sequence[Row]) -> None:
         gate.wait(10)  # the notification is slow to come
         learn(known, stored)
 

@@ -153,12 +153,12 @@ def test_the_email_claim_does_not_derive_from_the_email_alone(
 def test_a_follower_reading_a_forgetting_stops_serving_the_key_at_once(
     app: HumansApplication, database_url: str
 ) -> None:
-    from hot.infra.decoding import EventDecoder
+    from hot.application.decoding import EventDecoder, Row
 
     human = full_life(app)
     reader = blocking_application(database_url)
-    decoder = EventDecoder(reader)
-    reader.history(human)  # the reader now has the human's key cached
+    decoder = EventDecoder(keys=reader.personal_keys)
+    assert reader.personal_keys.key_for_reading(human)  # the reader now has the key cached
     app.forget(human, by="ops")
 
     with psycopg.connect(database_url) as conn:
@@ -167,8 +167,8 @@ def test_a_follower_reading_a_forgetting_stops_serving_the_key_at_once(
             "FROM hot_events WHERE originator_id = %s ORDER BY originator_version",
             (human,),
         ).fetchall()
-    assert decoder.decode_all(rows)[-1].name == "HUMAN_FORGOTTEN"
-    again = decoder.decode_all(rows[:1])  # within the key cache's lifetime
+    assert decoder.decode([Row(*r) for r in rows])[-1].name == "HUMAN_FORGOTTEN"
+    again = decoder.decode([Row(*rows[0])])  # within the key cache's lifetime
 
     assert again[0].payload["name"] == FORGOTTEN
     reader.close()

@@ -11,8 +11,9 @@ import psycopg
 import pytest
 
 from hot.application import HumansApplication
+from hot.application.decoding import Row
 from hot.domain import Human, HumanKind
-from hot.infra.relay.notices import noticed_rows
+from hot.infra.notices import NO_STATE, noticed_rows
 from tests.blocking import blocking_application
 
 pytestmark = pytest.mark.postgres
@@ -64,12 +65,13 @@ def test_concurrent_writes_without_group_commit_share_the_writing_connection_and
         app.close()
 
 
-def _table_rows(database_url: str) -> list[tuple[object, ...]]:
+def _table_rows(database_url: str) -> list[Row]:
     with psycopg.connect(database_url, autocommit=True) as conn:
-        return conn.execute(
+        rows = conn.execute(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM hot_events ORDER BY notification_id"
         ).fetchall()
+    return [Row(*row) for row in rows]
 
 
 def test_each_commit_notifies_the_rows_it_inserted(
@@ -85,7 +87,7 @@ def test_each_commit_notifies_the_rows_it_inserted(
     assert noticed_rows(payloads, 2, 100) == _table_rows(database_url)[2:]
 
 
-def test_a_commit_with_too_many_rows_for_a_notification_sends_an_empty_one(
+def test_a_commit_with_too_many_rows_for_a_notification_sends_them_without_their_states(
     app: HumansApplication, database_url: str
 ) -> None:
     with psycopg.connect(database_url, autocommit=True) as listener:
@@ -95,5 +97,26 @@ def test_a_commit_with_too_many_rows_for_a_notification_sends_an_empty_one(
         )
         payloads = [n.payload for n in listener.notifies(timeout=1)]
 
+    table = _table_rows(database_url)
+    assert len(table) == 40
+    assert noticed_rows(payloads, 0, 100) is None  # the relay reads the table
+    assert noticed_rows(payloads, 0, 100, states=False) == [
+        row._replace(state=NO_STATE) for row in table
+    ]
+
+
+def test_a_commit_with_too_many_rows_even_without_states_sends_an_empty_one(
+    app: HumansApplication, database_url: str
+) -> None:
+    with psycopg.connect(database_url, autocommit=True) as listener:
+        listener.execute("LISTEN hot_events")
+        app.save(
+            *[
+                Human.register(f"H {i}", f"h{i}@trantor.example", HumanKind.GUEST)
+                for i in range(200)
+            ]
+        )
+        payloads = [n.payload for n in listener.notifies(timeout=1)]
+
     assert payloads == [""]
-    assert len(_table_rows(database_url)) == 40
+    assert len(_table_rows(database_url)) == 200

@@ -129,7 +129,6 @@ def test_a_former_member_cannot_leave_again() -> None:
     then_rejected(human, NotMemberError, lambda h: h.leave(date(2026, 1, 25)))
 
 
-
 def test_a_reason_with_a_nul_character_is_refused() -> None:
     human = given(registered(), joined(JAN_5))
 

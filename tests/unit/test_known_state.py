@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.persistence import Notification
-
+from hot.application.decoding import Row
 from hot.application.known import UNKNOWN, KnownState
 
 
@@ -29,14 +28,12 @@ class Bump:
         return counter
 
 
-def _stored(counter_id: UUID, version: int, position: int) -> Notification:
-    return Notification(
-        id=position, originator_id=counter_id, originator_version=version, topic="t", state=b""
-    )
+def _stored(counter_id: UUID, version: int, position: int, state: bytes = b"{}") -> Row:
+    return Row(position, counter_id, version, "t", state)
 
 
-def _known(decoded: list[Notification] | None = None) -> KnownState:
-    def decode(stored: Notification) -> Any:
+def _known(decoded: list[Row] | None = None) -> KnownState:
+    def decode(stored: Row) -> Any:
         if decoded is not None:
             decoded.append(stored)
         return Bump()
@@ -45,7 +42,7 @@ def _known(decoded: list[Notification] | None = None) -> KnownState:
 
 
 def test_a_known_aggregate_one_version_behind_takes_the_event() -> None:
-    decoded: list[Notification] = []
+    decoded: list[Row] = []
     known, counter = _known(decoded), Counter()
     known.remember([counter])
 
@@ -57,7 +54,7 @@ def test_a_known_aggregate_one_version_behind_takes_the_event() -> None:
 
 
 def test_what_it_knows_already_is_not_decoded_again() -> None:
-    decoded: list[Notification] = []
+    decoded: list[Row] = []
     known, counter = _known(decoded), Counter(version=2)
     known.remember([counter])  # committed here: remembered before its notification
 
@@ -122,3 +119,26 @@ def test_losing_track_forgets_everything_until_it_follows_again() -> None:
 
     known.follow_from(40)
     assert known.position == 40
+
+
+def test_it_wants_the_states_of_the_events_it_would_apply_and_no_others() -> None:
+    known, counter, stranger = _known(), Counter(), Counter()
+    known.remember([counter])
+    rows = [
+        _stored(counter.id, 1, position=4, state=b""),  # known already
+        _stored(counter.id, 2, position=5, state=b""),  # to apply: its state is wanted
+        _stored(stranger.id, 7, position=6, state=b""),  # not known: nothing to apply
+        _stored(counter.id, 3, position=8),  # noticed with its state
+    ]
+
+    assert known.wanted(rows) == [5]
+
+
+def test_an_event_to_apply_without_its_state_drops_the_aggregate() -> None:
+    known, counter = _known(), Counter()
+    known.remember([counter])
+
+    known.learn([_stored(counter.id, 2, position=5, state=b"")])
+
+    assert known.get(counter.id) is None
+    assert known.position == 5

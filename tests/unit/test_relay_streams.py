@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import UTC, datetime
 from uuid import UUID
 
+import msgspec
 import pytest
 
 from hot.application import CATALOG
@@ -42,8 +42,8 @@ def test_an_entry_id_is_the_log_position() -> None:
 
 EVENTS = [
     EVENT,
-    dataclasses.replace(EVENT, time=datetime(2026, 5, 6, tzinfo=UTC), payload={}),
-    dataclasses.replace(
+    msgspec.structs.replace(EVENT, time=datetime(2026, 5, 6, tzinfo=UTC), payload={}),
+    msgspec.structs.replace(
         EVENT, name="HUMAN_LEFT", version=2, payload={"reason": None, "on": "2026-05-06"}
     ),
 ]

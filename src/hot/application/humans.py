@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.persistence import JSONTranscoder, Mapper
+from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 
 from hot.application.catalog import CATALOG
 from hot.application.commands import (
@@ -27,6 +27,7 @@ from hot.application.commands import (
     Register,
 )
 from hot.application.deciding import Conditions
+from hot.application.decoding import Row
 from hot.application.envelopes import Envelope, command_of
 from hot.application.group_commit import CommittedBatch, GroupCommitter, PersonalKey
 from hot.application.head import LogHead
@@ -88,7 +89,7 @@ class HumansApplication(HumanQueries):
         self.today = today
         self.new_id = RandomIds(IDS_DRAWN_AT_ONCE)
         self.known = KnownState(
-            self.mapper.to_domain_event, limit=KNOWN_AGGREGATES, seen_limit=SEEN_AGGREGATES
+            self._domain_event, limit=KNOWN_AGGREGATES, seen_limit=SEEN_AGGREGATES
         )
         self._threads = WorkerThreads(WORKER_THREADS, deadline)
         self._head = LogHead(self.head_now, self._threads)
@@ -248,7 +249,7 @@ class HumansApplication(HumanQueries):
                 if other_record is not None:
                     other_record.answer_for(other)
             recorded = self._history(human_id, version - 1, 1)
-            return CommandResult(human_id, version, recorded[0].id if recorded else 0)
+            return CommandResult(human_id, version, recorded[0].position if recorded else 0)
         return None
 
     def _record_of(self, key: IdempotencyKey) -> IdempotencyRecord | None:
@@ -266,6 +267,12 @@ class HumansApplication(HumanQueries):
             new_personal_keys=new_keys,
             destroyed_personal_keys=destroyed,
             topics_before=CATALOG.names if self._listeners else (),
+        )
+
+    def _domain_event(self, row: Row) -> Any:
+        """The domain event a row of the events table holds (as the mapper decodes it)."""
+        return self.mapper.to_domain_event(
+            StoredEvent(row.subject, row.sequence, row.name, row.state)
         )
 
     def _after_commit(self, batch: CommittedBatch) -> None:

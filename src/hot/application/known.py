@@ -22,16 +22,16 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification
+from hot.application.decoding import Row
 
 log = logging.getLogger(__name__)
 
 UNKNOWN = -1  # a position below every position of the log
 
-Decode = Callable[[Notification], Any]  # a stored event to its domain event
+Decode = Callable[[Row], Any]  # a row of the events table to its domain event
 
 
 class KnownState:
@@ -75,20 +75,30 @@ class KnownState:
         with self._lock:
             self._known.pop(aggregate_id, None)
 
-    def learn(self, stored: Sequence[Notification]) -> None:
+    def learn(self, rows: Sequence[Row]) -> None:
         """Take in events committed to the log, in log order (see the module docstring)."""
         with self._lock:
-            for notification in stored:
-                aggregate_id = cast(UUID, notification.originator_id)
-                version = notification.originator_version
-                self._saw(aggregate_id, version)
-                known = self._known.get(aggregate_id)
-                if known is not None and known.version < version:
-                    if known.version == version - 1:
-                        self._apply(known, notification)
-                    else:
-                        del self._known[aggregate_id]
-                self.position = max(self.position, notification.id)
+            for row in rows:
+                self._saw(row.subject, row.sequence)
+                known = self._known.get(row.subject)
+                if known is not None and known.version < row.sequence:
+                    if known.version == row.sequence - 1 and row.state:
+                        self._apply(known, row)
+                    else:  # events in between are missing, or its state is
+                        del self._known[row.subject]
+                self.position = max(self.position, row.position)
+
+    def wanted(self, rows: Sequence[Row]) -> list[int]:
+        """The positions of the ``rows`` without their states (``Row.state`` empty) that
+        ``learn`` would apply: events of aggregates it knows, beyond what it knows."""
+        with self._lock:
+            return [
+                row.position
+                for row in rows
+                if not row.state
+                and (known := self._known.get(row.subject)) is not None
+                and known.version < row.sequence
+            ]
 
     def follow_from(self, position: int) -> None:
         """Forget everything known (commits may have been missed), and follow the log from
@@ -103,15 +113,15 @@ class KnownState:
             self._known.clear()
             self.position = UNKNOWN
 
-    def _apply(self, known: Any, notification: Notification) -> None:
+    def _apply(self, known: Any, row: Row) -> None:
         """``known`` with the event applied, or dropped if it cannot be: learning only
         saves loads, so an event that does not decode here (a lost key, say) leaves the
         aggregate to be loaded, and to fail there, where the caller hears why."""
         try:
-            self._put(self._decode(notification).mutate(copy.deepcopy(known)))
+            self._put(self._decode(row).mutate(copy.deepcopy(known)))
         except Exception:
             log.exception(
-                "could not learn event %d; %s is loaded next time", notification.id, known.id
+                "could not learn event %d; %s is loaded next time", row.position, known.id
             )
             del self._known[known.id]
 

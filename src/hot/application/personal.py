@@ -84,14 +84,11 @@ def personal_fields(event: object) -> Sequence[str]:
 
 
 class PersonalDataMapper(Mapper[UUID]):
-    """Encrypts personal fields per human on write; decrypts (or forgets) them on read."""
+    """Encrypts personal fields per human on write; decrypts (or forgets) them on read.
 
-    # A state without the sealed blob decodes exactly as the base mapper decodes it:
-    # fast decoders (``hot.infra.decoding``) may read such states themselves.
-    plain_states_decode_unchanged = True
-    # ...except these, whose decoding has an effect (a forgetting drops the cached key):
-    # fast decoders must hand them to the mapper.
-    decoded_by_mapper_only = frozenset({Human.Forgotten.TOPIC})
+    It decodes what aggregates are made of (events, snapshots); readers of the log get
+    their ``RecordedEvent``s from ``hot.application.decoding``, which opens blobs alike.
+    """
 
     def __init__(self, transcoder: Transcoder, keys: PersonalKeyStore) -> None:
         super().__init__(transcoder)
@@ -159,7 +156,7 @@ class SealOpener:
     (the key store caches keys briefly itself); what it keeps is the AES-GCM cipher
     made from a key, per human, for as long as the store serves that same key, at
     most ``limit`` of them. A human whose key is destroyed has their cipher dropped.
-    The ciphers a reader with the keys in hand asks for (``cipher``) are kept by key,
+    The ciphers of keys a reader has in hand (``open_with``) are kept by key,
     and all dropped once the store says a key may have been destroyed (``check_keys``).
     """
 
@@ -167,7 +164,7 @@ class SealOpener:
         self.keys = keys
         self.limit = limit
         self._ciphers: dict[UUID, tuple[bytes, AESGCM]] = {}
-        self._by_key: dict[bytes, AESGCM] = {}  # for ``cipher``
+        self._by_key: dict[bytes, AESGCM] = {}  # for ``open_with``
         self._by_key_epoch: int | None = None  # the key store's epoch they date from
 
     def open(self, human_id: UUID, sealed: bytes) -> dict[str, Any] | None:
@@ -187,20 +184,20 @@ class SealOpener:
             cipher = ciphers[human_id] = (key, AESGCM(key))
         return sealed_values(cipher[1].decrypt(sealed[:12], sealed[12:], human_id.bytes))
 
-    def cipher(self, key: bytes) -> AESGCM:
-        """The cipher of ``key``, for a reader that has the key already (read beside the
-        sealed rows, see ``hot.follow.sources.KeysBesideRows``): made once, kept (at most
-        ``limit`` of them, until ``check_keys`` drops them)."""
+    def open_with(self, key: bytes, human_id: UUID, sealed: bytes) -> dict[str, Any]:
+        """The fields sealed in ``sealed`` under ``key``, a key the reader has in hand (read
+        beside the sealed rows, see ``hot.infra.log_pages``): its cipher is made once and
+        kept (at most ``limit`` of them, until ``check_keys`` drops them)."""
         by_key = self._by_key
         cipher = by_key.get(key)
         if cipher is None:
             if len(by_key) >= self.limit:
                 by_key.clear()
             cipher = by_key[key] = AESGCM(key)
-        return cipher
+        return sealed_values(cipher.decrypt(sealed[:12], sealed[12:], human_id.bytes))
 
     def check_keys(self, epoch: int | None) -> None:
-        """Drop every cipher ``cipher`` kept if the key store's ``epoch`` moved since they
+        """Drop every cipher ``open_with`` kept if the key store's ``epoch`` moved since they
         were made: a key may have been destroyed, and its cipher must not outlive it."""
         if epoch != self._by_key_epoch:
             self._by_key.clear()

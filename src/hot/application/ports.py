@@ -1,13 +1,15 @@
-"""What the application needs from its recorder beyond ``eventsourcing``'s interface."""
+"""What the application needs from outside it beyond ``eventsourcing``'s interface."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import StoredEvent
+
+from hot.application.views import RecordedEvent
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,27 @@ class EventWriter(Protocol):
         ...
 
 
-class HistoryRecorder(Protocol):
-    """Reads one human's events together with their global log positions."""
+class PageRequest(NamedTuple):
+    """A page of the log: up to ``limit`` events of ``names`` with positions in
+    (``after``, ``upto``] (no upper bound if None), oldest first; personal fields
+    shown if ``personal``, else masked."""
 
-    def select_history(self, originator_id: UUID, after: int, limit: int) -> Sequence[Notification]:
-        """Events of ``originator_id`` with version > ``after``, oldest first."""
+    after: int
+    limit: int
+    names: tuple[str, ...]
+    upto: int | None = None
+    personal: bool = True
+
+
+class LogPages(Protocol):
+    """Reads pages of the log, decoded (``hot.infra.log_pages.LogPages``)."""
+
+    def read(self, request: PageRequest) -> list[RecordedEvent]:
+        """The events of the page ``request`` asks for."""
+        ...
+
+    def history(
+        self, subject: UUID, after: int, limit: int, *, personal: bool = True
+    ) -> list[RecordedEvent]:
+        """Up to ``limit`` public events of ``subject`` with sequence > ``after``, oldest first."""
         ...

@@ -13,6 +13,7 @@ import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, cast
 from uuid import UUID
 
@@ -20,9 +21,10 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Notification
 
 from hot.application.catalog import CATALOG
+from hot.application.decoding import EventDecoder, Row
 from hot.application.head import LogHead
 from hot.application.known import UNKNOWN, KnownState
-from hot.application.ports import HistoryRecorder
+from hot.application.ports import LogPages, PageRequest
 from hot.application.threads import WorkerThreads
 from hot.application.views import (
     EventTypeInfo,
@@ -46,8 +48,13 @@ class Reads:
 
 
 class HumanQueries(Application[UUID]):
-    """Queries return plain values, never aggregates."""
+    """Queries return plain values, never aggregates.
 
+    The log is read through ``pages``, the reader of its pages that the composition root
+    hands down (``hot.infra.bootstrap``), which decodes with ``decoder``.
+    """
+
+    pages: LogPages
     known: KnownState
     reads: Reads
     _threads: WorkerThreads
@@ -134,38 +141,28 @@ class HumanQueries(Application[UUID]):
         return _view(human)
 
     def _history_page(self, human_id: UUID, after: int, limit: int) -> list[RecordedEvent]:
-        notifications = [n for n in self._history(human_id, after, limit) if n.topic in CATALOG]
-        if not notifications and not self._is_human(human_id):
+        events = self.pages.history(human_id, after, limit)
+        if not events and not self._is_human(human_id):
             raise HumanNotFoundError(human_id)
-        return self.recorded_events(notifications)
+        return events
 
     def _log_page(self, after: int, limit: int, names: tuple[str, ...]) -> LogPage:
-        notifications = self.recorder.select_notifications(
-            start=after,
-            limit=limit,
-            topics=names or CATALOG.names,
-            inclusive_of_start=False,
-        )
-        events = tuple(self.recorded_events(notifications))
+        events = tuple(self.pages.read(PageRequest(after, limit, names or CATALOG.names)))
         full = len(events) == limit
         return LogPage(events, events[-1].position if full else None)
 
     def recorded_events(self, notifications: Sequence[Notification]) -> list[RecordedEvent]:
-        """Many stored events as readers see them, their humans' keys fetched together."""
-        keys = getattr(self, "personal_keys", None)
-        if keys is not None:
-            keys.prefetch(
-                n.originator_id for n in notifications if CATALOG[n.topic].personal_fields
-            )
-        return [self.recorded_event(n) for n in notifications]
+        """Many stored public events as readers see them (their humans' keys fetched together)."""
+        return self.decoder.decode([_row(n) for n in notifications])
 
-    def recorded_event(self, notification: Notification) -> RecordedEvent:
-        """A stored public event as readers see it (upcast to its current version)."""
-        event = cast(Human.Event, self.mapper.to_domain_event(notification))
-        return CATALOG[notification.topic].recorded(event, notification.id)
+    @cached_property
+    def decoder(self) -> EventDecoder:
+        """The decoder of this application's stored events, opening sealed fields with its keys."""
+        return EventDecoder(CATALOG, keys=getattr(self, "personal_keys", None))
 
-    def _history(self, human_id: UUID, after: int, limit: int) -> Sequence[Notification]:
-        return cast(HistoryRecorder, self.recorder).select_history(human_id, after, limit)
+    def _history(self, human_id: UUID, after: int, limit: int) -> list[RecordedEvent]:
+        """``history`` without checks, personal fields masked (no key is looked up)."""
+        return self.pages.history(human_id, after, limit, personal=False)
 
     def _load_human(self, human_id: UUID, version: int) -> Human:
         try:
@@ -192,6 +189,16 @@ def _project(aggregate: Any, events: Iterable[Any]) -> Any:
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate
+
+
+def _row(notification: Notification) -> Row:
+    return Row(
+        notification.id,
+        cast(UUID, notification.originator_id),  # an Application[UUID]
+        notification.originator_version,
+        notification.topic,
+        bytes(notification.state),
+    )
 
 
 def _check_page(after: int, limit: int) -> None:

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from hot.application.catalog import CATALOG
 from hot.application.views import HumanView, RecordedEvent
 
@@ -65,7 +67,7 @@ def masked_event(event: RecordedEvent) -> RecordedEvent:
     payload = event.payload
     if not any(payload.get(field) is not None for field in personal):
         return event
-    return dataclasses.replace(event, payload=masked_payload(event.name, payload))
+    return msgspec.structs.replace(event, payload=masked_payload(event.name, payload))
 
 
 def is_masked(event: RecordedEvent) -> bool:

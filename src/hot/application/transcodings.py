@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from eventsourcing.persistence import Transcoding
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Transcoding,
+    UUIDAsHex,
+)
 
 from hot.domain import Membership
 
@@ -46,3 +52,12 @@ class MembershipAsDict(Transcoding):
 
 
 TRANSCODINGS: tuple[Transcoding, ...] = (DateAsISO(), SetAsSortedList(), MembershipAsDict())
+
+
+def states_transcoder() -> JSONTranscoder:
+    """The JSON transcoder of the application's stored states: the library's own
+    transcodings (``Application.register_transcodings``), then HoT's."""
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), *TRANSCODINGS):
+        transcoder.register(transcoding)
+    return transcoder

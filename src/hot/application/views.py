@@ -7,6 +7,8 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 
 @dataclass(frozen=True)
 class CommandResult:
@@ -40,12 +42,16 @@ class HumanView:
     modified_at: datetime
 
 
-@dataclass(frozen=True)
-class RecordedEvent:
+class RecordedEvent(msgspec.Struct, frozen=True, gc=False):
     """An event as every reader sees it: the catalog envelope plus where it sits.
 
     ``sequence`` is the human's version after the event, ``position`` its place in
     the global log, ``time`` when it was recorded; ``payload`` is JSON-ready.
+
+    A frozen msgspec ``Struct``, not a dataclass: a catch-up makes millions, and a
+    Struct is made in C, several times faster (``msgspec.structs.replace`` copies one
+    with changes). Nothing it holds refers back to it, so the cyclic collector need
+    not track it (``gc=False``).
     """
 
     id: UUID

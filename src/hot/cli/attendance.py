@@ -22,6 +22,7 @@ from hot.attendance import (
     month_report,
     parse_month,
 )
+from hot.cli.runtime import tune_runtime
 from hot.follow import PostgresProjectionStore, Progress, ProjectionRunner
 from hot.follow.configured import configured_feed
 from hot.follow.progress import wanted
@@ -56,6 +57,7 @@ def attendance(
         store = PostgresProjectionStore(attendance_database_url or hot_url)
         # Names are personal data: the attendance tables keep them, so it reads them.
         runner = ProjectionRunner(Attendance(), store, feed, personal=True)
+        tune_runtime()
         try:
             if rebuild:
                 _rebuild(runner, progress)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import signal
 from dataclasses import asdict
@@ -10,6 +9,7 @@ from types import FrameType
 
 import click
 
+from hot.cli.runtime import tune_runtime
 from hot.infra.bootstrap import bootstrap
 from hot.infra.relay import build_relay, inspect_streams
 from hot.infra.settings import Settings
@@ -36,10 +36,7 @@ def relay(ctx: click.Context) -> None:
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        # What start-up made stays for good: out of the collector's sight, so that a
-        # full collection never walks it between a notification and its publish.
-        gc.collect()
-        gc.freeze()
+        tune_runtime()
         running.run()
     finally:
         hot.close()

@@ -9,7 +9,6 @@ workers share them.
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import signal
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from litestar import Litestar
 
 from hot.api import create_app
 from hot.api.health import RelayStatus
+from hot.cli.runtime import tune_runtime
 from hot.follow import Feed, PostgresLog
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.bootstrap import Hot, bootstrap
@@ -57,21 +57,6 @@ def worker_app() -> Litestar:
 
 # uvicorn with its fast parts (as "auto" would pick them), and no access log unless asked.
 UVICORN_OPTIONS: dict[str, Any] = {"loop": "uvloop", "http": "httptools", "access_log": False}
-GC_THRESHOLDS = (50_000, 20, 100)
-
-
-def tune_runtime() -> None:
-    """Settings of the interpreter for serving, once the API is built.
-
-    What start-up made stays for good: it is moved out of the collector's sight
-    (``gc.freeze``), and the young generation is collected every 50,000 allocations
-    rather than 700, since each command makes many short-lived objects. (Python's GIL
-    switch interval is left at 5 ms: 1 ms measured no better, the loop and the
-    committer then handing the GIL back and forth more often.)
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _exit(signum: int, frame: FrameType | None) -> None:

@@ -14,16 +14,13 @@ from typing import Any, Protocol, cast
 import eventsourcing.persistence as es
 import psycopg
 from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg_pool import ConnectionPool
 
 from hot.application import CATALOG, HumansApplication, RecordedEvent
-from hot.application.personal import BLOB
-from hot.follow.connections import Connections
+from hot.application.ports import PageRequest
 from hot.follow.errors import SourceUnavailableError
 from hot.follow.read_ahead import ReadAhead
-from hot.infra.collector import collection_paused
-from hot.infra.decoding import EventDecoder, Row
+from hot.infra.log_pages import LogPages, Page
 
 
 class EventSource(Protocol):
@@ -72,46 +69,14 @@ def _database_errors() -> Iterator[None]:
         raise SourceUnavailableError(f"PostgreSQL is unavailable: {error}") from error
 
 
-_HOLD_COLLECTOR = 1.0  # seconds: see ``collection_paused``
-
-
-class KeysBesideRows(Protocol):
-    """A personal-key store in the log's own database, whose keys a page's query can
-    read with its rows: no second round trip per page for them (``PostgresPersonalKeyStore``).
-    """
-
-    def key_column(self, human_id: str) -> str:
-        """The SQL expression of the key of the human whose id is the SQL ``human_id``:
-        the key, empty once destroyed, NULL if there is no key at all (a lost table)."""
-        ...
-
-    @property
-    def epoch(self) -> int:
-        """Bumped whenever a key may have been destroyed: read just before such a query,
-        it tells the decoder whether the keys the query read are still good."""
-        ...
-
-
-# Rows whose state holds a sealed blob: only theirs need a key.
-_SEALED = f"position('\"{BLOB}\"'::bytea in state) > 0"
-
-# after, limit, topics, upto, personal
-_PageRequest = tuple[int, int, tuple[str, ...], int | None, bool]
-# The rows, and the key store's epoch when their keys were read beside them (or None)
-_Page = tuple[list[Row], int | None]
-
-
 class PostgresLog:
-    """The log read from HoT's own database, decoded as the application ``app`` decodes it.
+    """The log read from HoT's own database, as the application ``app`` reads it.
 
-    Rows are read with one indexed query per page (binary, tuples) and decoded by
-    ``EventDecoder``: the same events as ``app.read_log``, several times faster. After
-    a full page, the next one is fetched in a thread while this one is decoded
-    (``ReadAhead``). Reads go through a few connections of its own rather than the
-    application's pool: each soon has its statements prepared, and there is no health
-    check per page. To show personal fields, a page's query also reads the keys of
-    its sealed rows when the key store is in the same database (``KeysBesideRows``);
-    otherwise they are fetched right after it, in one more query.
+    Pages are read and decoded by ``LogPages``, the reader of the application and the
+    relay too. After a full page, the next one is fetched in a thread while this one
+    is decoded (``ReadAhead``). Reads go through a pool of connections of its own
+    rather than the application's: each soon has its statements prepared, and no
+    liveness check costs a round trip per page.
     """
 
     def __init__(
@@ -119,19 +84,25 @@ class PostgresLog:
     ) -> None:
         self.app = app
         self._owns_app = owns_app
-        self.decoder = EventDecoder(app)
-        recorder = cast(PostgresApplicationRecorder, app.recorder)
-        datastore = recorder.datastore
-        self._table = Identifier(datastore.schema, recorder.events_table_name)
+        datastore = cast(PostgresApplicationRecorder, app.recorder).datastore
         kwargs: Any = datastore.pool.kwargs  # the application's connection settings
         settings = {k: v for k, v in dict(kwargs or {}).items() if k != "row_factory"}
-        self._connections = Connections(
-            {**settings, "application_name": "hot-follower"}, limit=max_connections
+        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            kwargs={
+                **settings,
+                "autocommit": True,
+                "connect_timeout": 5,
+                "application_name": "hot-follower",
+            },
+            min_size=0,  # no connection until the first read
+            max_size=max_connections,
+            timeout=10.0,
+            num_workers=1,
+            name="hot-follower",
+            open=True,
         )
-        keys = self.decoder.keys
-        # (The application's key store is built on the database of its log: bootstrap.)
-        self._keys = cast(KeysBesideRows, keys) if hasattr(keys, "key_column") else None
-        self._pages: ReadAhead[_PageRequest, _Page] = ReadAhead(self._page)
+        self.pages = LogPages.on(app, connection=self._pool.connection)
+        self._ahead: ReadAhead[PageRequest, Page] = ReadAhead(self._fetch)
 
     @classmethod
     def connect(cls, database_url: str) -> PostgresLog:
@@ -151,81 +122,45 @@ class PostgresLog:
         *,
         personal: bool = True,
     ) -> list[RecordedEvent]:
-        request = (after, limit, tuple(_topics(names)), upto, personal)
-        rows, keyed_at = self._pages.get(request)
-        more = len(rows) == limit and (upto is None or rows[-1][0] < upto)
-        if more:  # fetch the next page while this one is decoded
-            self._pages.prefetch((rows[-1][0], limit, request[2], upto, personal))
-        # While more pages follow, the collector stays off between them (up to a second):
-        # resumed after each page, it would walk that page, alive, for nothing.
-        with collection_paused(hold=_HOLD_COLLECTOR if more else 0.0):
-            # Keys read beside the rows and no longer good (one was destroyed since): the
-            # decoder fetches the page's keys again, in one query.
-            fetched = personal and keyed_at is None
-            return self.decoder.decode_all(
-                rows, personal=personal, keys_fetched=fetched, keyed_at=keyed_at
-            )
-
-    def _page(self, request: _PageRequest) -> _Page:
-        """The rows of a page, and (to show personal fields) their humans' keys: beside
-        each sealed row if the key store allows it, else fetched into its cache."""
-        after, limit, topics, upto, personal = request
-        # Without ``upto``, no upper bound at all: "<= max bigint" makes PostgreSQL expect
-        # every row to match, sort them all and page through the sorted rest, each page.
-        bound, params = (
-            ("", (after,)) if upto is None else (" AND notification_id <= %s", (after, upto))
-        )
-        keys = self._keys if personal else None
-        # A sixth column, the key of a sealed row's human (``decoding.KEYED``).
-        key = (
-            ""
-            if keys is None
-            else f", CASE WHEN {_SEALED} THEN {keys.key_column('originator_id')} END"
-        )
-        epoch = None if keys is None else keys.epoch
-        rows = self._rows(
-            f"SELECT notification_id, originator_id, originator_version, topic, state{key} "
-            f"FROM {{table}} WHERE notification_id > %s{bound} "
-            "AND topic = ANY(%s) ORDER BY notification_id LIMIT %s",
-            (*params, list(topics), limit),
-        )
-        if personal and keys is None:
-            with _database_errors():
-                self.decoder.prefetch_keys(cast(list[Row], rows))
-        return cast(list[Row], rows), epoch
+        request = PageRequest(after, limit, _topics(names), upto, personal)
+        page = self._ahead.get(request)
+        rows = page.rows
+        if len(rows) == limit and (upto is None or rows[-1].position < upto):
+            # the next page is fetched while this one is decoded
+            self._ahead.prefetch(request._replace(after=rows[-1].position))
+        with _database_errors():  # keys read again, if one was destroyed since the read
+            return self.pages.decode(page, personal=personal)
 
     def first_after(self, after: int, names: Sequence[str] = ()) -> int | None:
-        rows = self._rows(
+        rows = self._query(
             "SELECT notification_id FROM {table} WHERE notification_id > %s "
             "AND topic = ANY(%s) ORDER BY notification_id LIMIT 1",
-            (after, _topics(names)),
+            (after, list(_topics(names))),
         )
         return int(rows[0][0]) if rows else None
 
     def head(self, names: Sequence[str] = ()) -> int:
-        rows = self._rows(
+        rows = self._query(
             "SELECT notification_id FROM {table} WHERE topic = ANY(%s) "
             "ORDER BY notification_id DESC LIMIT 1",
-            (_topics(names),),
+            (list(_topics(names)),),
         )
         return int(rows[0][0]) if rows else 0
 
     def close(self) -> None:
-        self._pages.close()
-        self._connections.close()
+        self._ahead.close()
+        self._pool.close()
         if self._owns_app:
             self.app.close()
 
-    def _rows(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        query: Composed = SQL(statement).format(table=self._table)
-        with (
-            _database_errors(),
-            self._connections.connection() as conn,
-            conn.cursor(row_factory=tuple_row, binary=True) as cursor,
-        ):
-            cursor.execute(query, params)
-            return cursor.fetchall()
+    def _fetch(self, request: PageRequest) -> Page:
+        with _database_errors():
+            return self.pages.fetch(request)
+
+    def _query(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with _database_errors():
+            return self.pages.query(statement, params)
 
 
-def _topics(names: Sequence[str]) -> list[str]:
-    return list(names or CATALOG.names)
+def _topics(names: Sequence[str]) -> tuple[str, ...]:
+    return tuple(names or CATALOG.names)

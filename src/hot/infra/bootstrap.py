@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import cast
 from zoneinfo import ZoneInfo
 
 import redis
-from eventsourcing.persistence import Notification
 
 from hot.application import HumansApplication
 from hot.infra.commit_listener import CommitListener
 from hot.infra.database import eventsourcing_env, schema_lock
 from hot.infra.embedded import EmbeddedPostgres, EmbeddedRedis
+from hot.infra.log_pages import LogPages
 from hot.infra.personal_keys import PostgresPersonalKeyStore
 from hot.infra.recorder import HotRecorder
 from hot.infra.relay.write_through import WriteThrough
@@ -71,7 +71,7 @@ def build_application(
 
     with schema_lock(database_url):
         keys = PostgresPersonalKeyStore(database_url, listen=shows_personal)
-        return HumansApplication(
+        app = HumansApplication(
             env=eventsourcing_env(database_url),
             today=today,
             max_batch=max_batch,
@@ -80,6 +80,8 @@ def build_application(
             seal_personal_data=seal_personal_data,
             deadline=deadline,
         )
+    app.pages = LogPages.on(app)  # its queries read the log on its own pool
+    return app
 
 
 def bootstrap(
@@ -120,15 +122,9 @@ def follow_commits(app: HumansApplication, database_url: str) -> Callable[[], No
     """Keep ``app``'s known state up with every process's commits (see
     ``hot.infra.commit_listener``); what stops it."""
     recorder = cast(HotRecorder, app.recorder)
-
-    def read_after(position: int, limit: int) -> Sequence[Notification]:
-        found: Sequence[Notification] = recorder.select_notifications(
-            position, limit, inclusive_of_start=False
-        )
-        return found
-
+    pages = cast(LogPages, app.pages)
     listener = CommitListener(
-        database_url, recorder.channel_name, app.known, read_after, app.head_now
+        database_url, recorder.channel_name, app.known, pages.rows, pages.rows_at, app.head_now
     ).start()
     return listener.close
 

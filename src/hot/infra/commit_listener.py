@@ -3,9 +3,11 @@
 Commands decide on the state their process knows, and reads of a human's current state
 answer from it when it is current; so a process that serves them learns what every
 process commits. The listener LISTENs on the events channel, on a connection of its
-own, in a thread: a commit's notification carries its rows when they fit (see
-``hot.infra.recorder.NOTICE_LIMIT``); otherwise it reads the rows after the last one
-learned. Notifications arrive in commit order, which the table lock makes log order.
+own, in a thread: a commit's notification carries its rows when they fit, or which
+aggregates moved on (see ``hot.infra.recorder.NOTICE_LIMIT``), and the listener reads
+only the states of events it will apply; a notification with nothing, it reads the rows
+after the last one learned. Notifications arrive in commit order, which the table lock
+makes log order. (Its own commits it has known since they committed: nothing to read.)
 
 When its connection is made (or made again), the known state starts afresh from the
 log's head, read after LISTEN: whatever was known before may have missed a commit.
@@ -19,19 +21,21 @@ import threading
 from collections.abc import Callable, Sequence
 
 import psycopg
-from eventsourcing.persistence import Notification
 from psycopg import sql
 
+from hot.application.decoding import Row
 from hot.application.known import KnownState
-from hot.infra.relay.notices import noticed_rows
+from hot.infra.notices import noticed_rows
 
 log = logging.getLogger(__name__)
 
 PAGE = 1000  # rows read at a time when a notification did not carry them
 RECONNECT_SECONDS = 1.0
 
-ReadAfter = Callable[[int, int], Sequence[Notification]]
+ReadAfter = Callable[[int, int], Sequence[Row]]
 """(position, limit) -> up to ``limit`` stored events after ``position``, in log order."""
+ReadAt = Callable[[Sequence[int]], Sequence[Row]]
+"""(positions) -> the stored events at those positions."""
 Head = Callable[[], int]
 """The position of the newest event of the log, read now."""
 
@@ -40,12 +44,19 @@ class CommitListener:
     """Keeps ``known`` up with the log of the database at ``database_url``."""
 
     def __init__(
-        self, database_url: str, channel: str, known: KnownState, read_after: ReadAfter, head: Head
+        self,
+        database_url: str,
+        channel: str,
+        known: KnownState,
+        read_after: ReadAfter,
+        read_at: ReadAt,
+        head: Head,
     ) -> None:
         self._url = database_url
         self._channel = channel
         self._known = known
         self._read_after = read_after
+        self._read_at = read_at
         self._head = head
         self._closed = threading.Event()
         self.listening = threading.Event()  # set while notifications are received
@@ -83,15 +94,13 @@ class CommitListener:
                     self._learn(notification.payload)
 
     def _learn(self, payload: str) -> None:
-        after = self._known.position
-        rows = noticed_rows([payload], after, PAGE)
+        rows = noticed_rows([payload], self._known.position, PAGE, states=False)
         if rows is None:  # rows that did not fit: read them
             while page := self._read_after(self._known.position, PAGE):
                 self._known.learn(page)
             return
-        self._known.learn(
-            [
-                Notification(id=p, originator_id=o, originator_version=v, topic=t, state=s)
-                for p, o, v, t, s in rows
-            ]
-        )
+        wanted = self._known.wanted(rows)  # noticed without the states it needs
+        if wanted:
+            read = {row.position: row for row in self._read_at(wanted)}
+            rows = [read.get(row.position, row) for row in rows]
+        self._known.learn(rows)

@@ -1,18 +1,19 @@
-"""``HotRecorder``: the ``eventsourcing`` PostgreSQL recorder, plus reads HoT needs.
+"""``HotRecorder``: the ``eventsourcing`` PostgreSQL recorder, writing as HoT needs.
 
 It keeps the library's table and its table lock (so log order is commit order), and
 writes a batch of events in one round trip: ``BEGIN``, the personal-data keys, the lock,
 one ``INSERT`` of the events as four binary arrays and the ``COMMIT`` go out as one
 pipeline. The ``INSERT`` also sends the ``NOTIFY`` (delivered at commit, like the
 library's), with the inserted rows as its payload when they fit (see ``NOTICE_LIMIT``):
-a listener such as the relay then has them without reading the table.
+a listener such as the relay then has them without reading the table, and a process
+that keeps what it knows up to date learns which aggregates moved on.
 
 The group committer writes almost all batches (``write``), through a connection kept
 for writing (no pool check before each batch); a write while it is busy takes a pooled
 connection. ``write`` also answers the position of the last event of some topics before
 the transaction (the streams' write-through asks for the public ones), which the
-``INSERT`` reads under the table lock. The recorder also reads one human's events
-together with their log positions.
+``INSERT`` reads under the table lock. Pages of the log are read by
+``hot.infra.log_pages``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing import persistence
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
 from psycopg import Connection, Cursor
@@ -57,8 +58,10 @@ NOTICE_LIMIT = 7900
 """The longest payload a NOTIFY carries rows in (PostgreSQL allows under 8000 bytes).
 
 The payload is a JSON array of ``[position, originator id, version, topic, state in
-base64]``, one per row, in log order; rows that would not fit leave it empty, and a
-listener reads the table instead."""
+base64]``, one per row, in log order. Rows that would not fit are sent without their
+states (``[position, originator id, version, topic]``: a listener that needs a state
+reads it), and when even those would not fit, the payload is empty and a listener
+reads the table."""
 
 
 class HotRecorder(PostgresApplicationRecorder):
@@ -77,7 +80,10 @@ class HotRecorder(PostgresApplicationRecorder):
             "originator_version, topic, encode(state, 'base64')) ORDER BY notification_id"
             ")::text AS payload FROM inserted), "
             "notice AS (SELECT pg_notify({1}, CASE WHEN octet_length(payload) <= {2} "
-            "THEN payload ELSE '' END) FROM noticed) "
+            "THEN payload ELSE coalesce((SELECT heads FROM (SELECT json_agg(json_build_array("
+            "notification_id, originator_id, originator_version, topic) ORDER BY "
+            "notification_id)::text AS heads FROM inserted) AS h "
+            "WHERE octet_length(heads) <= {2}), '') END) FROM noticed) "
         )
         parts = (table, Literal(self.channel_name), Literal(NOTICE_LIMIT))
         self._insert_and_notify = SQL(
@@ -214,28 +220,6 @@ class HotRecorder(PostgresApplicationRecorder):
             curs.executemany(insert_keys_statement(), list(new_personal_keys))
         if destroy_personal_keys:
             curs.execute(destroy_keys_statement(), (list(destroy_personal_keys),))
-
-    def select_history(self, originator_id: UUID, after: int, limit: int) -> Sequence[Notification]:
-        statement = SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state "
-            "FROM {schema}.{table} WHERE originator_id = %s AND originator_version > %s "
-            "ORDER BY originator_version LIMIT %s"
-        ).format(
-            schema=Identifier(self.datastore.schema),
-            table=Identifier(self.events_table_name),
-        )
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, (originator_id, after, limit), prepare=True)
-            return [
-                Notification(
-                    id=row["notification_id"],
-                    originator_id=row["originator_id"],
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=bytes(row["state"]),
-                )
-                for row in curs.fetchall()
-            ]
 
 
 def _roll_back(conn: Connection[DictRow]) -> None:

@@ -26,9 +26,8 @@ import redis
 from eventsourcing.persistence import PersistenceError
 
 from hot.application import CATALOG, HumansApplication
-from hot.infra.collector import collection_paused
+from hot.infra.notices import noticed_rows
 from hot.infra.relay.leader import Leadership
-from hot.infra.relay.notices import noticed_rows
 from hot.infra.relay.publisher import Batch, StreamPublisher
 from hot.infra.relay.repair import fill_behind
 from hot.infra.relay.retention import RetentionWindow
@@ -191,8 +190,7 @@ class Relay:
             rows = noticed_rows(notices, cursor.after, self.batch_size)
             if rows is None or self._stopping.is_set():
                 return cursor, True
-            with collection_paused():
-                batch = self.publisher.encode(self.log.decode(rows))
+            batch = self.publisher.encode(self.log.decode(rows))
             if not batch.size:
                 continue
             cursor = self._publish(cursor, batch)
@@ -201,14 +199,8 @@ class Relay:
             self._report(published=cursor.expected, lag=0, caught_up=True, checked_at=_now())
 
     def _next(self, after: int) -> Batch:
-        """The next batch of the log, read and encoded (in the read-ahead thread, if any).
-
-        The cyclic collector is paused meanwhile, as a follower pauses it for a page: the
-        thousands of containers a batch makes live until it is encoded, and collecting
-        them over and over cost as much as decoding them (they are freed as usual after).
-        """
-        with collection_paused():
-            return self.publisher.encode(self.log.read(after, self.batch_size))
+        """The next batch of the log, read and encoded (in the read-ahead thread, if any)."""
+        return self.publisher.encode(self.log.read(after, self.batch_size))
 
     def _plan(self) -> _Cursor:
         """Where to go on from: where Redis stands, or the retention window if it lost all."""

@@ -1,10 +1,10 @@
 """The relay's view of the PostgreSQL log: its public events, and a few positions in it.
 
-Events are decoded into ``RecordedEvent``s by ``hot.infra.decoding.EventDecoder`` (the
-followers' decoder too): exactly what the application's ``recorded_event`` gives (and
-masked as ``masked_event`` masks it, for a log that is not ``personal``), a page at a
-time. A masked page looks up no personal-data key and decrypts nothing: a masked field
-reads the same sealed or not.
+Pages of events are read by ``hot.infra.log_pages.LogPages`` (the reader of the
+application and of followers too), as the streams show them: personal fields masked
+unless the log is ``personal``. A masked page looks up no personal-data key and
+decrypts nothing: a masked field reads the same sealed or not. The rows a
+notification carries are decoded by the same decoder.
 
 The queries are short SQL on the events table, answered from its ``notification_id``
 index. They run on the relay's own connection while it has one (``use``): one round
@@ -22,12 +22,12 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Composed, Identifier
 
 from hot.application import CATALOG, HumansApplication
+from hot.application.decoding import Row
+from hot.application.ports import PageRequest
 from hot.application.views import RecordedEvent
-from hot.infra.decoding import EventDecoder, Row
+from hot.infra.log_pages import LogPages
 
 _BIGINT_MAX = 2**63 - 1
 
@@ -43,11 +43,10 @@ class EventLog:
         self.names = tuple(names)
         self._public = frozenset(self.names)
         self.personal = personal
-        self.decoder = EventDecoder(app)
         self.recorder = cast(PostgresApplicationRecorder, app.recorder)
         self.channel = self.recorder.channel_name
         self._conn: psycopg.Connection[Any] | None = None
-        self._queries: dict[str, Composed] = {}
+        self.pages = LogPages.on(app, connection=self._connection)
 
     def use(self, conn: psycopg.Connection[Any] | None) -> None:
         """Query on ``conn`` (an autocommit connection of the caller's), or the pool if None.
@@ -66,18 +65,13 @@ class EventLog:
         self, after: int, limit: int, *, upto: int | None = None, names: Sequence[str] = ()
     ) -> list[RecordedEvent]:
         """Up to ``limit`` events with positions in (``after``, ``upto``], oldest first."""
-        rows = self._rows(
-            "SELECT notification_id, originator_id, originator_version, topic, state "
-            "FROM {table} WHERE notification_id > %s AND notification_id <= %s "
-            "AND topic = ANY(%s) ORDER BY notification_id LIMIT %s",
-            (after, _upto(upto), list(names or self.names), limit),
-        )
-        return self.decoder.decode_all(cast(list[Row], rows), personal=self.personal)
+        request = PageRequest(after, limit, tuple(names or self.names), upto, self.personal)
+        return self.pages.read(request)
 
     def decode(self, rows: Sequence[Row]) -> list[RecordedEvent]:
         """The public events among ``rows`` of the events table (as ``read`` gives them)."""
-        public = self._public
-        return self.decoder.decode_all([r for r in rows if r[3] in public], personal=self.personal)
+        public = [row for row in rows if row.name in self._public]
+        return self.pages.decoder.decode(public, personal=self.personal)
 
     def earlier(self, subject: UUID, before: int) -> list[tuple[str, int]]:
         """The (name, position) of every public event of ``subject`` before ``before``.
@@ -85,7 +79,7 @@ class EventLog:
         What forgetting a human erases from the streams; found on the events table's
         primary key (originator_id, originator_version), without reading the payloads.
         """
-        rows = self._rows(
+        rows = self.pages.query(
             "SELECT topic, notification_id FROM {table} WHERE originator_id = %s "
             "AND notification_id < %s AND topic = ANY(%s) ORDER BY originator_version",
             (subject, before, list(self.names)),
@@ -104,7 +98,7 @@ class EventLog:
         Only events of ``names`` (default: every public name) with positions in
         (``above``, ``upto``] count; 0 when there is no such event.
         """
-        rows = self._rows(
+        rows = self.pages.query(
             "SELECT notification_id FROM {table} WHERE topic = ANY(%s) "
             "AND notification_id > %s AND notification_id <= %s "
             "ORDER BY notification_id DESC OFFSET %s LIMIT 1",
@@ -114,7 +108,7 @@ class EventLog:
 
     def count_after(self, position: int, cap: int) -> int:
         """How many public events come after ``position``, counting at most ``cap``."""
-        rows = self._rows(
+        rows = self.pages.query(
             "SELECT count(*) FROM (SELECT 1 FROM {table} WHERE notification_id > %s "
             "AND topic = ANY(%s) LIMIT %s) AS pending",
             (position, list(self.names), cap),
@@ -128,7 +122,9 @@ class EventLog:
         in (nearly) time order, so this finds where an age-based window starts in a few
         dozen index lookups; one past the newest position when every event is older.
         """
-        newest = int(self._rows("SELECT coalesce(max(notification_id), 0) FROM {table}", ())[0][0])
+        newest = int(
+            self.pages.query("SELECT coalesce(max(notification_id), 0) FROM {table}", ())[0][0]
+        )
         low, high = 0, newest  # the first event after ``high`` (none) is never too old
         while low < high:
             middle = (low + high) // 2
@@ -148,20 +144,6 @@ class EventLog:
         """
         with contextlib.suppress(psycopg.Error):
             self.recorder.datastore.pool.check()
-
-    def _rows(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        """The rows of ``statement`` (composed once), fetched in binary: no text to parse."""
-        query = self._queries.get(statement)
-        if query is None:
-            recorder = self.recorder
-            table = Identifier(recorder.datastore.schema, recorder.events_table_name)
-            query = self._queries[statement] = SQL(statement).format(table=table)
-        with (
-            self._connection() as conn,
-            conn.cursor(row_factory=tuple_row, binary=True) as curs,
-        ):
-            curs.execute(query, params)
-            return curs.fetchall()
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:

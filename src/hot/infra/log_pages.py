@@ -1,0 +1,160 @@
+"""``LogPages``: the one reader of pages of the log, for the application, relay and followers.
+
+A page is one indexed query on the events table, fetched in binary straight into
+``Row``s, then decoded by the application's ``EventDecoder``. To show personal fields,
+the query also reads the key of each sealed row's human, when the key store lives in
+the same database (``KeysBesideRows``): no second round trip for them. Reading
+(``fetch``) and decoding (``decode``) are apart, so that a follower can fetch the
+next page in a thread while it decodes this one.
+
+Its queries run on connections from ``connection``, a context manager factory: the
+application's pool, a follower's own pool, or the relay's leadership connection.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
+from uuid import UUID
+
+import psycopg
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg.rows import RowFactory, tuple_row
+from psycopg.sql import SQL, Composed, Identifier
+
+from hot.application.decoding import EventDecoder, Row
+from hot.application.personal import BLOB
+from hot.application.ports import PageRequest
+from hot.application.views import RecordedEvent
+
+if TYPE_CHECKING:
+    from hot.application import HumansApplication
+
+Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
+
+
+class KeysBesideRows(Protocol):
+    """A personal-key store in the log's own database, whose keys a page's query can
+    read with its rows (``PostgresPersonalKeyStore``)."""
+
+    def key_column(self, human_id: str) -> str:
+        """The SQL expression of the key of the human whose id is the SQL ``human_id``:
+        the key, empty once destroyed, NULL if there is no key at all (a lost table)."""
+        ...
+
+    @property
+    def epoch(self) -> int:
+        """Bumped whenever a key may have been destroyed: read just before such a query,
+        it tells the decoder whether the keys the query read are still good."""
+        ...
+
+
+class Page(NamedTuple):
+    """A page's rows, and the key store's epoch when their keys were read beside them
+    (None: they were not)."""
+
+    rows: list[Row]
+    keys_read_at: int | None
+
+
+_COLUMNS = "notification_id, originator_id, originator_version, topic, state"
+# The key column of a row whose state holds a sealed blob: only those need a key.
+_SEALED = f"position('\"{BLOB}\"'::bytea in state) > 0"
+# A page's rows, made in C: ``Row._make`` without its Python frame.
+_ROWS = cast(RowFactory[Row], lambda cursor: functools.partial(tuple.__new__, Row))
+
+
+class LogPages:
+    """Pages of the log recorded by ``recorder``, decoded by ``decoder``."""
+
+    def __init__(
+        self,
+        recorder: PostgresApplicationRecorder,
+        decoder: EventDecoder,
+        connection: Connect | None = None,
+        keys: KeysBesideRows | None = None,
+    ) -> None:
+        self.decoder = decoder
+        self._connection = connection or recorder.datastore.get_connection
+        self._table = Identifier(recorder.datastore.schema, recorder.events_table_name)
+        self._keys = keys
+        # The sixth column of a personal reader's page: the key of a sealed row's human.
+        self._key_column = (
+            ""
+            if keys is None
+            else f"CASE WHEN {_SEALED} THEN {keys.key_column('originator_id')} END"
+        )
+        self._queries: dict[str, Composed] = {}
+
+    @classmethod
+    def on(cls, app: HumansApplication, connection: Connect | None = None) -> LogPages:
+        """The pages of ``app``'s log, decoded by ``app.decoder``, on ``app``'s pool unless
+        ``connection`` is given. (Its key store is in the log's database: ``bootstrap``.)"""
+        keys = app.personal_keys
+        beside = cast(KeysBesideRows, keys) if hasattr(keys, "key_column") else None
+        recorder = cast(PostgresApplicationRecorder, app.recorder)
+        return cls(recorder, app.decoder, connection, beside)
+
+    def read(self, request: PageRequest) -> list[RecordedEvent]:
+        """The events of the page ``request`` asks for."""
+        return self.decode(self.fetch(request), personal=request.personal)
+
+    def history(
+        self, subject: UUID, after: int, limit: int, *, personal: bool = True
+    ) -> list[RecordedEvent]:
+        """Up to ``limit`` public events of ``subject`` with sequence > ``after``, oldest first
+        (on the events table's primary key)."""
+        where = "originator_id = %s AND originator_version > %s AND topic = ANY(%s)"
+        names = list(self.decoder.names)
+        page = self._page(where, "originator_version", (subject, after, names, limit), personal)
+        return self.decode(page, personal=personal)
+
+    def fetch(self, request: PageRequest) -> Page:
+        """The rows of the page ``request`` asks for (not decoded)."""
+        # Without ``upto``, no upper bound at all: "<= max bigint" makes PostgreSQL expect
+        # every row to match, sort them all and page through the sorted rest, each page.
+        after, limit, names, upto, personal = request
+        bound, params = (
+            ("", (after,)) if upto is None else (" AND notification_id <= %s", (after, upto))
+        )
+        where = f"notification_id > %s{bound} AND topic = ANY(%s)"
+        return self._page(where, "notification_id", (*params, list(names), limit), personal)
+
+    def rows(self, after: int, limit: int) -> list[Row]:
+        """Up to ``limit`` rows after ``after`` of every aggregate (email claims and
+        idempotency records too), not decoded: what a process's known state learns."""
+        return self._page("notification_id > %s", "notification_id", (after, limit), False).rows
+
+    def rows_at(self, positions: Sequence[int]) -> list[Row]:
+        """The rows at ``positions`` (those there are), not decoded."""
+        return self._page(
+            "notification_id = ANY(%s)", "notification_id", (list(positions), len(positions)), False
+        ).rows
+
+    def decode(self, page: Page, *, personal: bool) -> list[RecordedEvent]:
+        """The events of ``page``'s rows (personal fields masked unless ``personal``)."""
+        return self.decoder.decode(page.rows, personal=personal, keys_read_at=page.keys_read_at)
+
+    def query(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """The rows of ``statement`` on the events table (``{table}``), as tuples."""
+        return self._fetch_all(statement, params, tuple_row)
+
+    def _page(self, where: str, order: str, params: Sequence[Any], personal: bool) -> Page:
+        keys = self._keys if personal else None
+        key = "NULL::bytea" if keys is None else self._key_column  # ``Row.personal_key``
+        epoch = None if keys is None else keys.epoch  # read before the query
+        statement = (
+            f"SELECT {_COLUMNS}, {key} FROM {{table}} WHERE {where} ORDER BY {order} LIMIT %s"
+        )
+        return Page(self._fetch_all(statement, params, _ROWS), epoch)
+
+    def _fetch_all(self, statement: str, params: Sequence[Any], rows: RowFactory[Any]) -> list[Any]:
+        """Rows fetched in binary (no text to parse); each statement composed once."""
+        query = self._queries.get(statement)
+        if query is None:
+            query = self._queries[statement] = SQL(statement).format(table=self._table)
+        with self._connection() as conn, conn.cursor(row_factory=rows, binary=True) as cursor:
+            cursor.execute(query, params)
+            return cursor.fetchall()
