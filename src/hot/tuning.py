@@ -36,6 +36,20 @@ SEEN_AGGREGATES = 100_000
 """Recently changed aggregates whose latest version is kept, so that a state older than
 the log's is never remembered: far more than change between a commit and its answer."""
 
+# Connections ---------------------------------------------------------------------------
+
+PERSONAL_KEY_CONNECTIONS = 4
+"""The personal-key store's pool: most reads hit its cache and a miss is one indexed
+query well under a millisecond, so a few connections serve every thread."""
+
+API_KEY_CONNECTIONS = 2
+"""The API key store's pool: a verified token is cached, so only a new or expired one
+queries, and the key commands (create, list, revoke) are rare."""
+
+PROJECTION_CONNECTIONS = 4
+"""A projection store's pool: a runner holds one connection per batch, and a process
+runs a few projections at most."""
+
 # The streams ---------------------------------------------------------------------------
 
 WRITE_THROUGH_TIMEOUT_SECONDS = 1.0

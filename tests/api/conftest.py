@@ -46,8 +46,9 @@ def humans(module_database_url: str) -> Iterator[HumansApplication]:
 
 
 @pytest.fixture(scope="module")
-def keys(module_database_url: str) -> ApiKeyStore:
-    return ApiKeyStore(module_database_url, cache_seconds=1)
+def keys(module_database_url: str) -> Iterator[ApiKeyStore]:
+    with ApiKeyStore(module_database_url, cache_seconds=1) as api_keys:
+        yield api_keys
 
 
 @pytest.fixture(scope="module")

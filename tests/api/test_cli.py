@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from hot.cli import main
 from hot.infra.api_keys import ApiKeyStore, Scope
+from tests.activity import wait_closed
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -35,10 +36,12 @@ def test_keys_create_list_revoke(env: dict[str, str], database_url: str) -> None
     )
     token = created.output.strip()
     listed = runner.invoke(main, ["keys", "list"], env=env)
-    store = ApiKeyStore(database_url)
-    scopes = store.verify(token)
+    with ApiKeyStore(database_url) as api_keys:
+        scopes = api_keys.verify(token)
     revoked = runner.invoke(main, ["keys", "revoke", "hr"], env=env)
     again = runner.invoke(main, ["keys", "revoke", "hr"], env=env)
+    with ApiKeyStore(database_url) as api_keys:
+        revoked_scopes = api_keys.verify(token)
 
     assert created.exit_code == 0
     assert token.startswith("hot_")
@@ -47,9 +50,10 @@ def test_keys_create_list_revoke(env: dict[str, str], database_url: str) -> None
     assert "hr\tread,write\t" in listed.output
     assert token not in listed.output
     assert revoked.exit_code == 0
-    assert ApiKeyStore(database_url).verify(token) is None
+    assert revoked_scopes is None
     assert again.exit_code != 0
     assert "No key named 'hr'" in again.output
+    wait_closed(database_url)  # each command closed its key store and its HoT
 
 
 def test_keys_refuse_an_unknown_scope_and_a_taken_name(env: dict[str, str]) -> None:

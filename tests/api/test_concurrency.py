@@ -43,11 +43,11 @@ def fresh(database_url: str) -> Iterator[HumansApplication]:
 
 @pytest.fixture
 async def client(fresh: HumansApplication, database_url: str) -> AsyncIterator[Client]:
-    keys = ApiKeyStore(database_url, cache_seconds=60)
-    token = keys.create("load", ["admin"])
-    async with AsyncTestClient(create_app(fresh, keys), timeout=120) as test_client:
-        test_client.headers.update(bearer(token))
-        yield test_client
+    with ApiKeyStore(database_url, cache_seconds=60) as api_keys:
+        token = api_keys.create("load", ["admin"])
+        async with AsyncTestClient(create_app(fresh, api_keys), timeout=120) as test_client:
+            test_client.headers.update(bearer(token))
+            yield test_client
 
 
 async def all_events(client: Client, path: str) -> list[dict[str, Any]]:

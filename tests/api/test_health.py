@@ -100,9 +100,10 @@ class Outage:
 @pytest.fixture
 def outage(postgres_server_url: str, database_url: str) -> Iterator[Outage]:
     humans = blocking_application(database_url, deadline=2)
-    keys = ApiKeyStore(database_url, cache_seconds=60)
-    yield Outage(humans, keys, postgres_server_url, database_url)
+    api_keys = ApiKeyStore(database_url, cache_seconds=60)
+    yield Outage(humans, api_keys, postgres_server_url, database_url)
     set_reachable(postgres_server_url, database_url, True)
+    api_keys.close()
     humans.close()
 
 

@@ -148,10 +148,8 @@ def test_keys_create_takes_the_personal_scope(database_url: str, tmp_path: Any) 
     )
 
     assert created.exit_code == 0, created.output
-    assert ApiKeyStore(database_url).verify(created.output.strip()) == {
-        Scope.READ,
-        Scope.PERSONAL,
-    }
+    with ApiKeyStore(database_url) as api_keys:
+        assert api_keys.verify(created.output.strip()) == {Scope.READ, Scope.PERSONAL}
 
 
 # Forgetting -------------------------------------------------------------------------

@@ -33,12 +33,12 @@ def test_a_crashed_postgresql_is_503_until_it_is_back_then_hot_goes_on(
     postgres: KillablePostgres,
 ) -> None:
     humans = blocking_application(postgres.url, deadline=2)
-    keys = ApiKeyStore(postgres.url, cache_seconds=60)
-    token = keys.create("ops", ["admin"])
+    api_keys = ApiKeyStore(postgres.url, cache_seconds=60)
+    token = api_keys.create("ops", ["admin"])
     join = {"on": "2020-01-01", "role": "trader"}
     retry_safely = {"Idempotency-Key": "join-across-a-crash"}
     try:
-        with TestClient(create_app(humans, keys), raise_server_exceptions=False) as c:
+        with TestClient(create_app(humans, api_keys), raise_server_exceptions=False) as c:
             c.headers.update(bearer(token))
             body = {"name": "Hober Mallow", "email": new_email(), "kind": "employee"}
             human_id = c.post("/humans", json=body).json()["id"]
@@ -57,6 +57,7 @@ def test_a_crashed_postgresql_is_503_until_it_is_back_then_hot_goes_on(
             again = c.post(f"/humans/{human_id}/join", json=join, headers=retry_safely)
             after = c.get(f"/humans/{human_id}/events")
     finally:
+        api_keys.close()
         humans.close()
 
     for response in (write, history):

@@ -9,6 +9,7 @@ lost or applied twice by any crash would show.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -139,9 +140,9 @@ def test_killed_again_and_again_the_tables_equal_a_rebuild(
     assert incremental == expected_tables(full_log(app))
 
     feed = Feed(PostgresLog(app))
-    store = PostgresProjectionStore(attendance_database_url)
-    runner = ProjectionRunner(Attendance(), store, feed, personal=True)
-    assert runner.rebuild() == head
+    with contextlib.closing(PostgresProjectionStore(attendance_database_url)) as store:
+        runner = ProjectionRunner(Attendance(), store, feed, personal=True)
+        assert runner.rebuild() == head
     assert actual_tables(attendance_database_url) == incremental
 
 

@@ -198,10 +198,10 @@ def test_a_browser_may_send_its_token_as_access_token_on_the_live_feed_only(
 ) -> None:
     """EventSource cannot send headers: ``?access_token=`` works on the stream, is not
     taken anywhere else, and may not come with an Authorization header as well."""
-    keys = ApiKeyStore(database_url)
-    token = keys.create(f"browser-{uuid.uuid4().hex[:6]}", ["read"])
+    api_keys = ApiKeyStore(database_url)
+    token = api_keys.create(f"browser-{uuid.uuid4().hex[:6]}", ["read"])
     live_a_life(app, 1, "eve")
-    with served(create_app(app, keys, feed=feed), free_port()) as url:
+    with api_keys, served(create_app(app, api_keys, feed=feed), free_port()) as url:
         messages = read_messages(url, 5, after=0, access_token=token)
         assert events_of(messages) == masked(full_log(app))
 

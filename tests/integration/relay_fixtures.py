@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import psycopg
 import redis
 
 from hot.application import CATALOG, HumansApplication
@@ -136,16 +135,6 @@ def running_relay(
         yield relay
     finally:
         relay.stop()
-
-
-def terminate_backends(database_url: str) -> int:
-    """Kill every other connection to this test's own database; returns how many."""
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        ).fetchall()
-    return len(rows)
 
 
 class HotProcess:

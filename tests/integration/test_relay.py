@@ -23,9 +23,9 @@ from tests.integration.relay_fixtures import (
     stream,
     streamed,
     wait_caught_up,
-    wait_until,
     write_humans,
 )
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

@@ -28,9 +28,9 @@ from tests.integration.relay_fixtures import (
     running_relay,
     stream,
     wait_caught_up,
-    wait_until,
     write_humans,
 )
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

@@ -17,10 +17,10 @@ from tests.integration.relay_fixtures import (
     assert_streams_match_log,
     running_relay,
     wait_caught_up,
-    wait_until,
     write_humans,
 )
 from tests.killable_postgres import KillablePostgres
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 

@@ -6,22 +6,23 @@ import json
 import time
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 import redis
 from click.testing import CliRunner
 
 from hot.application import HumansApplication
 from hot.cli import main
+from hot.infra.personal_keys import LISTENER_NAME
 from hot.infra.relay.leader import lock_holder
 from hot.infra.relay.source import EventLog
+from tests.activity import connections
 from tests.integration.relay_fixtures import (
     RelayProcess,
     assert_streams_match_log,
     wait_caught_up,
-    wait_until,
     write_humans,
 )
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -149,23 +150,11 @@ def test_only_a_relay_streaming_personal_fields_listens_for_forgettings(
     stream_personal: str,
     listeners: int,
 ) -> None:
-    before = _key_listeners(database_url)  # the test's own application listens
+    before = connections(database_url, LISTENER_NAME)  # the test's own application listens
     _relay(
         relays, database_url, redis_server_url, redis_prefix, HOT_STREAM_PERSONAL=stream_personal
     ).wait_active()
 
-    assert _key_listeners(database_url) - before == listeners
+    assert connections(database_url, LISTENER_NAME) - before == listeners
     write_humans(app, 5)
     wait_caught_up(client, redis_prefix, app)  # and it publishes either way
-
-
-def _key_listeners(database_url: str) -> int:
-    """How many connections to this database listen for destroyed keys."""
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND application_name = %s",
-            ("hot-personal-keys",),
-        ).fetchone()
-    assert row is not None
-    return int(row[0])

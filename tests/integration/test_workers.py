@@ -34,7 +34,8 @@ def server(
     database_url: str, redis_server_url: str, redis_prefix: str
 ) -> Iterator[tuple[HotProcess, int, str]]:
     """``hot serve`` with two workers: the process, its port and an admin token."""
-    token = ApiKeyStore(database_url).create("workers", ["admin"])
+    with ApiKeyStore(database_url) as api_keys:
+        token = api_keys.create("workers", ["admin"])
     port = free_port()
     process = HotProcess(
         ["serve", "--port", str(port)],
