@@ -84,7 +84,7 @@ def redis_prefix(redis_server_url: str) -> Iterator[str]:
     prefix = f"hot-test-{uuid.uuid4().hex[:12]}"
     yield prefix
     client = redis.Redis.from_url(redis_server_url)
-    keys = list(client.scan_iter(f"{prefix}*"))
-    if keys:
-        client.delete(*keys)
+    leftovers = list(client.scan_iter(f"{prefix}*"))
+    if leftovers:
+        client.delete(*leftovers)
     client.close()

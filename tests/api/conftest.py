@@ -46,24 +46,24 @@ def humans(module_database_url: str) -> Iterator[HumansApplication]:
 
 
 @pytest.fixture(scope="module")
-def keys(module_database_url: str) -> Iterator[ApiKeyStore]:
-    with ApiKeyStore(module_database_url, cache_seconds=1) as api_keys:
-        yield api_keys
+def api_keys(module_database_url: str) -> Iterator[ApiKeyStore]:
+    with ApiKeyStore(module_database_url, cache_seconds=1) as store:
+        yield store
 
 
 @pytest.fixture(scope="module")
-def tokens(keys: ApiKeyStore) -> Tokens:
+def tokens(api_keys: ApiKeyStore) -> Tokens:
     suffix = uuid.uuid4().hex[:6]
     return Tokens(
-        admin=keys.create(f"admin-{suffix}", ["admin"]),
-        read=keys.create(f"read-{suffix}", ["read"]),
-        write=keys.create(f"write-{suffix}", ["write"]),
+        admin=api_keys.create(f"admin-{suffix}", ["admin"]),
+        read=api_keys.create(f"read-{suffix}", ["read"]),
+        write=api_keys.create(f"write-{suffix}", ["write"]),
     )
 
 
 @pytest.fixture(scope="module")
-def api(humans: HumansApplication, keys: ApiKeyStore) -> Litestar:
-    return create_app(humans, keys)
+def api(humans: HumansApplication, api_keys: ApiKeyStore) -> Litestar:
+    return create_app(humans, api_keys)
 
 
 @pytest.fixture(scope="module")

@@ -32,8 +32,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def ready(humans: HumansApplication, keys: ApiKeyStore, **parts: Any) -> Any:
-    with TestClient(create_app(humans, keys, **parts)) as test_client:
+def ready(humans: HumansApplication, api_keys: ApiKeyStore, **parts: Any) -> Any:
+    with TestClient(create_app(humans, api_keys, **parts)) as test_client:
         return test_client.get("/health/ready")
 
 
@@ -43,8 +43,8 @@ def test_live_needs_nothing(client: TestClient[Litestar]) -> None:
     assert (response.status_code, response.json()["status"]) == (200, "live")
 
 
-def test_ready_checks_postgres(humans: HumansApplication, keys: ApiKeyStore) -> None:
-    response = ready(humans, keys)
+def test_ready_checks_postgres(humans: HumansApplication, api_keys: ApiKeyStore) -> None:
+    response = ready(humans, api_keys)
 
     assert response.status_code == 200
     assert response.json()["checks"]["postgres"]["ok"] is True
@@ -53,10 +53,10 @@ def test_ready_checks_postgres(humans: HumansApplication, keys: ApiKeyStore) -> 
 
 @pytest.mark.redis
 def test_ready_checks_redis_when_configured(
-    humans: HumansApplication, keys: ApiKeyStore, redis_server_url: str
+    humans: HumansApplication, api_keys: ApiKeyStore, redis_server_url: str
 ) -> None:
-    up = ready(humans, keys, redis=redis.Redis.from_url(redis_server_url))
-    down = ready(humans, keys, redis=redis.Redis(port=free_port(), socket_connect_timeout=1))
+    up = ready(humans, api_keys, redis=redis.Redis.from_url(redis_server_url))
+    down = ready(humans, api_keys, redis=redis.Redis(port=free_port(), socket_connect_timeout=1))
 
     assert (up.status_code, up.json()["checks"]["redis"]["ok"]) == (200, True)
     assert (down.status_code, down.json()["checks"]["redis"]["ok"]) == (503, False)
@@ -75,9 +75,9 @@ def test_ready_checks_redis_when_configured(
     ],
 )
 def test_ready_reports_the_relay(
-    humans: HumansApplication, keys: ApiKeyStore, status: Any, code: int
+    humans: HumansApplication, api_keys: ApiKeyStore, status: Any, code: int
 ) -> None:
-    response = ready(humans, keys, relay_status=status)
+    response = ready(humans, api_keys, relay_status=status)
 
     assert response.status_code == code
     assert response.json()["checks"]["relay"]["ok"] is (code == 200)
@@ -88,7 +88,7 @@ class Outage:
     """An app on its own database, which the test can cut off (and is restored after)."""
 
     humans: HumansApplication
-    keys: ApiKeyStore
+    api_keys: ApiKeyStore
     server_url: str
     database_url: str
 
@@ -120,8 +120,8 @@ def set_reachable(server_url: str, database_url: str, reachable: bool) -> None:
 
 
 def test_an_unreachable_database_is_503_and_hot_recovers_by_itself(outage: Outage) -> None:
-    token = outage.keys.create("ops", ["admin"])
-    api = create_app(outage.humans, outage.keys)
+    token = outage.api_keys.create("ops", ["admin"])
+    api = create_app(outage.humans, outage.api_keys)
     join = {"on": "2020-01-01", "role": "trader"}
     retry_safely = {"Idempotency-Key": "join-during-outage"}
     with TestClient(api, raise_server_exceptions=False) as client:

@@ -110,11 +110,11 @@ def test_a_malformed_key_is_400_naming_the_header(
 
 @pytest.fixture
 def second_process(
-    module_database_url: str, keys: ApiKeyStore
+    module_database_url: str, api_keys: ApiKeyStore
 ) -> Iterator[tuple[HumansApplication, Client]]:
     """Another HoT on the same database, as another process would have."""
     other = blocking_application(module_database_url)
-    with TestClient(create_app(other, keys), raise_server_exceptions=False) as test_client:
+    with TestClient(create_app(other, api_keys), raise_server_exceptions=False) as test_client:
         yield other, test_client
     other.close()
 

@@ -38,14 +38,14 @@ Client = TestClient[Litestar]
 
 
 @pytest.fixture(scope="module")
-def personal(keys: ApiKeyStore) -> str:
+def personal(api_keys: ApiKeyStore) -> str:
     """A token that may read, personal fields included (but not write, nor forget)."""
-    return keys.create(f"hr-{uuid.uuid4().hex[:6]}", [Scope.READ, Scope.PERSONAL])
+    return api_keys.create(f"hr-{uuid.uuid4().hex[:6]}", [Scope.READ, Scope.PERSONAL])
 
 
 @pytest.fixture(scope="module")
-def admin_name(keys: ApiKeyStore, tokens: Tokens) -> str:
-    grant = keys.identify(tokens.admin)
+def admin_name(api_keys: ApiKeyStore, tokens: Tokens) -> str:
+    grant = api_keys.identify(tokens.admin)
     assert grant is not None
     return grant.name
 
@@ -358,12 +358,12 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def live_url(humans: HumansApplication, keys: ApiKeyStore) -> Iterator[str]:
+def live_url(humans: HumansApplication, api_keys: ApiKeyStore) -> Iterator[str]:
     """The whole API with the live feed (over the log only), served by uvicorn."""
     feed = Feed(PostgresLog(humans))
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(humans, keys, feed=feed),
+            create_app(humans, api_keys, feed=feed),
             host="127.0.0.1",
             port=free_port(),
             log_level="warning",

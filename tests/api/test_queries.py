@@ -214,9 +214,9 @@ def test_the_catalog_lists_every_event_type(client: Client) -> None:
 
 
 def test_the_asyncapi_document_describes_the_streams_of_the_apps_prefix(
-    humans: HumansApplication, keys: ApiKeyStore
+    humans: HumansApplication, api_keys: ApiKeyStore
 ) -> None:
-    with TestClient(create_app(humans, keys, stream_prefix="trantor")) as anonymous:
+    with TestClient(create_app(humans, api_keys, stream_prefix="trantor")) as anonymous:
         response = anonymous.get("/catalog/asyncapi.json")
 
     document = response.json()

@@ -36,8 +36,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 def trim_all(client: redis.Redis, prefix: str, below: int) -> None:
     """Remove every entry with a position below ``below`` from every stream of ``prefix``."""
-    keys = StreamKeys(prefix, CATALOG.names)
-    for key in keys.every:
+    stream_keys = StreamKeys(prefix, CATALOG.names)
+    for key in stream_keys.every:
         client.xtrim(key, minid=f"{below}-0")
 
 
@@ -77,9 +77,9 @@ def test_trimmed_again_and_again_while_it_follows_it_misses_nothing(
     stop = threading.Event()
 
     def trimmer() -> None:  # keeps only the last few entries of each stream
-        keys = StreamKeys(redis_prefix, CATALOG.names)
+        stream_keys = StreamKeys(redis_prefix, CATALOG.names)
         while not stop.wait(0.02):
-            for key in keys.every:
+            for key in stream_keys.every:
                 redis_client.xtrim(key, maxlen=3)
 
     with running_relay(database_url, redis_client, redis_prefix):

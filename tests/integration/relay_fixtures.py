@@ -79,10 +79,10 @@ def assert_streams_match_log(
     (``streamed``); returns that."""
     forgotten = {e.subject for e in public_log(app) if e.name == FORGETTING}
     log = streamed(public_log(app, after), personal=personal, forgotten=forgotten)
-    keys = StreamKeys(prefix, CATALOG.names)
-    assert_stream_is(client, keys.all, log)
+    stream_keys = StreamKeys(prefix, CATALOG.names)
+    assert_stream_is(client, stream_keys.all, log)
     for name in CATALOG.names:
-        assert_stream_is(client, keys.of(name), [e for e in log if e.name == name])
+        assert_stream_is(client, stream_keys.of(name), [e for e in log if e.name == name])
     return log
 
 

@@ -118,10 +118,10 @@ def test_another_process_reads_a_human_as_forgotten_right_after_the_forgetting(
     app.join(human.id, date(2020, 1, 1), "archaeologist")
     other = blocking_application(database_url)
     try:
-        keys = other.personal_keys
-        assert isinstance(keys, PostgresPersonalKeyStore)
-        assert keys.listening.wait(10)
-        keys._cache_seconds = HOUR  # only the notification can make it drop the key
+        personal_keys = other.personal_keys
+        assert isinstance(personal_keys, PostgresPersonalKeyStore)
+        assert personal_keys.listening.wait(10)
+        personal_keys._cache_seconds = HOUR  # only the notification can make it drop the key
         assert other.history(human.id, limit=1)[0].payload["name"] == "Bel Arvardan"
 
         app.forget(human.id, by="ops")

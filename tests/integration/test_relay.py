@@ -100,9 +100,9 @@ def test_a_per_name_stream_that_fell_behind_is_filled_on_start(
     write_humans(app, 40, joining=15)
     with running_relay(app, client, database_url, redis_prefix):
         wait_caught_up(client, redis_prefix, app)
-    keys = StreamKeys(redis_prefix, CATALOG.names)
-    client.delete(keys.of("HUMAN_JOINED"))
-    client.xtrim(keys.of("HUMAN_REGISTERED"), minid="30", approximate=False)
+    stream_keys = StreamKeys(redis_prefix, CATALOG.names)
+    client.delete(stream_keys.of("HUMAN_JOINED"))
+    client.xtrim(stream_keys.of("HUMAN_REGISTERED"), minid="30", approximate=False)
 
     with running_relay(app, client, database_url, redis_prefix):
         wait_caught_up(client, redis_prefix, app)
@@ -110,9 +110,9 @@ def test_a_per_name_stream_that_fell_behind_is_filled_on_start(
 
     registered = [e for e in streamed(public_log(app)) if e.name == "HUMAN_REGISTERED"]
     joined = [e for e in streamed(public_log(app)) if e.name == "HUMAN_JOINED"]
-    assert [e for _, e in stream(client, keys.of("HUMAN_JOINED"))] == joined
+    assert [e for _, e in stream(client, stream_keys.of("HUMAN_JOINED"))] == joined
     # The trimmed stream is not refilled below what it still has: only its tail is kept.
-    assert [e for _, e in stream(client, keys.of("HUMAN_REGISTERED"))] == [
+    assert [e for _, e in stream(client, stream_keys.of("HUMAN_REGISTERED"))] == [
         e for e in registered if e.position >= 30
     ]
 

@@ -79,9 +79,9 @@ def _holding(client: redis.Redis, prefix: str, value: str) -> list[bytes]:
 
 def _subjects(client: redis.Redis, prefix: str) -> dict[str, dict[UUID, list[str]]]:
     """Per stream: each subject's entry names."""
-    keys = StreamKeys(prefix, CATALOG.names)
+    stream_keys = StreamKeys(prefix, CATALOG.names)
     result: dict[str, dict[UUID, list[str]]] = {}
-    for key in keys.every:
+    for key in stream_keys.every:
         for _, event in stream(client, key):
             result.setdefault(key, {}).setdefault(event.subject, []).append(event.name)
     return result
@@ -125,7 +125,7 @@ def test_forgetting_erases_the_humans_entries_while_the_relay_runs(
     personal: bool,
 ) -> None:
     people = _people(app, "f", 3)
-    keys = StreamKeys(redis_prefix, CATALOG.names)
+    stream_keys = StreamKeys(redis_prefix, CATALOG.names)
     with running_relay(app, client, database_url, redis_prefix, personal=personal):
         wait_caught_up(client, redis_prefix, app)
         before = _subjects(client, redis_prefix)
@@ -133,17 +133,17 @@ def test_forgetting_erases_the_humans_entries_while_the_relay_runs(
         app.forget(forgotten.id, by="dpo@example.org")
         wait_caught_up(client, redis_prefix, app)
         forgetting = EventLog(app).head()
-        stands = last_position(client, keys.all)
+        stands = last_position(client, stream_keys.all)
         write_humans(app, 5, joining=2)  # the relay goes on from where it stood
         wait_caught_up(client, redis_prefix, app)
 
     for value in forgotten.secrets:
         assert _holding(client, redis_prefix, value) == []
     after = _subjects(client, redis_prefix)
-    assert after[keys.all][forgotten.id] == [FORGETTING]
-    assert after[keys.of(FORGETTING)] == {forgotten.id: [FORGETTING]}
-    for key in keys.every:
-        if key not in (keys.all, keys.of(FORGETTING)):
+    assert after[stream_keys.all][forgotten.id] == [FORGETTING]
+    assert after[stream_keys.of(FORGETTING)] == {forgotten.id: [FORGETTING]}
+    for key in stream_keys.every:
+        if key not in (stream_keys.all, stream_keys.of(FORGETTING)):
             assert forgotten.id not in after.get(key, {})
         for other in others:  # other humans' entries untouched
             assert after.get(key, {}).get(other.id) == before.get(key, {}).get(other.id)
@@ -153,7 +153,7 @@ def test_forgetting_erases_the_humans_entries_while_the_relay_runs(
                 assert len(_holding(client, redis_prefix, value)) == 2
     # XDEL leaves the last ids alone: the relay stood where it had published, and went on.
     assert stands == forgetting
-    assert last_position(client, keys.all) == EventLog(app).head() > forgetting
+    assert last_position(client, stream_keys.all) == EventLog(app).head() > forgetting
     assert_streams_match_log(client, redis_prefix, app, personal=personal)
 
 
@@ -175,22 +175,24 @@ def test_streams_published_again_erase_the_forgotten_human_again(
 ) -> None:
     """Redis losing the streams, or one name's stream: what comes back has no forgotten human."""
     people = _people(app, "again", 3)
-    keys = StreamKeys(redis_prefix, CATALOG.names)
+    stream_keys = StreamKeys(redis_prefix, CATALOG.names)
     with running_relay(app, client, database_url, redis_prefix, personal=True):
         wait_caught_up(client, redis_prefix, app)
         app.forget(people[0].id, by="dpo@example.org")
         wait_caught_up(client, redis_prefix, app)
-        client.delete(*keys.every)  # Redis lost the streams: the relay publishes again
-        wait_until(lambda: client.exists(keys.all), 10, "the streams come back")
+        client.delete(*stream_keys.every)  # Redis lost the streams: the relay publishes again
+        wait_until(lambda: client.exists(stream_keys.all), 10, "the streams come back")
         wait_caught_up(client, redis_prefix, app)
         for value in people[0].secrets:
             assert _holding(client, redis_prefix, value) == []
         assert_streams_match_log(client, redis_prefix, app, personal=True)
 
-    client.delete(keys.of("HUMAN_REGISTERED"), keys.of("HUMAN_LEFT"))  # repaired on start
+    client.delete(
+        stream_keys.of("HUMAN_REGISTERED"), stream_keys.of("HUMAN_LEFT")
+    )  # repaired on start
     with running_relay(app, client, database_url, redis_prefix, personal=True):
         wait_caught_up(client, redis_prefix, app)
-        repaired = (keys.of("HUMAN_REGISTERED"), keys.of("HUMAN_LEFT"))
+        repaired = (stream_keys.of("HUMAN_REGISTERED"), stream_keys.of("HUMAN_LEFT"))
         wait_until(lambda: client.exists(*repaired) == 2, 10, "the repair")
 
     for value in people[0].secrets:

@@ -9,6 +9,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
 
+from hot.application.personal import PersonalKey
+
 
 @dataclass(frozen=True)
 class Saved:
@@ -26,7 +28,7 @@ class EventWriter(Protocol):
         self,
         stored_events: Sequence[StoredEvent],
         *,
-        new_personal_keys: Sequence[tuple[UUID, bytes]] = (),
+        new_personal_keys: Sequence[PersonalKey] = (),
         destroyed_personal_keys: Sequence[UUID] = (),
         topics_before: Sequence[str] = (),
     ) -> Saved:

@@ -400,7 +400,7 @@ class EventDecoder:
     @property
     def keys(self) -> PersonalKeyStore | None:
         """The key store of the sealed fields this decoder opens (None: it opens none)."""
-        return self._opener.keys if self._opener is not None and self.fast else None
+        return self._opener.personal_keys if self._opener is not None and self.fast else None
 
     def prefetch_keys(self, rows: Sequence[Row]) -> None:
         """Fetch the keys of the humans whose sealed fields are in ``rows``, in one query
@@ -410,7 +410,7 @@ class EventDecoder:
         sealed, marker = self._sealed_names, f'"{BLOB}"'.encode()
         humans = {row[1] for row in rows if row[3] in sealed and marker in row[4]}
         if humans:
-            self._opener.keys.prefetch(humans)
+            self._opener.personal_keys.prefetch(humans)
 
     def _decode_by_application(self, rows: Sequence[Row], *, personal: bool) -> list[RecordedEvent]:
         notifications = [_notification(row) for row in rows]

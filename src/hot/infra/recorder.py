@@ -35,6 +35,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
 
+from hot.application.personal import PersonalKey
 from hot.application.ports import Saved
 from hot.infra.personal_keys import destroy_keys_statement, insert_keys_statement
 
@@ -99,7 +100,7 @@ class HotRecorder(PostgresApplicationRecorder):
         self,
         stored_events: Sequence[StoredEvent],
         *,
-        new_personal_keys: Sequence[tuple[UUID, bytes]] = (),
+        new_personal_keys: Sequence[PersonalKey] = (),
         destroyed_personal_keys: Sequence[UUID] = (),
         topics_before: Sequence[str] = (),
     ) -> Saved:
@@ -208,7 +209,7 @@ class HotRecorder(PostgresApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         *,
         destroy_personal_keys: Sequence[UUID] = (),
-        new_personal_keys: Sequence[tuple[UUID, bytes]] = (),
+        new_personal_keys: Sequence[PersonalKey] = (),
         **kwargs: Any,
     ) -> None:
         """Keep new humans' keys, and destroy forgotten humans' keys, in the transaction
