@@ -20,6 +20,12 @@ from hot.application import HumansApplication
 from hot.infra.database import create_database, drop_database
 from tests.blocking import blocking_application
 
+# The helper modules' asserts explain a failure as a test module's own do (registered
+# before any test module imports them).
+pytest.register_assert_rewrite(
+    "tests.activity", "tests.integration.relay_fixtures", "tests.unit.scenario"
+)
+
 
 @pytest.fixture(scope="session")
 def postgres_server_url() -> Iterator[str]:

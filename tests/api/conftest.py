@@ -6,8 +6,9 @@ own humans with its own emails, so tests do not see each other's state.
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,28 @@ def bearer(token: str) -> dict[str, str]:
 
 def new_email() -> str:
     return f"h{uuid.uuid4().hex[:12]}@trantor.example"
+
+
+def problem(response: Any, status: int, rule: str, field: str | None = None) -> dict[str, Any]:
+    """Assert ``response`` is the RFC 9457 problem of ``rule`` (and ``field``); its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["type"] == f"urn:hot:problem:{rule}"
+    assert body["status"] == status
+    if field is not None:
+        assert body["field"] == field
+    return body
+
+
+def retry_until_answered(call: Callable[[], Any], seconds: float = 90) -> Any:
+    """What a patient client does: retry on 503 (after Retry-After) until an answer."""
+    give_up = time.monotonic() + seconds
+    response = call()
+    while response.status_code == 503 and time.monotonic() < give_up:
+        time.sleep(min(1.0, float(response.headers.get("retry-after", 1))))
+        response = call()
+    return response
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,7 @@ from litestar.testing import TestClient
 from hot.api import create_app
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore, KeyExistsError, KeyNotFoundError, Scope
-from tests.api.conftest import Tokens, bearer, new_email
-from tests.api.test_commands import problem
+from tests.api.conftest import Tokens, bearer, new_email, problem
 
 pytestmark = pytest.mark.postgres
 

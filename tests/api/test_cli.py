@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from hot.cli import main
 from hot.infra.api_keys import ApiKeyStore, Scope
 from tests.activity import wait_closed
+from tests.serving import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -67,12 +68,6 @@ def test_keys_refuse_an_unknown_scope_and_a_taken_name(env: dict[str, str]) -> N
     assert "root" in unknown.output
     assert taken.exit_code != 0
     assert "already exists" in taken.output
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

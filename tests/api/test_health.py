@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,17 +17,11 @@ from hot.api import create_app
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.relay import RelayStatus
-from tests.api.conftest import bearer, new_email
-from tests.api.test_commands import problem
+from tests.api.conftest import bearer, new_email, problem, retry_until_answered
 from tests.blocking import blocking_application
+from tests.serving import free_port
 
 pytestmark = pytest.mark.postgres
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def ready(humans: HumansApplication, api_keys: ApiKeyStore, **parts: Any) -> Any:
@@ -148,13 +140,3 @@ def test_an_unreachable_database_is_503_and_hot_recovers_by_itself(outage: Outag
     assert healed.status_code == 200, healed.text
     assert healed.json()["version"] == 2
     assert [e["name"] for e in after.json()["events"]] == ["HUMAN_REGISTERED", "HUMAN_JOINED"]
-
-
-def retry_until_answered(call: Callable[[], Any], seconds: float = 90) -> Any:
-    """What a patient client does: retry on 503 (after Retry-After) until an answer."""
-    give_up = time.monotonic() + seconds
-    response = call()
-    while response.status_code == 503 and time.monotonic() < give_up:
-        time.sleep(min(1.0, float(response.headers.get("retry-after", 1))))
-        response = call()
-    return response

@@ -12,8 +12,7 @@ from litestar.testing import TestClient
 from hot.api import create_app
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
-from tests.api.conftest import Humans, Tokens, bearer, new_email
-from tests.api.test_commands import problem
+from tests.api.conftest import Humans, Tokens, bearer, new_email, problem
 from tests.blocking import blocking_application
 
 pytestmark = pytest.mark.postgres

@@ -12,9 +12,7 @@ from litestar.testing import TestClient
 
 from hot.api import create_app
 from hot.infra.api_keys import ApiKeyStore
-from tests.api.conftest import bearer, new_email
-from tests.api.test_commands import problem
-from tests.api.test_health import retry_until_answered
+from tests.api.conftest import bearer, new_email, problem, retry_until_answered
 from tests.blocking import blocking_application
 from tests.killable_postgres import KillablePostgres
 

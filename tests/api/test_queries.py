@@ -16,8 +16,7 @@ from litestar.testing import TestClient
 from hot.api import create_app
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
-from tests.api.conftest import Humans
-from tests.api.test_commands import problem
+from tests.api.conftest import Humans, problem
 
 pytestmark = pytest.mark.postgres
 

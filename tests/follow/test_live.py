@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
 import threading
 import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from click.testing import CliRunner
 from litestar import Litestar
 
@@ -26,17 +24,11 @@ from hot.follow import Feed
 from hot.follow.sse import LiveFeedClient, _messages
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.relay import Relay
-from tests.waiting import wait_until
+from tests.serving import free_port, served
 
 from .conftest import full_log, live_a_life, write_lives
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -47,23 +39,6 @@ def serving(feed: Feed, port: int, keepalive: float = 0.5) -> Iterator[str]:
     )
     with served(app, port) as url:
         yield url
-
-
-@contextlib.contextmanager
-def served(app: Litestar, port: int) -> Iterator[str]:
-    """``app`` served by uvicorn in a thread; its base URL."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run)
-    thread.start()
-    try:
-        wait_until(lambda: server.started, 10, "the server started")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 @pytest.fixture

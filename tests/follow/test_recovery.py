@@ -21,6 +21,7 @@ from hot.infra.settings import StreamRetention
 from tests.waiting import wait_until
 
 from .conftest import (
+    Collector,
     collect,
     full_log,
     go_live,
@@ -29,7 +30,6 @@ from .conftest import (
     write_lives,
     writing,
 )
-from .test_seam import Collector
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

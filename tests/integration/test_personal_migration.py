@@ -17,7 +17,7 @@ from hot.infra.database import eventsourcing_env
 from hot.infra.migrate import migrate, pending
 from hot.infra.personal_keys import PostgresPersonalKeyStore
 from tests.blocking import Blocking, blocking_application
-from tests.integration.test_personal_data import plaintext_anywhere
+from tests.plaintext import plaintext_anywhere
 
 pytestmark = pytest.mark.postgres
 

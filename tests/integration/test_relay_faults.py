@@ -14,12 +14,12 @@ from hot.infra.settings import StreamRetention
 from tests.activity import terminate
 from tests.integration.relay_fixtures import (
     assert_streams_match_log,
-    free_port,
     public_log,
     running_relay,
     wait_caught_up,
     write_humans,
 )
+from tests.serving import free_port
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]

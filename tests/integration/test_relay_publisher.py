@@ -14,7 +14,8 @@ from hot.application import CATALOG
 from hot.application.views import RecordedEvent
 from hot.infra.relay import StreamKeys
 from hot.infra.relay.publisher import FORGETTING, StreamPublisher, Trim
-from tests.integration.relay_fixtures import assert_stream_is, free_port
+from tests.integration.relay_fixtures import assert_stream_is
+from tests.serving import free_port
 
 pytestmark = pytest.mark.redis
 

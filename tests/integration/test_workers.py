@@ -21,9 +21,9 @@ from hot.infra.api_keys import ApiKeyStore
 from tests.integration.relay_fixtures import (
     HotProcess,
     assert_streams_match_log,
-    free_port,
     wait_caught_up,
 )
+from tests.serving import free_port
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]

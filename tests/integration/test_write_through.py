@@ -22,13 +22,13 @@ from hot.tuning import WRITE_THROUGH_MAX_EVENTS
 from tests.blocking import blocking_application
 from tests.integration.relay_fixtures import (
     assert_streams_match_log,
-    free_port,
     last_position,
     public_log,
     running_relay,
     wait_caught_up,
     write_humans,
 )
+from tests.serving import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

@@ -11,7 +11,7 @@ from hot.domain import (
     AttendanceInFutureError,
     AttendanceOutsideMembershipError,
 )
-from tests.unit.test_human_scenario import (
+from tests.unit.scenario import (
     attended,
     given,
     joined,

@@ -11,7 +11,7 @@ from uuid import uuid4
 import pytest
 
 from hot.domain import Human, HumanKind, InvalidDetailsError, NothingChangedError
-from tests.unit.test_human_scenario import (
+from tests.unit.scenario import (
     as_fact,
     details_changed,
     given,

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from hot.domain import FORGOTTEN, Human, HumanForgottenError
-from tests.unit.test_human_scenario import (
+from tests.unit.scenario import (
     attended,
     given,
     joined,

@@ -12,7 +12,7 @@ from hot.domain import (
     NotMemberError,
     RejoinTooEarlyError,
 )
-from tests.unit.test_human_scenario import (
+from tests.unit.scenario import (
     given,
     joined,
     left,
