@@ -8,30 +8,27 @@ import redis
 
 from tests.waiting import wait_until
 
-_OTHERS = "datname = current_database() AND pid <> pg_backend_pid()"
-
 
 def connections(database_url: str, application_name: str | None = None) -> int:
     """How many other connections to this database there are (of that name, if given)."""
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        row = conn.execute(
-            f"SELECT count(*) FROM pg_stat_activity WHERE {_OTHERS} "
-            "AND (%s::text IS NULL OR application_name = %s::text)",
-            (application_name, application_name),
-        ).fetchone()
-    assert row is not None
-    return int(row[0])
+    return len(_others(database_url, application_name, "pid"))
 
 
 def terminate(database_url: str, application_name: str | None = None) -> int:
     """Kill the other connections to this database (of that name, if given); how many."""
+    return len(_others(database_url, application_name, "pg_terminate_backend(pid)"))
+
+
+def _others(database_url: str, application_name: str | None, select: str) -> list[object]:
+    """``select`` of every other connection to this database (of that name, if given)."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         rows = conn.execute(
-            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE {_OTHERS} "
+            f"SELECT {select} FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
             "AND (%s::text IS NULL OR application_name = %s::text)",
             (application_name, application_name),
         ).fetchall()
-    return len(rows)
+    return [row[0] for row in rows]
 
 
 def redis_clients(redis_url: str, name: str) -> int:

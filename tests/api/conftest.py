@@ -19,7 +19,7 @@ from litestar.testing import TestClient
 from hot.api import create_app
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
-from tests.blocking import blocking_application
+from tests.blocking import opened_application
 
 pytestmark = pytest.mark.postgres
 
@@ -63,9 +63,8 @@ def retry_until_answered(call: Callable[[], Any], seconds: float = 90) -> Any:
 
 @pytest.fixture(scope="module")
 def humans(module_database_url: str) -> Iterator[HumansApplication]:
-    application = blocking_application(module_database_url)
-    yield application
-    application.close()
+    with opened_application(module_database_url) as application:
+        yield application
 
 
 @pytest.fixture(scope="module")

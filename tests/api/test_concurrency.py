@@ -21,7 +21,7 @@ from hot.api import create_app
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
 from tests.api.conftest import bearer, new_email
-from tests.blocking import blocking_application
+from tests.blocking import opened_application
 
 pytestmark = [pytest.mark.postgres, pytest.mark.anyio]
 
@@ -36,9 +36,8 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def fresh(database_url: str) -> Iterator[HumansApplication]:
-    humans = blocking_application(database_url)
-    yield humans
-    humans.close()
+    with opened_application(database_url) as humans:
+        yield humans
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ answers 503 meanwhile, never 500, and goes on by itself with nothing lost or dou
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
@@ -14,24 +12,16 @@ from hot.api import create_app
 from hot.infra.api_keys import ApiKeyStore
 from tests.api.conftest import bearer, new_email, problem, retry_until_answered
 from tests.blocking import blocking_application
-from tests.killable_postgres import KillablePostgres
+from tests.processes import KillablePostgres
 
 pytestmark = pytest.mark.slow  # a PostgreSQL server of its own, killed and restarted
 
 
-@pytest.fixture
-def postgres(tmp_path: Path) -> Iterator[KillablePostgres]:
-    server = KillablePostgres(tmp_path / "pg")
-    server.start()
-    yield server
-    server.stop()
-
-
 def test_a_crashed_postgresql_is_503_until_it_is_back_then_hot_goes_on(
-    postgres: KillablePostgres,
+    killable_postgres: KillablePostgres,
 ) -> None:
-    humans = blocking_application(postgres.url, deadline=2)
-    api_keys = ApiKeyStore(postgres.url, cache_seconds=60)
+    humans = blocking_application(killable_postgres.url, deadline=2)
+    api_keys = ApiKeyStore(killable_postgres.url, cache_seconds=60)
     token = api_keys.create("ops", ["admin"])
     join = {"on": "2020-01-01", "role": "trader"}
     retry_safely = {"Idempotency-Key": "join-across-a-crash"}
@@ -41,12 +31,12 @@ def test_a_crashed_postgresql_is_503_until_it_is_back_then_hot_goes_on(
             body = {"name": "Hober Mallow", "email": new_email(), "kind": "employee"}
             human_id = c.post("/humans", json=body).json()["id"]
 
-            postgres.kill()
+            killable_postgres.kill()
             write = c.post(f"/humans/{human_id}/join", json=join, headers=retry_safely)
             history = c.get(f"/humans/{human_id}/events")
             health = c.get("/health/ready")
 
-            postgres.start()
+            killable_postgres.start()
             back = time.monotonic()
             healed = retry_until_answered(
                 lambda: c.post(f"/humans/{human_id}/join", json=join, headers=retry_safely)

@@ -22,14 +22,15 @@ from hot.infra.relay import StreamKeys
 from hot.infra.relay.publisher import FORGETTING
 from hot.infra.relay.source import EventLog
 from tests.integration.relay_fixtures import (
-    RelayProcess,
     assert_streams_match_log,
     last_position,
+    relay_until_caught_up,
     running_relay,
     stream,
     wait_caught_up,
     write_humans,
 )
+from tests.processes import Processes
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -91,8 +92,7 @@ def test_with_personal_off_no_entry_holds_a_personal_value(
     app: HumansApplication, client: redis.Redis, database_url: str, redis_prefix: str
 ) -> None:
     people = _people(app, "off", 4)
-    with running_relay(app, client, database_url, redis_prefix):
-        wait_caught_up(client, redis_prefix, app)
+    relay_until_caught_up(app, client, database_url, redis_prefix)
 
     assert len(_raw_entries(client, redis_prefix)) == 2 * 4 * 5  # all and per-name
     for person in people:
@@ -106,8 +106,7 @@ def test_with_personal_on_the_entries_hold_the_values(
     app: HumansApplication, client: redis.Redis, database_url: str, redis_prefix: str
 ) -> None:
     people = _people(app, "on", 3)
-    with running_relay(app, client, database_url, redis_prefix, personal=True):
-        wait_caught_up(client, redis_prefix, app)
+    relay_until_caught_up(app, client, database_url, redis_prefix, personal=True)
 
     for person in people:
         for value in person.secrets:
@@ -162,8 +161,7 @@ def test_a_relay_started_after_the_forgetting_publishes_none_of_the_human(
 ) -> None:
     people = _people(app, "late", 3)
     app.forget(people[1].id, by="dpo@example.org")  # before anything was published
-    with running_relay(app, client, database_url, redis_prefix, personal=True, batch_size=3):
-        wait_caught_up(client, redis_prefix, app)
+    relay_until_caught_up(app, client, database_url, redis_prefix, personal=True, batch_size=3)
 
     for value in people[1].secrets:
         assert _holding(client, redis_prefix, value) == []
@@ -202,16 +200,12 @@ def test_streams_published_again_erase_the_forgotten_human_again(
 
 @pytest.mark.slow
 def test_relays_killed_while_humans_are_forgotten_leave_none_of_them(
-    app: HumansApplication,
-    client: redis.Redis,
-    database_url: str,
-    redis_server_url: str,
-    redis_prefix: str,
+    app: HumansApplication, client: redis.Redis, redis_prefix: str, processes: Processes
 ) -> None:
     """SIGKILL at random moments: the deletions are in the publish's atomic step, so a
     relay never dies between publishing a forgetting and erasing what it forgets."""
     rng = random.Random()
-    relay = RelayProcess(database_url, redis_server_url, redis_prefix, HOT_STREAM_PERSONAL="on")
+    relay = processes.relay(HOT_STREAM_PERSONAL="on")
     forgotten: list[Person] = []
     done = threading.Event()
 
@@ -233,7 +227,7 @@ def test_relays_killed_while_humans_are_forgotten_leave_none_of_them(
         while kills < KILLS or not done.is_set():
             relay.start().wait_active()
             time.sleep(rng.uniform(0.0, 0.6))
-            relay.kill()
+            assert relay.kill() == -9
             kills += 1
         writer.join()
         relay.start().wait_active()
@@ -242,7 +236,6 @@ def test_relays_killed_while_humans_are_forgotten_leave_none_of_them(
     finally:
         done.wait(60)
         writer.join()
-        relay.stop()
 
     assert len(forgotten) == KILLS * 2
     for person in forgotten:

@@ -1,4 +1,4 @@
-"""The scenario helpers (``tests.unit.scenario``) checked themselves, and what every
+"""The scenario helpers (``tests.unit.steps``) checked themselves, and what every
 event carries: effective dates that are not times, an id of its own."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 
 from hot.domain import DomainError, Human
-from tests.unit.scenario import HUMAN_ID, attended, given, joined, registered, then_rejected
+from tests.unit.steps import HUMAN_ID, attended, given, joined, registered, then_rejected
 
 
 def test_given_rebuilds_a_human_at_the_version_of_its_last_event() -> None:

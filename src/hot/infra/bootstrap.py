@@ -109,15 +109,19 @@ def build_application(
 
     with schema_lock(database_url):
         personal_keys = PostgresPersonalKeyStore(database_url, listen=shows_personal)
-        return HumansApplication(
-            env=eventsourcing_env(database_url),
-            today=today,
-            max_batch=max_batch,
-            personal_keys=personal_keys,
-            claim_secret=personal_keys.server_secret(),
-            seal_personal_data=seal_personal_data,
-            deadline=deadline,
-        )
+        try:
+            return HumansApplication(
+                env=eventsourcing_env(database_url),
+                today=today,
+                max_batch=max_batch,
+                personal_keys=personal_keys,
+                claim_secret=personal_keys.server_secret(),
+                seal_personal_data=seal_personal_data,
+                deadline=deadline,
+            )
+        except BaseException:
+            personal_keys.close()  # the application closes it, once there is one
+            raise
 
 
 def bootstrap(
