@@ -43,9 +43,12 @@ def victim(processes: Processes, redis_server_url: str, redis_prefix: str) -> Ki
     return processes.command([sys.executable, str(WORKER), *args]).start()
 
 
-def kill_holding_ten(victim: KillableProcess, client: redis.Redis, key: str) -> None:
-    """SIGKILL the victim once it holds its 10 entries pending."""
+def kill_holding_ten(victim: KillableProcess, client: redis.Redis, key: str, prefix: str) -> None:
+    """SIGKILL the victim once it holds its 10 entries pending and has said which ones
+    (it pushes their positions onto ``<prefix>:taken:victim`` right after reading)."""
     wait_until(lambda: pending_of(client, key, "victim") == 10, 30, "the victim took 10")
+    taken = f"{prefix}:taken:victim"
+    wait_until(lambda: client.llen(taken) == 10, 10, "the victim said which 10")
     assert victim.kill() == -9
 
 
@@ -67,7 +70,7 @@ def test_a_killed_consumers_pending_entries_are_claimed_by_the_survivor(
         redis_client, "workers", "survivor", prefix=redis_prefix, count=5, min_idle_seconds=1.0
     )
     survivor = Survivor(group)
-    kill_holding_ten(victim, redis_client, key)
+    kill_holding_ten(victim, redis_client, key, redis_prefix)
     survivor.start()
     try:
         live_a_life(app, 2, "after")  # 6 more
@@ -91,7 +94,7 @@ def test_entries_trimmed_while_pending_are_read_back_from_the_log(
 ) -> None:
     key = StreamKeys(redis_prefix, CATALOG.names).all
     write_lives(app, 2, 10)  # 28 events
-    kill_holding_ten(victim, redis_client, key)
+    kill_holding_ten(victim, redis_client, key, redis_prefix)
     redis_client.xtrim(key, minid="999999-0")  # every entry gone from the stream
     group = ConsumerGroup(
         redis_client,

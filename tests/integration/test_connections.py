@@ -34,6 +34,7 @@ pytestmark = pytest.mark.postgres
 def test_the_personal_key_store_closes_its_pool_and_its_listening_connection(
     database_url: str,
 ) -> None:
+    assert connections(database_url) == 0  # a fresh database: nobody else connects
     store = PostgresPersonalKeyStore(database_url, cache_seconds=0)
     try:
         human = uuid.uuid4()
@@ -51,6 +52,7 @@ def test_the_personal_key_store_closes_its_pool_and_its_listening_connection(
 
 
 def test_the_api_key_store_closes_its_pool(database_url: str) -> None:
+    assert connections(database_url) == 0
     with ApiKeyStore(database_url, cache_seconds=0) as store:
         token = store.create("counted", [Scope.READ])
         with ThreadPoolExecutor(8) as threads:  # every verification queries: no cache
@@ -64,6 +66,7 @@ def test_the_api_key_store_closes_its_pool(database_url: str) -> None:
 def test_an_application_closes_every_connection_it_opened(database_url: str) -> None:
     """The events pool (the writer is one of its connections), the key store's pool and
     its listening connection: all closed by ``app.close()``."""
+    assert connections(database_url) == 0
     app = blocking_application(database_url)
     human = app.register("Gaal Dornick", "gaal@synnax.test", HumanKind.EMPLOYEE)
     app.join(human.id, date(2020, 1, 1), "mathematician")
