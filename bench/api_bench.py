@@ -263,7 +263,8 @@ def server(
 ) -> Iterator[Server]:
     """A server on ``database_url`` (whose members are ``humans``) that has read each once,
     and whose relay has published the log."""
-    token = ApiKeyStore(database_url).create(f"bench-{uuid.uuid4().hex[:6]}", ["read", "write"])
+    with ApiKeyStore(database_url) as api_keys:
+        token = api_keys.create(f"bench-{uuid.uuid4().hex[:6]}", ["read", "write"])
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, __file__, "--serve", database_url, str(port), str(workers)]

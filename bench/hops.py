@@ -86,7 +86,8 @@ def main() -> None:
     )
     hot = bootstrap(settings, serves_commands=True)  # as hot serve builds it
     try:
-        token = ApiKeyStore(database_url).create("hops", ["read", "write"])
+        with ApiKeyStore(database_url) as api_keys:
+            token = api_keys.create("hops", ["read", "write"])
         api = build_api(hot, close_on_shutdown=False)
         headers = {"Authorization": f"Bearer {token}"}
         with TestClient(api) as client:

@@ -10,9 +10,10 @@ Every other attribute is the application's.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -64,3 +65,13 @@ def _called(method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 def blocking_application(database_url: str, *args: Any, **kwargs: Any) -> Any:
     """``build_application``, wrapped in ``Blocking``."""
     return Blocking(build_application(database_url, *args, **kwargs))
+
+
+@contextlib.contextmanager
+def opened_application(database_url: str, *args: Any, **kwargs: Any) -> Iterator[Any]:
+    """``blocking_application`` for the block, closed after it (a fixture's ``yield``)."""
+    application = blocking_application(database_url, *args, **kwargs)
+    try:
+        yield application
+    finally:
+        application.close()

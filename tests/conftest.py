@@ -18,7 +18,8 @@ import redis
 
 from hot.application import HumansApplication
 from hot.infra.database import create_database, drop_database
-from tests.blocking import blocking_application
+from tests.blocking import opened_application
+from tests.processes import KillablePostgres, Processes
 
 
 @pytest.fixture(scope="session")
@@ -58,9 +59,8 @@ def module_database_url(postgres_server_url: str) -> Iterator[str]:
 @pytest.fixture
 def app(database_url: str) -> Iterator[HumansApplication]:
     """The humans application on a fresh database."""
-    application = blocking_application(database_url)
-    yield application
-    application.close()
+    with opened_application(database_url) as application:
+        yield application
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +84,27 @@ def redis_prefix(redis_server_url: str) -> Iterator[str]:
     prefix = f"hot-test-{uuid.uuid4().hex[:12]}"
     yield prefix
     client = redis.Redis.from_url(redis_server_url)
-    keys = list(client.scan_iter(f"{prefix}*"))
-    if keys:
-        client.delete(*keys)
+    leftovers = list(client.scan_iter(f"{prefix}*"))
+    if leftovers:
+        client.delete(*leftovers)
     client.close()
+
+
+@pytest.fixture
+def killable_postgres(tmp_path: Path) -> Iterator[KillablePostgres]:
+    """A PostgreSQL server of the test's own, running, for the test to kill -9 and start
+    again (``kill``, ``start``); stopped afterwards."""
+    server = KillablePostgres(tmp_path / "pg")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def processes(database_url: str, redis_server_url: str, redis_prefix: str) -> Iterator[Processes]:
+    """Makes real processes (``hot`` commands, others) on the test's database, Redis and
+    prefix, for the test to start, kill with SIGKILL, start again and wait on; whatever
+    still runs when the test ends is killed."""
+    made = Processes(database_url, redis_server_url, redis_prefix)
+    yield made
+    made.close()

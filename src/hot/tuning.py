@@ -40,6 +40,20 @@ IDS_DRAWN_AT_ONCE = 256
 """Random ids drawn from the OS in one system call (which lets go of the interpreter
 lock): 4 KiB at a time, one call per hundreds of commands."""
 
+# Connections ---------------------------------------------------------------------------
+
+PERSONAL_KEY_CONNECTIONS = 4
+"""The personal-key store's pool: most reads hit its cache and a miss is one indexed
+query well under a millisecond, so a few connections serve every thread."""
+
+API_KEY_CONNECTIONS = 2
+"""The API key store's pool: a verified token is cached, so only a new or expired one
+queries, and the key commands (create, list, revoke) are rare."""
+
+PROJECTION_CONNECTIONS = 4
+"""A projection store's pool: a runner holds one connection per batch, and a process
+runs a few projections at most."""
+
 # The streams ---------------------------------------------------------------------------
 
 WRITE_THROUGH_TIMEOUT_SECONDS = 1.0

@@ -6,8 +6,9 @@ own humans with its own emails, so tests do not see each other's state.
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from litestar.testing import TestClient
 from hot.api import create_app
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
-from tests.blocking import blocking_application
+from tests.blocking import opened_application
 
 pytestmark = pytest.mark.postgres
 
@@ -38,31 +39,53 @@ def new_email() -> str:
     return f"h{uuid.uuid4().hex[:12]}@trantor.example"
 
 
+def problem(response: Any, status: int, rule: str, field: str | None = None) -> dict[str, Any]:
+    """Assert ``response`` is the RFC 9457 problem of ``rule`` (and ``field``); its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["type"] == f"urn:hot:problem:{rule}"
+    assert body["status"] == status
+    if field is not None:
+        assert body["field"] == field
+    return body
+
+
+def retry_until_answered(call: Callable[[], Any], seconds: float = 90) -> Any:
+    """What a patient client does: retry on 503 (after Retry-After) until an answer."""
+    give_up = time.monotonic() + seconds
+    response = call()
+    while response.status_code == 503 and time.monotonic() < give_up:
+        time.sleep(min(1.0, float(response.headers.get("retry-after", 1))))
+        response = call()
+    return response
+
+
 @pytest.fixture(scope="module")
 def humans(module_database_url: str) -> Iterator[HumansApplication]:
-    application = blocking_application(module_database_url)
-    yield application
-    application.close()
+    with opened_application(module_database_url) as application:
+        yield application
 
 
 @pytest.fixture(scope="module")
-def keys(module_database_url: str) -> ApiKeyStore:
-    return ApiKeyStore(module_database_url, cache_seconds=1)
+def api_keys(module_database_url: str) -> Iterator[ApiKeyStore]:
+    with ApiKeyStore(module_database_url, cache_seconds=1) as store:
+        yield store
 
 
 @pytest.fixture(scope="module")
-def tokens(keys: ApiKeyStore) -> Tokens:
+def tokens(api_keys: ApiKeyStore) -> Tokens:
     suffix = uuid.uuid4().hex[:6]
     return Tokens(
-        admin=keys.create(f"admin-{suffix}", ["admin"]),
-        read=keys.create(f"read-{suffix}", ["read"]),
-        write=keys.create(f"write-{suffix}", ["write"]),
+        admin=api_keys.create(f"admin-{suffix}", ["admin"]),
+        read=api_keys.create(f"read-{suffix}", ["read"]),
+        write=api_keys.create(f"write-{suffix}", ["write"]),
     )
 
 
 @pytest.fixture(scope="module")
-def api(humans: HumansApplication, keys: ApiKeyStore) -> Litestar:
-    return create_app(humans, keys)
+def api(humans: HumansApplication, api_keys: ApiKeyStore) -> Litestar:
+    return create_app(humans, api_keys)
 
 
 @pytest.fixture(scope="module")

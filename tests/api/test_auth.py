@@ -15,8 +15,7 @@ from litestar.testing import TestClient
 from hot.api import create_app
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore, KeyExistsError, KeyNotFoundError, Scope
-from tests.api.conftest import Tokens, bearer, new_email
-from tests.api.test_commands import problem
+from tests.api.conftest import Tokens, bearer, new_email, problem
 
 pytestmark = pytest.mark.postgres
 
@@ -103,8 +102,8 @@ def test_read_and_write_tokens_do_their_jobs_and_admin_does_both(
     assert anonymous.post("/humans", json=body, headers=bearer(tokens.admin)).status_code == 201
 
 
-def test_tokens_are_stored_only_as_hashes(keys: ApiKeyStore, module_database_url: str) -> None:
-    token = keys.create(f"hashed-{uuid.uuid4().hex[:6]}", [Scope.READ])
+def test_tokens_are_stored_only_as_hashes(api_keys: ApiKeyStore, module_database_url: str) -> None:
+    token = api_keys.create(f"hashed-{uuid.uuid4().hex[:6]}", [Scope.READ])
 
     with psycopg.connect(module_database_url) as conn:
         rows = conn.execute("SELECT name, token_sha256, scopes FROM hot_api_keys").fetchall()
@@ -114,38 +113,39 @@ def test_tokens_are_stored_only_as_hashes(keys: ApiKeyStore, module_database_url
 
 
 def test_a_revoked_token_stops_working_within_the_cache_time(
-    anonymous: Client, keys: ApiKeyStore, module_database_url: str
+    anonymous: Client, api_keys: ApiKeyStore, module_database_url: str
 ) -> None:
     name = f"short-lived-{uuid.uuid4().hex[:6]}"
-    token = keys.create(name, [Scope.READ])
+    token = api_keys.create(name, [Scope.READ])
     assert anonymous.get("/events", headers=bearer(token)).status_code == 200
 
-    ApiKeyStore(module_database_url).revoke(name)  # as another process would
-    time.sleep(keys.cache_seconds + 0.1)
+    with ApiKeyStore(module_database_url) as elsewhere:  # as another process would
+        elsewhere.revoke(name)
+    time.sleep(api_keys.cache_seconds + 0.1)
 
     problem(anonymous.get("/events", headers=bearer(token)), 401, "unauthorized")
 
 
-def test_key_names_are_unique_and_revoking_an_unknown_key_fails(keys: ApiKeyStore) -> None:
+def test_key_names_are_unique_and_revoking_an_unknown_key_fails(api_keys: ApiKeyStore) -> None:
     name = f"unique-{uuid.uuid4().hex[:6]}"
-    keys.create(name, [Scope.READ])
+    api_keys.create(name, [Scope.READ])
 
     with pytest.raises(KeyExistsError):
-        keys.create(name, [Scope.WRITE])
+        api_keys.create(name, [Scope.WRITE])
     with pytest.raises(KeyNotFoundError):
-        keys.revoke(f"missing-{uuid.uuid4().hex[:6]}")
-    assert name in [k.name for k in keys.list_keys()]
+        api_keys.revoke(f"missing-{uuid.uuid4().hex[:6]}")
+    assert name in [k.name for k in api_keys.list_keys()]
 
 
 def test_the_first_admin_key_is_created_only_once(database_url: str) -> None:
-    store = ApiKeyStore(database_url)
-
-    first = store.create_first_admin()
-    second = store.create_first_admin()
+    with ApiKeyStore(database_url) as api_keys:
+        first = api_keys.create_first_admin()
+        second = api_keys.create_first_admin()
+        scopes = api_keys.verify(first) if first is not None else None
 
     assert first is not None
     assert second is None
-    assert store.verify(first) == frozenset({Scope.ADMIN})
+    assert scopes == frozenset({Scope.ADMIN})
 
 
 def test_no_cors_headers_unless_configured(anonymous: Client) -> None:
@@ -154,8 +154,8 @@ def test_no_cors_headers_unless_configured(anonymous: Client) -> None:
     assert "access-control-allow-origin" not in response.headers
 
 
-def test_cors_for_configured_origins_only(humans: HumansApplication, keys: ApiKeyStore) -> None:
-    api = create_app(humans, keys, cors_origins=["https://hr.trantor.example"])
+def test_cors_for_configured_origins_only(humans: HumansApplication, api_keys: ApiKeyStore) -> None:
+    api = create_app(humans, api_keys, cors_origins=["https://hr.trantor.example"])
     with TestClient(api) as test_client:
         allowed = test_client.get("/catalog", headers={"Origin": "https://hr.trantor.example"})
         other = test_client.get("/catalog", headers={"Origin": "https://evil.example"})

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,6 +13,9 @@ from click.testing import CliRunner
 
 from hot.cli import main
 from hot.infra.api_keys import ApiKeyStore, Scope
+from tests.activity import wait_closed
+from tests.processes import HotProcess, Processes
+from tests.serving import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -35,10 +33,12 @@ def test_keys_create_list_revoke(env: dict[str, str], database_url: str) -> None
     )
     token = created.output.strip()
     listed = runner.invoke(main, ["keys", "list"], env=env)
-    store = ApiKeyStore(database_url)
-    scopes = store.verify(token)
+    with ApiKeyStore(database_url) as api_keys:
+        scopes = api_keys.verify(token)
     revoked = runner.invoke(main, ["keys", "revoke", "hr"], env=env)
     again = runner.invoke(main, ["keys", "revoke", "hr"], env=env)
+    with ApiKeyStore(database_url) as api_keys:
+        revoked_scopes = api_keys.verify(token)
 
     assert created.exit_code == 0
     assert token.startswith("hot_")
@@ -47,9 +47,10 @@ def test_keys_create_list_revoke(env: dict[str, str], database_url: str) -> None
     assert "hr\tread,write\t" in listed.output
     assert token not in listed.output
     assert revoked.exit_code == 0
-    assert ApiKeyStore(database_url).verify(token) is None
+    assert revoked_scopes is None
     assert again.exit_code != 0
     assert "No key named 'hr'" in again.output
+    wait_closed(database_url)  # each command closed its key store and its HoT
 
 
 def test_keys_refuse_an_unknown_scope_and_a_taken_name(env: dict[str, str]) -> None:
@@ -65,28 +66,17 @@ def test_keys_refuse_an_unknown_scope_and_a_taken_name(env: dict[str, str]) -> N
     assert "already exists" in taken.output
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def server(
-    env: dict[str, str], redis_server_url: str
-) -> Iterator[tuple[subprocess.Popen[str], int]]:
+def first_serve(
+    processes: Processes, env: dict[str, str], **settings: str
+) -> tuple[HotProcess, str, list[str], str]:
+    """``hot serve`` started for the first time, once it listens: the process, its base
+    URL, the first two lines it printed and the admin token the second shows."""
     port = free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "hot"), "serve", "--port", str(port)],
-        env=os.environ | env | {"HOT_REDIS_URL": redis_server_url},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    yield process, port
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+    process = processes.hot(["serve", "--port", str(port)], **env, **settings).start()
+    process.wait_for_output("Its token", 60, "hot serve prints the admin token")
+    lines = process.output().splitlines()[:2]
+    wait_until_listening(port)
+    return process, f"http://127.0.0.1:{port}", lines, lines[1].rsplit(" ", 1)[-1].strip()
 
 
 def wait_until_listening(port: int, seconds: float = 60) -> None:
@@ -100,20 +90,14 @@ def wait_until_listening(port: int, seconds: float = 60) -> None:
 
 
 def test_the_first_serve_prints_an_admin_token_that_works(
-    server: tuple[subprocess.Popen[str], int],
+    env: dict[str, str], processes: Processes
 ) -> None:
-    process, port = server
-    assert process.stdout is not None
-    lines = [process.stdout.readline() for _ in range(2)]
-    token = lines[1].rsplit(" ", 1)[-1].strip()
-    wait_until_listening(port)
-
-    base = f"http://127.0.0.1:{port}"
+    process, base, lines, token = first_serve(processes, env)
     body = {"name": "Janov Pelorat", "email": "janov@trantor.example", "kind": "visitor"}
-    created = httpx.post(f"{base}/humans", json=body, headers={"Authorization": f"Bearer {token}"})
+    bearer = {"Authorization": f"Bearer {token}"}
+    created = httpx.post(f"{base}/humans", json=body, headers=bearer)
     anonymous = httpx.post(f"{base}/humans", json=body)
-    process.send_signal(signal.SIGTERM)
-    exit_code = process.wait(timeout=30)
+    exit_code = process.terminate(30)
 
     assert "admin" in lines[0]
     assert token.startswith("hot_")
@@ -124,39 +108,20 @@ def test_the_first_serve_prints_an_admin_token_that_works(
 
 @pytest.mark.parametrize("write_through", ["on", "off"])
 def test_a_command_is_in_the_streams_when_answered_if_serve_writes_through(
-    env: dict[str, str], redis_server_url: str, redis_prefix: str, write_through: str
+    env: dict[str, str],
+    redis_server_url: str,
+    redis_prefix: str,
+    processes: Processes,
+    write_through: str,
 ) -> None:
     """No relay runs (``HOT_RELAY=off``): only the write-through can have put it there."""
-    port = free_port()
-    settings = {
-        "HOT_REDIS_URL": redis_server_url,
-        "HOT_REDIS_PREFIX": redis_prefix,
-        "HOT_RELAY": "off",
-        "HOT_STREAM_WRITE_THROUGH": write_through,
-    }
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "hot"), "serve", "--port", str(port)],
-        env=os.environ | env | settings,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    client = redis.Redis.from_url(redis_server_url)
-    try:
-        assert process.stdout is not None
-        token = [process.stdout.readline() for _ in range(2)][1].rsplit(" ", 1)[-1].strip()
-        wait_until_listening(port)
-        body = {"name": "Hari Seldon", "email": "hari@trantor.example", "kind": "visitor"}
-        created = httpx.post(
-            f"http://127.0.0.1:{port}/humans",
-            json=body,
-            headers={"Authorization": f"Bearer {token}"},
-        )
+    settings = {"HOT_RELAY": "off", "HOT_STREAM_WRITE_THROUGH": write_through}
+    process, base, _, token = first_serve(processes, env, **settings)
+    body = {"name": "Hari Seldon", "email": "hari@trantor.example", "kind": "visitor"}
+    created = httpx.post(f"{base}/humans", json=body, headers={"Authorization": f"Bearer {token}"})
+    with redis.Redis.from_url(redis_server_url) as client:
         entries = client.xrange(f"{redis_prefix}:events")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-        client.close()
+    process.terminate(30)
 
     assert created.status_code == 201
     if write_through == "on":

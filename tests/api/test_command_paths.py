@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 
 from hot.application import HumansApplication
 from tests.api.conftest import Humans
-from tests.blocking import blocking_application
+from tests.blocking import opened_application
 
 pytestmark = pytest.mark.postgres
 
@@ -24,9 +24,8 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture(scope="module")
 def elsewhere(module_database_url: str) -> Iterator[HumansApplication]:
     """Another process's application on the same database."""
-    application = blocking_application(module_database_url)
-    yield application
-    application.close()
+    with opened_application(module_database_url) as application:
+        yield application
 
 
 def test_a_known_human_s_attend_is_decided_on_the_known_state_alone(

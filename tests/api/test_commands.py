@@ -10,22 +10,11 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from hot.application import HumansApplication
-from tests.api.conftest import Humans, new_email
+from tests.api.conftest import Humans, new_email, problem
 
 pytestmark = pytest.mark.postgres
 
 Client = TestClient[Litestar]
-
-
-def problem(response: Any, status: int, rule: str, field: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["type"] == f"urn:hot:problem:{rule}"
-    assert body["status"] == status
-    if field is not None:
-        assert body["field"] == field
-    return body
 
 
 def test_registering_answers_201_with_location_and_etag(client: Client) -> None:

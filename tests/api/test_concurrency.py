@@ -21,7 +21,7 @@ from hot.api import create_app
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
 from tests.api.conftest import bearer, new_email
-from tests.blocking import blocking_application
+from tests.blocking import opened_application
 
 pytestmark = [pytest.mark.postgres, pytest.mark.anyio]
 
@@ -36,18 +36,17 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def fresh(database_url: str) -> Iterator[HumansApplication]:
-    humans = blocking_application(database_url)
-    yield humans
-    humans.close()
+    with opened_application(database_url) as humans:
+        yield humans
 
 
 @pytest.fixture
 async def client(fresh: HumansApplication, database_url: str) -> AsyncIterator[Client]:
-    keys = ApiKeyStore(database_url, cache_seconds=60)
-    token = keys.create("load", ["admin"])
-    async with AsyncTestClient(create_app(fresh, keys), timeout=120) as test_client:
-        test_client.headers.update(bearer(token))
-        yield test_client
+    with ApiKeyStore(database_url, cache_seconds=60) as api_keys:
+        token = api_keys.create("load", ["admin"])
+        async with AsyncTestClient(create_app(fresh, api_keys), timeout=120) as test_client:
+            test_client.headers.update(bearer(token))
+            yield test_client
 
 
 async def all_events(client: Client, path: str) -> list[dict[str, Any]]:

@@ -10,8 +10,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from hot.application import HumansApplication
-from tests.api.conftest import Humans, new_email
-from tests.api.test_commands import problem
+from tests.api.conftest import Humans, new_email, problem
 
 pytestmark = pytest.mark.postgres
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,21 +17,15 @@ from hot.api import create_app
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.relay import RelayStatus
-from tests.api.conftest import bearer, new_email
-from tests.api.test_commands import problem
+from tests.api.conftest import bearer, new_email, problem, retry_until_answered
 from tests.blocking import blocking_application
+from tests.serving import free_port
 
 pytestmark = pytest.mark.postgres
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def ready(humans: HumansApplication, keys: ApiKeyStore, **parts: Any) -> Any:
-    with TestClient(create_app(humans, keys, **parts)) as test_client:
+def ready(humans: HumansApplication, api_keys: ApiKeyStore, **parts: Any) -> Any:
+    with TestClient(create_app(humans, api_keys, **parts)) as test_client:
         return test_client.get("/health/ready")
 
 
@@ -43,8 +35,8 @@ def test_live_needs_nothing(client: TestClient[Litestar]) -> None:
     assert (response.status_code, response.json()["status"]) == (200, "live")
 
 
-def test_ready_checks_postgres(humans: HumansApplication, keys: ApiKeyStore) -> None:
-    response = ready(humans, keys)
+def test_ready_checks_postgres(humans: HumansApplication, api_keys: ApiKeyStore) -> None:
+    response = ready(humans, api_keys)
 
     assert response.status_code == 200
     assert response.json()["checks"]["postgres"]["ok"] is True
@@ -53,10 +45,10 @@ def test_ready_checks_postgres(humans: HumansApplication, keys: ApiKeyStore) -> 
 
 @pytest.mark.redis
 def test_ready_checks_redis_when_configured(
-    humans: HumansApplication, keys: ApiKeyStore, redis_server_url: str
+    humans: HumansApplication, api_keys: ApiKeyStore, redis_server_url: str
 ) -> None:
-    up = ready(humans, keys, redis=redis.Redis.from_url(redis_server_url))
-    down = ready(humans, keys, redis=redis.Redis(port=free_port(), socket_connect_timeout=1))
+    up = ready(humans, api_keys, redis=redis.Redis.from_url(redis_server_url))
+    down = ready(humans, api_keys, redis=redis.Redis(port=free_port(), socket_connect_timeout=1))
 
     assert (up.status_code, up.json()["checks"]["redis"]["ok"]) == (200, True)
     assert (down.status_code, down.json()["checks"]["redis"]["ok"]) == (503, False)
@@ -75,9 +67,9 @@ def test_ready_checks_redis_when_configured(
     ],
 )
 def test_ready_reports_the_relay(
-    humans: HumansApplication, keys: ApiKeyStore, status: Any, code: int
+    humans: HumansApplication, api_keys: ApiKeyStore, status: Any, code: int
 ) -> None:
-    response = ready(humans, keys, relay_status=status)
+    response = ready(humans, api_keys, relay_status=status)
 
     assert response.status_code == code
     assert response.json()["checks"]["relay"]["ok"] is (code == 200)
@@ -88,7 +80,7 @@ class Outage:
     """An app on its own database, which the test can cut off (and is restored after)."""
 
     humans: HumansApplication
-    keys: ApiKeyStore
+    api_keys: ApiKeyStore
     server_url: str
     database_url: str
 
@@ -100,9 +92,10 @@ class Outage:
 @pytest.fixture
 def outage(postgres_server_url: str, database_url: str) -> Iterator[Outage]:
     humans = blocking_application(database_url, deadline=2)
-    keys = ApiKeyStore(database_url, cache_seconds=60)
-    yield Outage(humans, keys, postgres_server_url, database_url)
+    api_keys = ApiKeyStore(database_url, cache_seconds=60)
+    yield Outage(humans, api_keys, postgres_server_url, database_url)
     set_reachable(postgres_server_url, database_url, True)
+    api_keys.close()
     humans.close()
 
 
@@ -119,8 +112,8 @@ def set_reachable(server_url: str, database_url: str, reachable: bool) -> None:
 
 
 def test_an_unreachable_database_is_503_and_hot_recovers_by_itself(outage: Outage) -> None:
-    token = outage.keys.create("ops", ["admin"])
-    api = create_app(outage.humans, outage.keys)
+    token = outage.api_keys.create("ops", ["admin"])
+    api = create_app(outage.humans, outage.api_keys)
     join = {"on": "2020-01-01", "role": "trader"}
     retry_safely = {"Idempotency-Key": "join-during-outage"}
     with TestClient(api, raise_server_exceptions=False) as client:
@@ -147,13 +140,3 @@ def test_an_unreachable_database_is_503_and_hot_recovers_by_itself(outage: Outag
     assert healed.status_code == 200, healed.text
     assert healed.json()["version"] == 2
     assert [e["name"] for e in after.json()["events"]] == ["HUMAN_REGISTERED", "HUMAN_JOINED"]
-
-
-def retry_until_answered(call: Callable[[], Any], seconds: float = 90) -> Any:
-    """What a patient client does: retry on 503 (after Retry-After) until an answer."""
-    give_up = time.monotonic() + seconds
-    response = call()
-    while response.status_code == 503 and time.monotonic() < give_up:
-        time.sleep(min(1.0, float(response.headers.get("retry-after", 1))))
-        response = call()
-    return response

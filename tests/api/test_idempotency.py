@@ -12,8 +12,7 @@ from litestar.testing import TestClient
 from hot.api import create_app
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
-from tests.api.conftest import Humans, Tokens, bearer, new_email
-from tests.api.test_commands import problem
+from tests.api.conftest import Humans, Tokens, bearer, new_email, problem
 from tests.blocking import blocking_application
 
 pytestmark = pytest.mark.postgres
@@ -110,11 +109,11 @@ def test_a_malformed_key_is_400_naming_the_header(
 
 @pytest.fixture
 def second_process(
-    module_database_url: str, keys: ApiKeyStore
+    module_database_url: str, api_keys: ApiKeyStore
 ) -> Iterator[tuple[HumansApplication, Client]]:
     """Another HoT on the same database, as another process would have."""
     other = blocking_application(module_database_url)
-    with TestClient(create_app(other, keys), raise_server_exceptions=False) as test_client:
+    with TestClient(create_app(other, api_keys), raise_server_exceptions=False) as test_client:
         yield other, test_client
     other.close()
 

@@ -4,9 +4,6 @@ read (state, history, log, live feed), and forgotten for good by ``POST .../forg
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from click.testing import CliRunner
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -28,9 +24,9 @@ from hot.cli import main
 from hot.domain import FORGOTTEN
 from hot.follow import Feed, PostgresLog
 from hot.infra.api_keys import ApiKeyStore, Scope
-from tests.api.conftest import Humans, Tokens, bearer, new_email
-from tests.api.test_commands import problem
+from tests.api.conftest import Humans, Tokens, bearer, new_email, problem
 from tests.blocking import blocking_application, run
+from tests.serving import free_port, served
 
 pytestmark = pytest.mark.postgres
 
@@ -38,14 +34,14 @@ Client = TestClient[Litestar]
 
 
 @pytest.fixture(scope="module")
-def personal(keys: ApiKeyStore) -> str:
+def personal(api_keys: ApiKeyStore) -> str:
     """A token that may read, personal fields included (but not write, nor forget)."""
-    return keys.create(f"hr-{uuid.uuid4().hex[:6]}", [Scope.READ, Scope.PERSONAL])
+    return api_keys.create(f"hr-{uuid.uuid4().hex[:6]}", [Scope.READ, Scope.PERSONAL])
 
 
 @pytest.fixture(scope="module")
-def admin_name(keys: ApiKeyStore, tokens: Tokens) -> str:
-    grant = keys.identify(tokens.admin)
+def admin_name(api_keys: ApiKeyStore, tokens: Tokens) -> str:
+    grant = api_keys.identify(tokens.admin)
     assert grant is not None
     return grant.name
 
@@ -148,10 +144,8 @@ def test_keys_create_takes_the_personal_scope(database_url: str, tmp_path: Any) 
     )
 
     assert created.exit_code == 0, created.output
-    assert ApiKeyStore(database_url).verify(created.output.strip()) == {
-        Scope.READ,
-        Scope.PERSONAL,
-    }
+    with ApiKeyStore(database_url) as api_keys:
+        assert api_keys.verify(created.output.strip()) == {Scope.READ, Scope.PERSONAL}
 
 
 # Forgetting -------------------------------------------------------------------------
@@ -353,36 +347,14 @@ def test_the_openapi_document_names_the_personal_scope_and_the_forget_route(
 # The live feed ------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def live_url(humans: HumansApplication, keys: ApiKeyStore) -> Iterator[str]:
+def live_url(humans: HumansApplication, api_keys: ApiKeyStore) -> Iterator[str]:
     """The whole API with the live feed (over the log only), served by uvicorn."""
     feed = Feed(PostgresLog(humans))
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(humans, keys, feed=feed),
-            host="127.0.0.1",
-            port=free_port(),
-            log_level="warning",
-            timeout_graceful_shutdown=1,
-        )
-    )
-    thread = threading.Thread(target=server.run)
-    thread.start()
     try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{server.config.port}"
+        with served(create_app(humans, api_keys, feed=feed), free_port()) as url:
+            yield url
     finally:
-        server.should_exit = True
-        thread.join(10)
         feed.source.close()
 
 

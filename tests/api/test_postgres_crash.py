@@ -4,51 +4,39 @@ answers 503 meanwhile, never 500, and goes on by itself with nothing lost or dou
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
 
 from hot.api import create_app
 from hot.infra.api_keys import ApiKeyStore
-from tests.api.conftest import bearer, new_email
-from tests.api.test_commands import problem
-from tests.api.test_health import retry_until_answered
+from tests.api.conftest import bearer, new_email, problem, retry_until_answered
 from tests.blocking import blocking_application
-from tests.killable_postgres import KillablePostgres
+from tests.processes import KillablePostgres
 
 pytestmark = pytest.mark.slow  # a PostgreSQL server of its own, killed and restarted
 
 
-@pytest.fixture
-def postgres(tmp_path: Path) -> Iterator[KillablePostgres]:
-    server = KillablePostgres(tmp_path / "pg")
-    server.start()
-    yield server
-    server.stop()
-
-
 def test_a_crashed_postgresql_is_503_until_it_is_back_then_hot_goes_on(
-    postgres: KillablePostgres,
+    killable_postgres: KillablePostgres,
 ) -> None:
-    humans = blocking_application(postgres.url, deadline=2)
-    keys = ApiKeyStore(postgres.url, cache_seconds=60)
-    token = keys.create("ops", ["admin"])
+    humans = blocking_application(killable_postgres.url, deadline=2)
+    api_keys = ApiKeyStore(killable_postgres.url, cache_seconds=60)
+    token = api_keys.create("ops", ["admin"])
     join = {"on": "2020-01-01", "role": "trader"}
     retry_safely = {"Idempotency-Key": "join-across-a-crash"}
     try:
-        with TestClient(create_app(humans, keys), raise_server_exceptions=False) as c:
+        with TestClient(create_app(humans, api_keys), raise_server_exceptions=False) as c:
             c.headers.update(bearer(token))
             body = {"name": "Hober Mallow", "email": new_email(), "kind": "employee"}
             human_id = c.post("/humans", json=body).json()["id"]
 
-            postgres.kill()
+            killable_postgres.kill()
             write = c.post(f"/humans/{human_id}/join", json=join, headers=retry_safely)
             history = c.get(f"/humans/{human_id}/events")
             health = c.get("/health/ready")
 
-            postgres.start()
+            killable_postgres.start()
             back = time.monotonic()
             healed = retry_until_answered(
                 lambda: c.post(f"/humans/{human_id}/join", json=join, headers=retry_safely)
@@ -57,6 +45,7 @@ def test_a_crashed_postgresql_is_503_until_it_is_back_then_hot_goes_on(
             again = c.post(f"/humans/{human_id}/join", json=join, headers=retry_safely)
             after = c.get(f"/humans/{human_id}/events")
     finally:
+        api_keys.close()
         humans.close()
 
     for response in (write, history):

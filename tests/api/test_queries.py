@@ -16,8 +16,8 @@ from litestar.testing import TestClient
 from hot.api import create_app
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
-from tests.api.conftest import Humans
-from tests.api.test_commands import problem
+from tests.api.conftest import Humans, problem
+from tests.expected import PUBLIC_NAMES
 
 pytestmark = pytest.mark.postgres
 
@@ -199,14 +199,7 @@ def test_the_catalog_lists_every_event_type(client: Client) -> None:
 
     names = {e["name"] for e in response.json()["events"]}
     assert response.status_code == 200
-    assert names == {
-        "HUMAN_REGISTERED",
-        "HUMAN_JOINED",
-        "HUMAN_LEFT",
-        "HUMAN_ATTENDED",
-        "HUMAN_DETAILS_CHANGED",
-        "HUMAN_FORGOTTEN",
-    }
+    assert names == set(PUBLIC_NAMES)
     joined = next(e for e in response.json()["events"] if e["name"] == "HUMAN_JOINED")
     assert joined["version"] >= 1
     assert joined["description"]
@@ -214,9 +207,9 @@ def test_the_catalog_lists_every_event_type(client: Client) -> None:
 
 
 def test_the_asyncapi_document_describes_the_streams_of_the_apps_prefix(
-    humans: HumansApplication, keys: ApiKeyStore
+    humans: HumansApplication, api_keys: ApiKeyStore
 ) -> None:
-    with TestClient(create_app(humans, keys, stream_prefix="trantor")) as anonymous:
+    with TestClient(create_app(humans, api_keys, stream_prefix="trantor")) as anonymous:
         response = anonymous.get("/catalog/asyncapi.json")
 
     document = response.json()

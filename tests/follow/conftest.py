@@ -107,6 +107,21 @@ def collect(
     return events
 
 
+class Collector(threading.Thread):
+    """Polls a follower in a thread of its own, keeping everything it hands out."""
+
+    def __init__(self, follower: Follower, pause: float = 0.0) -> None:
+        super().__init__()
+        self.follower = follower
+        self.pause = pause  # seconds of "work" per batch: a slow consumer
+        self.events: list[RecordedEvent] = []
+
+    def run(self) -> None:
+        for batch in self.follower.batches():
+            self.events.extend(batch)
+            time.sleep(self.pause)
+
+
 @contextlib.contextmanager
 def running(runner: ProjectionRunner[Any]) -> Iterator[ProjectionRunner[Any]]:
     """``runner.run()`` in a thread for the duration of the block; stopped afterwards."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -25,17 +26,23 @@ from .conftest import full_log, running, running_relay, write_lives
 pytestmark = pytest.mark.postgres
 
 
+@pytest.fixture
 def attendance_runner(
-    app: HumansApplication, database_url: str, feed: Feed | None = None
-) -> ProjectionRunner[Any]:
-    """The attendance projection on the log of ``app`` (or ``feed``), its tables in
-    ``database_url``."""
-    return ProjectionRunner(
-        Attendance(),
-        PostgresProjectionStore(database_url),
-        feed or Feed(PostgresLog(app)),
-        personal=True,
-    )
+    app: HumansApplication, database_url: str
+) -> Iterator[Callable[..., ProjectionRunner[Any]]]:
+    """Makes the attendance projection on the log of ``app`` (or a ``feed``), its tables
+    in ``database_url``; the stores it made are closed after the test."""
+    stores: list[PostgresProjectionStore] = []
+
+    def make(feed: Feed | None = None) -> ProjectionRunner[Any]:
+        stores.append(PostgresProjectionStore(database_url))
+        return ProjectionRunner(
+            Attendance(), stores[-1], feed or Feed(PostgresLog(app)), personal=True
+        )
+
+    yield make
+    for store in stores:
+        store.close()
 
 
 def caught_up(runner: ProjectionRunner[Any]) -> bool:
@@ -58,11 +65,13 @@ def backdated_memberships(app: HumansApplication) -> None:
 
 
 def test_the_tables_hold_what_the_log_says_and_a_rebuild_agrees(
-    app: HumansApplication, database_url: str
+    app: HumansApplication,
+    database_url: str,
+    attendance_runner: Callable[..., ProjectionRunner[Any]],
 ) -> None:
     backdated_memberships(app)
     write_lives(app, 6, 12)
-    runner = attendance_runner(app, database_url)
+    runner = attendance_runner()
     with running(runner):
         wait_until(lambda: runner.position() == app.head(), 20, "caught up")
 
@@ -75,9 +84,13 @@ def test_the_tables_hold_what_the_log_says_and_a_rebuild_agrees(
     assert actual_tables(database_url) == expected
 
 
-def test_report_prints_a_month(app: HumansApplication, database_url: str) -> None:
+def test_report_prints_a_month(
+    app: HumansApplication,
+    database_url: str,
+    attendance_runner: Callable[..., ProjectionRunner[Any]],
+) -> None:
     backdated_memberships(app)
-    runner = attendance_runner(app, database_url)
+    runner = attendance_runner()
     runner.rebuild()
     first_day = TODAY - timedelta(days=39)
     month = f"{first_day:%Y-%m}"
@@ -131,7 +144,11 @@ def without_names(tables: Tables) -> Tables:
 
 @pytest.mark.redis
 def test_a_forgotten_human_leaves_no_trace_and_every_count_stays(
-    app: HumansApplication, database_url: str, redis_client: redis.Redis, redis_prefix: str
+    app: HumansApplication,
+    database_url: str,
+    redis_client: redis.Redis,
+    redis_prefix: str,
+    attendance_runner: Callable[..., ProjectionRunner[Any]],
 ) -> None:
     backdated_memberships(app)
     tag = uuid.uuid4().hex[:10]
@@ -148,7 +165,7 @@ def test_a_forgotten_human_leaves_no_trace_and_every_count_stays(
     app.join(wanda, start + timedelta(days=6), "mentalic")
     app.attend(wanda, start + timedelta(days=7))
     feed = Feed(PostgresLog(app), redis_client, redis_prefix)
-    runner = attendance_runner(app, database_url, feed)
+    runner = attendance_runner(feed)
 
     with running_relay(database_url, redis_client, redis_prefix, personal=True), running(runner):
         wait_until(lambda: caught_up(runner), 20, "caught up")

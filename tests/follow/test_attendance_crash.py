@@ -9,16 +9,12 @@ lost or applied twice by any crash would show.
 
 from __future__ import annotations
 
-import os
+import contextlib
 import random
 import signal
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
@@ -30,6 +26,7 @@ from hot.attendance import Attendance
 from hot.follow import Feed, PostgresLog, PostgresProjectionStore, ProjectionRunner
 from hot.infra.database import create_database, drop_database
 from tests.event_log import live_a_life
+from tests.processes import HotProcess, Processes
 from tests.waiting import wait_until
 
 from .attendance_model import actual_tables, expected_tables
@@ -48,45 +45,8 @@ def attendance_database_url(postgres_server_url: str) -> Iterator[str]:
     drop_database(postgres_server_url, name)
 
 
-class AttendanceProcess:
-    """``hot attendance`` as a real process; its output goes to a file we can read."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-        self.output = tempfile.NamedTemporaryFile(prefix="hot-attendance-", suffix=".log")  # noqa: SIM115
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        self.output.truncate(0)
-        self.output.seek(0)
-        hot = Path(sys.executable).parent / "hot"
-        self.process = subprocess.Popen(
-            [str(hot), "attendance"], env=self.env, stdout=self.output, stderr=subprocess.STDOUT
-        )
-        self.starts += 1
-
-    def text(self) -> str:
-        return Path(self.output.name).read_text(errors="replace")
-
-    def wait_following(self, timeout: float = 30) -> None:
-        assert self.process is not None
-        wait_until(
-            lambda: "following from position" in self.text() or self.process.poll() is not None,
-            timeout,
-            "hot attendance starts following",
-        )
-        assert self.process.poll() is None, f"hot attendance exited:\n{self.text()}"
-
-    def signal(self, signum: int) -> int:
-        assert self.process is not None
-        self.process.send_signal(signum)
-        return self.process.wait(15)
-
-    def close(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.signal(signal.SIGKILL)
-        self.output.close()
+def wait_following(process: HotProcess) -> None:
+    process.wait_for_output("following from position", 30, "hot attendance starts following")
 
 
 def stored_position(database_url: str) -> int:
@@ -103,17 +63,11 @@ def test_killed_again_and_again_the_tables_equal_a_rebuild(
     attendance_database_url: str,
     redis_server_url: str,
     redis_prefix: str,
+    processes: Processes,
 ) -> None:
-    env = {
-        **os.environ,
-        "HOT_DATABASE_URL": database_url,
-        "HOT_ATTENDANCE_DATABASE_URL": attendance_database_url,
-        "HOT_REDIS_URL": redis_server_url,
-        "HOT_REDIS_PREFIX": redis_prefix,
-    }
     rng = random.Random(5)
     client = redis.Redis.from_url(redis_server_url)
-    process = AttendanceProcess(env)
+    process = processes.hot(["attendance"], HOT_ATTENDANCE_DATABASE_URL=attendance_database_url)
     kills = 0
     try:
         with (
@@ -121,18 +75,16 @@ def test_killed_again_and_again_the_tables_equal_a_rebuild(
             writing(app, 400, 30, writers=8, stop_at_end=True),
         ):
             while kills < KILLS:
-                process.start()
-                process.wait_following()
+                wait_following(process.start())
                 time.sleep(rng.uniform(0.05, 0.8))
-                assert process.signal(signal.SIGKILL) == -signal.SIGKILL
+                assert process.kill() == -signal.SIGKILL
                 kills += 1
             process.start()  # the last one lives: it catches up with the rest of the load
-        process.wait_following()
+        wait_following(process)
         head = app.head()
         wait_until(lambda: stored_position(attendance_database_url) == head, 60, "caught up")
-        assert process.signal(signal.SIGTERM) == 0  # and stops cleanly
+        assert process.terminate(15) == 0  # and stops cleanly
     finally:
-        process.close()
         client.close()
 
     assert kills >= 10
@@ -140,34 +92,26 @@ def test_killed_again_and_again_the_tables_equal_a_rebuild(
     assert incremental == expected_tables(full_log(app))
 
     feed = Feed(PostgresLog(app))
-    store = PostgresProjectionStore(attendance_database_url)
-    runner = ProjectionRunner(Attendance(), store, feed, personal=True)
-    assert runner.rebuild() == head
+    with contextlib.closing(PostgresProjectionStore(attendance_database_url)) as store:
+        runner = ProjectionRunner(Attendance(), store, feed, personal=True)
+        assert runner.rebuild() == head
     assert actual_tables(attendance_database_url) == incremental
 
 
 def test_sigterm_stops_it_even_while_it_waits_to_retry_a_lost_database(
     app: HumansApplication,
-    database_url: str,
     postgres_server_url: str,
     attendance_database_url: str,
+    processes: Processes,
 ) -> None:
-    env = {
-        **os.environ,
-        "HOT_DATABASE_URL": database_url,
-        "HOT_ATTENDANCE_DATABASE_URL": attendance_database_url,
-        "HOT_REDIS_URL": "",
-    }
-    process = AttendanceProcess(env)
-    try:
-        process.start()
-        process.wait_following()
-        dbname = urlsplit(attendance_database_url).path.lstrip("/")  # embedded URLs have a query
-        drop_database(postgres_server_url, dbname)
-        live_a_life(app, 1, "unwritable")  # its batch fails: the runner backs off and retries
-        wait_until(lambda: "retrying in" in process.text(), 30, "the runner retries")
-        started = time.monotonic()
-        assert process.signal(signal.SIGTERM) == 0
-        assert time.monotonic() - started < 10
-    finally:
-        process.close()
+    process = processes.hot(
+        ["attendance"], HOT_ATTENDANCE_DATABASE_URL=attendance_database_url, HOT_REDIS_URL=""
+    )
+    wait_following(process.start())
+    dbname = urlsplit(attendance_database_url).path.lstrip("/")  # embedded URLs have a query
+    drop_database(postgres_server_url, dbname)
+    live_a_life(app, 1, "unwritable")  # its batch fails: the runner backs off and retries
+    process.wait_for_output("retrying in", 30, "the runner retries")
+    started = time.monotonic()
+    assert process.terminate(15) == 0
+    assert time.monotonic() - started < 10

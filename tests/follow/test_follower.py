@@ -132,10 +132,10 @@ def test_over_http_it_reads_the_api_then_redis(
     redis_prefix: str,
     relay: Relay,
 ) -> None:
-    keys = ApiKeyStore(database_url)
-    token = keys.create("follower", [Scope.READ])
+    api_keys = ApiKeyStore(database_url)
+    token = api_keys.create("follower", [Scope.READ])
     write_lives(app, 2, 3)
-    with TestClient(create_app(app, keys)) as client:
+    with api_keys, TestClient(create_app(app, api_keys)) as client:
         feed = Feed(HttpLog("http://testserver", token, client=client), redis_client, redis_prefix)
         with feed.follow(0, page_size=4) as follower:
             first = collect(follower, lambda got: len(got) == 14, timeout=10)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from hot.application.representation import masked_event
 from hot.follow import ConsumerGroup, PostgresLog
 from hot.infra.relay import Relay, StreamKeys
 from tests.event_log import live_a_life
+from tests.processes import KillableProcess, Processes
 from tests.waiting import wait_until
 
 from .conftest import full_log, running_relay, write_lives
@@ -38,14 +37,20 @@ class Survivor(threading.Thread):
 
 
 @pytest.fixture
-def victim(redis_server_url: str, redis_prefix: str) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(
-        [sys.executable, str(WORKER), redis_server_url, redis_prefix, "workers", "victim", "10"]
-    )
-    yield process
-    if process.poll() is None:
-        process.kill()
-        process.wait(10)
+def victim(processes: Processes, redis_server_url: str, redis_prefix: str) -> KillableProcess:
+    """A consumer of the group "workers" in a process of its own: it takes 10 entries
+    and hangs without acknowledging them (``group_worker.py``)."""
+    args = [redis_server_url, redis_prefix, "workers", "victim", "10"]
+    return processes.command([sys.executable, str(WORKER), *args]).start()
+
+
+def kill_holding_ten(victim: KillableProcess, client: redis.Redis, key: str, prefix: str) -> None:
+    """SIGKILL the victim once it holds its 10 entries pending and has said which ones
+    (it pushes their positions onto ``<prefix>:taken:victim`` right after reading)."""
+    wait_until(lambda: pending_of(client, key, "victim") == 10, 30, "the victim took 10")
+    taken = f"{prefix}:taken:victim"
+    wait_until(lambda: client.llen(taken) == 10, 10, "the victim said which 10")
+    assert victim.kill() == -9
 
 
 def pending_of(client: redis.Redis, key: str, consumer: str) -> int:
@@ -56,12 +61,9 @@ def pending_of(client: redis.Redis, key: str, consumer: str) -> int:
     return sum(c["pending"] for c in summary["consumers"] if c["name"].decode() == consumer)
 
 
+@pytest.mark.usefixtures("relay")
 def test_a_killed_consumers_pending_entries_are_claimed_by_the_survivor(
-    app: HumansApplication,
-    relay: Relay,
-    redis_client: redis.Redis,
-    redis_prefix: str,
-    victim: subprocess.Popen[bytes],
+    app: HumansApplication, redis_client: redis.Redis, redis_prefix: str, victim: KillableProcess
 ) -> None:
     key = StreamKeys(redis_prefix, CATALOG.names).all
     write_lives(app, 3, 10)  # 42 events
@@ -69,11 +71,9 @@ def test_a_killed_consumers_pending_entries_are_claimed_by_the_survivor(
         redis_client, "workers", "survivor", prefix=redis_prefix, count=5, min_idle_seconds=1.0
     )
     survivor = Survivor(group)
-    wait_until(lambda: pending_of(redis_client, key, "victim") == 10, 30, "the victim took 10")
+    kill_holding_ten(victim, redis_client, key, redis_prefix)
     survivor.start()
     try:
-        victim.kill()  # SIGKILL, with its 10 entries pending
-        victim.wait(10)
         live_a_life(app, 2, "after")  # 6 more
         expected = full_log(app)
         wait_until(lambda: len(survivor.handled) >= len(expected), 30, "every entry handled")
@@ -89,18 +89,13 @@ def test_a_killed_consumers_pending_entries_are_claimed_by_the_survivor(
     assert redis_client.xpending(key, "workers")["pending"] == 0
 
 
+@pytest.mark.usefixtures("relay")
 def test_entries_trimmed_while_pending_are_read_back_from_the_log(
-    app: HumansApplication,
-    relay: Relay,
-    redis_client: redis.Redis,
-    redis_prefix: str,
-    victim: subprocess.Popen[bytes],
+    app: HumansApplication, redis_client: redis.Redis, redis_prefix: str, victim: KillableProcess
 ) -> None:
     key = StreamKeys(redis_prefix, CATALOG.names).all
     write_lives(app, 2, 10)  # 28 events
-    wait_until(lambda: pending_of(redis_client, key, "victim") == 10, 30, "the victim took 10")
-    victim.kill()
-    victim.wait(10)
+    kill_holding_ten(victim, redis_client, key, redis_prefix)
     redis_client.xtrim(key, minid="999999-0")  # every entry gone from the stream
     group = ConsumerGroup(
         redis_client,

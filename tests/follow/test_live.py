@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
 import threading
 import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from click.testing import CliRunner
 from litestar import Litestar
 
@@ -27,17 +25,11 @@ from hot.follow.sse import LiveFeedClient, _messages
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.relay import Relay
 from tests.event_log import live_a_life
-from tests.waiting import wait_until
+from tests.serving import free_port, served
 
 from .conftest import full_log, write_lives
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -48,23 +40,6 @@ def serving(feed: Feed, port: int, keepalive: float = 0.5) -> Iterator[str]:
     )
     with served(app, port) as url:
         yield url
-
-
-@contextlib.contextmanager
-def served(app: Litestar, port: int) -> Iterator[str]:
-    """``app`` served by uvicorn in a thread; its base URL."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run)
-    thread.start()
-    try:
-        wait_until(lambda: server.started, 10, "the server started")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 @pytest.fixture
@@ -199,10 +174,10 @@ def test_a_browser_may_send_its_token_as_access_token_on_the_live_feed_only(
 ) -> None:
     """EventSource cannot send headers: ``?access_token=`` works on the stream, is not
     taken anywhere else, and may not come with an Authorization header as well."""
-    keys = ApiKeyStore(database_url)
-    token = keys.create(f"browser-{uuid.uuid4().hex[:6]}", ["read"])
+    api_keys = ApiKeyStore(database_url)
+    token = api_keys.create(f"browser-{uuid.uuid4().hex[:6]}", ["read"])
     live_a_life(app, 1, "eve")
-    with served(create_app(app, keys, feed=feed), free_port()) as url:
+    with api_keys, served(create_app(app, api_keys, feed=feed), free_port()) as url:
         messages = read_messages(url, 5, after=0, access_token=token)
         assert events_of(messages) == masked(full_log(app))
 

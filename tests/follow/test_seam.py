@@ -7,36 +7,18 @@ the lists are compared with the whole log at the end.
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 
-from hot.application import HumansApplication, RecordedEvent
-from hot.follow import Feed, Follower
+from hot.application import HumansApplication
+from hot.follow import Feed
 from hot.infra.relay import Relay
 from tests.waiting import wait_until
 
-from .conftest import full_log, writing
+from .conftest import Collector, full_log, writing
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 HUMANS, DAYS = 200, 46  # 200 lives of 50 public events: 10,000 events
-
-
-class Collector(threading.Thread):
-    """Polls a follower in a thread of its own, keeping everything it hands out."""
-
-    def __init__(self, follower: Follower, pause: float = 0.0) -> None:
-        super().__init__()
-        self.follower = follower
-        self.pause = pause  # seconds of "work" per batch: a slow consumer
-        self.events: list[RecordedEvent] = []
-
-    def run(self) -> None:
-        for batch in self.follower.batches():
-            self.events.extend(batch)
-            time.sleep(self.pause)
 
 
 def test_followers_started_during_a_load_see_every_event_once_in_order(

@@ -8,20 +8,12 @@ publishes it: personal fields masked unless asked for, forgotten humans' events 
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import psycopg
 import redis
 
 from hot.application import CATALOG, HumansApplication
@@ -29,7 +21,6 @@ from hot.application.representation import masked_event
 from hot.application.views import RecordedEvent
 from hot.domain import EmailClaim, Human, HumanKind
 from hot.infra.relay import Relay, StreamKeys, event_from_entry
-from hot.infra.relay.leader import lock_holder
 from hot.infra.relay.publisher import FORGETTING
 from hot.infra.relay.source import EventLog
 from tests.waiting import wait_until
@@ -80,10 +71,10 @@ def assert_streams_match_log(
     (``streamed``); returns that."""
     forgotten = {e.subject for e in public_log(app) if e.name == FORGETTING}
     log = streamed(public_log(app, after), personal=personal, forgotten=forgotten)
-    keys = StreamKeys(prefix, CATALOG.names)
-    assert_stream_is(client, keys.all, log)
+    stream_keys = StreamKeys(prefix, CATALOG.names)
+    assert_stream_is(client, stream_keys.all, log)
     for name in CATALOG.names:
-        assert_stream_is(client, keys.of(name), [e for e in log if e.name == name])
+        assert_stream_is(client, stream_keys.of(name), [e for e in log if e.name == name])
     return log
 
 
@@ -138,85 +129,9 @@ def running_relay(
         relay.stop()
 
 
-def terminate_backends(database_url: str) -> int:
-    """Kill every other connection to this test's own database; returns how many."""
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        ).fetchall()
-    return len(rows)
-
-
-class HotProcess:
-    """A ``hot`` command (``args``) as a real subprocess, on the test's database, Redis
-    and prefix; its output is kept for the test to show."""
-
-    def __init__(
-        self, args: list[str], database_url: str, redis_url: str, prefix: str, **env: str
-    ) -> None:
-        self.args = args
-        self.env = {
-            **os.environ,
-            "HOT_DATABASE_URL": database_url,
-            "HOT_REDIS_URL": redis_url,
-            "HOT_REDIS_PREFIX": prefix,
-            **env,
-        }
-        self.database_url, self.prefix = database_url, prefix
-        self.process: subprocess.Popen[bytes] | None = None
-        self.logs = tempfile.TemporaryFile()  # noqa: SIM115  (closed by stop)
-
-    def start(self) -> HotProcess:
-        hot = Path(sys.executable).parent / "hot"
-        self.process = subprocess.Popen(
-            [str(hot), *self.args], env=self.env, stdout=self.logs, stderr=subprocess.STDOUT
-        )
-        return self
-
-    def output(self) -> str:
-        self.logs.seek(0)
-        return self.logs.read().decode(errors="replace")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def terminate(self, timeout: float = 10) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.kill()
-        self.logs.close()
-
-
-class RelayProcess(HotProcess):
-    """``hot relay`` as a real subprocess, on the test's database, Redis and prefix."""
-
-    def __init__(self, database_url: str, redis_url: str, prefix: str, **env: str) -> None:
-        super().__init__(["relay"], database_url, redis_url, prefix, **env)
-
-    def wait_active(self, timeout: float = 20) -> int:
-        """Wait until some relay for this prefix holds the lock; its backend pid."""
-        holder: list[int] = []
-
-        def held() -> bool:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise AssertionError(f"hot relay exited: {self.process.returncode}")
-            pid = lock_holder(self.database_url, self.prefix)
-            holder[:] = [pid] if pid else []
-            return bool(holder)
-
-        wait_until(held, timeout, "a relay holds the lock")
-        return holder[0]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def relay_until_caught_up(
+    app: HumansApplication, client: redis.Redis, database_url: str, prefix: str, **options: Any
+) -> None:
+    """Run a relay until the streams reach the log's newest public event, then stop it."""
+    with running_relay(app, client, database_url, prefix, **options):
+        wait_caught_up(client, prefix, app)

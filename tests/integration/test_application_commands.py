@@ -38,8 +38,7 @@ from hot.domain import (
     RejoinTooEarlyError,
     VersionMismatchError,
 )
-from hot.infra.database import create_database, drop_database
-from tests.blocking import blocking_application
+from tests.blocking import opened_application
 
 pytestmark = pytest.mark.postgres
 
@@ -48,13 +47,10 @@ Command = Callable[[HumansApplication, UUID], object]
 
 
 @pytest.fixture(scope="module")
-def app(postgres_server_url: str) -> Iterator[HumansApplication]:
+def app(module_database_url: str) -> Iterator[HumansApplication]:
     """One application on one fresh database, for the whole module."""
-    name = f"hot_test_{uuid4().hex[:12]}"
-    application = blocking_application(create_database(postgres_server_url, name))
-    yield application
-    application.close()
-    drop_database(postgres_server_url, name)
+    with opened_application(module_database_url) as application:
+        yield application
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,7 @@ import pytest
 
 from hot.application import CATALOG, HumansApplication, RecordedEvent
 from hot.domain import HumanKind, InvalidQueryError
-from hot.infra.database import create_database, drop_database
-from tests.blocking import blocking_application
+from tests.blocking import opened_application
 
 pytestmark = pytest.mark.postgres
 
@@ -27,13 +26,10 @@ NEXT_ID = "SELECT nextval(pg_get_serial_sequence('hot_events', 'notification_id'
 
 
 @pytest.fixture(scope="module")
-def idle_app(postgres_server_url: str) -> Iterator[HumansApplication]:
+def idle_app(module_database_url: str) -> Iterator[HumansApplication]:
     """An application on an empty database of its own, for tests that only read it."""
-    name = f"hot_test_{uuid4().hex[:12]}"
-    application = blocking_application(create_database(postgres_server_url, name))
-    yield application
-    application.close()
-    drop_database(postgres_server_url, name)
+    with opened_application(module_database_url) as application:
+        yield application
 
 
 def _skip_positions(database_url: str, count: int) -> None:

@@ -18,8 +18,7 @@ from hot.domain import (
     InvalidQueryError,
     VersionNotFoundError,
 )
-from hot.infra.database import create_database, drop_database
-from tests.blocking import blocking_application
+from tests.blocking import blocking_application, opened_application
 
 pytestmark = pytest.mark.postgres
 
@@ -27,18 +26,10 @@ JAN_5 = date(2026, 1, 5)
 
 
 @pytest.fixture(scope="module")
-def shared_database_url(postgres_server_url: str) -> Iterator[str]:
-    name = f"hot_test_{uuid4().hex[:12]}"
-    yield create_database(postgres_server_url, name)
-    drop_database(postgres_server_url, name)
-
-
-@pytest.fixture(scope="module")
-def app(shared_database_url: str) -> Iterator[HumansApplication]:
+def app(module_database_url: str) -> Iterator[HumansApplication]:
     """One application on one fresh database, for the whole module."""
-    application = blocking_application(shared_database_url)
-    yield application
-    application.close()
+    with opened_application(module_database_url) as application:
+        yield application
 
 
 def _life(app: HumansApplication) -> UUID:
@@ -72,11 +63,11 @@ def test_a_saved_human_loads_with_all_its_state(app: HumansApplication) -> None:
 
 
 def test_another_application_on_the_same_database_loads_the_same_human(
-    app: HumansApplication, shared_database_url: str
+    app: HumansApplication, module_database_url: str
 ) -> None:
     human_id = _life(app)
 
-    other = blocking_application(shared_database_url)
+    other = blocking_application(module_database_url)
     try:
         assert other.get_human(human_id) == app.get_human(human_id)
     finally:
@@ -236,7 +227,7 @@ def test_an_unknown_human_as_of_now_is_not_found(app: HumansApplication) -> None
 
 
 def test_a_long_history_reads_the_same_through_snapshots_and_from_another_application(
-    app: HumansApplication, shared_database_url: str
+    app: HumansApplication, module_database_url: str
 ) -> None:
     human_id = app.register("Ann", f"ann.{uuid4().hex[:8]}@example.org", HumanKind.EMPLOYEE).id
     first_day = app.today() - timedelta(days=200)
@@ -247,7 +238,7 @@ def test_a_long_history_reads_the_same_through_snapshots_and_from_another_applic
 
     assert app.snapshots is not None
     assert [s.originator_version for s in app.snapshots.get(human_id)] == [100]
-    other = blocking_application(shared_database_url)
+    other = blocking_application(module_database_url)
     try:
         now = other.get_human(human_id)
         at_100 = other.get_human(human_id, version=100)

@@ -22,7 +22,7 @@ from hot.domain import (
     InvalidEnvelopeError,
     VersionMismatchError,
 )
-from tests.blocking import blocking_application
+from tests.blocking import blocking_application, opened_application
 
 pytestmark = pytest.mark.postgres
 
@@ -30,9 +30,8 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def other(database_url: str) -> Iterator[HumansApplication]:
     """A second application on the same database: another process, in effect."""
-    application = blocking_application(database_url)
-    yield application
-    application.close()
+    with opened_application(database_url) as application:
+        yield application
 
 
 def _member(app: HumansApplication) -> UUID:

@@ -20,10 +20,12 @@ import pytest
 from hot.application import HumansApplication
 from hot.domain import FORGOTTEN, HumanKind
 from hot.infra.personal_keys import (
+    LISTENER_NAME,
     PostgresPersonalKeyStore,
     destroy_keys_statement,
     insert_keys_statement,
 )
+from tests.activity import terminate
 from tests.blocking import blocking_application
 from tests.waiting import wait_until
 
@@ -100,12 +102,8 @@ def test_a_store_that_lost_its_listening_connection_serves_no_key_it_may_have_mi
         conn.execute(insert_keys_statement(), (human, b"k" * 32))
     assert store.key_for_reading(human) == b"k" * 32
 
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND application_name = 'hot-personal-keys'"
-        )
-        destroy(database_url, human)  # maybe while nobody listens
+    assert terminate(database_url, LISTENER_NAME) == 2  # both stores'
+    destroy(database_url, human)  # maybe while nobody listens
 
     wait_until(lambda: store.key_for_reading(human) is None, 10, "the key dropped")
     wait_until(store.listening.is_set, 10, "listening again")
@@ -120,10 +118,10 @@ def test_another_process_reads_a_human_as_forgotten_right_after_the_forgetting(
     app.join(human.id, date(2020, 1, 1), "archaeologist")
     other = blocking_application(database_url)
     try:
-        keys = other.personal_keys
-        assert isinstance(keys, PostgresPersonalKeyStore)
-        assert keys.listening.wait(10)
-        keys._cache_seconds = HOUR  # only the notification can make it drop the key
+        personal_keys = other.personal_keys
+        assert isinstance(personal_keys, PostgresPersonalKeyStore)
+        assert personal_keys.listening.wait(10)
+        personal_keys._cache_seconds = HOUR  # only the notification can make it drop the key
         assert other.history(human.id, limit=1)[0].payload["name"] == "Bel Arvardan"
 
         app.forget(human.id, by="ops")
@@ -157,7 +155,7 @@ def test_an_application_that_shows_no_personal_field_does_not_listen(
 
 
 def _listeners() -> int:
-    return sum(t.name == "hot-personal-keys-listener" for t in threading.enumerate())
+    return sum(t.name == LISTENER_NAME for t in threading.enumerate())
 
 
 def test_a_query_reads_a_key_beside_its_rows_empty_once_destroyed_and_null_when_lost(

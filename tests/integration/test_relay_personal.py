@@ -22,15 +22,16 @@ from hot.infra.relay import StreamKeys
 from hot.infra.relay.publisher import FORGETTING
 from hot.infra.relay.source import EventLog
 from tests.integration.relay_fixtures import (
-    RelayProcess,
     assert_streams_match_log,
     last_position,
+    relay_until_caught_up,
     running_relay,
     stream,
     wait_caught_up,
-    wait_until,
     write_humans,
 )
+from tests.processes import Processes
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -79,9 +80,9 @@ def _holding(client: redis.Redis, prefix: str, value: str) -> list[bytes]:
 
 def _subjects(client: redis.Redis, prefix: str) -> dict[str, dict[UUID, list[str]]]:
     """Per stream: each subject's entry names."""
-    keys = StreamKeys(prefix, CATALOG.names)
+    stream_keys = StreamKeys(prefix, CATALOG.names)
     result: dict[str, dict[UUID, list[str]]] = {}
-    for key in keys.every:
+    for key in stream_keys.every:
         for _, event in stream(client, key):
             result.setdefault(key, {}).setdefault(event.subject, []).append(event.name)
     return result
@@ -91,8 +92,7 @@ def test_with_personal_off_no_entry_holds_a_personal_value(
     app: HumansApplication, client: redis.Redis, database_url: str, redis_prefix: str
 ) -> None:
     people = _people(app, "off", 4)
-    with running_relay(app, client, database_url, redis_prefix):
-        wait_caught_up(client, redis_prefix, app)
+    relay_until_caught_up(app, client, database_url, redis_prefix)
 
     assert len(_raw_entries(client, redis_prefix)) == 2 * 4 * 5  # all and per-name
     for person in people:
@@ -106,8 +106,7 @@ def test_with_personal_on_the_entries_hold_the_values(
     app: HumansApplication, client: redis.Redis, database_url: str, redis_prefix: str
 ) -> None:
     people = _people(app, "on", 3)
-    with running_relay(app, client, database_url, redis_prefix, personal=True):
-        wait_caught_up(client, redis_prefix, app)
+    relay_until_caught_up(app, client, database_url, redis_prefix, personal=True)
 
     for person in people:
         for value in person.secrets:
@@ -125,7 +124,7 @@ def test_forgetting_erases_the_humans_entries_while_the_relay_runs(
     personal: bool,
 ) -> None:
     people = _people(app, "f", 3)
-    keys = StreamKeys(redis_prefix, CATALOG.names)
+    stream_keys = StreamKeys(redis_prefix, CATALOG.names)
     with running_relay(app, client, database_url, redis_prefix, personal=personal):
         wait_caught_up(client, redis_prefix, app)
         before = _subjects(client, redis_prefix)
@@ -133,17 +132,17 @@ def test_forgetting_erases_the_humans_entries_while_the_relay_runs(
         app.forget(forgotten.id, by="dpo@example.org")
         wait_caught_up(client, redis_prefix, app)
         forgetting = EventLog(app).head()
-        stands = last_position(client, keys.all)
+        stands = last_position(client, stream_keys.all)
         write_humans(app, 5, joining=2)  # the relay goes on from where it stood
         wait_caught_up(client, redis_prefix, app)
 
     for value in forgotten.secrets:
         assert _holding(client, redis_prefix, value) == []
     after = _subjects(client, redis_prefix)
-    assert after[keys.all][forgotten.id] == [FORGETTING]
-    assert after[keys.of(FORGETTING)] == {forgotten.id: [FORGETTING]}
-    for key in keys.every:
-        if key not in (keys.all, keys.of(FORGETTING)):
+    assert after[stream_keys.all][forgotten.id] == [FORGETTING]
+    assert after[stream_keys.of(FORGETTING)] == {forgotten.id: [FORGETTING]}
+    for key in stream_keys.every:
+        if key not in (stream_keys.all, stream_keys.of(FORGETTING)):
             assert forgotten.id not in after.get(key, {})
         for other in others:  # other humans' entries untouched
             assert after.get(key, {}).get(other.id) == before.get(key, {}).get(other.id)
@@ -153,7 +152,7 @@ def test_forgetting_erases_the_humans_entries_while_the_relay_runs(
                 assert len(_holding(client, redis_prefix, value)) == 2
     # XDEL leaves the last ids alone: the relay stood where it had published, and went on.
     assert stands == forgetting
-    assert last_position(client, keys.all) == EventLog(app).head() > forgetting
+    assert last_position(client, stream_keys.all) == EventLog(app).head() > forgetting
     assert_streams_match_log(client, redis_prefix, app, personal=personal)
 
 
@@ -162,8 +161,7 @@ def test_a_relay_started_after_the_forgetting_publishes_none_of_the_human(
 ) -> None:
     people = _people(app, "late", 3)
     app.forget(people[1].id, by="dpo@example.org")  # before anything was published
-    with running_relay(app, client, database_url, redis_prefix, personal=True, batch_size=3):
-        wait_caught_up(client, redis_prefix, app)
+    relay_until_caught_up(app, client, database_url, redis_prefix, personal=True, batch_size=3)
 
     for value in people[1].secrets:
         assert _holding(client, redis_prefix, value) == []
@@ -175,22 +173,24 @@ def test_streams_published_again_erase_the_forgotten_human_again(
 ) -> None:
     """Redis losing the streams, or one name's stream: what comes back has no forgotten human."""
     people = _people(app, "again", 3)
-    keys = StreamKeys(redis_prefix, CATALOG.names)
+    stream_keys = StreamKeys(redis_prefix, CATALOG.names)
     with running_relay(app, client, database_url, redis_prefix, personal=True):
         wait_caught_up(client, redis_prefix, app)
         app.forget(people[0].id, by="dpo@example.org")
         wait_caught_up(client, redis_prefix, app)
-        client.delete(*keys.every)  # Redis lost the streams: the relay publishes again
-        wait_until(lambda: client.exists(keys.all), 10, "the streams come back")
+        client.delete(*stream_keys.every)  # Redis lost the streams: the relay publishes again
+        wait_until(lambda: client.exists(stream_keys.all), 10, "the streams come back")
         wait_caught_up(client, redis_prefix, app)
         for value in people[0].secrets:
             assert _holding(client, redis_prefix, value) == []
         assert_streams_match_log(client, redis_prefix, app, personal=True)
 
-    client.delete(keys.of("HUMAN_REGISTERED"), keys.of("HUMAN_LEFT"))  # repaired on start
+    client.delete(
+        stream_keys.of("HUMAN_REGISTERED"), stream_keys.of("HUMAN_LEFT")
+    )  # repaired on start
     with running_relay(app, client, database_url, redis_prefix, personal=True):
         wait_caught_up(client, redis_prefix, app)
-        repaired = (keys.of("HUMAN_REGISTERED"), keys.of("HUMAN_LEFT"))
+        repaired = (stream_keys.of("HUMAN_REGISTERED"), stream_keys.of("HUMAN_LEFT"))
         wait_until(lambda: client.exists(*repaired) == 2, 10, "the repair")
 
     for value in people[0].secrets:
@@ -200,16 +200,12 @@ def test_streams_published_again_erase_the_forgotten_human_again(
 
 @pytest.mark.slow
 def test_relays_killed_while_humans_are_forgotten_leave_none_of_them(
-    app: HumansApplication,
-    client: redis.Redis,
-    database_url: str,
-    redis_server_url: str,
-    redis_prefix: str,
+    app: HumansApplication, client: redis.Redis, redis_prefix: str, processes: Processes
 ) -> None:
     """SIGKILL at random moments: the deletions are in the publish's atomic step, so a
     relay never dies between publishing a forgetting and erasing what it forgets."""
     rng = random.Random()
-    relay = RelayProcess(database_url, redis_server_url, redis_prefix, HOT_STREAM_PERSONAL="on")
+    relay = processes.relay(HOT_STREAM_PERSONAL="on")
     forgotten: list[Person] = []
     done = threading.Event()
 
@@ -231,7 +227,7 @@ def test_relays_killed_while_humans_are_forgotten_leave_none_of_them(
         while kills < KILLS or not done.is_set():
             relay.start().wait_active()
             time.sleep(rng.uniform(0.0, 0.6))
-            relay.kill()
+            assert relay.kill() == -9
             kills += 1
         writer.join()
         relay.start().wait_active()
@@ -240,7 +236,6 @@ def test_relays_killed_while_humans_are_forgotten_leave_none_of_them(
     finally:
         done.wait(60)
         writer.join()
-        relay.stop()
 
     assert len(forgotten) == KILLS * 2
     for person in forgotten:

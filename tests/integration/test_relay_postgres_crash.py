@@ -4,8 +4,7 @@ again on the same data, and the relay goes on by itself, streams equal to the lo
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 import redis
@@ -17,20 +16,12 @@ from tests.integration.relay_fixtures import (
     assert_streams_match_log,
     running_relay,
     wait_caught_up,
-    wait_until,
     write_humans,
 )
-from tests.killable_postgres import KillablePostgres
+from tests.processes import KillablePostgres
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
-
-
-@pytest.fixture
-def postgres(tmp_path: Path) -> Iterator[KillablePostgres]:
-    server = KillablePostgres(tmp_path / "pg")
-    server.start()
-    yield server
-    server.stop()
 
 
 def retried(write: Callable[[], None], seconds: float = 30) -> None:
@@ -48,18 +39,18 @@ def retried(write: Callable[[], None], seconds: float = 30) -> None:
 
 
 def test_the_relay_goes_on_by_itself_after_postgresql_crashes_and_restarts(
-    postgres: KillablePostgres, redis_server_url: str, redis_prefix: str
+    killable_postgres: KillablePostgres, redis_server_url: str, redis_prefix: str
 ) -> None:
-    app: HumansApplication = blocking_application(postgres.url)
+    app: HumansApplication = blocking_application(killable_postgres.url)
     client = redis.Redis.from_url(redis_server_url)
     try:
-        with running_relay(app, client, postgres.url, redis_prefix) as relay:
+        with running_relay(app, client, killable_postgres.url, redis_prefix) as relay:
             write_humans(app, 20, joining=5)
             wait_caught_up(client, redis_prefix, app)
 
-            postgres.kill()
+            killable_postgres.kill()
             time.sleep(1.0)  # the relay finds its connections dead meanwhile
-            postgres.start()
+            killable_postgres.start()
             retried(lambda: write_humans(app, 20, joining=5))
             wait_caught_up(client, redis_prefix, app, timeout=60)
             wait_until(lambda: relay.status().state == "active", 30, "the relay is active")

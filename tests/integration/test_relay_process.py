@@ -4,54 +4,36 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
-import psycopg
 import pytest
 import redis
 from click.testing import CliRunner
 
 from hot.application import HumansApplication
 from hot.cli import main
+from hot.infra.personal_keys import LISTENER_NAME
 from hot.infra.relay.leader import lock_holder
 from hot.infra.relay.source import EventLog
+from tests.activity import connections
 from tests.integration.relay_fixtures import (
-    RelayProcess,
     assert_streams_match_log,
     wait_caught_up,
-    wait_until,
     write_humans,
 )
+from tests.processes import Processes
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
-
-@pytest.fixture
-def relays() -> Iterator[list[RelayProcess]]:
-    """Relay processes the test starts; any still running at the end are killed."""
-    started: list[RelayProcess] = []
-    yield started
-    for process in started:
-        process.stop()
-
-
-def _relay(
-    relays: list[RelayProcess], database_url: str, redis_url: str, prefix: str, **env: str
-) -> RelayProcess:
-    process = RelayProcess(database_url, redis_url, prefix, **env).start()
-    relays.append(process)
-    return process
 
 
 def test_sigterm_stops_the_relay_cleanly(
     app: HumansApplication,
     client: redis.Redis,
     database_url: str,
-    redis_server_url: str,
     redis_prefix: str,
-    relays: list[RelayProcess],
+    processes: Processes,
 ) -> None:
-    relay = _relay(relays, database_url, redis_server_url, redis_prefix)
+    relay = processes.relay().start()
     relay.wait_active()
     write_humans(app, 200, joining=50)
     wait_caught_up(client, redis_prefix, app)
@@ -67,13 +49,12 @@ def test_two_relays_publish_once_and_the_survivor_takes_over(
     app: HumansApplication,
     client: redis.Redis,
     database_url: str,
-    redis_server_url: str,
     redis_prefix: str,
-    relays: list[RelayProcess],
+    processes: Processes,
 ) -> None:
-    first = _relay(relays, database_url, redis_server_url, redis_prefix)
+    first = processes.relay().start()
     active = first.wait_active()
-    second = _relay(relays, database_url, redis_server_url, redis_prefix)
+    second = processes.relay().start()
     for _ in range(5):
         write_humans(app, 100, joining=30)
     wait_caught_up(client, redis_prefix, app)
@@ -97,7 +78,7 @@ def test_relay_status_shows_head_streams_and_lag(
     database_url: str,
     redis_server_url: str,
     redis_prefix: str,
-    relays: list[RelayProcess],
+    processes: Processes,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("HOT_DATABASE_URL", database_url)
@@ -110,7 +91,7 @@ def test_relay_status_shows_head_streams_and_lag(
     assert (before["head"], before["lag"], before["leader_pid"]) == (EventLog(app).head(), 40, None)
     assert set(before["streams"].values()) == {0}
 
-    _relay(relays, database_url, redis_server_url, redis_prefix).wait_active()
+    processes.relay().start().wait_active()
     wait_caught_up(client, redis_prefix, app)
     after = json.loads(runner.invoke(main, ["relay", "status", "--json"]).output)
     text = runner.invoke(main, ["relay", "status"]).output
@@ -126,12 +107,10 @@ def test_relay_status_shows_head_streams_and_lag(
 def test_relay_waits_for_the_first_event(
     app: HumansApplication,
     client: redis.Redis,
-    database_url: str,
-    redis_server_url: str,
     redis_prefix: str,
-    relays: list[RelayProcess],
+    processes: Processes,
 ) -> None:
-    _relay(relays, database_url, redis_server_url, redis_prefix).wait_active()
+    processes.relay().start().wait_active()
     time.sleep(0.5)
     write_humans(app, 1)
     wait_until(lambda: client.xlen(f"{redis_prefix}:events") == 1, 5, "the first event arrives")
@@ -143,29 +122,14 @@ def test_only_a_relay_streaming_personal_fields_listens_for_forgettings(
     app: HumansApplication,
     client: redis.Redis,
     database_url: str,
-    redis_server_url: str,
     redis_prefix: str,
-    relays: list[RelayProcess],
+    processes: Processes,
     stream_personal: str,
     listeners: int,
 ) -> None:
-    before = _key_listeners(database_url)  # the test's own application listens
-    _relay(
-        relays, database_url, redis_server_url, redis_prefix, HOT_STREAM_PERSONAL=stream_personal
-    ).wait_active()
+    before = connections(database_url, LISTENER_NAME)  # the test's own application listens
+    processes.relay(HOT_STREAM_PERSONAL=stream_personal).start().wait_active()
 
-    assert _key_listeners(database_url) - before == listeners
+    assert connections(database_url, LISTENER_NAME) - before == listeners
     write_humans(app, 5)
     wait_caught_up(client, redis_prefix, app)  # and it publishes either way
-
-
-def _key_listeners(database_url: str) -> int:
-    """How many connections to this database listen for destroyed keys."""
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND application_name = %s",
-            ("hot-personal-keys",),
-        ).fetchone()
-    assert row is not None
-    return int(row[0])

@@ -14,7 +14,8 @@ from hot.application import CATALOG
 from hot.application.views import RecordedEvent
 from hot.infra.relay import StreamKeys
 from hot.infra.relay.publisher import FORGETTING, StreamPublisher, Trim
-from tests.integration.relay_fixtures import assert_stream_is, free_port
+from tests.integration.relay_fixtures import assert_stream_is
+from tests.serving import free_port
 
 pytestmark = pytest.mark.redis
 
@@ -51,10 +52,12 @@ def publisher(redis_server_url: str, redis_prefix: str) -> Iterator[StreamPublis
 
 
 def _assert_streams(publisher: StreamPublisher, events: list[RecordedEvent]) -> None:
-    keys = publisher.keys
-    assert_stream_is(publisher.client, keys.all, events)
+    stream_keys = publisher.stream_keys
+    assert_stream_is(publisher.client, stream_keys.all, events)
     for name in CATALOG.names:
-        assert_stream_is(publisher.client, keys.of(name), [e for e in events if e.name == name])
+        assert_stream_is(
+            publisher.client, stream_keys.of(name), [e for e in events if e.name == name]
+        )
 
 
 def test_a_batch_goes_into_the_all_stream_and_its_names_streams(
@@ -84,13 +87,13 @@ def test_a_batch_is_refused_when_redis_stands_below_what_was_published(
     publisher: StreamPublisher,
 ) -> None:
     publisher.publish(_events(3, 30), 0, NONE)
-    publisher.client.delete(publisher.keys.all)  # as after a restart without persistence
+    publisher.client.delete(publisher.stream_keys.all)  # as after a restart without persistence
 
     refused = publisher.publish(_events(33, 60), 30, NONE)
 
     assert (refused.accepted, refused.last) == (False, 0)
-    assert publisher.client.exists(publisher.keys.all) == 0
-    assert publisher.last_positions()[publisher.keys.of("HUMAN_REGISTERED")] == 30
+    assert publisher.client.exists(publisher.stream_keys.all) == 0
+    assert publisher.last_positions()[publisher.stream_keys.of("HUMAN_REGISTERED")] == 30
 
 
 def test_publishing_outlives_a_dropped_connection_and_a_forgotten_script() -> None:
@@ -123,7 +126,7 @@ def test_publishing_outlives_a_dropped_connection_and_a_forgotten_script() -> No
 def test_a_stream_that_fell_behind_gets_only_what_it_misses(publisher: StreamPublisher) -> None:
     events = _events(3, 60)
     publisher.publish(events, 0, NONE)
-    joined = publisher.keys.of("HUMAN_JOINED")
+    joined = publisher.stream_keys.of("HUMAN_JOINED")
     publisher.client.delete(joined)
 
     publisher.publish(events, 60, NONE)
@@ -134,16 +137,16 @@ def test_a_stream_that_fell_behind_gets_only_what_it_misses(publisher: StreamPub
 def test_trimming_keeps_each_streams_newest_entry(publisher: StreamPublisher) -> None:
     events = _events(3, 3000)
     publisher.publish(events, 0, Trim("maxlen", 50))
-    lengths = {k: publisher.client.xlen(k) for k in publisher.keys.every}
+    lengths = {k: publisher.client.xlen(k) for k in publisher.stream_keys.every}
     publisher.publish(_events(3003, 3003), 3000, Trim("minid", 10**9))
 
-    assert 50 <= lengths[publisher.keys.all] < 200
+    assert 50 <= lengths[publisher.stream_keys.all] < 200
     assert publisher.last_position() == 3003
-    assert publisher.client.xrevrange(publisher.keys.all, count=1)[0][0] == b"3003-0"
+    assert publisher.client.xrevrange(publisher.stream_keys.all, count=1)[0][0] == b"3003-0"
     for name in NAMES:
         newest = [e for e in events if e.name == name][-1]
-        assert publisher.last_positions()[publisher.keys.of(name)] >= newest.position
-        assert publisher.client.xlen(publisher.keys.of(name)) >= 1
+        assert publisher.last_positions()[publisher.stream_keys.of(name)] >= newest.position
+        assert publisher.client.xlen(publisher.stream_keys.of(name)) >= 1
 
 
 def test_an_exact_publish_adds_only_where_the_stream_stands_exactly(
@@ -170,10 +173,10 @@ def test_a_publish_that_adds_nothing_still_trims_what_another_added(
     again = publisher.publish(events[-10:], 2970, Trim("maxlen", 50))  # the relay's turn
 
     assert (again.accepted, again.last) == (True, 3000)
-    assert 50 <= publisher.client.xlen(publisher.keys.all) < 200
+    assert 50 <= publisher.client.xlen(publisher.stream_keys.all) < 200
     for name in NAMES:
-        assert 1 <= publisher.client.xlen(publisher.keys.of(name)) < 200
-    assert publisher.client.xrevrange(publisher.keys.all, count=1)[0][0] == b"3000-0"
+        assert 1 <= publisher.client.xlen(publisher.stream_keys.of(name)) < 200
+    assert publisher.client.xrevrange(publisher.stream_keys.all, count=1)[0][0] == b"3000-0"
 
 
 def _life(subject: UUID, positions: list[int], names: tuple[str, ...]) -> list[RecordedEvent]:
@@ -198,7 +201,7 @@ def _log_publisher(publisher: StreamPublisher, log: list[RecordedEvent]) -> Stre
     def earlier(subject: UUID, before: int) -> list[tuple[str, int]]:
         return [(e.name, e.position) for e in log if e.subject == subject and e.position < before]
 
-    return StreamPublisher(publisher.client, publisher.keys, earlier)
+    return StreamPublisher(publisher.client, publisher.stream_keys, earlier)
 
 
 def test_publishing_a_forgetting_deletes_the_humans_earlier_entries_once_and_for_all(
@@ -217,12 +220,12 @@ def test_publishing_a_forgetting_deletes_the_humans_earlier_entries_once_and_for
     _assert_streams(forgetful, kept)
     # Deleting leaves every stream's last id where it was: nothing is published twice.
     last = forgetful.last_positions()
-    assert last[forgetful.keys.all] == 15
-    assert last[forgetful.keys.of("HUMAN_ATTENDED")] == 9  # its only entry is gone
+    assert last[forgetful.stream_keys.all] == 15
+    assert last[forgetful.stream_keys.of("HUMAN_ATTENDED")] == 9  # its only entry is gone
     assert forgetful.publish(log, 0, NONE) == published  # again: adds and deletes nothing
     assert forgetful.publish(log, 15, NONE).accepted
     _assert_streams(forgetful, kept)
 
-    forgetful.client.delete(*forgetful.keys.every)  # lost, and published again at once
+    forgetful.client.delete(*forgetful.stream_keys.every)  # lost, and published again at once
     forgetful.publish(log, 0, NONE)
     _assert_streams(forgetful, kept)

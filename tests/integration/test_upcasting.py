@@ -10,6 +10,7 @@ the fixture restores the version-1 classes afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -142,21 +143,30 @@ def upgrade() -> Iterator[Upgrade]:
         _topic_cache.update(version_1)
 
 
-def _app(database_url: str) -> BadgeApp:
-    return BadgeApp(env=eventsourcing_env(database_url))
+@contextlib.contextmanager
+def badge_app(database_url: str) -> Iterator[BadgeApp]:
+    """The badges application on ``database_url``, closed after the block."""
+    app = BadgeApp(env=eventsourcing_env(database_url))
+    try:
+        yield app
+    finally:
+        app.close()
 
 
 def _store_v1(database_url: str, *, snapshot: bool = False) -> UUID:
-    app = _app(database_url)
-    try:
+    with badge_app(database_url) as app:
         badge = Badge.issue("Ann")
         badge.rename("Ann Example")
         app.save(badge)
         if snapshot:
             app.take_snapshot(badge.id)
         return badge.id
-    finally:
-        app.close()
+
+
+@pytest.fixture
+def badge_v1(database_url: str) -> UUID:
+    """The id of a badge stored by version 1: issued, then renamed."""
+    return _store_v1(database_url)
 
 
 def _stored_states(database_url: str) -> list[dict[str, Any]]:
@@ -166,16 +176,12 @@ def _stored_states(database_url: str) -> list[dict[str, Any]]:
 
 
 def test_version_1_events_in_postgres_read_as_version_2(
-    database_url: str, upgrade: Upgrade
+    database_url: str, badge_v1: UUID, upgrade: Upgrade
 ) -> None:
-    badge_id = _store_v1(database_url)
     badge_v2 = upgrade()
-    app = _app(database_url)
-    try:
-        badge: Any = app.repository.get(badge_id)
-        issued, renamed = app.events.get(badge_id)
-    finally:
-        app.close()
+    with badge_app(database_url) as app:
+        badge: Any = app.repository.get(badge_v1)
+        issued, renamed = app.events.get(badge_v1)
 
     assert type(badge) is badge_v2
     assert (badge.name, badge.level, badge.version) == ("Ann Example", 1, 2)
@@ -189,19 +195,15 @@ def test_version_1_events_in_postgres_read_as_version_2(
 
 
 def test_version_2_events_follow_version_1_events_in_the_same_stream(
-    database_url: str, upgrade: Upgrade
+    database_url: str, badge_v1: UUID, upgrade: Upgrade
 ) -> None:
-    badge_id = _store_v1(database_url)
     badge_v2 = upgrade()
-    app = _app(database_url)
-    try:
-        badge: Any = app.repository.get(badge_id)
+    with badge_app(database_url) as app:
+        badge: Any = app.repository.get(badge_v1)
         assert type(badge) is badge_v2
         badge.rename("Ann Other")
         app.save(badge)
-        reread: Any = app.repository.get(badge_id)
-    finally:
-        app.close()
+        reread: Any = app.repository.get(badge_v1)
 
     assert (reread.name, reread.level, reread.version) == ("Ann Other", 1, 3)
     states = _stored_states(database_url)
@@ -215,14 +217,11 @@ def test_a_version_1_snapshot_is_upcast_by_the_aggregate_class(
 ) -> None:
     badge_id = _store_v1(database_url, snapshot=True)
     badge_v2 = upgrade()
-    app = _app(database_url)
-    try:
+    with badge_app(database_url) as app:
         assert app.snapshots is not None
         (snapshot,) = app.snapshots.get(badge_id)
         from_snapshot: Any = snapshot.mutate(None)  # type: ignore[attr-defined]
         loaded: Any = app.repository.get(badge_id)
-    finally:
-        app.close()
 
     assert "holder" in snapshot.state  # type: ignore[attr-defined]
     assert type(from_snapshot) is badge_v2
@@ -233,11 +232,8 @@ def test_a_version_1_snapshot_is_upcast_by_the_aggregate_class(
 
 def test_the_version_1_classes_are_back_after_the_fixture(database_url: str) -> None:
     badge_id = _store_v1(database_url)
-    app = _app(database_url)
-    try:
+    with badge_app(database_url) as app:
         badge: Any = app.repository.get(badge_id)
-    finally:
-        app.close()
 
     assert type(badge) is Badge
     assert badge.holder == "Ann Example"

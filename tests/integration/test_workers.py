@@ -19,36 +19,26 @@ import redis
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
 from tests.integration.relay_fixtures import (
-    HotProcess,
     assert_streams_match_log,
-    free_port,
     wait_caught_up,
 )
+from tests.processes import HotProcess, Processes
+from tests.serving import free_port
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 
 @pytest.fixture
-def server(
-    database_url: str, redis_server_url: str, redis_prefix: str
-) -> Iterator[tuple[HotProcess, int, str]]:
+def server(database_url: str, processes: Processes) -> Iterator[tuple[HotProcess, int, str]]:
     """``hot serve`` with two workers: the process, its port and an admin token."""
-    token = ApiKeyStore(database_url).create("workers", ["admin"])
+    with ApiKeyStore(database_url) as api_keys:
+        token = api_keys.create("workers", ["admin"])
     port = free_port()
-    process = HotProcess(
-        ["serve", "--port", str(port)],
-        database_url,
-        redis_server_url,
-        redis_prefix,
-        HOT_WORKERS="2",
-    ).start()
-    try:
-        wait_until(lambda: _answers(port), 60, "hot serve answers")
-        yield process, port, token
-        assert process.terminate(30) == 0, process.output()
-    finally:
-        process.stop()
+    process = processes.hot(["serve", "--port", str(port)], HOT_WORKERS="2").start()
+    wait_until(lambda: _answers(port), 60, "hot serve answers")
+    yield process, port, token
+    assert process.terminate(30) == 0, process.output()
 
 
 def _answers(port: int) -> bool:

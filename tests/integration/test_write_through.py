@@ -22,13 +22,14 @@ from hot.tuning import WRITE_THROUGH_MAX_EVENTS
 from tests.blocking import blocking_application
 from tests.integration.relay_fixtures import (
     assert_streams_match_log,
-    free_port,
     last_position,
     public_log,
+    relay_until_caught_up,
     running_relay,
     wait_caught_up,
     write_humans,
 )
+from tests.serving import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -85,8 +86,7 @@ def test_a_commit_that_does_not_come_next_is_left_to_the_relay(
         assert client.exists(StreamKeys(redis_prefix, CATALOG.names).all) == 0  # no hole made
         assert _through(app).added == 0
 
-        with running_relay(app, client, database_url, redis_prefix):
-            wait_caught_up(client, redis_prefix, app)
+        relay_until_caught_up(app, client, database_url, redis_prefix)
         _life(app, "next")  # next in the streams again, and no relay runs
         assert _through(app).added == 3
     finally:
@@ -104,8 +104,7 @@ def test_a_forgetting_is_left_to_the_relay_which_erases_the_earlier_entries(
     all_events = StreamKeys(redis_prefix, CATALOG.names).all
     assert client.xlen(all_events) == 2  # the forgetting waits for the relay
 
-    with running_relay(app, client, database_url, redis_prefix):
-        wait_caught_up(client, redis_prefix, app)
+    relay_until_caught_up(app, client, database_url, redis_prefix)
 
     log = assert_streams_match_log(client, redis_prefix, app)
     assert [e.name for e in log] == ["HUMAN_FORGOTTEN"]
@@ -239,8 +238,7 @@ def test_while_commands_wait_for_a_transaction_the_relay_is_left_to_publish(
         assert (through.added, through.left_while_busy) == (0, 3)
         assert client.exists(StreamKeys(redis_prefix, CATALOG.names).all) == 0
 
-        with running_relay(app, client, database_url, redis_prefix):
-            wait_caught_up(client, redis_prefix, app)
+        relay_until_caught_up(app, client, database_url, redis_prefix)
         busy[0] = False
         _life(app, "idle")
         assert (through.added, through.left_while_busy) == (3, 3)

@@ -5,11 +5,8 @@ streams still equal the log, and the relay publishes what a killed writer did no
 from __future__ import annotations
 
 import random
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 import redis
@@ -20,15 +17,15 @@ from tests.integration.relay_fixtures import (
     running_relay,
     wait_caught_up,
 )
+from tests.processes import Processes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 KILLS = 10
-ROOT = Path(__file__).resolve().parents[2]
 
 
-def _last_count(output: bytes) -> int:
-    lines = output.decode().split()
+def _last_count(output: str) -> int:
+    lines = output.split()
     return int(lines[-1]) if lines else 0
 
 
@@ -38,25 +35,18 @@ def test_killed_writers_leave_the_streams_equal_to_the_log(
     database_url: str,
     redis_server_url: str,
     redis_prefix: str,
+    processes: Processes,
 ) -> None:
     rng = random.Random()
     written_through = 0
+    module = [sys.executable, "-m", "tests.integration.writer_process"]
     with running_relay(app, client, database_url, redis_prefix):
         for kill in range(KILLS):
-            with tempfile.TemporaryFile() as out:
-                args = [database_url, redis_server_url, redis_prefix, str(kill)]
-                writer = subprocess.Popen(
-                    [sys.executable, "-m", "tests.integration.writer_process", *args],
-                    cwd=ROOT,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-                time.sleep(rng.uniform(1.0, 2.0))  # it starts, then writes at full speed
-                writer.kill()
-                writer.wait(10)
-                out.seek(0)
-                output = out.read()
-            assert writer.returncode == -9, output.decode()[-2000:]
+            args = [database_url, redis_server_url, redis_prefix, str(kill)]
+            writer = processes.command([*module, *args]).start()
+            time.sleep(rng.uniform(1.0, 2.0))  # it starts, then writes at full speed
+            returncode, output = writer.kill(), writer.output()
+            assert returncode == -9, output[-2000:]
             written_through += _last_count(output)
         wait_caught_up(client, redis_prefix, app, timeout=60)
 

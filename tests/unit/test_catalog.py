@@ -12,15 +12,7 @@ from pydantic import ValidationError
 from hot.application import CATALOG
 from hot.application.catalog import ENVELOPE_FIELDS, EventType
 from hot.domain import HUMAN_EVENT_CLASSES, Human, HumanKind
-
-PUBLIC_NAMES = (
-    "HUMAN_REGISTERED",
-    "HUMAN_JOINED",
-    "HUMAN_LEFT",
-    "HUMAN_ATTENDED",
-    "HUMAN_DETAILS_CHANGED",
-    "HUMAN_FORGOTTEN",
-)
+from tests.expected import PUBLIC_NAMES
 
 EVENT_TYPES = [CATALOG[name] for name in CATALOG.names]
 

@@ -11,15 +11,7 @@ from hot.domain import (
     AttendanceInFutureError,
     AttendanceOutsideMembershipError,
 )
-from tests.unit.test_human_scenario import (
-    attended,
-    given,
-    joined,
-    left,
-    registered,
-    then_events,
-    then_rejected,
-)
+from tests.unit.steps import attended, given, joined, left, registered, then_events, then_rejected
 
 JAN_5 = date(2026, 1, 5)
 JAN_20 = date(2026, 1, 20)

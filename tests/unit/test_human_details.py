@@ -11,14 +11,7 @@ from uuid import uuid4
 import pytest
 
 from hot.domain import Human, HumanKind, InvalidDetailsError, NothingChangedError
-from tests.unit.test_human_scenario import (
-    as_fact,
-    details_changed,
-    given,
-    registered,
-    then_events,
-    then_rejected,
-)
+from tests.unit.steps import as_fact, details_changed, given, registered, then_events, then_rejected
 
 BAD_EMAILS = ["", "ann", "ann@", "@example.org", "ann@example", "ann smith@example.org", "a@b@c.d"]
 

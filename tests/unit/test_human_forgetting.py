@@ -8,15 +8,7 @@ from datetime import date
 import pytest
 
 from hot.domain import FORGOTTEN, Human, HumanForgottenError
-from tests.unit.test_human_scenario import (
-    attended,
-    given,
-    joined,
-    left,
-    registered,
-    then_events,
-    then_rejected,
-)
+from tests.unit.steps import attended, given, joined, left, registered, then_events, then_rejected
 
 JAN_5 = date(2026, 1, 5)
 

@@ -12,14 +12,7 @@ from hot.domain import (
     NotMemberError,
     RejoinTooEarlyError,
 )
-from tests.unit.test_human_scenario import (
-    given,
-    joined,
-    left,
-    registered,
-    then_events,
-    then_rejected,
-)
+from tests.unit.steps import given, joined, left, registered, then_events, then_rejected
 
 JAN_5 = date(2026, 1, 5)
 JAN_20 = date(2026, 1, 20)

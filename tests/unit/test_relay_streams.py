@@ -28,11 +28,11 @@ EVENT = RecordedEvent(
 
 
 def test_keys_are_the_prefix_then_events_then_the_name() -> None:
-    keys = StreamKeys("{hot}", CATALOG.names)
+    stream_keys = StreamKeys("{hot}", CATALOG.names)
 
-    assert keys.all == "{hot}:events"
-    assert keys.of("HUMAN_JOINED") == "{hot}:events:HUMAN_JOINED"
-    assert keys.every == ("{hot}:events", *(f"{{hot}}:events:{n}" for n in CATALOG.names))
+    assert stream_keys.all == "{hot}:events"
+    assert stream_keys.of("HUMAN_JOINED") == "{hot}:events:HUMAN_JOINED"
+    assert stream_keys.every == ("{hot}:events", *(f"{{hot}}:events:{n}" for n in CATALOG.names))
 
 
 def test_an_entry_id_is_the_log_position() -> None:

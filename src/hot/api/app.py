@@ -52,7 +52,7 @@ def allow(path: str, *methods: str) -> HTTPRouteHandler:
 
 def create_app(
     app: HumansApplication,
-    keys: ApiKeyStore,
+    api_keys: ApiKeyStore,
     *,
     redis: redis.Redis | None = None,
     relay_status: RelayStatus | None = None,
@@ -63,7 +63,7 @@ def create_app(
     stream_personal: bool = False,
     debug: bool = False,
 ) -> Litestar:
-    """The HoT HTTP API over ``app``, with tokens checked against ``keys``.
+    """The HoT HTTP API over ``app``, with tokens checked against ``api_keys``.
 
     ``stream_prefix``: the Redis key prefix the AsyncAPI document names, and
     ``stream_personal`` whether the streams carry personal fields (``HOT_STREAM_PERSONAL``).
@@ -102,7 +102,7 @@ def create_app(
             "asyncapi_document": Provide(lambda: document, use_cache=True, sync_to_thread=False),
         },
         state=State({HUMANS: app}),
-        guards=[scope_guard(keys)],
+        guards=[scope_guard(api_keys)],
         plugins=pydantic_plugins(),
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(

@@ -63,8 +63,8 @@ def asyncapi_document(
     messages = {_key(info): _message(info, schemas, personal) for info in infos}
     channels = {"events": _channel(f"{prefix}:events", "Every event.", list(messages))}
     for name in dict.fromkeys(info.name for info in infos):
-        keys = [_key(info) for info in infos if info.name == name]
-        channels[name] = _channel(f"{prefix}:events:{name}", f"The {name} events.", keys)
+        message_ids = [_key(info) for info in infos if info.name == name]
+        channels[name] = _channel(f"{prefix}:events:{name}", f"The {name} events.", message_ids)
     document: dict[str, Any] = {
         "asyncapi": "3.0.0",
         "info": {

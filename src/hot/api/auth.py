@@ -101,17 +101,17 @@ def request_token(connection: AnyConnection, *, in_query: bool) -> str:
     return token
 
 
-def scope_guard(keys: ApiKeyStore) -> Guard:
-    """The guard that checks every non-public route's token and scope against ``keys``."""
+def scope_guard(api_keys: ApiKeyStore) -> Guard:
+    """The guard that checks every non-public route's token and scope against ``api_keys``."""
 
     async def guard(connection: AnyConnection, route: BaseRouteHandler) -> None:
         if route.opt.get("public") or connection.scope.get("method") == "OPTIONS":
             return  # OPTIONS only tells which methods a path allows
         needed = Scope(route.opt.get("scope", Scope.ADMIN))
         token = request_token(connection, in_query=bool(route.opt.get("token_in_query")))
-        hit, grant = keys.cached(token)
+        hit, grant = api_keys.cached(token)
         if not hit:
-            grant = await anyio.to_thread.run_sync(keys.identify, token)
+            grant = await anyio.to_thread.run_sync(api_keys.identify, token)
         if grant is None:
             raise NotAuthorizedException("The token is unknown or has been revoked.")
         if not allows(grant.scopes, needed):

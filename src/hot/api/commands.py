@@ -62,8 +62,10 @@ async def register(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response[CommandOut]:
     """Register a new human; ``Location`` names it."""
-    keys = idempotency(idempotency_key, request, data)
-    result = await humans_of(request).register(data.name, data.email, data.kind, idempotency=keys)
+    idempotency_keys = idempotency(idempotency_key, request, data)
+    result = await humans_of(request).register(
+        data.name, data.email, data.kind, idempotency=idempotency_keys
+    )
     return answer(result, 201)
 
 

@@ -29,11 +29,10 @@ from uuid import UUID
 from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import IntegrityError
 
+from hot.application.personal import PersonalKey
 from hot.application.ports import Saved
 
 log = logging.getLogger(__name__)
-
-PersonalKey = tuple[UUID, bytes]  # a new human's id, and the key of their personal data
 
 
 @dataclass(frozen=True)

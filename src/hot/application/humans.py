@@ -29,12 +29,12 @@ from hot.application.commands import (
 from hot.application.deciding import Conditions
 from hot.application.decoding import Row
 from hot.application.envelopes import Envelope, command_of
-from hot.application.group_commit import CommittedBatch, GroupCommitter, PersonalKey
+from hot.application.group_commit import CommittedBatch, GroupCommitter
 from hot.application.head import LogHead
 from hot.application.idempotency import IdempotencyKey, IdempotencyRecord
 from hot.application.ids import RandomIds
 from hot.application.known import KnownState
-from hot.application.personal import PersonalDataMapper, PersonalKeyStore
+from hot.application.personal import PersonalDataMapper, PersonalKey, PersonalKeyStore
 from hot.application.pipeline import CommandPipeline
 from hot.application.ports import EventWriter, Saved
 from hot.application.queries import HumanQueries, Reads

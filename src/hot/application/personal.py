@@ -14,7 +14,7 @@ import base64
 import json
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 import msgspec
@@ -42,9 +42,15 @@ class PersonalKeyMissingError(RuntimeError):
         self.human_id = human_id
 
 
+class PersonalKey(NamedTuple):
+    """A human's personal-data key, as a new human's is committed with their first events."""
+
+    human_id: UUID
+    key: bytes
+
+
 class PersonalKeyStore(Protocol):
-    """Where the per-human keys (``PersonalKey``: a human's id and key) live, apart from
-    the events."""
+    """Where the per-human keys (``PersonalKey``) live, apart from the events."""
 
     def key_for_writing(self, human_id: UUID, *, create: bool) -> bytes | None:
         """The human's key (made if ``create`` and absent); None once destroyed."""
@@ -90,10 +96,10 @@ class PersonalDataMapper(Mapper[UUID]):
     their ``RecordedEvent``s from ``hot.application.decoding``, which opens blobs alike.
     """
 
-    def __init__(self, transcoder: Transcoder, keys: PersonalKeyStore) -> None:
+    def __init__(self, transcoder: Transcoder, personal_keys: PersonalKeyStore) -> None:
         super().__init__(transcoder)
-        self.keys = keys
-        self.opener = SealOpener(keys)
+        self.personal_keys = personal_keys
+        self.opener = SealOpener(personal_keys)
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         fields = personal_fields(domain_event)
@@ -101,7 +107,7 @@ class PersonalDataMapper(Mapper[UUID]):
             return super().to_stored_event(domain_event)
         human_id: UUID = domain_event.originator_id
         creates = isinstance(domain_event, Human.Registered)
-        key = self.keys.key_for_writing(human_id, create=creates)
+        key = self.personal_keys.key_for_writing(human_id, create=creates)
         if key is None:  # forgotten: what is left to store is no personal data
             return super().to_stored_event(domain_event)
         state = dict(_state_of(domain_event))
@@ -118,7 +124,7 @@ class PersonalDataMapper(Mapper[UUID]):
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         domain_event = super().to_domain_event(stored_event)
         if isinstance(domain_event, Human.Forgotten):
-            self.keys.forget_cached(domain_event.originator_id)
+            self.personal_keys.forget_cached(domain_event.originator_id)
         state = _state_of(domain_event)
         blob = state.pop(BLOB, None)
         if blob is None:
@@ -152,7 +158,7 @@ _decode_values = msgspec.json.Decoder(dict[str, Any]).decode
 class SealOpener:
     """Opens the sealed personal fields of many events, fast.
 
-    Each time it asks ``keys`` for the human's key, so a destroyed key is never used
+    Each time it asks ``personal_keys`` for the human's key, so a destroyed key is never used
     (the key store caches keys briefly itself); what it keeps is the AES-GCM cipher
     made from a key, per human, for as long as the store serves that same key, at
     most ``limit`` of them. A human whose key is destroyed has their cipher dropped.
@@ -160,8 +166,8 @@ class SealOpener:
     and all dropped once the store says a key may have been destroyed (``check_keys``).
     """
 
-    def __init__(self, keys: PersonalKeyStore, limit: int = 65_536) -> None:
-        self.keys = keys
+    def __init__(self, personal_keys: PersonalKeyStore, limit: int = 65_536) -> None:
+        self.personal_keys = personal_keys
         self.limit = limit
         self._ciphers: dict[UUID, tuple[bytes, AESGCM]] = {}
         self._by_key: dict[bytes, AESGCM] = {}  # for ``open_with``
@@ -172,7 +178,7 @@ class SealOpener:
 
         ``PersonalKeyMissingError`` if the key is missing without having been destroyed.
         """
-        key = self.keys.key_for_reading(human_id)
+        key = self.personal_keys.key_for_reading(human_id)
         if key is None:
             self._ciphers.pop(human_id, None)
             return None

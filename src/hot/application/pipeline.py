@@ -38,6 +38,7 @@ from hot.application.deciding import Conditions, DecidingState, NotKnownError, S
 from hot.application.errors import DeadlineExceededError
 from hot.application.group_commit import Commit, GroupCommitter
 from hot.application.idempotency import IdempotencyRecord
+from hot.application.personal import PersonalKey
 from hot.application.threads import WorkerThreads
 from hot.application.views import CommandResult
 from hot.domain import ConflictError, DomainError
@@ -136,7 +137,9 @@ class CommandPipeline:
             for key in conditions.idempotency_keys
         ]
         aggregates = (human, *decision.others, *records)
-        new_keys = [(human.id, self._keys.new_key(human.id))] if decision.new_human else []
+        new_keys = (
+            [PersonalKey(human.id, self._keys.new_key(human.id))] if decision.new_human else []
+        )
         destroyed = [human.id] if decision.forgets else []
         try:
             written = await self._committer.commit(Commit(aggregates, new_keys, destroyed))

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from hot.application.personal import PersonalKey
 from hot.application.views import RecordedEvent
 
 
@@ -28,7 +29,7 @@ class EventWriter(Protocol):
         self,
         stored_events: Sequence[StoredEvent],
         *,
-        new_personal_keys: Sequence[tuple[UUID, bytes]] = (),
+        new_personal_keys: Sequence[PersonalKey] = (),
         destroyed_personal_keys: Sequence[UUID] = (),
         topics_before: Sequence[str] = (),
     ) -> Saved:

@@ -17,9 +17,11 @@ from hot.infra.settings import Settings
 
 @contextmanager
 def key_store() -> Iterator[ApiKeyStore]:
+    """The API key store of the configured (or embedded) database, closed after use."""
     hot = bootstrap(Settings.from_env(), with_redis=False)
     try:
-        yield ApiKeyStore(hot.database_url)
+        with ApiKeyStore(hot.database_url) as api_keys:
+            yield api_keys
     finally:
         hot.close()
 
@@ -41,9 +43,9 @@ def keys() -> None:
 )
 def create(name: str, scopes: tuple[str, ...]) -> None:
     """Create a key called NAME and print its token (shown only this once)."""
-    with key_store() as store:
+    with key_store() as api_keys:
         try:
-            token = store.create(name, scopes)
+            token = api_keys.create(name, scopes)
         except KeyExistsError as error:
             raise click.ClickException(str(error)) from None
     click.echo(token)
@@ -52,8 +54,8 @@ def create(name: str, scopes: tuple[str, ...]) -> None:
 @keys.command(name="list")
 def list_keys() -> None:
     """List the keys: name, scopes, creation time (never the tokens)."""
-    with key_store() as store:
-        for key in store.list_keys():
+    with key_store() as api_keys:
+        for key in api_keys.list_keys():
             scopes = ",".join(sorted(key.scopes))
             click.echo(f"{key.name}\t{scopes}\t{key.created_at.isoformat()}")
 
@@ -62,9 +64,9 @@ def list_keys() -> None:
 @click.argument("name")
 def revoke(name: str) -> None:
     """Revoke the key called NAME (running servers stop accepting it within seconds)."""
-    with key_store() as store:
+    with key_store() as api_keys:
         try:
-            store.revoke(name)
+            api_keys.revoke(name)
         except KeyNotFoundError as error:
             raise click.ClickException(str(error)) from None
     click.echo(f"Revoked {name}.")

@@ -32,19 +32,23 @@ from hot.infra.settings import Settings
 def build_api(
     hot: Hot, *, close_on_shutdown: bool, relay_status: RelayStatus | None = None
 ) -> Litestar:
-    """The API over ``hot``'s parts (closing them when the app shuts down, if asked)."""
+    """The API over ``hot``'s parts (closing them when the app shuts down, if asked).
+
+    What it makes itself, the API key store and the live feed's log reader, it closes
+    when the app shuts down; the feed's Redis client is ``hot``'s.
+    """
+    api_keys = ApiKeyStore(hot.database_url, cache_seconds=hot.settings.api_key_cache_seconds)
+    log = PostgresLog(hot.app)
     return create_app(
         hot.app,
-        ApiKeyStore(hot.database_url, cache_seconds=hot.settings.api_key_cache_seconds),
-        redis=hot.redis() if hot.redis_url else None,
+        api_keys,
+        redis=hot.redis,
         cors_origins=hot.settings.cors_origins,
         stream_prefix=hot.settings.redis_prefix,
         stream_personal=hot.settings.stream_personal,
         relay_status=relay_status,
-        feed=Feed(
-            PostgresLog(hot.app), hot.redis() if hot.redis_url else None, hot.settings.redis_prefix
-        ),
-        on_shutdown=[hot.close] if close_on_shutdown else [],
+        feed=Feed(log, hot.redis, hot.settings.redis_prefix),
+        on_shutdown=[log.close, api_keys.close, *([hot.close] if close_on_shutdown else [])],
     )
 
 
@@ -101,7 +105,8 @@ def run(
     hot = bootstrap(settings, serves_commands=True)
     with contextlib.ExitStack() as stack:
         stack.callback(hot.close)
-        admin_token = ApiKeyStore(hot.database_url).create_first_admin()
+        with ApiKeyStore(hot.database_url) as api_keys:
+            admin_token = api_keys.create_first_admin()
         if admin_token is not None:
             click.secho("No API key existed, so an admin key 'admin' was created.", bold=True)
             click.echo(f"Its token (shown only this once): {admin_token}")

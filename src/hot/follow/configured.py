@@ -35,9 +35,9 @@ def configured_feed(
     from hot.infra.bootstrap import bootstrap  # embedded servers: only this path needs them
 
     hot = bootstrap(settings)
-    feed = Feed(PostgresLog(hot.app), hot.redis(), settings.redis_prefix)
+    log = PostgresLog(hot.app)
     try:
-        yield feed, hot.database_url
+        yield Feed(log, hot.redis, settings.redis_prefix), hot.database_url
     finally:
-        feed.close()
-        hot.close()
+        log.close()
+        hot.close()  # and its Redis client, which the feed borrowed

@@ -62,11 +62,11 @@ class ConsumerGroup:
         source: EventSource | None = None,
         personal: bool = False,
     ) -> None:
-        keys = StreamKeys(prefix, CATALOG.names)
+        stream_keys = StreamKeys(prefix, CATALOG.names)
         if name is not None and name not in CATALOG:
             raise ValueError(f"Unknown event name: {name}.")
         self.client = client
-        self.key = keys.all if name is None else keys.of(name)
+        self.key = stream_keys.all if name is None else stream_keys.of(name)
         self.group, self.consumer = group, consumer
         self.start = start
         self.min_idle_ms = int(min_idle_seconds * 1000)

@@ -41,11 +41,11 @@ class StreamReader:
     ) -> None:
         self.client = client
         self.count = count
-        keys = StreamKeys(prefix, CATALOG.names)
+        stream_keys = StreamKeys(prefix, CATALOG.names)
         if not names or set(names) >= set(CATALOG.names):
-            self.names_of: dict[str, tuple[str, ...]] = {keys.all: CATALOG.names}
+            self.names_of: dict[str, tuple[str, ...]] = {stream_keys.all: CATALOG.names}
         else:
-            self.names_of = {keys.of(name): (name,) for name in names}
+            self.names_of = {stream_keys.of(name): (name,) for name in names}
 
     def read(self, after: int) -> StreamRead:
         """The entries after ``after`` in log order, and where each stream begins, atomically."""

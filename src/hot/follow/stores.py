@@ -6,7 +6,9 @@ written in the same transaction. Moving the position is a compare-and-set: if it
 is not where this runner left it (another runner, a rebuild), the transaction is
 refused with ``ProjectionConflictError`` and nothing it wrote is kept.
 
-Stores may be shared by threads: each thread gets a connection of its own.
+Stores may be shared by threads: the PostgreSQL store lends each transaction a
+connection of its pool (``hot-projection``), the SQLite store gives each thread a
+connection of its own.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any, Protocol, TypeVar
 import psycopg
 
 from hot.follow.errors import ProjectionConflictError
+from hot.infra.database import small_pool
+from hot.tuning import PROJECTION_CONNECTIONS
 
 Tx = TypeVar("Tx")
 PgTx = psycopg.Connection[tuple[Any, ...]]
@@ -63,17 +67,17 @@ class PostgresProjectionStore:
 
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
-        self._local = threading.local()
-        self._opened: list[PgTx] = []
+        self._pool = small_pool(database_url, "hot-projection", PROJECTION_CONNECTIONS)
 
     @contextmanager
     def transaction(self) -> Iterator[PgTx]:
-        conn = self._connection()
         try:
-            with conn.transaction(), conn.pipeline():
+            with self._pool.connection() as conn, conn.transaction(), conn.pipeline():
                 yield conn
         except self.retryable:
-            conn.close()  # a broken connection is replaced on the next transaction
+            # PostgreSQL dropped a connection (the pool drops that one): the idle ones
+            # may be dead too, so they are checked before the runner tries again.
+            self._pool.check()
             raise
 
     def prepare(self, tx: PgTx, name: str) -> None:
@@ -89,9 +93,7 @@ class PostgresProjectionStore:
         )
 
     def position(self, tx: PgTx, name: str) -> int:
-        row = tx.execute(f"SELECT position FROM {POSITIONS_TABLE} WHERE name = %s", (name,))
-        found = row.fetchone()
-        return int(found[0]) if found else 0
+        return self._current(tx, name) or 0
 
     def advance(self, tx: PgTx, name: str, expected: int, position: int) -> None:
         moved = tx.execute(
@@ -103,26 +105,13 @@ class PostgresProjectionStore:
             raise ProjectionConflictError(name, expected, self._current(tx, name))
 
     def close(self) -> None:
-        """Close every connection (of every thread)."""
-        for conn in self._opened:
-            conn.close()
-        self._opened.clear()
-        self._local = threading.local()
+        """Close the store's pool."""
+        self._pool.close()
 
     def _current(self, tx: PgTx, name: str) -> int | None:
         row = tx.execute(f"SELECT position FROM {POSITIONS_TABLE} WHERE name = %s", (name,))
         found = row.fetchone()
         return int(found[0]) if found else None
-
-    def _connection(self) -> PgTx:
-        conn: PgTx | None = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or conn.broken:
-            conn = psycopg.connect(
-                self.database_url, connect_timeout=5, application_name="hot-projection"
-            )
-            self._local.conn = conn
-            self._opened.append(conn)
-        return conn
 
 
 class SqliteProjectionStore:

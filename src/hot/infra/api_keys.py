@@ -6,6 +6,11 @@ scopes. Verification hashes the presented token and compares the stored hash wit
 ``cache_seconds``: a revoked token keeps working in a running server for at most that
 long. A verified token yields a ``Grant``: its key's name (who did it, e.g. who forgot
 a human) and its scopes.
+
+The store queries through a small ``psycopg_pool`` pool of its own (``hot-api-keys``),
+opened with it and closed by ``close`` (or at the end of a ``with`` block): whoever
+makes a store closes it. A connection is checked before each use (queries are rare,
+most tokens being cached), so that none PostgreSQL dropped fails a request.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import hmac
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -23,8 +29,12 @@ from typing import Any
 
 import psycopg
 
+from hot.infra.database import small_pool
+from hot.tuning import API_KEY_CONNECTIONS
+
 TOKEN_PREFIX = "hot_"
 CACHE_LIMIT = 10_000
+POOL_NAME = "hot-api-keys"  # the pool's connections' application_name
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS hot_api_keys (
@@ -88,16 +98,33 @@ class ApiKeyStore:
     """Creates, lists, revokes and verifies API keys in the database at ``database_url``."""
 
     def __init__(self, database_url: str, *, cache_seconds: float = 5.0) -> None:
-        self._url = database_url
         self.cache_seconds = cache_seconds
         self._cache: dict[bytes, tuple[float, Grant | None]] = {}
         self._lock = threading.Lock()
-        with self._connect() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            conn.execute(_SCHEMA)
+        self._pool = small_pool(database_url, POOL_NAME, API_KEY_CONNECTIONS, checked=True)
+        try:
+            with self._transaction() as conn:
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                conn.execute(_SCHEMA)
+        except BaseException:
+            self._pool.close()
+            raise
 
-    def _connect(self) -> psycopg.Connection[tuple[Any, ...]]:
-        return psycopg.connect(self._url, connect_timeout=5)
+    def close(self) -> None:
+        """Close the store's connections."""
+        self._pool.close()
+
+    def __enter__(self) -> ApiKeyStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+        """A pooled connection in a transaction, for the block."""
+        with self._pool.connection() as conn, conn.transaction():
+            yield conn
 
     def create(self, name: str, scopes: Iterable[Scope | str]) -> str:
         """A new key called ``name``; returns its token, which is not stored anywhere."""
@@ -105,7 +132,7 @@ class ApiKeyStore:
         if not name.strip() or not granted:
             raise ValueError("A key needs a name and at least one scope.")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        with self._connect() as conn:
+        with self._pool.connection() as conn:
             inserted = conn.execute(
                 "INSERT INTO hot_api_keys (name, token_sha256, scopes) VALUES (%s, %s, %s) "
                 "ON CONFLICT (name) DO NOTHING",
@@ -117,7 +144,7 @@ class ApiKeyStore:
 
     def create_first_admin(self, name: str = "admin") -> str | None:
         """An admin token if the store holds no key yet (first start), else None."""
-        with self._connect() as conn:
+        with self._transaction() as conn:
             conn.execute("LOCK TABLE hot_api_keys IN EXCLUSIVE MODE")
             if conn.execute("SELECT 1 FROM hot_api_keys LIMIT 1").fetchone():
                 return None
@@ -130,7 +157,7 @@ class ApiKeyStore:
 
     def list_keys(self) -> list[ApiKey]:
         """Every key, by name (without tokens)."""
-        with self._connect() as conn:
+        with self._pool.connection() as conn:
             rows = conn.execute(
                 "SELECT name, scopes, created_at FROM hot_api_keys ORDER BY name"
             ).fetchall()
@@ -138,7 +165,7 @@ class ApiKeyStore:
 
     def revoke(self, name: str) -> None:
         """Delete the key; servers stop accepting it within ``cache_seconds``."""
-        with self._connect() as conn:
+        with self._pool.connection() as conn:
             deleted = conn.execute("DELETE FROM hot_api_keys WHERE name = %s", (name,)).rowcount
         if not deleted:
             raise KeyNotFoundError(f"No key named {name!r}.")
@@ -163,7 +190,7 @@ class ApiKeyStore:
         if hit:
             return grant
         digest = token_hash(token)
-        with self._connect() as conn:
+        with self._pool.connection() as conn:
             row = conn.execute(
                 "SELECT token_sha256, scopes, name FROM hot_api_keys WHERE token_sha256 = %s",
                 (digest,),

@@ -1,4 +1,37 @@
-"""The composition root: builds HoT's parts once, from settings; tests pass their own."""
+"""The composition root: builds HoT's parts once, from settings; tests pass their own.
+
+Every pool and dedicated connection a HoT process holds, each closed in one place:
+by its owner's ``close()``. ``Hot.close`` closes what ``bootstrap`` made (through
+``app.close()``, the application's); the other owners are closed by whoever made them.
+
+| PostgreSQL (application_name) | for                                 | owned (and closed) by   |
+|-------------------------------|-------------------------------------|-------------------------|
+| events pool (10 to 80)        | the log: reads, writes, relay reads | the app's datastore     |
+| the writer, of the events pool| the committer's batches, unchecked  | ``HotRecorder`` (1)     |
+| ``hot-personal-keys`` (1 to 4)| personal-data keys, claims' secret  | the key store (app)     |
+| ``hot-personal-keys-listener``| LISTEN: destroyed keys (2)          | the key store (app)     |
+| ``hot-commit-listener``       | LISTEN: every commit (``hot serve``)| ``CommitListener`` (3)  |
+| ``hot-api-keys`` (1 to 2)     | tokens; ``hot keys``                | ``ApiKeyStore`` (4)     |
+| ``hot-relay``                 | the relay's session lock and LISTEN | the relay (at its stop) |
+| ``hot-follower``              | the log for followers, live feed    | ``PostgresLog`` (5)     |
+| ``hot-projection`` (1 to 4)   | projections' tables (attendance)    | the projection store    |
+
+| Redis (CLIENT LIST name)      | for                                 | owned (and closed) by   |
+|-------------------------------|-------------------------------------|-------------------------|
+| ``hot``: ``Hot.redis``        | the relay, readiness, the live feed | ``Hot``                 |
+| ``hot-write-through``         | publishing each commit at once      | ``write_through`` (3)   |
+
+(1) Held while the committer writes; given back by ``recorder.close()`` (``app.close``)
+or when broken. (2) Not in a process that shows personal fields masked. (3) Closed by
+the closer ``bootstrap`` keeps (``Hot.close``). (4) Made and closed by ``build_api``
+(at the API's shutdown), ``hot keys`` and ``hot serve`` (its first admin token).
+(5) ``build_api``'s closed at the API's shutdown.
+
+The dedicated connections are sessions on purpose: a LISTEN and a session lock
+belong to their session, which must live as long as they do; a pooled connection
+would be given back, and its lock or LISTEN with it. A few short-lived connections
+are opened and closed in one block: the schema lock at start, ``hot relay status``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +41,7 @@ from datetime import date, datetime
 from typing import cast
 from zoneinfo import ZoneInfo
 
-import redis
+from redis import Redis
 
 from hot.application import HumansApplication
 from hot.infra.commit_listener import CommitListener
@@ -21,24 +54,29 @@ from hot.infra.relay.write_through import WriteThrough
 from hot.infra.settings import Settings
 from hot.tuning import DEADLINE_SECONDS, MAX_BATCH, WRITE_THROUGH_TIMEOUT_SECONDS
 
+REDIS_CLIENT_NAME = "hot"  # as Redis's CLIENT LIST shows each connection of Hot.redis
+WRITE_THROUGH_CLIENT_NAME = "hot-write-through"  # and each of the write-through's
+
 
 @dataclass
 class Hot:
-    """HoT's running parts, and the embedded servers it started (stopped by ``close``)."""
+    """HoT's running parts, and the embedded servers it started, closed by ``close``:
+    ``redis`` is the process's one Redis client (None without Redis), lent to its users."""
 
     settings: Settings
     database_url: str
     redis_url: str | None
+    redis: Redis | None
     app: HumansApplication
     _closers: list[Callable[[], None]] = field(default_factory=list)
-
-    def redis(self) -> redis.Redis:
-        """A new Redis client for the configured (or embedded) server."""
-        if self.redis_url is None:
-            raise RuntimeError("This HoT was built without Redis.")
-        return redis.Redis.from_url(self.redis_url)
+    _closed: bool = False
 
     def close(self) -> None:
+        """Close the application, then every other part, the last made first (once: a
+        second call does nothing)."""
+        if self._closed:
+            return
+        self._closed = True
         self.app.close()
         for close in reversed(self._closers):
             close()
@@ -70,16 +108,20 @@ def build_application(
         return datetime.now(zone).date()
 
     with schema_lock(database_url):
-        keys = PostgresPersonalKeyStore(database_url, listen=shows_personal)
-        app = HumansApplication(
-            env=eventsourcing_env(database_url),
-            today=today,
-            max_batch=max_batch,
-            personal_keys=keys,
-            claim_secret=keys.server_secret(),
-            seal_personal_data=seal_personal_data,
-            deadline=deadline,
-        )
+        personal_keys = PostgresPersonalKeyStore(database_url, listen=shows_personal)
+        try:
+            app = HumansApplication(
+                env=eventsourcing_env(database_url),
+                today=today,
+                max_batch=max_batch,
+                personal_keys=personal_keys,
+                claim_secret=personal_keys.server_secret(),
+                seal_personal_data=seal_personal_data,
+                deadline=deadline,
+            )
+        except BaseException:
+            personal_keys.close()  # the application closes it, once there is one
+            raise
     app.pages = LogPages.on(app)  # its queries read the log on its own pool
     return app
 
@@ -109,13 +151,17 @@ def bootstrap(
         embedded_redis = EmbeddedRedis(settings.data_dir)
         closers.append(embedded_redis.stop)
         redis_url = embedded_redis.url
+    client = None
+    if redis_url is not None:
+        client = Redis.from_url(redis_url, client_name=REDIS_CLIENT_NAME)
+        closers.append(client.close)  # before an embedded server stops
     app = build_application(database_url, settings.timezone, shows_personal=shows_personal)
     if serves_commands:
         closers.append(follow_commits(app, database_url))
         if redis_url is not None and settings.write_through:
             prefix, personal = settings.redis_prefix, settings.stream_personal
             closers.append(write_through(app, redis_url, prefix=prefix, personal=personal))
-    return Hot(settings, database_url, redis_url, app, closers)
+    return Hot(settings, database_url, redis_url, client, app, closers)
 
 
 def follow_commits(app: HumansApplication, database_url: str) -> Callable[[], None]:
@@ -133,9 +179,16 @@ def write_through(
     app: HumansApplication, redis_url: str, *, prefix: str, personal: bool
 ) -> Callable[[], None]:
     """Have ``app`` publish what it commits to the streams under ``prefix`` at once (see
-    ``hot.infra.relay.write_through``); what stops it."""
-    client = redis.Redis.from_url(
+    ``hot.infra.relay.write_through``); what stops it (and closes its Redis client).
+
+    The write-through has a Redis client of its own, not ``Hot.redis``: its short socket
+    timeouts make a slow Redis leave the publish to the relay rather than hold up the
+    committer, timeouts the shared client must not have (the live feed's reads block
+    for longer); and its own pool keeps its connection from waiting behind theirs.
+    """
+    client = Redis.from_url(
         redis_url,
+        client_name=WRITE_THROUGH_CLIENT_NAME,
         socket_timeout=WRITE_THROUGH_TIMEOUT_SECONDS,
         socket_connect_timeout=WRITE_THROUGH_TIMEOUT_SECONDS,
     )

@@ -12,6 +12,11 @@ cache lifetime stays as a safety net (a notification missed while the listening
 connection was down: on reconnecting, the whole cache is dropped too).
 
 The table also holds the server secret that keys the email claims' HMAC.
+
+Connections: the store's queries go through a small ``psycopg_pool`` pool of its own
+(``hot-personal-keys``), opened with the store and closed by ``close``. The LISTEN runs
+on a dedicated connection (``hot-personal-keys-listener``), never a pooled one: a
+LISTEN belongs to its session, which must live as long as the store listens.
 """
 
 from __future__ import annotations
@@ -25,8 +30,11 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from psycopg_pool import PoolTimeout
 
 from hot.application.personal import PersonalKeyMissingError
+from hot.infra.database import small_pool
+from hot.tuning import PERSONAL_KEY_CONNECTIONS
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +43,8 @@ DESTROYED_CHANNEL = "hot_personal_key_destroyed"  # payload: the human's id
 SECRET_ID = UUID(int=0)  # the row holding the server secret
 CACHE_SECONDS = 2.0
 LISTEN_START_SECONDS = 5.0  # how long a new store waits for its listener
+POOL_NAME = "hot-personal-keys"  # the pool's connections' application_name
+LISTENER_NAME = "hot-personal-keys-listener"  # the listening connection's (and thread's)
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (
@@ -58,18 +68,19 @@ class PostgresPersonalKeyStore:
         self._cache: dict[UUID, tuple[float, bytes | None]] = {}
         self._new: dict[UUID, bytes] = {}  # made for new humans, not yet committed
         self._lock = threading.Lock()
-        self._local = threading.local()
-        self._opened: list[psycopg.Connection[tuple[Any, ...]]] = []
+        self._pool = small_pool(database_url, POOL_NAME, PERSONAL_KEY_CONNECTIONS)
         # Bumped by every invalidation: a key read before it is not cached after it.
         self._epoch = 0
         self._closed = threading.Event()
         self.listening = threading.Event()  # set while notifications are being received
-        self._run(SCHEMA)
+        try:
+            self._run(SCHEMA)
+        except BaseException:
+            self._pool.close()
+            raise
         self._listener: threading.Thread | None = None
         if listen:
-            self._listener = threading.Thread(
-                target=self._listen, name="hot-personal-keys-listener", daemon=True
-            )
+            self._listener = threading.Thread(target=self._listen, name=LISTENER_NAME, daemon=True)
             self._listener.start()
             # Keys cached before the first LISTEN are dropped by it (a forgetting may have
             # been missed): start with the listener up, so that a first page's prefetched
@@ -79,13 +90,11 @@ class PostgresPersonalKeyStore:
                 log.warning("personal keys: not listening yet; keys cached meanwhile may go")
 
     def close(self) -> None:
-        """Stop listening and close every connection."""
+        """Stop listening (closing the listening connection) and close the pool."""
         self._closed.set()
         if self._listener is not None:
             self._listener.join(5)
-        for conn in self._opened:
-            conn.close()
-        self._opened.clear()
+        self._pool.close()
 
     def server_secret(self) -> bytes:
         """A random secret made once per database, kept in the key table."""
@@ -180,7 +189,7 @@ class PostgresPersonalKeyStore:
                     self._url,
                     autocommit=True,
                     connect_timeout=5,
-                    application_name="hot-personal-keys",
+                    application_name=LISTENER_NAME,
                 ) as conn:
                     conn.execute(f"LISTEN {DESTROYED_CHANNEL}")
                     self._forget_all_cached()  # what was missed before listening
@@ -198,30 +207,21 @@ class PostgresPersonalKeyStore:
             self._closed.wait(1.0)
 
     def _run(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Run one statement on this thread's connection; a connection PostgreSQL dropped
-        (a restart, ``pg_terminate_backend``) is replaced and the statement run again once.
-        """
+        """Run one statement on a pooled connection. One that PostgreSQL dropped (a
+        restart, ``pg_terminate_backend``) fails it: the pool's idle connections are
+        checked then (the dead ones go) and the statement is run again once."""
         for attempt in (1, 2):
-            conn = self._connection()
             try:
-                cursor = conn.execute(statement, params)
-                return cursor.fetchall() if cursor.description else []
+                with self._pool.connection() as conn:
+                    cursor = conn.execute(statement, params)
+                    return cursor.fetchall() if cursor.description else []
+            except PoolTimeout:
+                raise  # every connection busy, or none made in time: no dead one to drop
             except psycopg.OperationalError:
-                conn.close()
                 if attempt == 2:
                     raise
+                self._pool.check()
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _connection(self) -> psycopg.Connection[tuple[Any, ...]]:
-        """A connection of this thread's own, opened on first use and reopened if closed."""
-        conn: psycopg.Connection[tuple[Any, ...]] | None = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or conn.broken:
-            conn = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
-            self._local.conn = conn
-            with self._lock:  # to close them all; dropped ones need no closing
-                self._opened = [c for c in self._opened if not c.closed]
-                self._opened.append(conn)
-        return conn
 
 
 def _bytes_or_none(value: Any) -> bytes | None:

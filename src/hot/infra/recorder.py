@@ -8,12 +8,13 @@ library's), with the inserted rows as its payload when they fit (see ``NOTICE_LI
 a listener such as the relay then has them without reading the table, and a process
 that keeps what it knows up to date learns which aggregates moved on.
 
-The group committer writes almost all batches (``write``), through a connection kept
-for writing (no pool check before each batch); a write while it is busy takes a pooled
-connection. ``write`` also answers the position of the last event of some topics before
-the transaction (the streams' write-through asks for the public ones), which the
-``INSERT`` reads under the table lock. Pages of the log are read by
-``hot.infra.log_pages``.
+The group committer writes almost all batches (``write``), through a connection of
+the datastore's pool held for writing (taken once, so no pool check before each
+batch, and given back by ``close`` or when it breaks); a write while it is busy takes
+another pooled connection. ``write`` also answers the position of the last event of
+some topics before the transaction (the streams' write-through asks for the public
+ones), which the ``INSERT`` reads under the table lock. Pages of the log are read
+by ``hot.infra.log_pages``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import contextlib
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -35,6 +36,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
 
+from hot.application.personal import PersonalKey
 from hot.application.ports import Saved
 from hot.infra.personal_keys import destroy_keys_statement, insert_keys_statement
 
@@ -104,7 +106,7 @@ class HotRecorder(PostgresApplicationRecorder):
         self,
         stored_events: Sequence[StoredEvent],
         *,
-        new_personal_keys: Sequence[tuple[UUID, bytes]] = (),
+        new_personal_keys: Sequence[PersonalKey] = (),
         destroyed_personal_keys: Sequence[UUID] = (),
         topics_before: Sequence[str] = (),
     ) -> Saved:
@@ -172,37 +174,40 @@ class HotRecorder(PostgresApplicationRecorder):
         curs.execute(statement, params, prepare=True)
 
     def close(self) -> None:
-        """Close the connection kept for writing (the pool is the datastore's)."""
+        """Give the connection held for writing back to the datastore's pool."""
         with self._writer_lock:
-            if self._writer is not None:
-                self._writer.close()
-                self._writer = None
+            writer, self._writer = self._writer, None
+            if writer is not None:
+                self.datastore.pool.putconn(writer)
 
     @contextmanager
     def _connection(self) -> Iterator[Connection[DictRow]]:
-        """The connection kept for writing if it is free, else a pooled one; psycopg's
-        errors raised as the library's."""
+        """The connection held for writing if it is free, else another from the pool;
+        psycopg's errors raised as the library's."""
         if not self._writer_lock.acquire(blocking=False):
             with self.datastore.get_connection() as conn:
                 yield conn
             return
         try:
             with _as_library_errors():
-                if self._writer is None or self._writer.closed or self._writer.broken:
-                    self._writer = self._connect()
-                yield self._writer
+                yield self._held_writer()
         finally:
             self._writer_lock.release()
 
-    def _connect(self) -> Connection[DictRow]:
-        """A connection as the library's pool makes them (autocommit, its session settings)."""
+    def _held_writer(self) -> Connection[DictRow]:
+        """The pool's connection the committer writes on, taken once and held, so that
+        no batch pays the pool's check; one that broke goes back (the pool drops it)
+        and another is taken. Called with the writer's lock held."""
         pool = self.datastore.pool
-        kwargs = cast(dict[str, Any], pool.kwargs)
-        conn: Connection[DictRow] = Connection.connect(
-            **kwargs, connect_timeout=max(1, round(pool.timeout))
-        )
-        self.datastore.after_connect_func()(conn)
-        return conn
+        writer = self._writer
+        if writer is not None and (writer.closed or writer.broken):
+            self._writer = None
+            pool.putconn(writer)
+            writer = None
+        if writer is None:
+            pool.open()  # as the library's get_connection does (nothing if open already)
+            writer = self._writer = pool.getconn()
+        return writer
 
     def _insert_events(
         self,
@@ -210,7 +215,7 @@ class HotRecorder(PostgresApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         *,
         destroy_personal_keys: Sequence[UUID] = (),
-        new_personal_keys: Sequence[tuple[UUID, bytes]] = (),
+        new_personal_keys: Sequence[PersonalKey] = (),
         **kwargs: Any,
     ) -> None:
         """Keep new humans' keys, and destroy forgotten humans' keys, in the transaction

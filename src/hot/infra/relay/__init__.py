@@ -19,10 +19,13 @@ if TYPE_CHECKING:
 
 
 def build_relay(hot: Hot) -> Relay:
-    """The relay for HoT's database, Redis, key prefix, stream retention and personal data."""
+    """The relay for HoT's database, Redis, key prefix, stream retention and personal data
+    (on ``hot``'s Redis client, which ``hot`` closes)."""
+    if hot.redis is None:
+        raise RuntimeError("This HoT was built without Redis.")
     return Relay(
         hot.app,
-        hot.redis(),
+        hot.redis,
         hot.database_url,
         prefix=hot.settings.redis_prefix,
         retention=hot.settings.stream_retention,

@@ -32,7 +32,7 @@ class Leadership:
 
     def __init__(self, database_url: str, prefix: str, channel: str) -> None:
         self.database_url = database_url
-        self.keys = lock_keys(prefix)
+        self.lock_keys = lock_keys(prefix)
         self.channel = channel
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
         self.held = False
@@ -42,7 +42,7 @@ class Leadership:
         if self.held:
             return True
         conn = self._connection()
-        row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", self.keys).fetchone()
+        row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", self.lock_keys).fetchone()
         if row is None or not row[0]:
             return False
         conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))

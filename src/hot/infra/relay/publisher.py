@@ -147,16 +147,16 @@ Earlier = Callable[[UUID, int], Sequence[tuple[str, int]]]
 
 
 class StreamPublisher:
-    """Writes batches of events into the streams of ``keys`` on one Redis.
+    """Writes batches of events into the streams of ``stream_keys`` on one Redis.
 
     ``earlier`` finds what a ``HUMAN_FORGOTTEN`` entry erases (``EventLog.earlier``).
     """
 
-    def __init__(self, client: redis.Redis, keys: StreamKeys, earlier: Earlier) -> None:
+    def __init__(self, client: redis.Redis, stream_keys: StreamKeys, earlier: Earlier) -> None:
         self.client = client
-        self.keys = keys
+        self.stream_keys = stream_keys
         self.earlier = earlier
-        self._index = {name: i + 2 for i, name in enumerate(keys.names)}  # Lua is 1-based
+        self._index = {name: i + 2 for i, name in enumerate(stream_keys.names)}  # Lua is 1-based
         self._script = client.register_script(_PUBLISH)
         self._conn: Connection | None = None  # kept for the script, see ``_run_script``
         self._conn_lock = threading.Lock()
@@ -208,7 +208,7 @@ class StreamPublisher:
         checks a connection before lending it: the script adds nothing twice, so running
         it again is safe. A script Redis lost is loaded again, as ``Script`` does.
         """
-        keys = self.keys.every
+        every = self.stream_keys.every
         with self._conn_lock:
             if self._conn is None:
                 self._conn = self.client.connection_pool.get_connection()
@@ -216,11 +216,11 @@ class StreamPublisher:
 
             def call() -> Any:
                 try:
-                    conn.send_command("EVALSHA", self._script.sha, len(keys), *keys, *args)
+                    conn.send_command("EVALSHA", self._script.sha, len(every), *every, *args)
                     return conn.read_response()
                 except NoScriptError:
                     self._script.sha = self.client.script_load(self._script.script)
-                    conn.send_command("EVALSHA", self._script.sha, len(keys), *keys, *args)
+                    conn.send_command("EVALSHA", self._script.sha, len(every), *every, *args)
                     return conn.read_response()
 
             try:
@@ -236,15 +236,17 @@ class StreamPublisher:
     def last_positions(self) -> dict[str, int]:
         """The last position of every stream by key (0 for a stream that does not exist)."""
         pipe = self.client.pipeline(transaction=False)
-        for key in self.keys.every:
+        for key in self.stream_keys.every:
             pipe.xinfo_stream(key)
         replies = pipe.execute(raise_on_error=False)
-        return {key: _last_of(reply) for key, reply in zip(self.keys.every, replies, strict=True)}
+        return {
+            key: _last_of(reply) for key, reply in zip(self.stream_keys.every, replies, strict=True)
+        }
 
     def last_position(self) -> int:
         """The all-events stream's last position: where the relay stands (0 if missing)."""
         try:
-            reply: Any = self.client.xinfo_stream(self.keys.all)
+            reply: Any = self.client.xinfo_stream(self.stream_keys.all)
         except redis.ResponseError as error:
             reply = error
         return _last_of(reply)

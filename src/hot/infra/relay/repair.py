@@ -26,11 +26,11 @@ def fill_behind(
 
     ``streams`` holds every stream's last position, as ``last_positions`` reads them.
     """
-    keys = publisher.keys
-    stands = streams[keys.all]
+    stream_keys = publisher.stream_keys
+    stands = streams[stream_keys.all]
     behind: dict[str, int] = {}
-    for name in keys.names:
-        has = max(streams[keys.of(name)], floor)
+    for name in stream_keys.names:
+        has = max(streams[stream_keys.of(name)], floor)
         if has < stands and events.newest(names=[name], above=has, upto=stands):
             behind[name] = has
     if not behind:

@@ -75,11 +75,11 @@ def inspect_streams(log: EventLog, publisher: StreamPublisher, database_url: str
     for key in streams:
         pipe.xlen(key)
     lengths = dict(zip(streams, pipe.execute(), strict=True))
-    published = streams[publisher.keys.all]
+    published = streams[publisher.stream_keys.all]
     return StreamsReport(
         head=log.head(),
         streams=streams,
         lengths={k: int(v) for k, v in lengths.items()},
         lag=log.count_after(published, LAG_CAP),
-        leader_pid=lock_holder(database_url, publisher.keys.prefix),
+        leader_pid=lock_holder(database_url, publisher.stream_keys.prefix),
     )

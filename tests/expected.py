@@ -1,0 +1,11 @@
+"""What several tests expect of HoT, stated once."""
+
+PUBLIC_NAMES = (
+    "HUMAN_REGISTERED",
+    "HUMAN_JOINED",
+    "HUMAN_LEFT",
+    "HUMAN_ATTENDED",
+    "HUMAN_DETAILS_CHANGED",
+    "HUMAN_FORGOTTEN",
+)
+"""The public event names, in catalog order."""
