@@ -40,7 +40,25 @@ IDS_DRAWN_AT_ONCE = 256
 """Random ids drawn from the OS in one system call (which lets go of the interpreter
 lock): 4 KiB at a time, one call per hundreds of commands."""
 
+# The interpreter of a ``hot`` process (``hot.cli.runtime``) -----------------------------
+
+GC_THRESHOLDS = (50_000, 20, 100)
+"""Young objects are collected every 50,000 allocations rather than 700: a command, a
+page of the log or a relay batch makes thousands of short-lived containers, which
+reference counting frees; collecting them over and over found nothing to free."""
+
 # Connections ---------------------------------------------------------------------------
+
+EVENTS_POOL_IDLE = 10
+"""Connections the application's events pool keeps open: a burst of reads starts
+without connecting; ``hot serve``'s committer holds one of them."""
+
+EVENTS_POOL_MORE = 70
+"""Connections the events pool may open beyond those under load (the worker threads'
+reads, the relay's): 80 in all, within PostgreSQL's default 100 for one process."""
+
+FOLLOWER_CONNECTIONS = 8
+"""A follower's pool: one page read at a time, and one read ahead."""
 
 PERSONAL_KEY_CONNECTIONS = 4
 """The personal-key store's pool: most reads hit its cache and a miss is one indexed
@@ -53,6 +71,73 @@ queries, and the key commands (create, list, revoke) are rare."""
 PROJECTION_CONNECTIONS = 4
 """A projection store's pool: a runner holds one connection per batch, and a process
 runs a few projections at most."""
+
+# Keys and tokens -----------------------------------------------------------------------
+
+PERSONAL_KEY_CACHE_SECONDS = 2.0
+"""How long a process keeps a human's key: the forgetting's notification drops it at
+once; this bounds how long a missed notification could keep it."""
+
+PERSONAL_KEY_LISTEN_START_SECONDS = 5.0
+"""How long a new key store waits for its listener before it works on without it."""
+
+API_KEY_CACHE_LIMIT = 10_000
+"""Verified tokens a process remembers (for ``HOT_API_KEY_CACHE_SECONDS``)."""
+
+# Following the log ---------------------------------------------------------------------
+
+FOLLOWER_PAGE = 1000
+"""Events a follower reads from the log at a time: large enough that the round trip is
+a small part of a page, small enough that a page decodes in a few milliseconds."""
+
+FOLLOWER_BLOCK_SECONDS = 1.0
+"""How long a follower's read of Redis blocks waiting for an entry (stop is seen then)."""
+
+FOLLOWER_POLL_SECONDS = 0.5
+"""How long a follower with no Redis waits before reading the log's end again."""
+
+FOLLOWER_STALE_SECONDS = 5.0
+"""A follower on Redis checks the log this often: if its next event was already due at
+the previous check, the relay is down, and it reads the log instead."""
+
+DECODE_SHARE_EVERY = 100
+"""Rows a decoder decodes before it lets go of the interpreter lock for a moment: a
+thread reading the next page ahead gets it then, not after the 5 ms switch interval
+(a catch-up reading ahead gains about 8% by it)."""
+
+COMMIT_LISTENER_PAGE = 1000
+"""Rows a commit listener reads at a time when a notification carried none."""
+
+LISTENER_RECONNECT_SECONDS = 1.0
+"""How long a listener whose connection dropped waits before connecting again."""
+
+# The relay -----------------------------------------------------------------------------
+
+RELAY_BATCH = 2000
+"""Events the relay reads and publishes in one step: one script call a batch, which
+holds Redis for a few milliseconds at most."""
+
+RELAY_POLL_SECONDS = 1.0
+"""The relay's safety poll when no notification comes (it also checks that Redis still
+has what was published)."""
+
+RELAY_TAKEOVER_SECONDS = 0.5
+"""How often a standing-by relay tries the lock: a dead relay is replaced within it."""
+
+RELAY_BACKOFF_SECONDS = 0.5
+"""How long the relay waits after an error of PostgreSQL or Redis before trying again."""
+
+RELAY_STOP_CHECK_SECONDS = 0.2
+"""How often a waiting relay looks whether it was asked to stop."""
+
+LAG_CHECK_SECONDS = 5.0
+"""How often a relay that is behind counts what it has left: counting scans the log."""
+
+LAG_CAP = 100_000
+"""Counting events not yet published stops here: "at least 100,000" says enough."""
+
+RETENTION_REFRESH_SECONDS = 30.0
+"""How often an age-based retention finds again where the window begins."""
 
 # The streams ---------------------------------------------------------------------------
 

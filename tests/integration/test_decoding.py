@@ -75,7 +75,7 @@ def test_sealed_clear_and_forgotten_fields_decode_as_the_library_decodes_them_sh
     reader = blocking_application(database_url)  # keys not cached yet
 
     expected = library_log(reader)
-    decoder = EventDecoder(keys=reader.personal_keys)
+    decoder = EventDecoder(personal_keys=reader.personal_keys)
     rows = rows_of(reader)
     shown = decoder.decode(rows)
     masked = decoder.decode(rows, personal=False)
@@ -143,7 +143,7 @@ def test_keys_read_beside_rows_are_not_used_once_a_key_is_destroyed_after_the_re
     reading: Reading,
 ) -> None:
     reading.forget()
-    decoder = EventDecoder(keys=reading.reader.personal_keys)
+    decoder = EventDecoder(personal_keys=reading.reader.personal_keys)
     rows = reading.page.rows
 
     (registered,) = decoder.decode(rows, keys_read_at=reading.page.keys_read_at)
@@ -155,7 +155,7 @@ def test_keys_read_beside_rows_are_not_used_once_a_key_is_destroyed_after_the_re
 def test_no_cipher_kept_by_key_outlives_the_page_after_its_key_is_destroyed(
     reading: Reading,
 ) -> None:
-    decoder = EventDecoder(keys=reading.reader.personal_keys)
+    decoder = EventDecoder(personal_keys=reading.reader.personal_keys)
     opener = decoder._opener
     assert opener is not None
     rows, epoch = reading.page

@@ -157,7 +157,7 @@ def test_a_follower_reading_a_forgetting_stops_serving_the_key_at_once(
 
     human = full_life(app)
     reader = blocking_application(database_url)
-    decoder = EventDecoder(keys=reader.personal_keys)
+    decoder = EventDecoder(personal_keys=reader.personal_keys)
     assert reader.personal_keys.key_for_reading(human)  # the reader now has the key cached
     app.forget(human, by="ops")
 

@@ -50,17 +50,17 @@ class BadgeIssued(Human.Event):
         state["level"] = 1
 
 
-class DictKeys:
+class DictKeyStore:
     """Per-human keys in a dict: the key store a ``PersonalDataMapper`` needs."""
 
     def __init__(self) -> None:
-        self.keys: dict[UUID, bytes | None] = {}
+        self.by_human: dict[UUID, bytes | None] = {}
 
     def key_for_writing(self, human_id: UUID, *, create: bool) -> bytes | None:
-        return self.keys.setdefault(human_id, bytes(range(32)))
+        return self.by_human.setdefault(human_id, bytes(range(32)))
 
     def key_for_reading(self, human_id: UUID) -> bytes | None:
-        return self.keys[human_id]
+        return self.by_human[human_id]
 
     def forget_cached(self, human_id: UUID) -> None:
         pass
@@ -70,8 +70,8 @@ class DictKeys:
 
 
 @pytest.fixture
-def keys() -> DictKeys:
-    return DictKeys()
+def personal_keys() -> DictKeyStore:
+    return DictKeyStore()
 
 
 @pytest.fixture(autouse=True)
@@ -82,9 +82,9 @@ def _topic_forgotten() -> Iterator[None]:
 
 
 @pytest.fixture
-def mapper(keys: DictKeys) -> PersonalDataMapper:
+def mapper(personal_keys: DictKeyStore) -> PersonalDataMapper:
     """The application's mapper."""
-    return PersonalDataMapper(states_transcoder(), cast(PersonalKeyStore, keys))
+    return PersonalDataMapper(states_transcoder(), cast(PersonalKeyStore, personal_keys))
 
 
 def _upgrade() -> None:
@@ -126,9 +126,11 @@ def _as_the_library_reads(mapper: Mapper[UUID], row: Row) -> RecordedEvent:
 
 
 def test_a_version_1_state_is_upcast_by_the_event_class_as_the_library_upcasts_it(
-    mapper: PersonalDataMapper, keys: DictKeys
+    mapper: PersonalDataMapper, personal_keys: DictKeyStore
 ) -> None:
-    decoder = EventDecoder([EventType(BadgeIssued)], keys=cast(PersonalKeyStore, keys))
+    decoder = EventDecoder(
+        [EventType(BadgeIssued)], personal_keys=cast(PersonalKeyStore, personal_keys)
+    )
     row = _row(mapper, _badge_v1("Ann"))  # sealed: the name is personal
     _upgrade()
 
@@ -180,9 +182,9 @@ def _registered_row(mapper: PersonalDataMapper) -> Row:
     ],
 )
 def test_a_state_it_cannot_read_raises_a_named_error(
-    mapper: PersonalDataMapper, keys: DictKeys, change: Any, reason: str
+    mapper: PersonalDataMapper, personal_keys: DictKeyStore, change: Any, reason: str
 ) -> None:
-    decoder = EventDecoder(keys=cast(PersonalKeyStore, keys))
+    decoder = EventDecoder(personal_keys=cast(PersonalKeyStore, personal_keys))
     row = _registered_row(mapper)
     broken = row._replace(state=change(row.state))
 
@@ -235,11 +237,11 @@ def test_payload_makers_show_values_as_the_catalog_does() -> None:
 
 
 def test_the_opener_keeps_a_cipher_per_key_and_drops_it_when_the_key_changes_or_is_destroyed(
-    keys: DictKeys,
+    personal_keys: DictKeyStore,
 ) -> None:
-    opener = SealOpener(cast(PersonalKeyStore, keys))
+    opener = SealOpener(cast(PersonalKeyStore, personal_keys))
     human = UUID(int=1)
-    keys.keys[human] = bytes(32)
+    personal_keys.by_human[human] = bytes(32)
     first = _seal(bytes(32), human, {"name": "Ann"})
 
     assert opener.open(human, first) == {"name": "Ann"}
@@ -247,10 +249,10 @@ def test_the_opener_keeps_a_cipher_per_key_and_drops_it_when_the_key_changes_or_
     assert opener.open(human, _seal(bytes(32), human, {"name": "Ann B"})) == {"name": "Ann B"}
     assert opener._ciphers[human] is cipher  # the same cipher, across opens
 
-    keys.keys[human] = b"\x01" * 32
+    personal_keys.by_human[human] = b"\x01" * 32
     assert opener.open(human, _seal(b"\x01" * 32, human, {"name": "Cy"})) == {"name": "Cy"}
     assert opener._ciphers[human] is not cipher
-    keys.keys[human] = None  # destroyed
+    personal_keys.by_human[human] = None  # destroyed
     assert opener.open(human, first) is None
     assert human not in opener._ciphers
 

@@ -36,14 +36,16 @@ class Conditions:
 
     @classmethod
     def of(
-        cls, expected_version: int | None, keys: IdempotencyKey | Sequence[IdempotencyKey] | None
+        cls,
+        expected_version: int | None,
+        idempotency_keys: IdempotencyKey | Sequence[IdempotencyKey] | None,
     ) -> Conditions:
         """The conditions of a command: no key, one, or several (an envelope's and a header's)."""
-        if keys is None:
+        if idempotency_keys is None:
             return cls(expected_version)
-        if isinstance(keys, IdempotencyKey):
-            return cls(expected_version, (keys,))
-        return cls(expected_version, tuple(keys))
+        if isinstance(idempotency_keys, IdempotencyKey):
+            return cls(expected_version, (idempotency_keys,))
+        return cls(expected_version, tuple(idempotency_keys))
 
 
 NO_CONDITIONS = Conditions()
@@ -65,7 +67,7 @@ class Store(Protocol):
 
     def exists(self, aggregate_id: UUID) -> bool: ...
 
-    def answered(self, keys: Sequence[IdempotencyKey]) -> CommandResult | None:
+    def answered(self, idempotency_keys: Sequence[IdempotencyKey]) -> CommandResult | None:
         """The first answer to the request these keys name, if it was recorded."""
         ...
 

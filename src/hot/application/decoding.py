@@ -31,6 +31,7 @@ from hot.application.stored_states import StateSchema, UnreadableEventError
 from hot.application.upcasting import Older, Upcaster
 from hot.application.views import RecordedEvent
 from hot.domain import Human
+from hot.tuning import DECODE_SHARE_EVERY
 
 __all__ = ["EventDecoder", "Row", "UnreadableEventError"]
 
@@ -49,11 +50,6 @@ class Row(NamedTuple):
 
 
 RowDecoder = Callable[[Row], RecordedEvent]
-# Every so many rows, the interpreter lock is let go for a moment: a thread waiting for
-# it (a follower's next page, fetched ahead, whose rows psycopg converts) gets it now,
-# rather than after the switch interval (5 ms, a whole page's decoding). Measured: a
-# catch-up reading ahead gains about 8% by it, and without it reading ahead gains nothing.
-_SHARE_EVERY = 100
 _let_others_run = functools.partial(time.sleep, 0)
 _MARKER = f'"{BLOB}"'.encode()  # in the state of a row with sealed fields
 
@@ -63,12 +59,15 @@ class EventDecoder:
     personal fields with the keys of ``keys`` (None: a reader that opens none)."""
 
     def __init__(
-        self, event_types: Iterable[EventType] = CATALOG, *, keys: PersonalKeyStore | None = None
+        self,
+        event_types: Iterable[EventType] = CATALOG,
+        *,
+        personal_keys: PersonalKeyStore | None = None,
     ) -> None:
         event_types = tuple(event_types)
-        self.keys = keys
+        self.personal_keys = personal_keys
         self.names = tuple(event_type.name for event_type in event_types)
-        self._opener = SealOpener(keys) if keys is not None else None
+        self._opener = SealOpener(personal_keys) if personal_keys is not None else None
         showing = Showing(self._opener)
         upcaster = Upcaster()
         # By (personal, keys read beside the rows): masked, opened with the store's keys,
@@ -83,8 +82,10 @@ class EventDecoder:
             schema, older = StateSchema(event_type), upcaster.decoder(event_type)
             for (personal, keyed), show_for in modes.items():
                 decode = _row_decoder(event_type, schema, older, show_for(event_type), personal)
-                if keys is not None and issubclass(event_type.event_class, Human.Forgotten):
-                    decode = _forgetting(decode, keys)
+                if personal_keys is not None and issubclass(
+                    event_type.event_class, Human.Forgotten
+                ):
+                    decode = _forgetting(decode, personal_keys)
                 self._decoders[personal, keyed][event_type.name] = decode
 
     def decode(
@@ -99,25 +100,25 @@ class EventDecoder:
         """
         keyed = False
         if personal and self._opener is not None:
-            epoch = getattr(self.keys, "epoch", None)
+            epoch = getattr(self.personal_keys, "epoch", None)
             self._opener.check_keys(epoch)  # no cipher outlives a destroyed key's page
             keyed = keys_read_at is not None and keys_read_at == epoch
             if not keyed:
                 self._prefetch_keys(rows)
         decoder_of = self._decoders[personal, keyed].get
         events: list[RecordedEvent] = []
-        for start in range(0, len(rows), _SHARE_EVERY):
+        for start in range(0, len(rows), DECODE_SHARE_EVERY):
             if start:  # between chunks only: a page of a few rows (the relay's) never waits
                 _let_others_run()
-            chunk = rows[start : start + _SHARE_EVERY]
+            chunk = rows[start : start + DECODE_SHARE_EVERY]
             events += [decoder_of(row.name, _unknown)(row) for row in chunk]
         return events
 
     def _prefetch_keys(self, rows: Sequence[Row]) -> None:
         """Fetch the keys of the humans whose sealed fields are in ``rows``, in one query."""
         humans = {row.subject for row in rows if _MARKER in row.state}
-        if humans and self.keys is not None:
-            self.keys.prefetch(humans)
+        if humans and self.personal_keys is not None:
+            self.personal_keys.prefetch(humans)
 
 
 def _row_decoder(
@@ -150,13 +151,13 @@ def _row_decoder(
     return event_of
 
 
-def _forgetting(decode: RowDecoder, keys: PersonalKeyStore) -> RowDecoder:
+def _forgetting(decode: RowDecoder, personal_keys: PersonalKeyStore) -> RowDecoder:
     """A forgetting's decoder: the human's key leaves this process's cache as it is read
     (as ``PersonalDataMapper`` drops it), so nothing it shows next uses the key."""
 
     def forgotten(row: Row) -> RecordedEvent:
         event = decode(row)
-        keys.forget_cached(row.subject)
+        personal_keys.forget_cached(row.subject)
         return event
 
     return forgotten

@@ -236,15 +236,15 @@ class HumansApplication(HumanQueries):
     def exists(self, aggregate_id: UUID) -> bool:
         return bool(self.recorder.select_events(aggregate_id, limit=1))
 
-    def answered(self, keys: Sequence[IdempotencyKey]) -> CommandResult | None:
+    def answered(self, idempotency_keys: Sequence[IdempotencyKey]) -> CommandResult | None:
         """The first answer to the request ``keys`` name, if it was recorded (each other
         key unused, or naming the same request)."""
-        for key in keys:
+        for key in idempotency_keys:
             record = self._record_of(key)
             if record is None:
                 continue
             human_id, version = record.answer_for(key)
-            for other in keys:
+            for other in idempotency_keys:
                 other_record = self._record_of(other) if other is not key else None
                 if other_record is not None:
                     other_record.answer_for(other)

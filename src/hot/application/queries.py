@@ -158,7 +158,7 @@ class HumanQueries(Application[UUID]):
     @cached_property
     def decoder(self) -> EventDecoder:
         """The decoder of this application's stored events, opening sealed fields with its keys."""
-        return EventDecoder(CATALOG, keys=getattr(self, "personal_keys", None))
+        return EventDecoder(CATALOG, personal_keys=getattr(self, "personal_keys", None))
 
     def _history(self, human_id: UUID, after: int, limit: int) -> list[RecordedEvent]:
         """``history`` without checks, personal fields masked (no key is looked up)."""

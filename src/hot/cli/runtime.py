@@ -12,10 +12,7 @@ import contextlib
 import gc
 from collections.abc import Iterator
 
-# Young objects are collected every 50,000 allocations rather than 700: a command, a
-# page of the log or a relay batch makes thousands of short-lived containers, which
-# reference counting frees; collecting them over and over found nothing to free.
-GC_THRESHOLDS = (50_000, 20, 100)
+from hot.tuning import GC_THRESHOLDS
 
 
 def tune_runtime() -> None:

@@ -13,10 +13,9 @@ from typing import Any
 import httpx
 
 from hot.application import RecordedEvent
+from hot.application.queries import MAX_PAGE  # what GET /events accepts
 from hot.application.representation import event_from_dict, masked_event
 from hot.follow.errors import AccessDeniedError, FollowerError, SourceUnavailableError
-
-MAX_PAGE = 10_000  # what GET /events accepts
 
 
 class HttpLog:

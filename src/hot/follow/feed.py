@@ -18,6 +18,7 @@ from hot.application import RecordedEvent
 from hot.follow.api_source import HttpLog
 from hot.follow.follower import Follower, checked_names
 from hot.follow.sources import EventSource, PostgresLog
+from hot.tuning import FOLLOWER_PAGE
 
 
 @dataclass
@@ -67,7 +68,7 @@ class Feed:
         names: Sequence[str] = (),
         *,
         until: int | None = None,
-        page_size: int = 1000,
+        page_size: int = FOLLOWER_PAGE,
         personal: bool = False,
     ) -> Iterator[list[RecordedEvent]]:
         """Pages of the log after ``after`` up to ``until`` (or its end), from the log only.

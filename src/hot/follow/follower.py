@@ -41,6 +41,12 @@ from hot.follow.errors import SourceUnavailableError, UnknownEventNameError
 from hot.follow.redis_streams import StreamRead, StreamReader
 from hot.follow.sources import EventSource
 from hot.follow.stopping import StopFlag
+from hot.tuning import (
+    FOLLOWER_BLOCK_SECONDS,
+    FOLLOWER_PAGE,
+    FOLLOWER_POLL_SECONDS,
+    FOLLOWER_STALE_SECONDS,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +73,10 @@ class Follower:
         after: int = 0,
         names: Sequence[str] = (),
         prefix: str = "hot",
-        page_size: int = 1000,
-        block_seconds: float = 1.0,
-        poll_seconds: float = 0.5,
-        stale_seconds: float = 5.0,
+        page_size: int = FOLLOWER_PAGE,
+        block_seconds: float = FOLLOWER_BLOCK_SECONDS,
+        poll_seconds: float = FOLLOWER_POLL_SECONDS,
+        stale_seconds: float = FOLLOWER_STALE_SECONDS,
         personal: bool = False,
         on_close: Sequence[Callable[[], None]] = (),
     ) -> None:

@@ -25,6 +25,7 @@ from hot.follow.follower import Follower
 from hot.follow.projection import Projection
 from hot.follow.stopping import StopFlag
 from hot.follow.stores import ProjectionStore
+from hot.tuning import FOLLOWER_PAGE
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class ProjectionRunner(Generic[Tx]):
         store: ProjectionStore[Tx],
         feed: Feed,
         *,
-        page_size: int = 1000,
+        page_size: int = FOLLOWER_PAGE,
         personal: bool = False,
     ) -> None:
         if not projection.names:

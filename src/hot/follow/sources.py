@@ -21,6 +21,7 @@ from hot.application.ports import PageRequest
 from hot.follow.errors import SourceUnavailableError
 from hot.follow.read_ahead import ReadAhead
 from hot.infra.log_pages import LogPages, Page
+from hot.tuning import FOLLOWER_CONNECTIONS
 
 
 class EventSource(Protocol):
@@ -80,7 +81,11 @@ class PostgresLog:
     """
 
     def __init__(
-        self, app: HumansApplication, *, owns_app: bool = False, max_connections: int = 8
+        self,
+        app: HumansApplication,
+        *,
+        owns_app: bool = False,
+        max_connections: int = FOLLOWER_CONNECTIONS,
     ) -> None:
         self.app = app
         self._owns_app = owns_app

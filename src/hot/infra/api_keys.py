@@ -30,10 +30,9 @@ from typing import Any
 import psycopg
 
 from hot.infra.database import small_pool
-from hot.tuning import API_KEY_CONNECTIONS
+from hot.tuning import API_KEY_CACHE_LIMIT, API_KEY_CONNECTIONS
 
 TOKEN_PREFIX = "hot_"
-CACHE_LIMIT = 10_000
 POOL_NAME = "hot-api-keys"  # the pool's connections' application_name
 
 _SCHEMA = """
@@ -199,7 +198,7 @@ class ApiKeyStore:
         if row is not None and hmac.compare_digest(bytes(row[0]), digest):
             found = Grant(str(row[2]), _scopes(row[1]))
         with self._lock:
-            if len(self._cache) >= CACHE_LIMIT:
+            if len(self._cache) >= API_KEY_CACHE_LIMIT:
                 self._cache.clear()
             self._cache[digest] = (time.monotonic() + self.cache_seconds, found)
         return found

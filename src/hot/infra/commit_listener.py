@@ -26,11 +26,10 @@ from psycopg import sql
 from hot.application.decoding import Row
 from hot.application.known import KnownState
 from hot.infra.notices import noticed_rows
+from hot.tuning import COMMIT_LISTENER_PAGE, LISTENER_RECONNECT_SECONDS
 
 log = logging.getLogger(__name__)
 
-PAGE = 1000  # rows read at a time when a notification did not carry them
-RECONNECT_SECONDS = 1.0
 
 ReadAfter = Callable[[int, int], Sequence[Row]]
 """(position, limit) -> up to ``limit`` stored events after ``position``, in log order."""
@@ -76,11 +75,13 @@ class CommitListener:
                 self._listen()
             except psycopg.Error as error:
                 if not self._closed.is_set():
-                    log.warning("commit listener: %s; again in %gs", error, RECONNECT_SECONDS)
+                    log.warning(
+                        "commit listener: %s; again in %gs", error, LISTENER_RECONNECT_SECONDS
+                    )
             finally:
                 self.listening.clear()
                 self._known.lose_track()
-            self._closed.wait(RECONNECT_SECONDS)
+            self._closed.wait(LISTENER_RECONNECT_SECONDS)
 
     def _listen(self) -> None:
         with psycopg.connect(
@@ -94,9 +95,9 @@ class CommitListener:
                     self._learn(notification.payload)
 
     def _learn(self, payload: str) -> None:
-        rows = noticed_rows([payload], self._known.position, PAGE, states=False)
+        rows = noticed_rows([payload], self._known.position, COMMIT_LISTENER_PAGE, states=False)
         if rows is None:  # rows that did not fit: read them
-            while page := self._read_after(self._known.position, PAGE):
+            while page := self._read_after(self._known.position, COMMIT_LISTENER_PAGE):
                 self._known.learn(page)
             return
         wanted = self._known.wanted(rows)  # noticed without the states it needs

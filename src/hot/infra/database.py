@@ -11,6 +11,8 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from hot.tuning import EVENTS_POOL_IDLE, EVENTS_POOL_MORE
+
 Pool = ConnectionPool[psycopg.Connection[tuple[Any, ...]]]
 
 RECORDER_TOPIC = "hot.infra.recorder:HotRecorder"
@@ -33,8 +35,8 @@ def eventsourcing_env(database_url: str) -> dict[str, str]:
         "POSTGRES_USER": unquote(parts.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
         "POSTGRES_CONNECT_TIMEOUT": "5",
-        "POSTGRES_POOL_SIZE": "10",
-        "POSTGRES_MAX_OVERFLOW": "70",
+        "POSTGRES_POOL_SIZE": str(EVENTS_POOL_IDLE),
+        "POSTGRES_MAX_OVERFLOW": str(EVENTS_POOL_MORE),
         "POSTGRES_PRE_PING": "y",
         "POSTGRES_LOCK_TIMEOUT": "10",
     }

@@ -74,17 +74,17 @@ class LogPages:
         recorder: PostgresApplicationRecorder,
         decoder: EventDecoder,
         connection: Connect | None = None,
-        keys: KeysBesideRows | None = None,
+        personal_keys: KeysBesideRows | None = None,
     ) -> None:
         self.decoder = decoder
         self._connection = connection or recorder.datastore.get_connection
         self._table = Identifier(recorder.datastore.schema, recorder.events_table_name)
-        self._keys = keys
+        self._personal_keys = personal_keys
         # The sixth column of a personal reader's page: the key of a sealed row's human.
         self._key_column = (
             ""
-            if keys is None
-            else f"CASE WHEN {_SEALED} THEN {keys.key_column('originator_id')} END"
+            if personal_keys is None
+            else f"CASE WHEN {_SEALED} THEN {personal_keys.key_column('originator_id')} END"
         )
         self._queries: dict[str, Composed] = {}
 
@@ -92,8 +92,8 @@ class LogPages:
     def on(cls, app: HumansApplication, connection: Connect | None = None) -> LogPages:
         """The pages of ``app``'s log, decoded by ``app.decoder``, on ``app``'s pool unless
         ``connection`` is given. (Its key store is in the log's database: ``bootstrap``.)"""
-        keys = app.personal_keys
-        beside = cast(KeysBesideRows, keys) if hasattr(keys, "key_column") else None
+        store = app.personal_keys
+        beside = cast(KeysBesideRows, store) if hasattr(store, "key_column") else None
         recorder = cast(PostgresApplicationRecorder, app.recorder)
         return cls(recorder, app.decoder, connection, beside)
 
@@ -142,9 +142,9 @@ class LogPages:
         return self._fetch_all(statement, params, tuple_row)
 
     def _page(self, where: str, order: str, params: Sequence[Any], personal: bool) -> Page:
-        keys = self._keys if personal else None
-        key = "NULL::bytea" if keys is None else self._key_column  # ``Row.personal_key``
-        epoch = None if keys is None else keys.epoch  # read before the query
+        beside = self._personal_keys if personal else None
+        key = "NULL::bytea" if beside is None else self._key_column  # ``Row.personal_key``
+        epoch = None if beside is None else beside.epoch  # read before the query
         statement = (
             f"SELECT {_COLUMNS}, {key} FROM {{table}} WHERE {where} ORDER BY {order} LIMIT %s"
         )

@@ -34,15 +34,17 @@ from psycopg_pool import PoolTimeout
 
 from hot.application.personal import PersonalKeyMissingError
 from hot.infra.database import small_pool
-from hot.tuning import PERSONAL_KEY_CONNECTIONS
+from hot.tuning import (
+    PERSONAL_KEY_CACHE_SECONDS,
+    PERSONAL_KEY_CONNECTIONS,
+    PERSONAL_KEY_LISTEN_START_SECONDS,
+)
 
 log = logging.getLogger(__name__)
 
 KEYS_TABLE = "hot_personal_keys"
 DESTROYED_CHANNEL = "hot_personal_key_destroyed"  # payload: the human's id
 SECRET_ID = UUID(int=0)  # the row holding the server secret
-CACHE_SECONDS = 2.0
-LISTEN_START_SECONDS = 5.0  # how long a new store waits for its listener
 POOL_NAME = "hot-personal-keys"  # the pool's connections' application_name
 LISTENER_NAME = "hot-personal-keys-listener"  # the listening connection's (and thread's)
 
@@ -61,7 +63,11 @@ class PostgresPersonalKeyStore:
     at once (``listen``), or within ``cache_seconds`` at the latest."""
 
     def __init__(
-        self, database_url: str, cache_seconds: float = CACHE_SECONDS, *, listen: bool = True
+        self,
+        database_url: str,
+        cache_seconds: float = PERSONAL_KEY_CACHE_SECONDS,
+        *,
+        listen: bool = True,
     ) -> None:
         self._url = database_url
         self._cache_seconds = cache_seconds
@@ -86,7 +92,7 @@ class PostgresPersonalKeyStore:
             # been missed): start with the listener up, so that a first page's prefetched
             # keys are not lost to it. Not up in time: the store works, the cache's short
             # lifetime covers it, and the listener keeps trying.
-            if not self.listening.wait(LISTEN_START_SECONDS):
+            if not self.listening.wait(PERSONAL_KEY_LISTEN_START_SECONDS):
                 log.warning("personal keys: not listening yet; keys cached meanwhile may go")
 
     def close(self) -> None:

@@ -16,10 +16,11 @@ import zlib
 import psycopg
 from psycopg import sql
 
+from hot.tuning import RELAY_STOP_CHECK_SECONDS
+
 # The lock's first key says "a HoT relay"; the second which prefix it publishes to,
 # so relays publishing to different prefixes do not wait for each other.
 LOCK_CLASS = 0x484F54  # "HOT"
-STOP_CHECK_SECONDS = 0.2  # how often a waiting relay looks whether it was asked to stop
 
 
 def lock_keys(prefix: str) -> tuple[int, int]:
@@ -74,7 +75,7 @@ class Leadership:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
-            slice_ = min(remaining, STOP_CHECK_SECONDS)
+            slice_ = min(remaining, RELAY_STOP_CHECK_SECONDS)
             payloads = [n.payload for n in conn.notifies(timeout=slice_, stop_after=1)]
             if payloads:
                 return payloads

@@ -35,13 +35,19 @@ from hot.infra.relay.source import EventLog
 from hot.infra.relay.status import RelayStatus, StatusBoard
 from hot.infra.relay.streams import StreamKeys
 from hot.infra.settings import DEFAULT_STREAM_RETENTION, StreamRetention
+from hot.tuning import (
+    LAG_CAP,
+    LAG_CHECK_SECONDS,
+    RELAY_BACKOFF_SECONDS,
+    RELAY_BATCH,
+    RELAY_POLL_SECONDS,
+    RELAY_TAKEOVER_SECONDS,
+)
 
 log = logging.getLogger(__name__)
 
 # The errors of PostgreSQL and Redis, which the relay outlives by retrying.
 SERVER_ERRORS = (psycopg.Error, PersistenceError, redis.RedisError)
-LAG_CHECK_SECONDS = 5.0  # counting what is pending costs a scan: not too often
-LAG_CAP = 100_000  # beyond this, the lag is reported as this
 
 
 @dataclass(frozen=True)
@@ -66,17 +72,17 @@ class Relay:
         *,
         prefix: str = "hot",
         retention: StreamRetention = DEFAULT_STREAM_RETENTION,
-        batch_size: int = 2000,
-        poll_interval: float = 1.0,
-        takeover_interval: float = 0.5,
-        backoff: float = 0.5,
+        batch_size: int = RELAY_BATCH,
+        poll_interval: float = RELAY_POLL_SECONDS,
+        takeover_interval: float = RELAY_TAKEOVER_SECONDS,
+        backoff: float = RELAY_BACKOFF_SECONDS,
         personal: bool = False,
     ) -> None:
         if batch_size < 1 or poll_interval <= 0:
             raise ValueError("A relay needs a batch size of at least 1 and a positive poll.")
         self.log = EventLog(app, personal=personal)  # events as the streams show them
-        self.keys = StreamKeys(prefix, CATALOG.names)
-        self.publisher = StreamPublisher(client, self.keys, self.log.earlier)
+        self.stream_keys = StreamKeys(prefix, CATALOG.names)
+        self.publisher = StreamPublisher(client, self.stream_keys, self.log.earlier)
         self.retention = RetentionWindow(retention, self.log)
         self.leadership = Leadership(database_url, prefix, self.log.channel)
         self.batch_size = batch_size
@@ -136,7 +142,7 @@ class Relay:
             self._report(state="standby", error=None)
             self._stopping.wait(self.takeover_interval)
             return
-        log.info("relay: active, publishing to %s", self.keys.all)
+        log.info("relay: active, publishing to %s", self.stream_keys.all)
         self._report(state="active", error=None)
         self._lead()
 
@@ -205,11 +211,13 @@ class Relay:
     def _plan(self) -> _Cursor:
         """Where to go on from: where Redis stands, or the retention window if it lost all."""
         streams = self.publisher.last_positions()
-        stands = streams[self.keys.all]
+        stands = streams[self.stream_keys.all]
         floor = self.retention.floor()
         fill_behind(self.log, self.publisher, streams, floor, self.batch_size)
         if stands == 0 and floor > 0:
-            log.info("relay: %s is empty; publishing the events after %d", self.keys.all, floor)
+            log.info(
+                "relay: %s is empty; publishing the events after %d", self.stream_keys.all, floor
+            )
         cursor = _Cursor(after=stands or floor, expected=stands)
         self._report(published=stands, caught_up=False)
         return cursor
@@ -219,7 +227,7 @@ class Relay:
         if not published.accepted:
             log.warning(
                 "relay: %s stands at %d, below %d: Redis lost data; planning again",
-                self.keys.all,
+                self.stream_keys.all,
                 published.last,
                 cursor.expected,
             )

@@ -16,8 +16,7 @@ from datetime import UTC, datetime
 from hot.infra.relay.publisher import Trim
 from hot.infra.relay.source import EventLog
 from hot.infra.settings import StreamRetention
-
-AGE_REFRESH_SECONDS = 30.0
+from hot.tuning import RETENTION_REFRESH_SECONDS
 
 
 class RetentionWindow:
@@ -29,7 +28,7 @@ class RetentionWindow:
         log: EventLog,
         *,
         clock: Callable[[], float] = time.time,
-        refresh_seconds: float = AGE_REFRESH_SECONDS,
+        refresh_seconds: float = RETENTION_REFRESH_SECONDS,
     ) -> None:
         if (retention.count is None) == (retention.age is None):
             raise ValueError("A stream retention is either a count or an age.")

@@ -15,8 +15,7 @@ from typing import Any
 from hot.infra.relay.leader import lock_holder
 from hot.infra.relay.publisher import StreamPublisher
 from hot.infra.relay.source import EventLog
-
-LAG_CAP = 1_000_000  # counting pending events stops here: "at least a million" is enough
+from hot.tuning import LAG_CAP
 
 
 @dataclass(frozen=True)

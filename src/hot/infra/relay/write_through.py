@@ -64,8 +64,8 @@ class WriteThrough:
         rest_seconds: float = WRITE_THROUGH_REST_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        keys = StreamKeys(prefix, CATALOG.names)
-        self.publisher = StreamPublisher(client, keys, _erases_nothing)
+        stream_keys = StreamKeys(prefix, CATALOG.names)
+        self.publisher = StreamPublisher(client, stream_keys, _erases_nothing)
         self.personal = personal
         self.rest_seconds = rest_seconds
         self.clock = clock
