@@ -58,13 +58,22 @@ def test_a_read_after_another_process_wrote_sees_the_write(
     assert following.get_human(human_id).version == 3  # at once, learned or loaded
 
 
-def test_the_known_state_answers_once_it_has_followed_the_log_past_its_head(
-    following: HumansApplication, elsewhere: HumansApplication
-) -> None:
-    human_id = _member(following, "Linge")
+def _attended_elsewhere_and_learned(
+    following: HumansApplication, elsewhere: HumansApplication, name: str
+) -> str:
+    """A member of ``following``'s, who then attends through ``elsewhere``; returned once
+    ``following`` has learned it."""
+    human_id = _member(following, name)
     elsewhere.attend(human_id, date(2020, 1, 2))
     head = following.head()
     wait_until(lambda: following.known.position >= head, 10, "the write is learned")
+    return human_id
+
+
+def test_the_known_state_answers_once_it_has_followed_the_log_past_its_head(
+    following: HumansApplication, elsewhere: HumansApplication
+) -> None:
+    human_id = _attended_elsewhere_and_learned(following, elsewhere, "Linge")
     before = dataclasses.replace(following.reads)
 
     seen = following.get_human(human_id)
@@ -77,10 +86,7 @@ def test_the_known_state_answers_once_it_has_followed_the_log_past_its_head(
 def test_a_command_decides_on_what_was_learned_without_losing_a_race(
     following: HumansApplication, elsewhere: HumansApplication
 ) -> None:
-    human_id = _member(following, "Wanda")
-    elsewhere.attend(human_id, date(2020, 1, 2))
-    head = following.head()
-    wait_until(lambda: following.known.position >= head, 10, "the write is learned")
+    human_id = _attended_elsewhere_and_learned(following, elsewhere, "Wanda")
     before = dataclasses.replace(following.decisions)
 
     result = following.attend(human_id, date(2020, 1, 3))

@@ -237,8 +237,8 @@ class HumansApplication(HumanQueries):
         return bool(self.recorder.select_events(aggregate_id, limit=1))
 
     def answered(self, idempotency_keys: Sequence[IdempotencyKey]) -> CommandResult | None:
-        """The first answer to the request ``keys`` name, if it was recorded (each other
-        key unused, or naming the same request)."""
+        """The first answer to the request ``idempotency_keys`` name, if it was recorded (each
+        other key unused, or naming the same request)."""
         for key in idempotency_keys:
             record = self._record_of(key)
             if record is None:
@@ -259,12 +259,15 @@ class HumansApplication(HumanQueries):
     # Committing (in the committer's thread) -------------------------------------------
 
     def _save(
-        self, events: Sequence[Any], new_keys: Sequence[PersonalKey], destroyed: Sequence[UUID]
+        self,
+        events: Sequence[Any],
+        new_personal_keys: Sequence[PersonalKey],
+        destroyed: Sequence[UUID],
     ) -> Saved:
         stored = [self.mapper.to_stored_event(e) for e in events]
         return cast(EventWriter, self.recorder).write(
             stored,
-            new_personal_keys=new_keys,
+            new_personal_keys=new_personal_keys,
             destroyed_personal_keys=destroyed,
             topics_before=CATALOG.names if self._listeners else (),
         )

@@ -78,7 +78,7 @@ class CommandPipeline:
         self._store = store
         self._committer = committer
         self._threads = threads
-        self._keys = personal_keys
+        self._personal_keys = personal_keys
         self._turns = _Turns()
         self.decisions = Decisions()
 
@@ -137,17 +137,20 @@ class CommandPipeline:
             for key in conditions.idempotency_keys
         ]
         aggregates = (human, *decision.others, *records)
-        new_keys = (
-            [PersonalKey(human.id, self._keys.new_key(human.id))] if decision.new_human else []
+        new_personal_keys = (
+            [PersonalKey(human.id, self._personal_keys.new_key(human.id))]
+            if decision.new_human
+            else []
         )
         destroyed = [human.id] if decision.forgets else []
         try:
-            written = await self._committer.commit(Commit(aggregates, new_keys, destroyed))
+            commit = Commit(aggregates, new_personal_keys, destroyed)
+            written = await self._committer.commit(commit)
         finally:
-            if new_keys:
-                self._keys.settle(human.id)
+            if new_personal_keys:
+                self._personal_keys.settle(human.id)
         if decision.forgets:
-            self._keys.forget_cached(human.id)
+            self._personal_keys.forget_cached(human.id)
         position = max(w.position for w in written if w.event.originator_id == human.id)
         return CommandResult(human.id, human.version, position)
 
