@@ -13,7 +13,8 @@
 
 Every server runs as ``hot serve`` runs it (``hot.cli.serve.run``): the relay in the
 process (in the parent with two workers), the streams' write-through on, the runtime
-tuned; each has read every human once. Each HTTP figure is the median of interleaved
+tuned; each has read every human once (on one of two workers: (d) warms up longer, so
+that both have served every human). Each HTTP figure is the median of interleaved
 rounds (baseline, subject, baseline, ...), every round's ratio shown; a single answer
 that is not 2xx, or a socket error, fails the run.
 
@@ -69,6 +70,10 @@ REDIS_URL = os.environ.get("HOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 CLIENTS = 64
 WORKERS_CONNECTIONS = 32
 JOINED_ON = date(2000, 1, 1)
+WORKERS_WARMUP = 3
+"""(d) warms each server up this many times as long: priming reads each human once, on
+one worker of two, so the other loads it on its first command; a longer warm-up serves
+every human several times, on both workers, and the run measures their steady state."""
 TARGET_GROUP_COMMIT = 4.0
 TARGET_HTTP = 0.5
 TARGET_WORKERS = 1.0
@@ -328,12 +333,20 @@ local threads_count = %(threads)d
 local first_round = %(first_round)d
 local day0 = os.time{year=2000, month=1, day=2, hour=12}
 local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %(token)s"}
-local counter = 0
+counter = 0  -- global: done() reads each thread's
 local next_id = 0
+local threads = {}
 
 function setup(thread)
   thread:set("tid", next_id)
   next_id = next_id + 1
+  table.insert(threads, thread)
+end
+
+function done(summary, latency, requests)
+  for _, thread in ipairs(threads) do
+    print("requests made by a thread: " .. thread:get("counter"))
+  end
 end
 
 function request()
@@ -400,8 +413,9 @@ def run_wrk(
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     latency = re.search(r"Latency\s+(\S+)", out)
-    if method == "POST":
-        target.days.done(total // len(target.humans) + 1)
+    if method == "POST":  # the threads may make requests at different rates
+        made = max(int(n) for n in re.findall(r"requests made by a thread: (\d+)", out))
+        target.days.done(made * WRK_THREADS // len(target.humans) + 1)
     return WrkResult(rate, total, latency.group(1) if latency else "?", 1000 * cpu / max(total, 1))
 
 
@@ -461,9 +475,17 @@ def report(
 
 
 def http_figures(
-    one: str, two: str, humans_one: list[uuid.UUID], humans_two: list[uuid.UUID], plan: Plan
+    one: str,
+    two: str,
+    humans_one: list[uuid.UUID],
+    humans_two: list[uuid.UUID],
+    plan: Plan,
+    workers_only: bool = False,
 ) -> None:
     days_one = Days(humans_one)
+    if workers_only:
+        workers_figure(one, two, humans_one, humans_two, days_one, plan)
+        return
     with server(one, humans_one, days_one, workers=1) as single:
         compare(
             "(b) POST /humans/{id}/attend, 64 connections (wrk), one worker",
@@ -491,7 +513,8 @@ def workers_figure(
     plan: Plan,
 ) -> None:
     """(d): one server up at a time (two at once would hold more connections than
-    PostgreSQL's default 100 allows), each round a new start of each, alternating."""
+    PostgreSQL's default 100 allows), each round a new start of each, alternating, each
+    warmed up ``WORKERS_WARMUP`` times as long as the others."""
     print(
         f"\n(d) POST /humans/{{id}}/attend, {WORKERS_CONNECTIONS} connections over "
         f"{plan.humans} humans: HOT_WORKERS=2 against 1 (a new server each round)",
@@ -507,7 +530,8 @@ def workers_figure(
                 (2, two, humans_two, days_two),
             ):
                 with server(url, humans, days, workers=workers) as target:
-                    run_wrk(target, "POST", "", plan.warmup, WORKERS_CONNECTIONS, Path(tmp))
+                    warmup = plan.warmup * WORKERS_WARMUP
+                    run_wrk(target, "POST", "", warmup, WORKERS_CONNECTIONS, Path(tmp))
                     results[workers].append(
                         run_wrk(target, "POST", "", plan.seconds, WORKERS_CONNECTIONS, Path(tmp))
                     )
@@ -581,7 +605,9 @@ def members(database_url: str, count: int) -> list[uuid.UUID]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run")
-    parser.add_argument("--only", choices=["a", "http"], help="one part only")
+    parser.add_argument(
+        "--only", choices=["a", "http", "d"], help="one part only (http: b, c and d)"
+    )
     parser.add_argument(
         "--serve", nargs=3, metavar=("DATABASE_URL", "PORT", "WORKERS"), help=argparse.SUPPRESS
     )
@@ -600,9 +626,10 @@ def main() -> None:
     if args.only in (None, "a"):
         with fresh_database() as database_url:
             asyncio.run(application_figures(database_url, plan))
-    if args.only in (None, "http"):
+    if args.only in (None, "http", "d"):
         with fresh_database() as one, fresh_database() as two:
-            http_figures(one, two, members(one, plan.humans), members(two, plan.humans), plan)
+            humans_one, humans_two = members(one, plan.humans), members(two, plan.humans)
+            http_figures(one, two, humans_one, humans_two, plan, workers_only=args.only == "d")
 
 
 if __name__ == "__main__":
