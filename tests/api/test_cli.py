@@ -66,6 +66,47 @@ def test_keys_refuse_an_unknown_scope_and_a_taken_name(env: dict[str, str]) -> N
     assert "already exists" in taken.output
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (
+            ["keys", "create", "", "--scope", "read"],
+            "Invalid value for 'NAME': a key's name must not be blank",
+        ),
+        (["keys", "create", "a\x00b", "--scope", "read"], "up to 100 printable characters"),
+        (["keys", "create", "x" * 101, "--scope", "read"], "up to 100 printable characters"),
+        (["keys", "create", "x", "--scope", "root"], "'root' is not one of"),
+        (["keys", "frobnicate"], "No such command 'frobnicate'"),
+        (["tail", "--url", "http://127.0.0.1:9"], "--url needs --token"),
+    ],
+)
+def test_a_usage_error_is_one_line_and_exits_2(
+    env: dict[str, str], database_url: str, args: list[str], says: str
+) -> None:
+    result = CliRunner().invoke(main, args, env=env)
+
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1, result.output
+    assert says in result.output
+    assert "--help" in result.output
+    with ApiKeyStore(database_url) as api_keys:
+        assert api_keys.list_keys() == []  # nothing created
+
+
+def test_any_other_error_is_one_line_and_exits_1(tmp_path: Path) -> None:
+    unreachable = {"HOT_DATABASE_URL": "postgresql://postgres@127.0.0.1:9/none"}
+    result = CliRunner().invoke(main, ["keys", "list"], env=unreachable)
+    verbose = CliRunner().invoke(main, ["-v", "keys", "list"], env=unreachable)
+
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1, result.output
+    assert result.output.startswith("hot: ")
+    assert "127.0.0.1" in result.output
+    assert "(-v shows where)" in result.output
+    assert verbose.exit_code == 1
+    assert verbose.exception is not None  # -v: the error itself, with its traceback
+
+
 def first_serve(
     processes: Processes, env: dict[str, str], **settings: str
 ) -> tuple[HotProcess, str, list[str], str]:

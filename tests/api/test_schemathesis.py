@@ -54,3 +54,22 @@ def test_the_api_keeps_the_promises_of_its_openapi_document(
 ) -> None:
     case.operation.schema.app = api  # the checks that send more requests send them here
     case.call_and_validate(app=api, headers=bearer(tokens.admin))
+
+
+def test_an_optional_header_is_documented_as_a_string_never_null() -> None:
+    """A header is absent or a string: a document that allows null makes generated
+    clients send ``If-Match: null``."""
+    headers = [
+        (path, parameter)
+        for path, operations in DOCUMENT["paths"].items()
+        for operation in operations.values()
+        if isinstance(operation, dict)
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "header"
+    ]
+    names = {parameter["name"] for _, parameter in headers}
+
+    assert {"If-Match", "Idempotency-Key"} <= names
+    for path, parameter in headers:
+        assert parameter["schema"].get("type") == "string", (path, parameter)
+        assert "oneOf" not in parameter["schema"], (path, parameter)

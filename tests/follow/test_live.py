@@ -235,3 +235,18 @@ def test_hot_tail_refuses_unknown_names(database_url: str) -> None:
     result = CliRunner().invoke(main, ["tail", "--database-url", database_url, "--name", "NOPE"])
     assert result.exit_code == 2
     assert "Unknown event name(s): NOPE" in result.output
+
+
+def test_hot_tail_with_a_bad_token_says_so_in_one_line(
+    app: HumansApplication, feed: Feed, relay: Relay, database_url: str
+) -> None:
+    with (
+        ApiKeyStore(database_url) as api_keys,
+        served(create_app(app, api_keys, feed=feed), free_port()) as url,
+    ):
+        result = CliRunner().invoke(main, ["tail", "--url", url, "--token", "hot_bad"])
+
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1, result.output  # one line: no traceback
+    assert result.output.startswith("hot: The live feed refused the token (401)")
+    assert "HTTP Request" not in result.output  # httpx narrates nothing

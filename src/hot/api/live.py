@@ -30,7 +30,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from hot.api import responses
 from hot.api.auth import QUERY_TOKEN, needs, sees_personal
-from hot.api.params import MAX_NUMBER
+from hot.api.params import A_STRING_HEADER, MAX_NUMBER
 from hot.application import CATALOG
 from hot.application.representation import event_to_dict, masked_event
 from hot.domain import InvalidQueryError
@@ -83,6 +83,7 @@ def live_feed(
             HeaderParameter(
                 name="Last-Event-ID",
                 description="Resume after this position (wins over `after`).",
+                schema_extra=A_STRING_HEADER,
             ),
         ] = None,
     ) -> ServerSentEvent:

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from litestar import Request
 from litestar.handlers import BaseRouteHandler
+from litestar.openapi.spec import OpenAPIType
 from litestar.params import HeaderParameter, PathParameter, QueryParameter
 from litestar.typing import FieldDefinition
 
@@ -25,6 +26,9 @@ from hot.domain import InvalidQueryError
 MAX_NUMBER = 2**53 - 1
 
 MAX_VERSION_DIGITS = 15  # an If-Match version: within MAX_NUMBER
+# An optional header is absent or a string: never null (a header cannot be). Without this
+# the document says ``oneOf: [string, null]``, and generated clients send "null".
+A_STRING_HEADER: dict[str, Any] = {"type": OpenAPIType.STRING, "one_of": None}
 HumanId = Annotated[UUID, PathParameter(description="The human's id.")]
 
 # Each parameter is checked once: its format here, whether its value makes sense (a page
@@ -48,6 +52,7 @@ IfMatch = Annotated[
     HeaderParameter(
         name="If-Match",
         pattern=rf'^(\*|"[0-9]{{1,{MAX_VERSION_DIGITS}}}")$',
+        schema_extra=A_STRING_HEADER,
         description='Only if the human is at this version: an ETag such as "3" (else 412).',
     ),
 ]
@@ -56,6 +61,7 @@ IdempotencyKeyHeader = Annotated[
     HeaderParameter(
         name="Idempotency-Key",
         pattern=r"^[!-~]{1,255}$",
+        schema_extra=A_STRING_HEADER,
         description="A retry with the same key and body answers the same, recording nothing.",
     ),
 ]

@@ -2,13 +2,20 @@
 
 Subcommands are imported only when called: ``hot keys`` should not pay for importing
 Litestar, uvicorn and the follower library (seconds on a busy machine).
+
+Every error is one line on stderr, ``hot ...: what went wrong``: exit status 2 for a
+usage error (see ``--help``), 1 for any other; ``-v`` shows an unexpected error's
+traceback too.
 """
 
 from __future__ import annotations
 
+import errno
 import importlib
 import logging
+import sys
 import warnings
+from typing import Any, NoReturn
 
 import click
 
@@ -25,8 +32,43 @@ SUBCOMMANDS = {
 }
 
 
+USAGE_ERROR = 2  # exit status of a command line that is wrong; any other error exits 1
+QUIET_LOGGERS = ("pgserver", "httpx", "httpcore")  # narrate every start or request at INFO
+
+
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported the first time they are asked for."""
+    """A group whose subcommands are imported the first time they are asked for, and
+    whose errors are each one line (see the module docstring)."""
+
+    verbose = False  # set by ``-v``: an unexpected error shows its traceback
+
+    def main(self, *args: Any, **kwargs: Any) -> NoReturn:
+        kwargs["standalone_mode"] = False  # errors come here, not to click's printing
+        try:
+            returned = super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as error:  # ``hot`` alone: its help
+            _fail(error.format_message(), USAGE_ERROR)
+        except click.UsageError as error:
+            where = error.ctx.command_path if error.ctx else "hot"
+            _fail(f"{where}: {error.format_message()} (see {where} --help)", USAGE_ERROR)
+        except click.ClickException as error:
+            _fail(f"hot: {error.format_message()}", error.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            _fail("hot: aborted", 1)
+        except OSError as error:
+            if error.errno == errno.EPIPE:  # the reader went away (``hot tail | head``)
+                sys.stdout = None  # nothing left to flush
+                sys.exit(1)
+            self._unexpected(error)
+        except Exception as error:
+            self._unexpected(error)
+        sys.exit(returned if isinstance(returned, int) else 0)
+
+    def _unexpected(self, error: Exception) -> NoReturn:
+        if self.verbose:
+            raise error
+        first_line = next((line for line in str(error).splitlines() if line.strip()), "")
+        _fail(f"hot: {first_line or type(error).__name__} (-v shows where)", 1)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *SUBCOMMANDS})
@@ -45,11 +87,18 @@ class LazyGroup(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="Log at debug level.")
 def main(verbose: bool) -> None:
     """HoT: the history of the humans of Trantor, as events."""
+    LazyGroup.verbose = verbose
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if not verbose:  # the embedded PostgreSQL narrates every start at INFO
-        logging.getLogger("pgserver").setLevel(logging.WARNING)
+    if not verbose:
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
     # pgserver's lock directory falls back to /tmp without XDG_RUNTIME_DIR: harmless.
     warnings.filterwarnings("ignore", module="platformdirs")
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(status)

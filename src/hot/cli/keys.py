@@ -14,6 +14,8 @@ from hot.infra.api_keys import ApiKeyStore, KeyExistsError, KeyNotFoundError, Sc
 from hot.infra.bootstrap import bootstrap
 from hot.infra.settings import Settings
 
+MAX_KEY_NAME = 100  # characters of a key's name, on one line
+
 
 @contextmanager
 def key_store() -> Iterator[ApiKeyStore]:
@@ -31,8 +33,18 @@ def keys() -> None:
     """Manage API keys (bearer tokens with scopes read, write, personal, admin)."""
 
 
+def _key_name(ctx: click.Context, param: click.Parameter, name: str) -> str:
+    if not name.strip():
+        raise click.BadParameter("a key's name must not be blank")
+    if not name.isprintable() or len(name) > MAX_KEY_NAME:
+        raise click.BadParameter(
+            f"a key's name is up to {MAX_KEY_NAME} printable characters, on one line"
+        )
+    return name
+
+
 @keys.command()
-@click.argument("name")
+@click.argument("name", callback=_key_name)
 @click.option(
     "--scope",
     "scopes",
