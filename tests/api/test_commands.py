@@ -204,7 +204,9 @@ def test_a_huge_body_is_refused(client: Client) -> None:
 
     response = client.post("/humans", json=body)
 
-    assert response.status_code == 413
+    refused = problem(response, 413, "body-too-large", "body")
+    assert refused["limit"] == 65536
+    assert "65536 bytes" in refused["detail"]
 
 
 # If-Match ----------------------------------------------------------------------------
@@ -254,7 +256,13 @@ def test_a_malformed_if_match_is_400_naming_the_header(
         f"/humans/{human_id}/attend", json={"on": "2020-01-02"}, headers={"If-Match": value}
     )
 
-    problem(response, 400, "invalid-request", "If-Match")
+    body = problem(response, 400, "invalid-request", "If-Match")
+    assert [e["field"] for e in body["errors"]] == ["If-Match"]  # one name for the header
+    assert (
+        body["errors"][0]["message"]
+        == 'Expected an ETag such as "3" (quotes included, up to 15 digits), or *.'
+    )
+    assert "regex" not in body["detail"]
 
 
 def test_the_etag_of_a_read_is_the_if_match_of_a_write(client: Client, given: Humans) -> None:

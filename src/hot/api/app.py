@@ -28,15 +28,13 @@ from hot.api.commands import HUMANS, attend, change_details, join, leave, record
 from hot.api.forget import forget
 from hot.api.health import Readiness, RelayStatus, live, ready
 from hot.api.live import live_feed
-from hot.api.params import reject_unknown_query_parameters
+from hot.api.params import MAX_BODY_BYTES, reject_unknown_query_parameters
 from hot.api.problems import EXCEPTION_HANDLERS
 from hot.api.queries import get_human, history, read_log
 from hot.api.schema import pydantic_plugins
 from hot.application import HumansApplication
 from hot.follow import Feed
 from hot.infra.api_keys import ApiKeyStore
-
-MAX_BODY_BYTES = 64 * 1024
 
 
 def allow(path: str, *methods: str) -> HTTPRouteHandler:

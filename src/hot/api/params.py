@@ -24,6 +24,7 @@ from hot.application.queries import MAX_PAGE
 from hot.domain import InvalidQueryError
 
 MAX_NUMBER = 2**53 - 1
+MAX_BODY_BYTES = 64 * 1024  # a request's body: a command is a few hundred bytes
 
 MAX_VERSION_DIGITS = 15  # an If-Match version: within MAX_NUMBER
 # An optional header is absent or a string: never null (a header cannot be). Without this
@@ -47,6 +48,11 @@ Limit = Annotated[
         description="At most this many.",
     ),
 ]
+# What each header's pattern means, in words: a refusal names the format, not a regex.
+HEADER_FORMATS = {
+    "If-Match": 'an ETag such as "3" (quotes included, up to 15 digits), or *',
+    "Idempotency-Key": "1 to 255 visible ASCII characters (no spaces)",
+}
 IfMatch = Annotated[
     str | None,
     HeaderParameter(

@@ -36,6 +36,7 @@ from litestar.exceptions import (
 )
 from litestar.types import ExceptionHandlersMap
 
+from hot.api.params import HEADER_FORMATS, MAX_BODY_BYTES
 from hot.application.errors import DeadlineExceededError
 from hot.application.personal import PersonalKeyMissingError
 from hot.domain import (
@@ -167,6 +168,15 @@ def _http_problem(exc: HTTPException) -> Problem:
         "malformed-request" if exc.status_code == 400 else f"http-{exc.status_code}",
     )
     headers = dict(exc.headers or {})
+    if exc.status_code == 413:
+        return Problem(
+            413,
+            "body-too-large",
+            f"The body is larger than {MAX_BODY_BYTES} bytes, the most a request may send.",
+            "body",
+            headers=headers,
+            extensions={"limit": MAX_BODY_BYTES},
+        )
     if exc.status_code == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="hot"')
     return Problem(exc.status_code, rule, str(exc.detail), headers=headers)
@@ -179,16 +189,24 @@ def _validation_problem(exc: ValidationException) -> Problem:
         return Problem(400, "malformed-request", str(exc.detail))
     first = errors[0]
     source = first.get("source", "body")
-    key = str(first.get("key") or "")
-    if source == "body" and key in ("", "data"):  # no body, or not a JSON object
+    if source == "body" and first.get("key") in (None, "", "data"):  # not a JSON object
         return Problem(422, "invalid-body", "The body must be a JSON object.", "body")
-    if source == "header":  # Litestar names the parameter; clients know the header
-        key = "-".join(part.capitalize() for part in key.split("_"))
-    listed = [{"field": e.get("key"), "message": e.get("message")} for e in errors]
+    listed = [_named(e) for e in errors]
     rule = "invalid-body" if source == "body" else "invalid-request"
     status = 422 if source == "body" else 400
-    detail = f"{key}: {first.get('message')}"
-    return Problem(status, rule, detail, key, extensions={"errors": listed})
+    key, message = listed[0]["field"], listed[0]["message"]
+    return Problem(status, rule, f"{key}: {message}", key, extensions={"errors": listed})
+
+
+def _named(error: dict[str, Any]) -> dict[str, str]:
+    """One refused value, named as the client sent it (a header by its own name, not
+    Litestar's parameter name), and its format in words, not as a regex."""
+    key, message = str(error.get("key") or ""), str(error.get("message"))
+    if error.get("source") == "header":
+        key = "-".join(part.capitalize() for part in key.split("_"))
+        if key in HEADER_FORMATS and "regex" in message:
+            message = f"Expected {HEADER_FORMATS[key]}."
+    return {"field": key, "message": message}
 
 
 def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
