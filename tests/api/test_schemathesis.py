@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import jsonschema_rs
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -73,3 +74,19 @@ def test_an_optional_header_is_documented_as_a_string_never_null() -> None:
     for path, parameter in headers:
         assert parameter["schema"].get("type") == "string", (path, parameter)
         assert "oneOf" not in parameter["schema"], (path, parameter)
+
+
+def test_the_document_says_which_envelopes_need_a_human_id_and_what_an_email_is() -> None:
+    schemas = DOCUMENT["components"]["schemas"]
+    envelope = jsonschema_rs.Draft202012Validator(schemas["EnvelopeBody"])
+    event = {"id": "7b0c2f1e-34aa-4d4c-9f0e-2a1d3c4b5e6f", "version": 1}
+
+    attended = {**event, "name": "HUMAN_ATTENDED", "payload": {"on": "2026-01-05"}}
+    registered = {**event, "name": "HUMAN_REGISTERED", "payload": {"name": "Hari"}}
+
+    assert not envelope.is_valid(attended)  # the API answers 422 payload.human_id
+    assert envelope.is_valid(
+        {**attended, "payload": {**attended["payload"], "human_id": event["id"]}}
+    )
+    assert envelope.is_valid(registered)  # a registration may leave its id to HoT
+    assert schemas["RegisterBody"]["properties"]["email"]["format"] == "email"

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
+from litestar.openapi.spec import Schema
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from hot.application import CommandResult, EventTypeInfo, HumanView
+from hot.application.envelopes import REGISTRATION
 from hot.domain import HumanKind
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -37,7 +39,10 @@ def _json_integer(value: object) -> object:
 
 Day = Annotated[date, BeforeValidator(_iso_day), Field(examples=["2026-01-05"])]
 Name = Annotated[str, Field(max_length=200, examples=["Hari Seldon"])]
-Email = Annotated[str, Field(max_length=320, examples=["hari@trantor.example"])]
+Email = Annotated[
+    str,
+    Field(max_length=320, examples=["hari@trantor.example"], json_schema_extra={"format": "email"}),
+]
 Role = Annotated[str, Field(max_length=200, examples=["psychohistorian"])]
 Reason = Annotated[str, Field(max_length=2000)]
 
@@ -79,7 +84,18 @@ class EnvelopeBody(Body):
     id: UUID = Field(description="The event's id, chosen by the client.")
     name: str = Field(max_length=100, examples=["HUMAN_ATTENDED"])
     version: Annotated[int, BeforeValidator(_json_integer), Field(ge=1, le=1_000_000)]
-    payload: dict[str, Any]
+    payload: dict[str, Any] = Field(
+        description="The event's fields; human_id (a UUID) names the human, and is needed "
+        "by every event but HUMAN_REGISTERED (which may choose it).",
+        json_schema_extra={"properties": {"human_id": {"type": "string", "format": "uuid"}}},
+    )
+
+    # Said in the document as the API checks it: human_id in every payload but a
+    # registration's (see ``hot.api.schema``).
+    openapi_extra: ClassVar[dict[str, Schema]] = {
+        "schema_if": Schema(properties={"name": Schema(schema_not=Schema(const=REGISTRATION))}),
+        "then": Schema(properties={"payload": Schema(required=["human_id"])}),
+    }
 
 
 # Responses --------------------------------------------------------------------------

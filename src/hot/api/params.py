@@ -74,7 +74,9 @@ IdempotencyKeyHeader = Annotated[
 Version = Annotated[
     int | None,
     QueryParameter(
-        le=MAX_NUMBER, schema_extra={"minimum": 1}, description="The state at this version."
+        le=MAX_NUMBER,
+        schema_extra={"minimum": 1},
+        description="The state at this version; not with as_of (they exclude each other).",
     ),
 ]
 

@@ -54,7 +54,8 @@ async def get_human(
     as_of: Annotated[
         datetime | None,
         QueryParameter(
-            description="The state as recorded at this instant (RFC 3339, with offset)."
+            description="The state as recorded at this instant (RFC 3339, with offset); "
+            "not with version."
         ),
     ] = None,
 ) -> Response[HumanOut]:

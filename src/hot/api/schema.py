@@ -2,7 +2,8 @@
 
 Litestar's schema generator leaves out ``additionalProperties: false`` for models that
 forbid unknown fields; without it the OpenAPI document would promise to accept bodies
-that the API refuses. This plugin adds it.
+that the API refuses. This plugin adds it, and a model's ``openapi_extra`` keywords
+(``schema_if``/``then``: what depends on another field's value).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ class ClosedModelsSchemaPlugin(PydanticSchemaPlugin):
         config: dict[str, Any] = getattr(field_definition.annotation, "model_config", {})
         if config.get("extra") == "forbid":
             schema.additional_properties = False
+        # What a model's fields cannot say (a field needed when another has some value).
+        extra: dict[str, Schema] = getattr(field_definition.annotation, "openapi_extra", {})
+        for keyword, subschema in extra.items():
+            setattr(schema, keyword, subschema)
         return schema
 
 
