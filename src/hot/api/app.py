@@ -19,12 +19,12 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from hot.api.asyncapi import asyncapi_document
 from hot.api.auth import SECURITY_COMPONENTS, public, scope_guard
 from hot.api.catalog import asyncapi, catalog
 from hot.api.commands import HUMANS, attend, change_details, join, leave, record_event, register
+from hot.api.docs import DOCS_PATH, swagger_ui_assets, swagger_ui_page
 from hot.api.forget import forget
 from hot.api.health import Readiness, RelayStatus, live, ready
 from hot.api.live import live_feed
@@ -94,6 +94,7 @@ def create_app(
             live,
             ready,
             *streams,
+            swagger_ui_assets(),
         ],
         dependencies={
             "readiness": Provide(lambda: readiness, use_cache=True, sync_to_thread=False),
@@ -109,9 +110,9 @@ def create_app(
             description="Every event about the humans of Trantor, recorded and queryable.",
             components=[SECURITY_COMPONENTS],
             use_handler_docstrings=True,  # each route's docstring is its description
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[swagger_ui_page()],
             openapi_router=Router(
-                path="/schema", route_handlers=[], include_in_schema=False, **public()
+                path=DOCS_PATH, route_handlers=[], include_in_schema=False, **public()
             ),
         ),
         cors_config=CORSConfig(allow_origins=list(cors_origins)) if cors_origins else None,
