@@ -19,7 +19,8 @@ from typing import Any, NoReturn
 
 import click
 
-# name -> "module:attribute" of each subcommand
+# name -> "module:attribute" of each subcommand, and what it does (``hot --help`` lists
+# these without importing any subcommand; a test holds them equal to each one's help)
 SUBCOMMANDS = {
     "attendance": "hot.cli.attendance:attendance",
     "catalog": "hot.cli.catalog:catalog",
@@ -29,6 +30,16 @@ SUBCOMMANDS = {
     "relay": "hot.cli.relay:relay",
     "serve": "hot.cli.serve:serve",
     "tail": "hot.cli.tail:tail",
+}
+SUMMARIES = {
+    "attendance": "Keep the attendance tables current: catch up with the log, then follow it.",
+    "catalog": "Print every event name and version, with its description and payload schema.",
+    "forget": "Forget a human: destroy their personal data for good, keep the facts.",
+    "keys": "Manage API keys (bearer tokens with scopes read, write, personal, admin).",
+    "migrate": "Seal personal data stored in clear before encryption existed (resumable).",
+    "relay": "Publish every event of the log into Redis streams, until SIGTERM or Ctrl-C.",
+    "serve": "Serve the HTTP API (OpenAPI document and UI at /schema).",
+    "tail": "Print events as they are recorded (after --after, or from now), until Ctrl-C.",
 }
 
 
@@ -72,6 +83,16 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *SUBCOMMANDS})
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The subcommands and what each does, from ``SUMMARIES``: none is imported."""
+        width = formatter.width - 6 - max(len(name) for name in SUMMARIES)
+        rows = [
+            (name, click.Command(name, help=summary).get_short_help_str(width))
+            for name, summary in sorted(SUMMARIES.items())
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in SUBCOMMANDS:
