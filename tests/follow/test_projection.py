@@ -124,42 +124,6 @@ def test_a_runner_catches_up_follows_and_goes_on_where_it_stopped(
     assert rows(conn, "lives") == before
 
 
-@pytest.mark.postgres
-def test_a_failing_batch_leaves_neither_its_writes_nor_its_position(
-    app: HumansApplication, tmp_path: Path
-) -> None:
-    write_lives(app, 2, 3)  # 14 events, 12 of the projection's names, by writers at once
-    handled = [e for e in app.read_log(limit=100).events if e.name in Lives.handlers]
-    # An attendance in the third page of 4 (the last four events always hold one: a
-    # human's three attendances come between its joining and its leaving).
-    failing_at = next(e.position for e in handled[8:] if e.name == "HUMAN_ATTENDED")
-
-    class Failing(Lives):
-        @handles("HUMAN_ATTENDED")
-        def counted_or_fails(self, event: RecordedEvent, tx: sqlite3.Connection) -> None:
-            self.counted(event, tx)
-            if event.position == failing_at:
-                raise RuntimeError("handler failed")
-
-    store = SqliteProjectionStore(tmp_path / "lives.db")
-    feed = Feed(PostgresLog(app))
-    with pytest.raises(RuntimeError, match="handler failed"):
-        ProjectionRunner(Failing(), store, feed, page_size=4).run()
-
-    conn = sqlite3.connect(tmp_path / "lives.db")
-    position = ProjectionRunner(Lives(), store, feed).position()
-    assert position == handled[7].position  # two whole pages of 4
-    counted = sum(events for _, _, events in rows(conn, "lives"))
-    assert counted == 8  # exactly the events up to the position, none of the failed page
-
-    runner = ProjectionRunner(Lives(), store, feed)
-    with running(runner):
-        wait_until(lambda: runner.position() == app.head(), 10, "caught up")
-    incremental = rows(conn, "lives")
-    runner.rebuild()
-    assert rows(conn, "lives") == incremental
-
-
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_moving_a_position_another_runner_moved_is_refused_with_its_writes(
     kind: str, tmp_path: Path, request: pytest.FixtureRequest

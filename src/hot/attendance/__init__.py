@@ -1,7 +1,8 @@
 """The attendance example: a projection that is useful on its own, built with ``hot.follow``.
 
 ``hot attendance`` keeps it current, ``hot attendance --rebuild`` rebuilds it, and
-``hot attendance report --month 2026-11`` prints a month.
+``hot attendance report --month 2026-11`` prints a month, ``hot attendance status``
+where the projection stands (stuck, skips).
 """
 
 from hot.attendance.projection import TABLES, VIEWS, Attendance
@@ -13,8 +14,10 @@ from hot.attendance.report import (
     month_report,
     parse_month,
 )
+from hot.attendance.text import SKIP_COMMAND, render_month, render_status, stuck_warning
 
 __all__ = [
+    "SKIP_COMMAND",
     "TABLES",
     "VIEWS",
     "Attendance",
@@ -24,4 +27,7 @@ __all__ = [
     "MonthReport",
     "month_report",
     "parse_month",
+    "render_month",
+    "render_status",
+    "stuck_warning",
 ]

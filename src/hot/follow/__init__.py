@@ -9,7 +9,8 @@
 - ``Follower`` / ``follow``: the events after a position, from the PostgreSQL log (or
   the HTTP API), then from the relay's Redis streams, falling back to the log by itself.
 - ``Projection`` + ``handles``, a ``ProjectionStore`` (PostgreSQL or SQLite) and a
-  ``ProjectionRunner``: state whose position commits with its writes; ``rebuild()``.
+  ``ProjectionRunner``: state whose position commits with its writes; ``rebuild()``;
+  ``status()`` (``ProjectionStatus``: where it is ``Stuck``, the ``Skip``s) and ``skip()``.
 - ``ConsumerGroup``: competing consumers with acknowledgement and claiming.
 
 Errors are drawn in ``hot.follow.errors``.
@@ -19,7 +20,10 @@ from hot.follow.api_source import HttpLog
 from hot.follow.errors import (
     AccessDeniedError,
     FollowerError,
+    HandlerFailedError,
     ProjectionConflictError,
+    RebuildFailedError,
+    SkipRefusedError,
     SourceUnavailableError,
     UnknownEventNameError,
 )
@@ -30,6 +34,7 @@ from hot.follow.progress import Progress
 from hot.follow.projection import Projection, handles
 from hot.follow.runner import ProjectionRunner
 from hot.follow.sources import EventSource, PostgresLog
+from hot.follow.standing import ProjectionStatus, Skip, Stuck
 from hot.follow.stores import PostgresProjectionStore, ProjectionStore, SqliteProjectionStore
 
 __all__ = [
@@ -40,6 +45,7 @@ __all__ = [
     "Feed",
     "Follower",
     "FollowerError",
+    "HandlerFailedError",
     "HttpLog",
     "PostgresLog",
     "PostgresProjectionStore",
@@ -47,9 +53,14 @@ __all__ = [
     "Projection",
     "ProjectionConflictError",
     "ProjectionRunner",
+    "ProjectionStatus",
     "ProjectionStore",
+    "RebuildFailedError",
+    "Skip",
+    "SkipRefusedError",
     "SourceUnavailableError",
     "SqliteProjectionStore",
+    "Stuck",
     "UnknownEventNameError",
     "follow",
     "handles",

@@ -4,7 +4,9 @@ A store opens the transactions that handlers write through, and keeps each
 projection's position in a table ``hot_projection_positions`` of the same database,
 written in the same transaction. Moving the position is a compare-and-set: if it
 is not where this runner left it (another runner, a rebuild), the transaction is
-refused with ``ProjectionConflictError`` and nothing it wrote is kept.
+refused with ``ProjectionConflictError`` and nothing it wrote is kept. Beside it, the
+store keeps where a projection is stuck and the positions skipped on purpose; the
+SQL of all three tables is written once, in ``hot.follow.sql_store``.
 
 Stores may be shared by threads: the PostgreSQL store lends each transaction a
 connection of its pool (``hot-projection``), the SQLite store gives each thread a
@@ -17,24 +19,26 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import psycopg
 
-from hot.follow.errors import ProjectionConflictError
+from hot.follow.sql_store import SqlProjectionStore, StoreSql
+from hot.follow.standing import Skip, Stuck
 from hot.infra.database import small_pool
 from hot.tuning import PROJECTION_CONNECTIONS
 
 Tx = TypeVar("Tx")
 PgTx = psycopg.Connection[tuple[Any, ...]]
 
-POSITIONS_TABLE = "hot_projection_positions"
 _SETUP_LOCK = 0x686F745F70726F6A  # "hot_proj": serialises concurrent CREATE TABLEs
 
 
 class ProjectionStore(Protocol[Tx]):
-    """Transactions on a projection's database, and positions kept in them."""
+    """Transactions on a projection's database, and positions, stuck events and skips
+    kept in them."""
 
     retryable: tuple[type[Exception], ...]  # errors after which reconnecting may help
 
@@ -43,7 +47,7 @@ class ProjectionStore(Protocol[Tx]):
         ...
 
     def prepare(self, tx: Tx, name: str) -> None:
-        """Create the positions table and the projection's row (at position 0) if missing."""
+        """Create the store's tables and the projection's row (at position 0) if missing."""
         ...
 
     def position(self, tx: Tx, name: str) -> int: ...
@@ -52,10 +56,30 @@ class ProjectionStore(Protocol[Tx]):
         """Move ``name`` from ``expected`` to ``position``, or raise ``ProjectionConflictError``."""
         ...
 
+    def sync(self, tx: Tx) -> None:
+        """Run every statement sent so far, raising the first error among them."""
+        ...
+
+    def stuck(self, tx: Tx, name: str) -> Stuck | None: ...
+
+    def record_stuck(self, tx: Tx, name: str, stuck: Stuck) -> None: ...
+
+    def clear_stuck(self, tx: Tx, name: str, upto: int) -> None:
+        """Forget where ``name`` was stuck, if it was at ``upto`` or before."""
+        ...
+
+    def skips(self, tx: Tx, name: str) -> list[Skip]: ...
+
+    def skipped_after(self, tx: Tx, name: str, after: int) -> frozenset[int]: ...
+
+    def record_skip(self, tx: Tx, name: str, skip: Skip) -> None:
+        """Record ``skip``, or raise ``SkipRefusedError``: its position is passed, or skipped."""
+        ...
+
     def close(self) -> None: ...
 
 
-class PostgresProjectionStore:
+class PostgresProjectionStore(SqlProjectionStore[PgTx]):
     """Projections in a PostgreSQL database; handlers get a psycopg connection.
 
     Each transaction runs in psycopg's pipeline mode: handlers' statements are sent
@@ -63,6 +87,7 @@ class PostgresProjectionStore:
     (a handler that fetches a result still works; it just waits for it).
     """
 
+    sql = StoreSql().written_for("%s", "timestamptz")
     retryable: tuple[type[Exception], ...] = (psycopg.OperationalError, psycopg.InterfaceError)
 
     def __init__(self, database_url: str) -> None:
@@ -82,41 +107,21 @@ class PostgresProjectionStore:
 
     def prepare(self, tx: PgTx, name: str) -> None:
         tx.execute("SELECT pg_advisory_xact_lock(%s)", (_SETUP_LOCK,))
-        tx.execute(
-            f"CREATE TABLE IF NOT EXISTS {POSITIONS_TABLE} (name text PRIMARY KEY, "
-            "position bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())"
-        )
-        tx.execute(
-            f"INSERT INTO {POSITIONS_TABLE} (name, position) VALUES (%s, 0) "
-            "ON CONFLICT (name) DO NOTHING",
-            (name,),
-        )
+        super().prepare(tx, name)
 
-    def position(self, tx: PgTx, name: str) -> int:
-        return self._current(tx, name) or 0
-
-    def advance(self, tx: PgTx, name: str, expected: int, position: int) -> None:
-        moved = tx.execute(
-            f"UPDATE {POSITIONS_TABLE} SET position = %s, updated_at = now() "
-            "WHERE name = %s AND position = %s RETURNING position",
-            (position, name, expected),
-        ).fetchone()
-        if moved is None:
-            raise ProjectionConflictError(name, expected, self._current(tx, name))
+    def sync(self, tx: PgTx) -> None:
+        with tx.pipeline():  # leaving a pipeline block nested in another one syncs it
+            pass
 
     def close(self) -> None:
         """Close the store's pool."""
         self._pool.close()
 
-    def _current(self, tx: PgTx, name: str) -> int | None:
-        row = tx.execute(f"SELECT position FROM {POSITIONS_TABLE} WHERE name = %s", (name,))
-        found = row.fetchone()
-        return int(found[0]) if found else None
 
-
-class SqliteProjectionStore:
+class SqliteProjectionStore(SqlProjectionStore[sqlite3.Connection]):
     """Projections in a SQLite file; handlers get a sqlite3 connection (``?`` parameters)."""
 
+    sql = StoreSql().written_for("?", "text")  # moments as ISO 8601 text
     retryable: tuple[type[Exception], ...] = (sqlite3.OperationalError,)
 
     def __init__(self, path: str | Path, *, busy_seconds: float = 30.0) -> None:
@@ -139,30 +144,6 @@ class SqliteProjectionStore:
             raise
         conn.execute("COMMIT")
 
-    def prepare(self, tx: sqlite3.Connection, name: str) -> None:
-        tx.execute(
-            f"CREATE TABLE IF NOT EXISTS {POSITIONS_TABLE} (name TEXT PRIMARY KEY, "
-            "position INTEGER NOT NULL, updated_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
-        )
-        tx.execute(
-            f"INSERT INTO {POSITIONS_TABLE} (name, position) VALUES (?, 0) "
-            "ON CONFLICT (name) DO NOTHING",
-            (name,),
-        )
-
-    def position(self, tx: sqlite3.Connection, name: str) -> int:
-        found = self._current(tx, name)
-        return found or 0
-
-    def advance(self, tx: sqlite3.Connection, name: str, expected: int, position: int) -> None:
-        moved = tx.execute(
-            f"UPDATE {POSITIONS_TABLE} SET position = ?, updated_at = CURRENT_TIMESTAMP "
-            "WHERE name = ? AND position = ?",
-            (position, name, expected),
-        ).rowcount
-        if moved != 1:
-            raise ProjectionConflictError(name, expected, self._current(tx, name))
-
     def close(self) -> None:
         """Close every connection (of every thread)."""
         for conn in self._opened:
@@ -181,7 +162,8 @@ class SqliteProjectionStore:
             self._opened.append(conn)
         return conn
 
-    def _current(self, tx: sqlite3.Connection, name: str) -> int | None:
-        row = tx.execute(f"SELECT position FROM {POSITIONS_TABLE} WHERE name = ?", (name,))
-        found = row.fetchone()
-        return int(found[0]) if found else None
+    def _kept(self, moment: datetime) -> str:
+        return moment.isoformat()
+
+    def _moment(self, kept: Any) -> datetime:
+        return datetime.fromisoformat(kept)
