@@ -79,7 +79,10 @@ class LazyGroup(click.Group):
         if self.verbose:
             raise error
         first_line = next((line for line in str(error).splitlines() if line.strip()), "")
-        _fail(f"hot: {first_line or type(error).__name__} (-v shows where)", 1)
+        message = f"hot: {first_line or type(error).__name__}"
+        if not type(error).__module__.startswith("hot."):  # HoT's own errors say it all
+            message += " (-v shows where)"
+        _fail(message, 1)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *SUBCOMMANDS})

@@ -87,13 +87,23 @@ class _ServerError(Exception):
     """A 5xx or 429 answer: worth reconnecting."""
 
 
+def _detail(body: str) -> str:
+    """What an RFC 9457 problem says in words (its ``detail``), else the body as it came."""
+    try:
+        problem = json.loads(body)
+    except ValueError:
+        return body
+    detail = problem.get("detail") if isinstance(problem, dict) else None
+    return detail if isinstance(detail, str) else body
+
+
 def _check(reply: httpx.Response) -> None:
     status = reply.status_code
     if status == 200:
         return
     body = reply.read().decode(errors="replace")
     if status in (401, 403):
-        raise AccessDeniedError(f"The live feed refused the token ({status}): {body}")
+        raise AccessDeniedError(f"The live feed refused the token ({status}): {_detail(body)}")
     if status == 429 or status >= 500:
         raise _ServerError(f"{status}: {body}")
     raise FollowerError(f"GET /events/stream answered {status}: {body}")
