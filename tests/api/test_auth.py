@@ -162,3 +162,7 @@ def test_cors_for_configured_origins_only(humans: HumansApplication, api_keys: A
 
     assert allowed.headers["access-control-allow-origin"] == "https://hr.trantor.example"
     assert "access-control-allow-origin" not in other.headers
+    exposed = {
+        h.strip().lower() for h in allowed.headers["access-control-expose-headers"].split(",")
+    }
+    assert {"etag", "location", "retry-after"} <= exposed  # a browser's script may read them

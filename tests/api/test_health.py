@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -73,6 +74,20 @@ def test_ready_reports_the_relay(
 
     assert response.status_code == code
     assert response.json()["checks"]["relay"]["ok"] is (code == 200)
+
+
+def test_the_relay_s_instants_are_rfc_3339(
+    humans: HumansApplication, api_keys: ApiKeyStore
+) -> None:
+    checked = datetime(2026, 12, 7, 8, 30, 5, 123456, tzinfo=UTC)
+    response = ready(
+        humans, api_keys, relay_status=lambda: RelayStatus(state="active", checked_at=checked)
+    )
+
+    assert (
+        response.json()["checks"]["relay"]["info"]["checked_at"]
+        == "2026-12-07T08:30:05.123456+00:00"
+    )
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,9 @@ from hot.application import HumansApplication
 from hot.follow import Feed
 from hot.infra.api_keys import ApiKeyStore
 
+# What a browser's script may read of an answer from another origin, beyond the basics.
+EXPOSED_HEADERS = ("ETag", "Location", "Retry-After")
+
 
 def allow(path: str, *methods: str) -> HTTPRouteHandler:
     """An OPTIONS handler for ``path`` that lists ``methods``."""
@@ -115,7 +118,11 @@ def create_app(
                 path=DOCS_PATH, route_handlers=[], include_in_schema=False, **public()
             ),
         ),
-        cors_config=CORSConfig(allow_origins=list(cors_origins)) if cors_origins else None,
+        cors_config=(
+            CORSConfig(allow_origins=list(cors_origins), expose_headers=list(EXPOSED_HEADERS))
+            if cors_origins
+            else None
+        ),
         request_max_body_size=MAX_BODY_BYTES,
         before_request=before_request,
         on_shutdown=list(on_shutdown),

@@ -14,6 +14,7 @@ import dataclasses
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import anyio
@@ -63,7 +64,14 @@ class Readiness:
         status = self.relay_status()
         info = dict(status) if isinstance(status, Mapping) else dataclasses.asdict(status)
         ok = info.pop("ok", info.get("state") not in RELAY_DOWN)
-        return CheckOut(ok=bool(ok), info=json.loads(json.dumps(info, default=str)))
+        return CheckOut(ok=bool(ok), info=json.loads(json.dumps(info, default=_jsonable)))
+
+
+def _jsonable(value: object) -> str:
+    """A value JSON has no type for: an instant in RFC 3339 (``T``, with offset)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
 
 
 def _in_thread(check: Callable[[], CheckOut]) -> Callable[[], Awaitable[CheckOut]]:
