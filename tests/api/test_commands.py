@@ -209,6 +209,37 @@ def test_a_huge_body_is_refused(client: Client) -> None:
     assert "65536 bytes" in refused["detail"]
 
 
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_not_sent_as_json_is_415_and_records_nothing(
+    client: Client, given: Humans, content_type: str | None
+) -> None:
+    human_id = given.member()
+    before = client.get(f"/humans/{human_id}").json()["version"]
+    headers = {"content-type": content_type} if content_type else {}
+
+    response = client.post(
+        f"/humans/{human_id}/attend", content=b'{"on": "2020-01-02"}', headers=headers
+    )
+
+    refused = problem(response, 415, "unsupported-media-type", "Content-Type")
+    assert "application/json" in refused["detail"]
+    assert client.get(f"/humans/{human_id}").json()["version"] == before
+
+
+def test_json_with_a_charset_or_a_json_suffix_is_json(client: Client, given: Humans) -> None:
+    human_id = given.member()
+    for day, content_type in (
+        ("2020-01-02", "application/json; charset=utf-8"),
+        ("2020-01-03", "application/merge-patch+json"),
+    ):
+        response = client.post(
+            f"/humans/{human_id}/attend",
+            content=f'{{"on": "{day}"}}'.encode(),
+            headers={"content-type": content_type},
+        )
+        assert response.status_code == 200, response.text
+
+
 # If-Match ----------------------------------------------------------------------------
 
 

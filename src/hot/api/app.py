@@ -28,7 +28,7 @@ from hot.api.docs import DOCS_PATH, swagger_ui_assets, swagger_ui_page
 from hot.api.forget import forget
 from hot.api.health import Readiness, RelayStatus, live, ready
 from hot.api.live import live_feed
-from hot.api.params import MAX_BODY_BYTES, reject_unknown_query_parameters
+from hot.api.params import MAX_BODY_BYTES, reject_unknown_query_parameters, require_json_body
 from hot.api.problems import EXCEPTION_HANDLERS
 from hot.api.queries import get_human, history, read_log
 from hot.api.schema import pydantic_plugins
@@ -75,6 +75,7 @@ def create_app(
 
     async def before_request(request: Request[Any, Any, Any]) -> None:
         reject_unknown_query_parameters(request)
+        require_json_body(request)
 
     return Litestar(
         route_handlers=[

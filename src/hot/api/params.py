@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Request
+from litestar.exceptions import HTTPException
 from litestar.handlers import BaseRouteHandler
 from litestar.openapi.spec import OpenAPIType
 from litestar.params import HeaderParameter, PathParameter, QueryParameter
@@ -136,3 +137,20 @@ def reject_unknown_query_parameters(request: Request[Any, Any, Any]) -> None:
             raise InvalidQueryError(name, f"{name!r} takes one value, given more than once.")
         if query.whole_number and not all(_WHOLE_NUMBER.fullmatch(v) for v in values):
             raise InvalidQueryError(name, f"{name!r} must be a whole number, such as 42.")
+
+
+JSON_MEDIA_TYPE = re.compile(r"application/(?:[\w.+-]+\+)?json", re.IGNORECASE)
+
+
+def require_json_body(request: Request[Any, Any, Any]) -> None:
+    """415 for a request to a route that takes a body, whose Content-Type is not JSON
+    (missing, or ``text/plain``): a body is read as what it says it is, or refused."""
+    if "data" not in request.route_handler.parsed_fn_signature.parameters:
+        return
+    media_type = request.headers.get("content-type", "").split(";")[0].strip()
+    if not JSON_MEDIA_TYPE.fullmatch(media_type):
+        said = f"Content-Type {media_type!r}" if media_type else "no Content-Type"
+        raise HTTPException(
+            status_code=415,
+            detail=f"The body must be JSON, sent with Content-Type: application/json ({said}).",
+        )

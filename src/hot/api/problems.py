@@ -177,6 +177,8 @@ def _http_problem(exc: HTTPException) -> Problem:
             headers=headers,
             extensions={"limit": MAX_BODY_BYTES},
         )
+    if exc.status_code == 415:
+        return Problem(415, "unsupported-media-type", str(exc.detail), "Content-Type")
     if exc.status_code == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="hot"')
     return Problem(exc.status_code, rule, str(exc.detail), headers=headers)

@@ -15,6 +15,8 @@ _DESCRIPTIONS = {
     409: "A rule of the domain forbids this (the rule is named).",
     410: "The human has been forgotten: nothing more can be recorded about them.",
     412: "If-Match names a version the human is no longer at.",
+    413: "The body is larger than 65,536 bytes, the most a request may send.",
+    415: "The body is not sent as JSON (Content-Type: application/json).",
     422: "The body is not what this endpoint takes (the field is named).",
     503: "The database cannot be reached; retry after Retry-After seconds.",
 }
@@ -35,7 +37,8 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
 
 AUTHENTICATED = (400, 401, 403, 503)
 QUERY = problems(*AUTHENTICATED, 404)
-COMMAND = problems(*AUTHENTICATED, 404, 409, 410, 412, 422)
+WITH_A_BODY = (413, 415)
+COMMAND = problems(*AUTHENTICATED, *WITH_A_BODY, 404, 409, 410, 412, 422)
 FORGET = problems(*AUTHENTICATED, 404, 410, 412, 422)
-REGISTRATION = problems(*AUTHENTICATED, 409, 422)
+REGISTRATION = problems(*AUTHENTICATED, *WITH_A_BODY, 409, 422)
 LOG = problems(*AUTHENTICATED)
