@@ -133,6 +133,18 @@ def test_an_envelope_the_catalog_does_not_describe_is_422_naming_the_field(
     problem(client.post("/events", json=posted), 422, "invalid-envelope", field)
 
 
+def test_a_forgetting_cannot_be_posted_as_an_envelope(client: Client, given: Humans) -> None:
+    """It takes the admin scope, through its own route: 422 naming it (it was a 500)."""
+    human_id = given.member()
+    before = client.get(f"/humans/{human_id}").json()
+
+    posted = envelope("HUMAN_FORGOTTEN", {"human_id": human_id, "by": "dpo@trantor.example"})
+    refused = problem(client.post("/events", json=posted), 422, "invalid-envelope", "name")
+
+    assert "POST /humans/{id}/forget" in refused["detail"]
+    assert client.get(f"/humans/{human_id}").json() == before  # nothing recorded
+
+
 def test_a_payload_of_the_wrong_shape_is_422_naming_a_payload_field(
     client: Client, given: Humans
 ) -> None:
