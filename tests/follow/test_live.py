@@ -7,9 +7,9 @@ import contextlib
 import json
 import subprocess
 import sys
-import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -33,6 +33,8 @@ from .conftest import full_log, write_lives
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
+READING = 60  # seconds a test reads a stream at most: keep-alives never let it time out
+
 
 @contextlib.contextmanager
 def serving(feed: Feed, port: int, keepalive: float = 0.5) -> Iterator[str]:
@@ -51,21 +53,40 @@ def base_url(feed: Feed, relay: Relay) -> Iterator[str]:
 
 
 def read_messages(
-    base_url: str, count: int, headers: dict[str, str] | None = None, **params: object
+    base_url: str,
+    count: int,
+    headers: dict[str, str] | None = None,
+    opened: Callable[[], object] | None = None,
+    **params: object,
 ) -> list[dict[str, str]]:
-    """The first ``count`` messages with data of a new connection (comments skipped)."""
+    """The first ``count`` messages with data of a new connection (comments skipped).
+
+    ``opened`` is called once the stream's opening message has come: the server has
+    fixed where the stream starts by then. Fails after ``READING`` s without them all.
+    """
     found: list[dict[str, str]] = []
     with httpx.stream(
         "GET", f"{base_url}/events/stream", params=params, headers=headers, timeout=10
     ) as reply:
         assert reply.status_code == 200, reply.read()
         assert reply.headers["content-type"].startswith("text/event-stream")
-        for message in _messages(reply.iter_lines()):
+        for message in _messages(within(reply.iter_lines(), READING, f"{count} messages")):
             if "data" in message:
                 found.append(message)
+            elif "retry" in message and opened is not None:  # the opening message
+                opened()
             if len(found) == count:
                 break
     return found
+
+
+def within(lines: Iterator[str], seconds: float, what: str) -> Iterator[str]:
+    """``lines``, failing (rather than waiting on keep-alives for ever) after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    for line in lines:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Not within {seconds} s: {what}")
+        yield line
 
 
 def events_of(messages: list[dict[str, str]]) -> list[RecordedEvent]:
@@ -98,11 +119,14 @@ def test_reconnecting_with_last_event_id_gets_exactly_the_events_after_it(
     last_id = first[-1]["id"]
 
     # As a browser does: the same URL (after=0), and the id of the last event seen.
-    def more() -> None:
-        live_a_life(app, 1, "while-away")
-
-    threading.Timer(0.5, more).start()
-    resumed = read_messages(base_url, 13 + 5, headers={"Last-Event-ID": last_id}, after=0)
+    # Five more are written once it is connected again: they come after the 13 it missed.
+    resumed = read_messages(
+        base_url,
+        13 + 5,
+        headers={"Last-Event-ID": last_id},
+        opened=lambda: live_a_life(app, 1, "while-away"),
+        after=0,
+    )
 
     log = masked(full_log(app))
     assert events_of(first) + events_of(resumed) == log
@@ -113,9 +137,11 @@ def test_names_filter_the_feed_and_a_missing_after_means_from_now(
     app: HumansApplication, base_url: str
 ) -> None:
     live_a_life(app, 2, "before")
-    threading.Timer(0.5, lambda: live_a_life(app, 3, "after")).start()
 
-    messages = read_messages(base_url, 3, name=["HUMAN_ATTENDED"])
+    # "Now" is fixed before the stream opens: what is written once it has, comes.
+    messages = read_messages(
+        base_url, 3, opened=lambda: live_a_life(app, 3, "after"), name=["HUMAN_ATTENDED"]
+    )
 
     attended = [e for e in full_log(app) if e.name == "HUMAN_ATTENDED"]
     assert events_of(messages) == attended[2:]  # none of the two attended before connecting

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 import signal
-import time
 
-from hot.follow import Progress
+import pytest
+
+from hot.follow import Progress, stopping
 from hot.follow.progress import wanted
 from hot.follow.stopping import StopFlag
 
@@ -51,15 +52,36 @@ def test_progress_shows_on_a_terminal_or_when_asked() -> None:
     assert not wanted(False, Terminal())
 
 
-def test_a_stop_flag_set_by_a_signal_handler_ends_a_wait_of_the_main_thread() -> None:
+class SignallingClock:
+    """A fake ``time`` for ``hot.follow.stopping``: sleeping advances it at once, and the
+    sleep that reaches ``signal_at`` raises ``signum`` (handled in the main thread, as a
+    real signal in the middle of a wait is), however slow the machine."""
+
+    def __init__(self, signum: int, signal_at: float) -> None:
+        self.now = 0.0
+        self.signum, self.signal_at = signum, signal_at
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        before, self.now = self.now, self.now + seconds
+        if before < self.signal_at <= self.now:
+            signal.raise_signal(self.signum)
+
+
+def test_a_stop_flag_set_by_a_signal_handler_ends_a_wait_of_the_main_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     flag = StopFlag()
+    clock = SignallingClock(signal.SIGALRM, 0.2)
     previous = signal.signal(signal.SIGALRM, lambda signum, frame: flag.set())
     try:
-        signal.setitimer(signal.ITIMER_REAL, 0.2)
-        started = time.monotonic()
-        assert flag.wait(10)
-        assert time.monotonic() - started < 2
+        with monkeypatch.context() as patched:
+            patched.setattr(stopping, "time", clock)
+            started = clock.monotonic()
+            assert flag.wait(10)
+            assert clock.monotonic() - started < 2  # seen at once, not at the timeout
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     assert not StopFlag().wait(0.01)

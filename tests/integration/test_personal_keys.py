@@ -9,7 +9,6 @@ its cache expires.
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -57,21 +56,26 @@ def test_a_key_destroyed_elsewhere_leaves_every_cache_at_commit(
     database_url: str, stores: list[PostgresPersonalKeyStore]
 ) -> None:
     first, second = stores
-    human, other = uuid.uuid4(), uuid.uuid4()
+    human, other, later = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    keys = [(human, b"k" * 32), (other, b"o" * 32), (later, b"l" * 32)]
     with psycopg.connect(database_url) as conn:
-        conn.cursor().executemany(insert_keys_statement(), [(human, b"k" * 32), (other, b"o" * 32)])
+        conn.cursor().executemany(insert_keys_statement(), keys)
     for store in stores:
         assert store.key_for_reading(human) == b"k" * 32  # cached for an hour
-        store.prefetch([other])
+        store.prefetch([other, later])
 
     destroy(database_url, human, commit=False)
-    time.sleep(0.2)
+    # A destruction committed after the rollback: once both stores have heard of it, they
+    # would have heard of the rolled-back one (notifications come in commit order).
+    destroy(database_url, later)
+    wait_until(lambda: first.key_for_reading(later) is None, 10, "the first hears a later one")
+    wait_until(lambda: second.key_for_reading(later) is None, 10, "the second hears it too")
     assert [s.key_for_reading(human) for s in stores] == [b"k" * 32] * 2  # rolled back
 
     destroy(database_url, human)
 
-    wait_until(lambda: first.key_for_reading(human) is None, 5, "the first store drops it")
-    wait_until(lambda: second.key_for_reading(human) is None, 5, "the second store drops it")
+    wait_until(lambda: first.key_for_reading(human) is None, 10, "the first store drops it")
+    wait_until(lambda: second.key_for_reading(human) is None, 10, "the second store drops it")
     assert [s.key_for_reading(other) for s in stores] == [b"o" * 32] * 2
 
 
@@ -85,7 +89,9 @@ def test_a_new_store_keeps_the_keys_it_prefetches_at_once(database_url: str) -> 
     store = PostgresPersonalKeyStore(database_url, cache_seconds=HOUR)
     try:
         store.prefetch([human])
-        time.sleep(0.5)  # time enough for a listener still connecting to come up
+        # Its first LISTEN drops the cache: once it listens, that is done (and had the
+        # store not waited for it, the prefetched key would be gone by now).
+        wait_until(store.listening.is_set, 30, "the listener is up")
         with psycopg.connect(database_url) as conn:  # gone without a notification
             conn.execute("DELETE FROM hot_personal_keys WHERE human_id = %s", (human,))
         assert store.key_for_reading(human) == b"k" * 32  # served from the cache
@@ -128,7 +134,7 @@ def test_another_process_reads_a_human_as_forgotten_right_after_the_forgetting(
 
         wait_until(
             lambda: other.history(human.id, limit=1)[0].payload["name"] == FORGOTTEN,
-            5,
+            10,
             "forgotten there",
         )
     finally:
@@ -169,7 +175,7 @@ def test_a_query_reads_a_key_beside_its_rows_empty_once_destroyed_and_null_when_
         )
     before = store.epoch
     destroy(database_url, destroyed)
-    wait_until(lambda: store.epoch != before, 5, "the store hears of the destruction")
+    wait_until(lambda: store.epoch != before, 10, "the store hears of the destruction")
 
     with psycopg.connect(database_url) as conn:
         found = conn.execute(

@@ -103,9 +103,12 @@ def test_a_per_name_stream_that_fell_behind_is_filled_on_start(
     client.delete(stream_keys.of("HUMAN_JOINED"))
     client.xtrim(stream_keys.of("HUMAN_REGISTERED"), minid="30", approximate=False)
 
-    with running_relay(app, client, database_url, redis_prefix):
+    with running_relay(app, client, database_url, redis_prefix) as relay:
         wait_caught_up(client, redis_prefix, app)
-        time.sleep(0.3)
+        # Redis stood at the log's head before the start: the relay fills the names'
+        # streams as it plans, and only then, having read to the log's end, reports
+        # caught up (a stream it left short or filled too far is then final).
+        wait_until(lambda: relay.status().caught_up, 30, "the relay filled and caught up")
 
     registered = [e for e in streamed(public_log(app)) if e.name == "HUMAN_REGISTERED"]
     joined = [e for e in streamed(public_log(app)) if e.name == "HUMAN_JOINED"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import psycopg
 import pytest
 import redis
 from click.testing import CliRunner
@@ -107,14 +108,26 @@ def test_relay_status_shows_head_streams_and_lag(
 def test_relay_waits_for_the_first_event(
     app: HumansApplication,
     client: redis.Redis,
+    database_url: str,
     redis_prefix: str,
     processes: Processes,
 ) -> None:
-    processes.relay().start().wait_active()
-    time.sleep(0.5)
+    backend = processes.relay().start().wait_active()
+    # On an empty log, it has read the log's first (empty) page, and waits for more.
+    wait_until(lambda: read_the_log(database_url, backend), 30, "the relay read the empty log")
     write_humans(app, 1)
-    wait_until(lambda: client.xlen(f"{redis_prefix}:events") == 1, 5, "the first event arrives")
+    wait_until(lambda: client.xlen(f"{redis_prefix}:events") == 1, 15, "the first event arrives")
     assert_streams_match_log(client, redis_prefix, app)
+
+
+def read_the_log(database_url: str, backend: int) -> bool:
+    """Whether PostgreSQL's ``backend`` is idle after reading a page of the log (a relay's
+    reads go through its lock's connection, whose backend ``wait_active`` gives)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT state, query FROM pg_stat_activity WHERE pid = %s", (backend,)
+        ).fetchone()
+    return row is not None and row[0] == "idle" and "ORDER BY notification_id LIMIT" in row[1]
 
 
 @pytest.mark.parametrize(("stream_personal", "listeners"), [("off", 0), ("on", 1)])
