@@ -18,7 +18,6 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
-from litestar.openapi import OpenAPIConfig
 
 from hot.api.asyncapi import asyncapi_document
 from hot.api.auth import SECURITY_COMPONENTS, public, scope_guard
@@ -27,6 +26,7 @@ from hot.api.commands import HUMANS, attend, change_details, join, leave, record
 from hot.api.docs import DOCS_PATH, swagger_ui_assets, swagger_ui_page
 from hot.api.forget import forget
 from hot.api.health import Readiness, RelayStatus, live, ready
+from hot.api.links import LinkedOpenAPIConfig
 from hot.api.live import live_feed
 from hot.api.params import MAX_BODY_BYTES, reject_unknown_query_parameters, require_json_body
 from hot.api.problems import EXCEPTION_HANDLERS
@@ -108,7 +108,7 @@ def create_app(
         guards=[scope_guard(api_keys)],
         plugins=pydantic_plugins(),
         exception_handlers=EXCEPTION_HANDLERS,
-        openapi_config=OpenAPIConfig(
+        openapi_config=LinkedOpenAPIConfig(  # with links from answers to operations
             title="HoT: Humans of Trantor",
             version=version("hot"),
             description="Every event about the humans of Trantor, recorded and queryable.",
