@@ -149,8 +149,9 @@ def recorded(client: Client, position: int) -> dict[str, Any]:
 
 def encoded(body: dict[str, Any], escaped: bool) -> bytes:
     """``body`` as JSON, its text escaped (\\u00e9) or as UTF-8. A lone surrogate goes
-    escaped (\\ud800) only: as bytes, which no UTF-8 has, it is a 500 for now (see
-    ``test_fuzz.test_a_json_string_that_is_not_utf8_is_a_400``)."""
+    escaped (\\ud800) only: as bytes, which no UTF-8 has, the body is not JSON text (a
+    400, ``test_fuzz.test_a_json_string_that_is_not_utf8_is_a_400``), so nothing of its
+    text reaches a follower to round-trip."""
     surrogate = any("\ud800" <= c <= "\udfff" for value in body.values() for c in str(value))
     return json.dumps(body, ensure_ascii=escaped or surrogate).encode()
 

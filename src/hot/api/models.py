@@ -41,7 +41,12 @@ Day = Annotated[date, BeforeValidator(_iso_day), Field(examples=["2026-01-05"])]
 Name = Annotated[str, Field(max_length=200, examples=["Hari Seldon"])]
 Email = Annotated[
     str,
-    Field(max_length=320, examples=["hari@trantor.example"], json_schema_extra={"format": "email"}),
+    # The example goes in json_schema_extra: Litestar's plugin writes a field's examples
+    # back into json_schema_extra when it has both, so each app built would add it again.
+    Field(
+        max_length=320,
+        json_schema_extra={"format": "email", "examples": ["hari@trantor.example"]},
+    ),
 ]
 Role = Annotated[str, Field(max_length=200, examples=["psychohistorian"])]
 Reason = Annotated[str, Field(max_length=2000)]

@@ -139,6 +139,10 @@ def problem_for(exc: Exception) -> Problem:
     if isinstance(exc, RecursionError):  # the JSON decoder, on a body nested too deeply
         log.warning("request refused: %s", exc)
         return Problem(400, "malformed-request", "The body is nested too deeply.")
+    if isinstance(exc, UnicodeDecodeError):  # the JSON decoder, on a string not UTF-8
+        return Problem(
+            400, "malformed-request", "The body is not UTF-8 (JSON text must be).", "body"
+        )
     if isinstance(exc, DATABASE_UNAVAILABLE):
         log.warning("database unavailable: %s", exc)
         return Problem(
