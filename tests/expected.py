@@ -7,5 +7,8 @@ PUBLIC_NAMES = (
     "HUMAN_ATTENDED",
     "HUMAN_DETAILS_CHANGED",
     "HUMAN_FORGOTTEN",
+    "EVENT_TYPE_REGISTERED",
+    "EVENT_TYPE_VERSION_ADDED",
+    "EVENT_TYPE_VERSION_DEPRECATED",
 )
 """The public event names, in catalog order."""

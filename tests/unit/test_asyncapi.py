@@ -24,6 +24,19 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "HUMAN_ATTENDED": {"on": "2026-01-06"},
     "HUMAN_DETAILS_CHANGED": {"name": None, "email": "ann@trantor.org"},
     "HUMAN_FORGOTTEN": {"by": "dpo@trantor.org"},
+    "EVENT_TYPE_REGISTERED": {
+        "name": "RECEIVED_STANDUP_UPDATE",
+        "description": "A standup update.",
+        "owner": "standup-team",
+        "compatibility": "BACKWARD",
+    },
+    "EVENT_TYPE_VERSION_ADDED": {
+        "version": 1,
+        "schema": {"type": "object", "properties": {"ecode": {"type": "string"}}},
+        "upcast": None,
+        "personal_fields": [],
+    },
+    "EVENT_TYPE_VERSION_DEPRECATED": {"version": 1},
 }
 
 

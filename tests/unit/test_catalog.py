@@ -10,7 +10,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import ValidationError
 
 from hot.application import CATALOG
-from hot.application.catalog import ENVELOPE_FIELDS, EventType
+from hot.application.catalog import CATALOG_EVENT_CLASSES, ENVELOPE_FIELDS, EventType
 from hot.domain import HUMAN_EVENT_CLASSES, Human, HumanKind
 from tests.expected import PUBLIC_NAMES
 
@@ -19,7 +19,7 @@ EVENT_TYPES = [CATALOG[name] for name in CATALOG.names]
 
 def test_the_catalog_names_exactly_the_public_human_events_in_life_order() -> None:
     assert CATALOG.names == PUBLIC_NAMES
-    assert [t.event_class for t in CATALOG] == list(HUMAN_EVENT_CLASSES)
+    assert [t.event_class for t in CATALOG] == [*HUMAN_EVENT_CLASSES, *CATALOG_EVENT_CLASSES]
 
 
 def test_internal_and_unknown_names_are_not_in_the_catalog() -> None:
@@ -70,6 +70,9 @@ def test_required_fields_are_the_ones_that_cannot_be_null() -> None:
         "HUMAN_ATTENDED": {"on"},
         "HUMAN_DETAILS_CHANGED": set(),
         "HUMAN_FORGOTTEN": {"by"},
+        "EVENT_TYPE_REGISTERED": {"name", "description", "owner", "compatibility"},
+        "EVENT_TYPE_VERSION_ADDED": {"version", "schema", "personal_fields"},
+        "EVENT_TYPE_VERSION_DEPRECATED": {"version"},
     }
 
 
@@ -126,4 +129,7 @@ def test_personal_fields_are_marked_in_the_schema_and_nothing_else_is() -> None:
         "HUMAN_ATTENDED": set(),
         "HUMAN_DETAILS_CHANGED": {"name", "email"},
         "HUMAN_FORGOTTEN": set(),
+        "EVENT_TYPE_REGISTERED": set(),
+        "EVENT_TYPE_VERSION_ADDED": set(),
+        "EVENT_TYPE_VERSION_DEPRECATED": set(),
     }

@@ -18,7 +18,7 @@ from hot.application import CATALOG, EventType, RecordedEvent
 from hot.application.decoding import EventDecoder, Row, UnreadableEventError
 from hot.application.personal import PersonalDataMapper, PersonalKeyStore, SealOpener, _encrypt
 from hot.application.representation import MASKED
-from hot.application.stored_states import _DateISO, _show_date, _UUIDHex, payload_maker, stored_type
+from hot.application.stored_states import UUIDHex, _DateISO, _show_date, payload_maker, stored_type
 from hot.application.transcodings import states_transcoder
 from hot.domain import Human, HumanKind
 
@@ -219,7 +219,7 @@ def test_payload_makers_show_values_as_the_catalog_does() -> None:
     state = SimpleNamespace(
         on=_DateISO(kind="date_iso", _data_="2026-11-02"),
         off=None,
-        who=_UUIDHex(kind="uuid_hex", _data_=UUID(int=7)),
+        who=UUIDHex(kind="uuid_hex", _data_=UUID(int=7)),
         role="engineer",
     )
 

@@ -24,6 +24,7 @@ from hot.api.auth import SECURITY_COMPONENTS, public, scope_guard
 from hot.api.catalog import asyncapi, catalog
 from hot.api.commands import HUMANS, attend, change_details, join, leave, record_event, register
 from hot.api.docs import DOCS_PATH, swagger_ui_assets, swagger_ui_page
+from hot.api.event_types import ROUTES as EVENT_TYPE_ROUTES
 from hot.api.forget import forget
 from hot.api.health import Readiness, RelayStatus, live, ready
 from hot.api.links import LinkedOpenAPIConfig
@@ -95,6 +96,7 @@ def create_app(
             read_log,
             catalog,
             asyncapi,
+            *EVENT_TYPE_ROUTES,
             live,
             ready,
             *streams,

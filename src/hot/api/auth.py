@@ -47,7 +47,8 @@ SECURITY_COMPONENTS = Components(
             scheme="bearer",
             description=(
                 "An API token (`hot keys create NAME --scope read`). Scopes: `read`, "
-                "`write`, `personal`, `admin` (all of them). Without `personal`, every "
+                "`write`, `personal`, `catalog` (teams' event types), `admin` (all of them). "
+                "Without `personal`, every "
                 'read shows personal fields (name, email, reason) as `"(personal)"`.'
             ),
         ),

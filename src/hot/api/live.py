@@ -32,6 +32,7 @@ from hot.api import responses
 from hot.api.auth import QUERY_TOKEN, needs, sees_personal
 from hot.api.params import A_STRING_HEADER, MAX_NUMBER
 from hot.application import CATALOG
+from hot.application.catalog import unknown_names
 from hot.application.representation import event_to_dict, masked_event
 from hot.domain import InvalidQueryError
 from hot.follow import Feed, Follower
@@ -114,7 +115,7 @@ def _resumed_at(last_event_id: str | None) -> int | None:
 
 
 def _names(names: Sequence[str]) -> tuple[str, ...]:
-    unknown = [n for n in names if n not in CATALOG]
+    unknown = unknown_names(names)
     if unknown:
         raise InvalidQueryError("name", f"Unknown event name(s): {', '.join(unknown)}.")
     return tuple(names)

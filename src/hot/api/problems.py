@@ -52,6 +52,16 @@ from hot.domain import (
     RuleViolationError,
     VersionMismatchError,
 )
+from hot.domain.errors import (
+    EventTypeError,
+    EventTypeExistsError,
+    EventTypeNotFoundError,
+    EventVersionDeprecatedError,
+    EventVersionNotFoundError,
+    IncompatibleSchemaError,
+    InvalidPayloadError,
+    InvalidSchemaError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +81,12 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     ConcurrencyError: 409,
     ConflictError: 409,
     VersionMismatchError: 412,
+    EventTypeError: 422,  # a type, schema or payload the open catalog refuses
+    EventTypeExistsError: 409,
+    EventTypeNotFoundError: 404,
+    EventVersionNotFoundError: 404,
+    EventVersionDeprecatedError: 410,  # gone for posting: the problem names the current one
+    IncompatibleSchemaError: 409,
 }
 
 DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
@@ -129,6 +145,7 @@ def problem_for(exc: Exception) -> Problem:
         extensions: dict[str, Any] = {}
         if isinstance(exc, InvalidDetailsError):  # every value refused, as a bad body lists
             extensions["errors"] = [{"field": f, "message": text} for f, text in exc.problems]
+        extensions |= _catalog_extensions(exc)
         return Problem(
             status, exc.rule, str(exc), getattr(exc, "field", None), extensions=extensions
         )
@@ -164,6 +181,27 @@ def problem_for(exc: Exception) -> Problem:
         )
     log.exception("unexpected error", exc_info=exc)
     return Problem(500, "internal-error", "An unexpected error occurred; it has been logged.")
+
+
+def _catalog_extensions(exc: DomainError) -> dict[str, Any]:
+    """What a catalog problem adds: each breaking change or failing path in ``errors``,
+    the version to post instead of one deprecated or unknown (``current``)."""
+    if isinstance(exc, IncompatibleSchemaError):
+        return {"errors": [{"path": path, "reason": reason} for path, reason in exc.errors]}
+    if isinstance(exc, InvalidPayloadError):
+        return {
+            "errors": [{"path": _in_payload(path), "message": text} for path, text in exc.errors]
+        }
+    if isinstance(exc, InvalidSchemaError):
+        return {"errors": [{"path": exc.path, "reason": exc.reason}]}
+    if isinstance(exc, EventVersionDeprecatedError | EventVersionNotFoundError):
+        return {"current": exc.current}
+    return {}
+
+
+def _in_payload(path: str) -> str:
+    """A payload's path as the envelope shows it (``payload.issues.0``)."""
+    return f"payload.{path}" if path else "payload"
 
 
 def _http_problem(exc: HTTPException) -> Problem:

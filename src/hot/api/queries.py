@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Request, Response, get
 from litestar.params import QueryParameter
@@ -24,9 +24,10 @@ from hot.api.commands import humans_of
 from hot.api.conditions import etag
 from hot.api.models import EventOut, EventPage, HumanOut
 from hot.api.params import After, HumanId, Limit, Version
-from hot.application import CATALOG, RecordedEvent
+from hot.application import RecordedEvent
 from hot.application.representation import event_to_dict, masked_event, masked_human
 from hot.domain import InvalidQueryError
+from hot.domain.event_types import TYPE_NAME
 from hot.infra.api_keys import Scope
 
 AnyRequest = Request[Any, Any, Any]
@@ -83,9 +84,11 @@ async def history(
 
     Personal fields read as ``"(personal)"`` unless the token has the ``personal`` scope.
     """
-    events = await humans_of(request).history(human_id, after=after, limit=limit)
+    personal = sees_personal(request)
+    humans = humans_of(request)
+    events = await humans.history(human_id, after=after, limit=limit, personal=personal)
     full = len(events) == limit
-    return page(events, events[-1].sequence if full else None, sees_personal(request))
+    return page(events, events[-1].sequence if full else None, personal)
 
 
 @get("/events", **(QUERY | {"responses": responses.LOG}))
@@ -97,7 +100,18 @@ async def read_log(
         list[str] | None,
         QueryParameter(
             description="Only events of these names (repeat for several); all if none.",
-            schema_extra={"oneOf": [{"type": "array", "items": {"enum": list(CATALOG.names)}}]},
+            schema_extra={
+                "oneOf": [
+                    {"type": "array", "items": {"type": "string", "pattern": TYPE_NAME.pattern}}
+                ]
+            },
+        ),
+    ] = None,
+    as_version: Annotated[
+        Literal["latest"] | None,
+        QueryParameter(
+            description="latest: teams' events of older versions upcast to their type's latest "
+            "version. By default every event reads exactly as it was posted."
         ),
     ] = None,
 ) -> EventPage:
@@ -105,6 +119,8 @@ async def read_log(
 
     Personal fields read as ``"(personal)"`` unless the token has the ``personal`` scope.
     """
-    names = tuple(name or ())
-    log_page = await humans_of(request).read_log(after=after, limit=limit, names=names)
-    return page(log_page.events, log_page.next, sees_personal(request))
+    names, personal = tuple(name or ()), sees_personal(request)
+    humans = humans_of(request)
+    log_page = await humans.read_log(after=after, limit=limit, names=names, personal=personal)
+    events = await humans.as_latest(log_page.events) if as_version == "latest" else log_page.events
+    return page(events, log_page.next, personal)

@@ -11,6 +11,7 @@ import dataclasses
 import inspect
 import types
 import typing
+import warnings
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
@@ -22,6 +23,9 @@ from pydantic import BaseModel, ConfigDict, create_model
 
 from hot.application.views import EventTypeInfo, RecordedEvent
 from hot.domain import HUMAN_EVENT_CLASSES, Human
+from hot.domain.event_types import MAX_NAME, TYPE_NAME, EventTypeDefinition
+
+StoredEventClass = type[Human.Event] | type[EventTypeDefinition.Event]
 
 # Fields every stored event has, which the envelope carries rather than the payload.
 ENVELOPE_FIELDS = frozenset(
@@ -33,11 +37,11 @@ ENVELOPE_FIELDS = frozenset(
 class EventType:
     """One event name at one version, and how its payload looks."""
 
-    event_class: type[Human.Event]
+    event_class: StoredEventClass
 
     @cached_property
     def name(self) -> str:
-        return str(self.event_class.TOPIC)  # type: ignore[attr-defined]
+        return str(getattr(self.event_class, "TOPIC"))  # noqa: B009  (a stored name, set on each class)
 
     @cached_property
     def version(self) -> int:
@@ -61,12 +65,14 @@ class EventType:
             hint = hints[field]
             optional = isinstance(hint, types.UnionType) and type(None) in hint.__args__
             definitions[field] = (hint, None if optional else ...)
-        model: type[BaseModel] = create_model(
-            f"{self.event_class.__name__}Payload",
-            __doc__=self.description,
-            __config__=ConfigDict(extra="forbid"),
-            **definitions,
-        )
+        with warnings.catch_warnings():  # a field named "schema" shadows nothing it uses
+            warnings.simplefilter("ignore", UserWarning)
+            model: type[BaseModel] = create_model(
+                f"{self.event_class.__name__}Payload",
+                __doc__=self.description,
+                __config__=ConfigDict(extra="forbid"),
+                **definitions,
+            )
         return model
 
     @cached_property
@@ -81,7 +87,7 @@ class EventType:
             schema["properties"][field]["x-personal"] = True
         return EventTypeInfo(self.name, self.version, self.description, schema)
 
-    def recorded(self, event: Human.Event, position: int) -> RecordedEvent:
+    def recorded(self, event: Any, position: int) -> RecordedEvent:
         """``event`` as every reader sees it, at ``position`` in the log."""
         return RecordedEvent(
             id=event.event_id,
@@ -94,7 +100,7 @@ class EventType:
             payload=self.payload_of(event),
         )
 
-    def payload_of(self, event: Human.Event) -> dict[str, Any]:
+    def payload_of(self, event: Any) -> dict[str, Any]:
         """The event's payload, ready for JSON."""
         return {f: _jsonable(getattr(event, f)) for f in self.payload_fields}
 
@@ -108,9 +114,10 @@ def _jsonable(value: Any) -> Any:
 
 
 class EventCatalog:
-    """Every public event type, by name."""
+    """Every built-in public event type, by name (teams' types are in the log: see
+    ``hot.domain.event_types``)."""
 
-    def __init__(self, event_classes: typing.Iterable[type[Human.Event]]) -> None:
+    def __init__(self, event_classes: typing.Iterable[StoredEventClass]) -> None:
         self._types = {t.name: t for t in map(EventType, event_classes)}
 
     @property
@@ -131,4 +138,30 @@ class EventCatalog:
         return self._types.get(name)
 
 
-CATALOG = EventCatalog(HUMAN_EVENT_CLASSES)
+INTERNAL_PREFIX = "hot:"
+"""How the stored topics of HoT's internal aggregates begin: no public event's name does."""
+
+
+def is_public(name: str) -> bool:
+    """Whether events stored under ``name`` are public (built-in or a team's)."""
+    return not name.startswith(INTERNAL_PREFIX)
+
+
+def can_name_events(name: str) -> bool:
+    """Whether ``name`` is a built-in event's, or could be a team type's (well formed)."""
+    return name in CATALOG or (bool(TYPE_NAME.match(name)) and len(name) <= MAX_NAME)
+
+
+def unknown_names(names: typing.Iterable[str]) -> list[str]:
+    """The ``names`` that can name no event (a reader's filter, say, misspelt)."""
+    return [name for name in names if not can_name_events(name)]
+
+
+CATALOG_EVENT_CLASSES: tuple[type[EventTypeDefinition.Event], ...] = (
+    EventTypeDefinition.Registered,
+    EventTypeDefinition.VersionAdded,
+    EventTypeDefinition.VersionDeprecated,
+)
+"""The open catalog's own changes: public events, followable like any other."""
+
+CATALOG = EventCatalog((*HUMAN_EVENT_CLASSES, *CATALOG_EVENT_CLASSES))

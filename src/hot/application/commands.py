@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.domain import BaseAggregate
 
 from hot.domain import EmailClaim, Human, HumanExistsError, HumanKind
+from hot.domain.event_types import EventTypeDefinition, TypeVersion
 
 
 class Deciding(Protocol):
@@ -38,6 +39,14 @@ class Deciding(Protocol):
         """The claim on ``email``, released (none if nobody ever claimed it)."""
         ...
 
+    def event_type(self, name: str) -> EventTypeDefinition:
+        """The team's event type ``name`` (``EventTypeNotFoundError`` if none)."""
+        ...
+
+    def check_payload(self, name: str, version: TypeVersion, payload: dict[str, Any]) -> None:
+        """``InvalidPayloadError`` listing every path where ``payload`` fails the schema."""
+        ...
+
     def today(self) -> date:
         """Today, in the zone HoT judges days in."""
         ...
@@ -49,20 +58,21 @@ class Deciding(Protocol):
 
 @dataclass(frozen=True)
 class Decision:
-    """What a command changed: its ``human`` and the ``others`` (email claims).
+    """What a command changed: its ``subject`` (a human, or a team's event type) and
+    the ``others`` (email claims).
 
     ``new_human``: the human is new, and a personal-data key is made for them;
     ``forgets``: the human's key is destroyed in the transaction that records it.
     """
 
-    human: Human
+    subject: BaseAggregate[UUID]
     others: tuple[BaseAggregate[UUID], ...] = ()
     new_human: bool = False
     forgets: bool = False
 
 
 class Command(Protocol):
-    """A request to change one human. ``subject``: the human's id (None: a new id)."""
+    """A request to change one human or event type. ``subject``: its id (None: a new id)."""
 
     @property
     def subject(self) -> UUID | None: ...
@@ -178,3 +188,26 @@ class Forget(OfAHuman):
         released = tuple(state.release(human.email))
         human.forget(self.by, event_id=state.new_id())
         return Decision(human, released, forgets=True)
+
+
+@dataclass(frozen=True)
+class RecordTeamEvent(OfAHuman):
+    """Record a fact of a team's event type about the human, at a postable version."""
+
+    name: str
+    version: int
+    payload: dict[str, Any]
+    event_id: UUID | None = None
+
+    def decide(self, state: Deciding) -> Decision:
+        version = state.event_type(self.name).postable(self.version)
+        state.check_payload(self.name, version, self.payload)
+        human = state.human(self.human_id)
+        human.record_team_event(
+            self.name,
+            self.version,
+            self.payload,
+            list(version.personal_fields),
+            event_id=self.event_id or state.new_id(),
+        )
+        return Decision(human)

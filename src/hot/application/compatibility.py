@@ -28,24 +28,15 @@ accepted.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from hot.application.payload_schemas import field_value_errors
 from hot.application.reading_sides import READ_BY_NEW, READ_BY_PREVIOUS, BreakingChange, as_json
 from hot.application.schema_coverage import uncovered
 from hot.application.upcasts import Upcast
+from hot.domain.event_types import Compatibility
 
 __all__ = ["BreakingChange", "Compatibility", "breaking_changes"]
-
-
-class Compatibility(StrEnum):
-    """Which readers a new version of an event type must not break."""
-
-    BACKWARD = "BACKWARD"
-    FORWARD = "FORWARD"
-    FULL = "FULL"
-    NONE = "NONE"
 
 
 def breaking_changes(

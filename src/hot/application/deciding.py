@@ -15,11 +15,14 @@ from datetime import date
 from typing import Any, Protocol
 from uuid import UUID
 
+from hot.application.catalog_commands import PayloadValidators
 from hot.application.commands import Command
 from hot.application.idempotency import IdempotencyKey
 from hot.application.known import KnownState
 from hot.application.views import CommandResult
 from hot.domain import EmailClaim, EmailTakenError, Human, HumanNotFoundError, VersionMismatchError
+from hot.domain.errors import EventTypeNotFoundError
+from hot.domain.event_types import EventTypeDefinition, TypeVersion
 
 
 class NotKnownError(Exception):
@@ -56,6 +59,7 @@ class Store(Protocol):
 
     known: KnownState
     claim_secret: bytes
+    payload_validators: PayloadValidators
 
     def today(self) -> date: ...
 
@@ -117,6 +121,15 @@ class DecidingState:
             return []
         claim.release()
         return [claim]
+
+    def event_type(self, name: str) -> EventTypeDefinition:
+        found = self._aggregate(EventTypeDefinition.id_for(name))
+        if not isinstance(found, EventTypeDefinition):
+            raise EventTypeNotFoundError(name)
+        return found
+
+    def check_payload(self, name: str, version: TypeVersion, payload: dict[str, Any]) -> None:
+        self._store.payload_validators.check(name, version, payload)
 
     def today(self) -> date:
         return self._store.today()

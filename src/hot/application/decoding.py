@@ -28,6 +28,7 @@ from hot.application.catalog import CATALOG, EventType
 from hot.application.personal import BLOB, PersonalKeyStore, SealOpener
 from hot.application.sealed_fields import Show, Showing
 from hot.application.stored_states import StateSchema, UnreadableEventError
+from hot.application.team_decoding import team_decoders
 from hot.application.upcasting import Older, Upcaster
 from hot.application.views import RecordedEvent
 from hot.domain import Human
@@ -78,6 +79,7 @@ class EventDecoder:
             (True, True): lambda t: showing.opened_with_row_keys(),
         }
         self._decoders: dict[tuple[bool, bool], dict[str, RowDecoder]] = {m: {} for m in modes}
+        self._team_decoders = team_decoders(showing)  # any other name is a team's type
         for event_type in event_types:
             schema, older = StateSchema(event_type), upcaster.decoder(event_type)
             for (personal, keyed), show_for in modes.items():
@@ -106,12 +108,13 @@ class EventDecoder:
             if not keyed:
                 self._prefetch_keys(rows)
         decoder_of = self._decoders[personal, keyed].get
+        team = self._team_decoders[personal, keyed]
         events: list[RecordedEvent] = []
         for start in range(0, len(rows), DECODE_SHARE_EVERY):
             if start:  # between chunks only: a page of a few rows (the relay's) never waits
                 _let_others_run()
             chunk = rows[start : start + DECODE_SHARE_EVERY]
-            events += [decoder_of(row.name, _unknown)(row) for row in chunk]
+            events += [decoder_of(row.name, team)(row) for row in chunk]
         return events
 
     def _prefetch_keys(self, rows: Sequence[Row]) -> None:
@@ -161,7 +164,3 @@ def _forgetting(decode: RowDecoder, personal_keys: PersonalKeyStore) -> RowDecod
         return event
 
     return forgotten
-
-
-def _unknown(row: Row) -> RecordedEvent:
-    raise UnreadableEventError(row, "no event class of this decoder has this name")

@@ -1,10 +1,13 @@
 """Event envelopes posted by clients, the seed's way: ``{id, name, version, payload}``.
 
-An envelope is checked against the catalog (name, current version, payload schema)
-before any rule runs, and becomes the command its name stands for; its ``id`` becomes
-the recorded event's id and its idempotency key, so posting the same envelope twice
-records it once. ``HUMAN_FORGOTTEN`` cannot be posted: forgetting takes the ``admin``
-scope, through its own route.
+A built-in name's envelope is checked against the catalog (name, current version,
+payload schema) before any rule runs, and becomes the command its name stands for. Any
+other name is a team's type (``RecordTeamEvent``): its version and payload are checked
+against the type's schema as the command is decided, since types are registered at run
+time. Either way the envelope's ``id`` becomes the recorded event's id and its
+idempotency key, so posting the same envelope twice records it once. ``HUMAN_FORGOTTEN``
+cannot be posted: forgetting takes the ``admin`` scope, through its own route; nor can
+the catalog's own events, which its routes record.
 """
 
 from __future__ import annotations
@@ -19,9 +22,20 @@ from uuid import UUID, uuid5
 from pydantic import BaseModel, ValidationError
 
 from hot.application.catalog import CATALOG
-from hot.application.commands import Attend, ChangeDetails, Command, Join, Leave, Register
+from hot.application.commands import (
+    Attend,
+    ChangeDetails,
+    Command,
+    Join,
+    Leave,
+    RecordTeamEvent,
+    Register,
+)
 from hot.application.idempotency import IdempotencyKey
+from hot.application.payload_schemas import checked_payload_shape
 from hot.domain import InvalidEnvelopeError
+from hot.domain.errors import InvalidEventTypeError
+from hot.domain.event_types import checked_type_name
 
 _HUMAN_ID_NAMESPACE = UUID("5d1f0a8e-77c2-4c8b-b7a4-0f3e2d9c6b11")
 REGISTRATION = "HUMAN_REGISTERED"
@@ -64,22 +78,44 @@ class CheckedEnvelope:
 
 def command_of(envelope: Envelope) -> Command:
     """The command the envelope stands for: its event's id is the envelope's."""
+    if envelope.name not in CATALOG:
+        return team_command(envelope)
     subject = checked(envelope)
     fields: dict[str, Any] = subject.payload.model_dump()
     return COMMANDS[envelope.name](human_id=subject.human_id, event_id=envelope.id, **fields)
 
 
+def team_command(envelope: Envelope) -> RecordTeamEvent:
+    """The command recording a team's event: its name well formed, its payload's shape
+    safe to store (no NUL, nesting within bounds), about the human ``payload.human_id``."""
+    try:
+        checked_type_name(envelope.name)
+    except InvalidEventTypeError as error:
+        raise InvalidEnvelopeError("name", f"Unknown event name: {error}") from None
+    data = dict(envelope.payload)
+    human_id = _human_id(envelope.name, data.pop("human_id", None))
+    checked_payload_shape(data)
+    return RecordTeamEvent(human_id, envelope.name, envelope.version, data, envelope.id)
+
+
+def _human_id(name: str, raw_id: Any) -> UUID:
+    if raw_id is None:
+        raise InvalidEnvelopeError("payload.human_id", f"{name} needs a human_id.")
+    try:
+        return UUID(str(raw_id))
+    except ValueError:
+        raise InvalidEnvelopeError("payload.human_id", "human_id must be a UUID.") from None
+
+
 def checked(envelope: Envelope) -> CheckedEnvelope:
-    """Check an envelope's shape against the catalog, or say which field is wrong."""
-    if envelope.name not in CATALOG:
-        known = ", ".join(CATALOG.names)
-        raise InvalidEnvelopeError("name", f"Unknown event name {envelope.name!r}; known: {known}.")
+    """Check a built-in envelope's shape against the catalog, or say which field is wrong."""
     if envelope.name not in COMMANDS:
-        raise InvalidEnvelopeError(
-            "name",
-            f"{envelope.name} cannot be posted: forgetting a human takes the admin scope, "
-            "through POST /humans/{id}/forget.",
+        because = (
+            "the catalog's own events are recorded through /catalog/types"
+            if envelope.name.startswith("EVENT_TYPE_")
+            else "forgetting a human takes the admin scope, through POST /humans/{id}/forget"
         )
+        raise InvalidEnvelopeError("name", f"{envelope.name} cannot be posted: {because}.")
     event_type = CATALOG[envelope.name]
     if envelope.version != event_type.version:
         raise InvalidEnvelopeError(
@@ -89,16 +125,11 @@ def checked(envelope: Envelope) -> CheckedEnvelope:
         )
     data = dict(envelope.payload)
     raw_id = data.pop("human_id", None)
-    if raw_id is None and envelope.name != REGISTRATION:
-        raise InvalidEnvelopeError("payload.human_id", f"{envelope.name} needs a human_id.")
-    try:
-        human_id = (
-            UUID(str(raw_id))
-            if raw_id is not None
-            else uuid5(_HUMAN_ID_NAMESPACE, str(envelope.id))
-        )
-    except ValueError:
-        raise InvalidEnvelopeError("payload.human_id", "human_id must be a UUID.") from None
+    human_id = (
+        uuid5(_HUMAN_ID_NAMESPACE, str(envelope.id))
+        if raw_id is None and envelope.name == REGISTRATION
+        else _human_id(envelope.name, raw_id)
+    )
     try:
         payload = event_type.payload_model.model_validate(data)
     except ValidationError as error:

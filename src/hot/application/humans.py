@@ -3,8 +3,9 @@
 Every command method builds its command (``hot.application.commands``) and runs it
 through the one ``CommandPipeline``: decided on the state this process knows, or on
 fresh state, committed through the ``GroupCommitter``, decided again after a lost race.
-Queries are in ``HumanQueries``. Use cases are coroutines; what blocks on PostgreSQL
-runs in the application's own worker threads, within its deadline.
+Queries are in ``HumanQueries``, the open catalog's use cases in ``TeamCatalog``. Use
+cases are coroutines; what blocks on PostgreSQL runs in the application's own worker
+threads, within its deadline.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 
-from hot.application.catalog import CATALOG
+from hot.application.catalog_commands import PayloadValidators
 from hot.application.commands import (
     Attend,
     ChangeDetails,
@@ -37,7 +38,9 @@ from hot.application.known import KnownState
 from hot.application.personal import PersonalDataMapper, PersonalKey, PersonalKeyStore
 from hot.application.pipeline import CommandPipeline
 from hot.application.ports import EventWriter, Saved
-from hot.application.queries import HumanQueries, Reads
+from hot.application.queries import Reads
+from hot.application.team_catalog import TeamCatalog
+from hot.application.team_storage import TeamEventsMapper
 from hot.application.threads import WorkerThreads
 from hot.application.transcodings import TRANSCODINGS
 from hot.application.views import CommandResult
@@ -60,7 +63,7 @@ def utc_today() -> date:
     return datetime.now(UTC).date()
 
 
-class HumansApplication(HumanQueries):
+class HumansApplication(TeamCatalog):
     """The humans of Trantor: commands that record events, queries that read them.
 
     ``max_batch`` is how many commands a transaction takes at most (1: one transaction
@@ -84,6 +87,7 @@ class HumansApplication(HumanQueries):
     ) -> None:
         self.personal_keys = personal_keys  # read by construct_mapper, during __init__
         self.claim_secret = claim_secret
+        self.payload_validators = PayloadValidators()
         self.seals_personal_data = seal_personal_data
         super().__init__(env)
         self.today = today
@@ -101,7 +105,7 @@ class HumansApplication(HumanQueries):
 
     def construct_mapper(self) -> Mapper[UUID]:
         if not self.seals_personal_data:  # only to measure what sealing costs
-            return Mapper(self.construct_transcoder())
+            return TeamEventsMapper(self.construct_transcoder())
         return PersonalDataMapper(self.construct_transcoder(), self.personal_keys)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -269,7 +273,7 @@ class HumansApplication(HumanQueries):
             stored,
             new_personal_keys=new_personal_keys,
             destroyed_personal_keys=destroyed,
-            topics_before=CATALOG.names if self._listeners else (),
+            public_before=bool(self._listeners),
         )
 
     def _domain_event(self, row: Row) -> Any:

@@ -20,12 +20,14 @@ from uuid import UUID
 import msgspec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from eventsourcing.persistence import StoredEvent, Transcoder
 from eventsourcing.utils import get_topic
 
+from hot.application.team_storage import BLOB, TeamEventsMapper, is_team_name
 from hot.domain import FORGOTTEN, Human
 
-BLOB = "_personal"
+__all__ = ["BLOB", "PersonalDataMapper", "PersonalKey", "PersonalKeyStore", "SealOpener"]
+
 HUMAN_TOPIC = get_topic(Human)
 
 
@@ -89,7 +91,7 @@ def personal_fields(event: object) -> Sequence[str]:
     return tuple(getattr(type(event), "PERSONAL_FIELDS", ()))
 
 
-class PersonalDataMapper(Mapper[UUID]):
+class PersonalDataMapper(TeamEventsMapper):
     """Encrypts personal fields per human on write; decrypts (or forgets) them on read.
 
     It decodes what aggregates are made of (events, snapshots); readers of the log get
@@ -102,6 +104,8 @@ class PersonalDataMapper(Mapper[UUID]):
         self.opener = SealOpener(personal_keys)
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        if isinstance(domain_event, Human.TeamEventRecorded):
+            return self.team_stored_event(domain_event, self._seal)
         fields = personal_fields(domain_event)
         if not fields:
             return super().to_stored_event(domain_event)
@@ -121,7 +125,21 @@ class PersonalDataMapper(Mapper[UUID]):
         object.__setattr__(clone, "__dict__", {**vars(domain_event), **_wrap(domain_event, state)})
         return super().to_stored_event(clone)
 
+    def _seal(self, human_id: UUID, values: dict[str, Any]) -> dict[str, Any] | None:
+        """The blob of ``values`` sealed under the human's key (None: forgotten)."""
+        key = self.personal_keys.key_for_writing(human_id, create=False)
+        if key is None:
+            return None
+        return {"fields": sorted(values), "sealed": _encrypt(key, human_id, values)}
+
+    def _open(self, human_id: UUID, blob: dict[str, Any]) -> dict[str, Any]:
+        """The values sealed in ``blob``; ``FORGOTTEN`` for each once the key is destroyed."""
+        values = self.opener.open(human_id, base64.b64decode(blob["sealed"]))
+        return dict.fromkeys(blob["fields"], FORGOTTEN) if values is None else values
+
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        if is_team_name(stored_event.topic):
+            return self.team_domain_event(stored_event, self._open)
         domain_event = super().to_domain_event(stored_event)
         if isinstance(domain_event, Human.Forgotten):
             self.personal_keys.forget_cached(domain_event.originator_id)
@@ -129,9 +147,7 @@ class PersonalDataMapper(Mapper[UUID]):
         blob = state.pop(BLOB, None)
         if blob is None:
             return domain_event
-        human_id = UUID(str(stored_event.originator_id))
-        values = self.opener.open(human_id, base64.b64decode(blob["sealed"]))
-        state.update(dict.fromkeys(blob["fields"], FORGOTTEN) if values is None else values)
+        state.update(self._open(UUID(str(stored_event.originator_id)), blob))
         if isinstance(domain_event, Snapshot):
             object.__setattr__(domain_event, "state", state)
         return domain_event

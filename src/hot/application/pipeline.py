@@ -106,7 +106,7 @@ class CommandPipeline:
                     continue
             if isinstance(decided, CommandResult):
                 return decided
-            subject = decided.human.id
+            subject = decided.subject.id
             try:
                 return await self._commit(decided, conditions)
             except IntegrityError:
@@ -131,7 +131,7 @@ class CommandPipeline:
             raise
 
     async def _commit(self, decision: Decision, conditions: Conditions) -> CommandResult:
-        human = decision.human
+        human = decision.subject
         records = [
             IdempotencyRecord.record(key, human.id, human.version)
             for key in conditions.idempotency_keys

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -16,7 +16,7 @@ from hot.application.views import RecordedEvent
 @dataclass(frozen=True)
 class Saved:
     """Where a transaction's events went: their log positions, in order, and the position
-    of the last event before them of the topics the writer was asked about (0: none)."""
+    of the last public event before them, if the writer was asked (0: none, or not asked)."""
 
     positions: list[int]
     before: int
@@ -31,7 +31,7 @@ class EventWriter(Protocol):
         *,
         new_personal_keys: Sequence[PersonalKey] = (),
         destroyed_personal_keys: Sequence[UUID] = (),
-        topics_before: Sequence[str] = (),
+        public_before: bool = False,
     ) -> Saved:
         """Record ``stored_events`` (``IntegrityError`` if a version is taken), keeping
         the new humans' keys and destroying the forgotten humans' keys with them."""
@@ -39,7 +39,8 @@ class EventWriter(Protocol):
 
 
 class PageRequest(NamedTuple):
-    """A page of the log: up to ``limit`` events of ``names`` with positions in
+    """A page of the log: up to ``limit`` events of ``names`` (none: every public event,
+    built-in or a team's) with positions in
     (``after``, ``upto``] (no upper bound if None), oldest first; personal fields
     shown if ``personal``, else masked."""
 
@@ -61,4 +62,8 @@ class LogPages(Protocol):
         self, subject: UUID, after: int, limit: int, *, personal: bool = True
     ) -> list[RecordedEvent]:
         """Up to ``limit`` public events of ``subject`` with sequence > ``after``, oldest first."""
+        ...
+
+    def query(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """The rows of ``statement`` on the events table (``{table}`` in it), as tuples."""
         ...

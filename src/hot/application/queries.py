@@ -20,7 +20,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Notification
 
-from hot.application.catalog import CATALOG
+from hot.application.catalog import CATALOG, unknown_names
 from hot.application.decoding import EventDecoder, Row
 from hot.application.head import LogHead
 from hot.application.known import UNKNOWN, KnownState
@@ -79,21 +79,28 @@ class HumanQueries(Application[UUID]):
         return await self._threads.run(self._human_view_as_of, human_id, instant)
 
     async def history(
-        self, human_id: UUID, *, after: int = 0, limit: int = 100
+        self, human_id: UUID, *, after: int = 0, limit: int = 100, personal: bool = True
     ) -> list[RecordedEvent]:
-        """The human's events with sequence > ``after``, oldest first."""
+        """The human's events with sequence > ``after``, oldest first (personal fields
+        masked unless ``personal``)."""
         _check_page(after, limit)
-        return await self._threads.run(self._history_page, human_id, after, limit)
+        return await self._threads.run(self._history_page, human_id, after, limit, personal)
 
     async def read_log(
-        self, *, after: int = 0, limit: int = 100, names: Sequence[str] = ()
+        self,
+        *,
+        after: int = 0,
+        limit: int = 100,
+        names: Sequence[str] = (),
+        personal: bool = True,
     ) -> LogPage:
-        """A page of the global log after position ``after``, optionally of some names only."""
+        """A page of the global log after position ``after``, optionally of some names only
+        (personal fields masked unless ``personal``)."""
         _check_page(after, limit)
-        unknown = [n for n in names if n not in CATALOG]
+        unknown = unknown_names(names)
         if unknown:
             raise InvalidQueryError("name", f"Unknown event name(s): {', '.join(unknown)}.")
-        return await self._threads.run(self._log_page, after, limit, tuple(names))
+        return await self._threads.run(self._log_page, after, limit, tuple(names), personal)
 
     async def head(self) -> int:
         """The position of the newest event in the log (0 when empty)."""
@@ -140,14 +147,17 @@ class HumanQueries(Application[UUID]):
             raise HumanNotFoundError(human_id)
         return _view(human)
 
-    def _history_page(self, human_id: UUID, after: int, limit: int) -> list[RecordedEvent]:
-        events = self.pages.history(human_id, after, limit)
+    def _history_page(
+        self, human_id: UUID, after: int, limit: int, personal: bool
+    ) -> list[RecordedEvent]:
+        events = self.pages.history(human_id, after, limit, personal=personal)
         if not events and not self._is_human(human_id):
             raise HumanNotFoundError(human_id)
         return events
 
-    def _log_page(self, after: int, limit: int, names: tuple[str, ...]) -> LogPage:
-        events = tuple(self.pages.read(PageRequest(after, limit, names or CATALOG.names)))
+    def _log_page(self, after: int, limit: int, names: tuple[str, ...], personal: bool) -> LogPage:
+        request = PageRequest(after, limit, names, personal=personal)
+        events = tuple(self.pages.read(request))
         full = len(events) == limit
         return LogPage(events, events[-1].position if full else None)
 
@@ -175,7 +185,7 @@ class HumanQueries(Application[UUID]):
 
     def _is_human(self, aggregate_id: UUID) -> bool:
         first = self.recorder.select_events(aggregate_id, limit=1)
-        return bool(first) and first[0].topic in CATALOG
+        return bool(first) and first[0].topic == Human.Registered.TOPIC
 
     async def _known_is_current(self) -> bool:
         """Whether the known state has followed the log past its head as it is now."""

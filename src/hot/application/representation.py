@@ -62,7 +62,8 @@ def masked_payload(name: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 def masked_event(event: RecordedEvent) -> RecordedEvent:
     """The event as a reader without the ``personal`` scope sees it (itself if it has
-    no personal field with a value)."""
+    no personal field with a value). A team's event is masked where it is decoded (its
+    personal fields are stored with it): read it with ``personal=False``."""
     personal = CATALOG[event.name].personal_fields if event.name in CATALOG else ()
     payload = event.payload
     if not any(payload.get(field) is not None for field in personal):
@@ -71,8 +72,9 @@ def masked_event(event: RecordedEvent) -> RecordedEvent:
 
 
 def is_masked(event: RecordedEvent) -> bool:
-    """Whether a personal field of the event reads as ``MASKED`` (a masked copy of it)."""
-    fields = CATALOG[event.name].personal_fields if event.name in CATALOG else ()
+    """Whether a personal field of the event reads as ``MASKED`` (a masked copy of it);
+    for a team's event, whose personal fields its type's version names, any field."""
+    fields = CATALOG[event.name].personal_fields if event.name in CATALOG else event.payload
     return any(event.payload.get(field) == MASKED for field in fields)
 
 

@@ -39,12 +39,12 @@ class UnreadableEventError(Exception):
         self.name = row.name
 
 
-class _DatetimeISO(msgspec.Struct, forbid_unknown_fields=True, rename={"kind": "_type_"}, gc=False):
+class DatetimeISO(msgspec.Struct, forbid_unknown_fields=True, rename={"kind": "_type_"}, gc=False):
     kind: Literal["datetime_iso"]
     _data_: datetime
 
 
-class _UUIDHex(msgspec.Struct, forbid_unknown_fields=True, rename={"kind": "_type_"}, gc=False):
+class UUIDHex(msgspec.Struct, forbid_unknown_fields=True, rename={"kind": "_type_"}, gc=False):
     kind: Literal["uuid_hex"]
     _data_: UUID
 
@@ -78,10 +78,12 @@ def _show_date(value: _DateISO) -> str:
 
 _STORED: dict[Any, tuple[Any, Show]] = {
     date: (_DateISO, _show_date),
-    UUID: (_UUIDHex, lambda v: str(v._data_)),
+    UUID: (UUIDHex, lambda v: str(v._data_)),
     str: (str, None),
     int: (int, None),
     bool: (bool, None),
+    dict[str, Any]: (dict[str, Any], None),  # a schema or upcast of the open catalog
+    list[str]: (list[str], None),
 }
 
 
@@ -96,8 +98,8 @@ class StateSchema:
     def __init__(self, event_type: EventType) -> None:
         hints = typing.get_type_hints(event_type.event_class)
         fields: list[tuple[str, Any, Any]] = [
-            ("timestamp", _DatetimeISO, msgspec.NODEFAULT),
-            ("event_id", _UUIDHex, msgspec.NODEFAULT),
+            ("timestamp", DatetimeISO, msgspec.NODEFAULT),
+            ("event_id", UUIDHex, msgspec.NODEFAULT),
             ("originator_topic", str | None, None),
             ("class_version", int, 1),
         ]

@@ -37,7 +37,7 @@ SUMMARIES = {
     "catalog": "Print every event name and version, with its description and payload schema.",
     "forget": "Forget a human: destroy their personal data for good, keep the facts.",
     "info": "Print the database and Redis URLs, and the streams' names, that followers use.",
-    "keys": "Manage API keys (bearer tokens with scopes read, write, personal, admin).",
+    "keys": "Manage API keys (bearer tokens with scopes read, write, personal, catalog, admin).",
     "migrate": "Seal personal data stored in clear before encryption existed (resumable).",
     "relay": "Publish every event of the log into Redis streams, until SIGTERM or Ctrl-C.",
     "serve": "Serve the HTTP API (OpenAPI document and UI at /schema).",

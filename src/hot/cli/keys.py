@@ -30,7 +30,7 @@ def key_store() -> Iterator[ApiKeyStore]:
 
 @click.group()
 def keys() -> None:
-    """Manage API keys (bearer tokens with scopes read, write, personal, admin)."""
+    """Manage API keys (bearer tokens with scopes read, write, personal, catalog, admin)."""
 
 
 def _key_name(ctx: click.Context, param: click.Parameter, name: str) -> str:

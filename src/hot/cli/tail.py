@@ -17,7 +17,8 @@ from typing import Any
 
 import click
 
-from hot.application import CATALOG, RecordedEvent
+from hot.application import RecordedEvent
+from hot.application.catalog import unknown_names
 from hot.application.representation import event_to_dict
 from hot.follow.configured import configured_feed
 from hot.follow.errors import UnknownEventNameError
@@ -59,7 +60,7 @@ def tail(
     Personal fields read as "(personal)" unless --personal (directly) or the token has
     the personal scope (over HTTP).
     """
-    unknown = [n for n in names if n not in CATALOG]
+    unknown = unknown_names(names)
     if unknown:
         raise click.BadParameter(str(UnknownEventNameError(unknown)), param_hint="--name")
     signal.signal(signal.SIGTERM, _interrupt)

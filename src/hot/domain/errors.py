@@ -19,8 +19,18 @@
     │   └── NothingChangedError
     ├── IdempotencyKeyReusedError   a key sent again with another request
     ├── InvalidEnvelopeError        a posted envelope that the catalog does not describe
+    ├── EventTypeError              the open catalog's rules refuse a request
+    │   ├── InvalidEventTypeError   a name, description, owner or mode that cannot be one
+    │   ├── EventTypeExistsError
+    │   ├── EventTypeNotFoundError
+    │   ├── EventVersionNotFoundError
+    │   ├── EventVersionDeprecatedError
+    │   ├── IncompatibleSchemaError a new version that breaks the type's mode
+    │   ├── InvalidSchemaError      a schema or upcast HoT cannot accept
+    │   └── InvalidPayloadError     a team event's payload that fails its schema
     └── ConcurrencyError            someone else wrote first
         ├── VersionMismatchError    the caller expected another version
+        ├── EventVersionTakenError  a type's version registered as a number now taken
         └── ConflictError           a race lost, and the caller asked not to retry
 
 Every rule error has a stable ``rule`` slug, so that clients can tell them apart.
@@ -223,3 +233,99 @@ class HumanForgottenError(DomainError):
     def __init__(self, human_id: UUID) -> None:
         super().__init__(f"Human {human_id} was forgotten; no further command is accepted.")
         self.human_id = human_id
+
+
+class EventTypeError(DomainError):
+    """A request about the open catalog that its rules refuse (see ``EventTypeDefinition``)."""
+
+    rule = "event-type-error"
+
+
+class InvalidEventTypeError(EventTypeError):
+    """A type's name, description, owner or compatibility that cannot be one."""
+
+    rule = "invalid-event-type"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class EventTypeExistsError(EventTypeError):
+    rule = "event-type-exists"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"The event type {name} is registered already.")
+        self.name = name
+
+
+class EventTypeNotFoundError(EventTypeError):
+    rule = "event-type-not-found"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"No event type is named {name}: register it with POST /catalog/types.")
+        self.name = name
+
+
+class EventVersionNotFoundError(EventTypeError):
+    rule = "event-version-not-found"
+
+    def __init__(self, name: str, version: int, current: int | None) -> None:
+        now = f"its current version is {current}" if current else "it has no version yet"
+        super().__init__(f"{name} has no version {version}; {now}.")
+        self.name, self.version, self.current = name, version, current
+
+
+class EventVersionTakenError(ConcurrencyError):
+    """A version was to be registered as number ``expected``, and that number is taken."""
+
+    rule = "event-version-taken"
+
+    def __init__(self, name: str, expected: int, next_version: int) -> None:
+        super().__init__(
+            f"{name} version {expected} is taken (or out of turn): the next version is "
+            f"{next_version}. Read the type again, and judge whether yours is still wanted."
+        )
+        self.expected, self.next_version = expected, next_version
+
+
+class EventVersionDeprecatedError(EventTypeError):
+    rule = "event-version-deprecated"
+
+    def __init__(self, name: str, version: int, current: int | None) -> None:
+        now = f"post version {current}" if current else "every version is deprecated"
+        super().__init__(f"{name} version {version} is deprecated: {now}.")
+        self.name, self.version, self.current = name, version, current
+
+
+class IncompatibleSchemaError(EventTypeError):
+    """A new version breaks the type's compatibility mode; ``errors``: (path, reason)."""
+
+    rule = "incompatible-schema"
+
+    def __init__(self, name: str, mode: str, errors: Sequence[tuple[str, str]]) -> None:
+        super().__init__(
+            f"The new version of {name} breaks its {mode} compatibility: "
+            + "; ".join(f"{path}: {reason}" for path, reason in errors)
+        )
+        self.errors = tuple(errors)
+
+
+class InvalidSchemaError(EventTypeError):
+    """A payload schema (or upcast) that HoT cannot accept: ``path`` says where."""
+
+    rule = "invalid-schema"
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}" if path else reason)
+        self.path, self.reason = path, reason
+
+
+class InvalidPayloadError(EventTypeError):
+    """A team event's payload that fails its schema; ``errors``: every (path, message)."""
+
+    rule = "invalid-payload"
+
+    def __init__(self, errors: Sequence[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{path}: {message}" for path, message in errors))
+        self.errors = tuple(errors)

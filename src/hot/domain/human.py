@@ -141,6 +141,24 @@ class Human(BaseAggregate[UUID]):
             human.email = FORGOTTEN
             human.forgotten = True
 
+    class TeamEventRecorded(Event):
+        """A fact of a team's own event type (see ``EventTypeDefinition``) about the human.
+
+        Stored under the type's name, not this class's topic: the log shows it as the team
+        named it. HoT has no rules for it beyond its schema (checked by the caller), the
+        human's existence, and that the human is not forgotten. ``personal_fields`` names
+        the payload's personal properties, sealed with the human's key like built-in ones.
+        """
+
+        TOPIC = "hot:TEAM_EVENT"
+        name: str
+        version: int
+        payload: dict[str, Any]
+        personal_fields: list[str]
+
+        def apply(self, human: Human) -> None:
+            pass  # a team's fact changes nothing HoT's rules read
+
     # Commands ---------------------------------------------------------------------
 
     @classmethod
@@ -218,6 +236,26 @@ class Human(BaseAggregate[UUID]):
         if new_name is None and new_email is None:
             raise NothingChangedError()
         self._trigger(self.DetailsChanged, event_id, name=new_name, email=new_email)
+
+    def record_team_event(
+        self,
+        name: str,
+        version: int,
+        payload: dict[str, Any],
+        personal_fields: list[str],
+        *,
+        event_id: UUID | None = None,
+    ) -> None:
+        """Record a team's fact about the human; its payload was checked against its schema."""
+        self._check_not_forgotten()
+        self.trigger_event(
+            self.TeamEventRecorded,
+            event_id=event_id or uuid4(),
+            name=name,
+            version=version,
+            payload=payload,
+            personal_fields=personal_fields,
+        )
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Human:
         """A copy whose containers are copied (their items are immutable): fast, and safe.

@@ -34,7 +34,8 @@ from types import TracebackType
 
 import redis
 
-from hot.application import CATALOG, RecordedEvent
+from hot.application import RecordedEvent
+from hot.application.catalog import unknown_names
 from hot.application.representation import is_masked, masked_event
 from hot.follow.backoff import Backoff
 from hot.follow.errors import SourceUnavailableError, UnknownEventNameError
@@ -52,8 +53,9 @@ log = logging.getLogger(__name__)
 
 
 def checked_names(names: Sequence[str]) -> tuple[str, ...]:
-    """``names`` without repeats, each known to the catalog (else ``UnknownEventNameError``)."""
-    unknown = [n for n in names if n not in CATALOG]
+    """``names`` without repeats, each a built-in's or a well-formed team type's name (else
+    ``UnknownEventNameError``)."""
+    unknown = unknown_names(names)
     if unknown:
         raise UnknownEventNameError(unknown)
     return tuple(dict.fromkeys(names))

@@ -24,7 +24,8 @@ from typing import Any
 
 import redis
 
-from hot.application import CATALOG, RecordedEvent
+from hot.application import RecordedEvent
+from hot.application.catalog import unknown_names
 from hot.application.representation import is_masked, masked_event
 from hot.follow.sources import EventSource
 from hot.follow.stopping import StopFlag
@@ -62,8 +63,8 @@ class ConsumerGroup:
         source: EventSource | None = None,
         personal: bool = False,
     ) -> None:
-        stream_keys = StreamKeys(prefix, CATALOG.names)
-        if name is not None and name not in CATALOG:
+        stream_keys = StreamKeys(prefix, ())
+        if name is not None and unknown_names([name]):
             raise ValueError(f"Unknown event name: {name}.")
         self.client = client
         self.key = stream_keys.all if name is None else stream_keys.of(name)

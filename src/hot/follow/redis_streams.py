@@ -21,7 +21,7 @@ from typing import Any
 
 import redis
 
-from hot.application import CATALOG, RecordedEvent
+from hot.application import RecordedEvent
 from hot.infra.relay.streams import StreamKeys, entry_id, event_from_entry, position_of
 
 
@@ -41,9 +41,9 @@ class StreamReader:
     ) -> None:
         self.client = client
         self.count = count
-        stream_keys = StreamKeys(prefix, CATALOG.names)
-        if not names or set(names) >= set(CATALOG.names):
-            self.names_of: dict[str, tuple[str, ...]] = {stream_keys.all: CATALOG.names}
+        stream_keys = StreamKeys(prefix, ())
+        if not names:
+            self.names_of: dict[str, tuple[str, ...]] = {stream_keys.all: ()}
         else:
             self.names_of = {stream_keys.of(name): (name,) for name in names}
 

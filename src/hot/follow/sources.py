@@ -16,11 +16,11 @@ import psycopg
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg_pool import ConnectionPool
 
-from hot.application import CATALOG, HumansApplication, RecordedEvent
+from hot.application import HumansApplication, RecordedEvent
 from hot.application.ports import PageRequest
 from hot.follow.errors import SourceUnavailableError
 from hot.follow.read_ahead import ReadAhead
-from hot.infra.log_pages import LogPages, Page
+from hot.infra.log_pages import LogPages, Page, of_names
 from hot.tuning import FOLLOWER_CONNECTIONS
 
 
@@ -127,7 +127,7 @@ class PostgresLog:
         *,
         personal: bool = True,
     ) -> list[RecordedEvent]:
-        request = PageRequest(after, limit, _topics(names), upto, personal)
+        request = PageRequest(after, limit, tuple(names), upto, personal)
         page = self._ahead.get(request)
         rows = page.rows
         if len(rows) == limit and (upto is None or rows[-1].position < upto):
@@ -137,18 +137,20 @@ class PostgresLog:
             return self.pages.decode(page, personal=personal)
 
     def first_after(self, after: int, names: Sequence[str] = ()) -> int | None:
+        topics, named = of_names(names)
         rows = self._query(
             "SELECT notification_id FROM {table} WHERE notification_id > %s "
-            "AND topic = ANY(%s) ORDER BY notification_id LIMIT 1",
-            (after, list(_topics(names))),
+            f"AND {topics} ORDER BY notification_id LIMIT 1",
+            (after, *named),
         )
         return int(rows[0][0]) if rows else None
 
     def head(self, names: Sequence[str] = ()) -> int:
+        topics, named = of_names(names)
         rows = self._query(
-            "SELECT notification_id FROM {table} WHERE topic = ANY(%s) "
+            f"SELECT notification_id FROM {{table}} WHERE {topics} "
             "ORDER BY notification_id DESC LIMIT 1",
-            (list(_topics(names)),),
+            named,
         )
         return int(rows[0][0]) if rows else 0
 
@@ -165,7 +167,3 @@ class PostgresLog:
     def _query(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         with _database_errors():
             return self.pages.query(statement, params)
-
-
-def _topics(names: Sequence[str]) -> tuple[str, ...]:
-    return tuple(names or CATALOG.names)

@@ -56,6 +56,7 @@ class Scope(StrEnum):
     READ = "read"
     WRITE = "write"
     PERSONAL = "personal"
+    CATALOG = "catalog"  # register teams' event types and their versions
     ADMIN = "admin"
 
 

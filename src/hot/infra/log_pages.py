@@ -24,6 +24,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.rows import RowFactory, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
+from hot.application.catalog import INTERNAL_PREFIX
 from hot.application.decoding import EventDecoder, Row
 from hot.application.personal import BLOB
 from hot.application.ports import PageRequest
@@ -60,6 +61,17 @@ class Page(NamedTuple):
 
 
 _COLUMNS = "notification_id, originator_id, originator_version, topic, state"
+# Every public event: the topics of HoT's internal aggregates (email claims, idempotency
+# records, the catalog's types) start with "hot:"; built-in and team names never do.
+PUBLIC = f"left(topic, 4) <> '{INTERNAL_PREFIX}'"
+
+
+def of_names(names: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
+    """The SQL condition (and its parameters) on a row's topic for events of ``names``;
+    no names: every public event."""
+    return ("topic = ANY(%s)", (list(names),)) if names else (PUBLIC, ())
+
+
 # The key column of a row whose state holds a sealed blob: only those need a key.
 _SEALED = f"position('\"{BLOB}\"'::bytea in state) > 0"
 # A page's rows, made in C: ``Row._make`` without its Python frame.
@@ -106,9 +118,8 @@ class LogPages:
     ) -> list[RecordedEvent]:
         """Up to ``limit`` public events of ``subject`` with sequence > ``after``, oldest first
         (on the events table's primary key)."""
-        where = "originator_id = %s AND originator_version > %s AND topic = ANY(%s)"
-        names = list(self.decoder.names)
-        page = self._page(where, "originator_version", (subject, after, names, limit), personal)
+        where = f"originator_id = %s AND originator_version > %s AND {PUBLIC}"
+        page = self._page(where, "originator_version", (subject, after, limit), personal)
         return self.decode(page, personal=personal)
 
     def fetch(self, request: PageRequest) -> Page:
@@ -119,8 +130,9 @@ class LogPages:
         bound, params = (
             ("", (after,)) if upto is None else (" AND notification_id <= %s", (after, upto))
         )
-        where = f"notification_id > %s{bound} AND topic = ANY(%s)"
-        return self._page(where, "notification_id", (*params, list(names), limit), personal)
+        topics, named = of_names(names)
+        where = f"notification_id > %s{bound} AND {topics}"
+        return self._page(where, "notification_id", (*params, *named, limit), personal)
 
     def rows(self, after: int, limit: int) -> list[Row]:
         """Up to ``limit`` rows after ``after`` of every aggregate (email claims and

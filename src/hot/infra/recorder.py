@@ -38,6 +38,7 @@ from psycopg.sql import SQL, Identifier, Literal
 
 from hot.application.personal import PersonalKey
 from hot.application.ports import Saved
+from hot.infra.log_pages import PUBLIC
 from hot.infra.personal_keys import destroy_keys_statement, insert_keys_statement
 
 # How psycopg's errors reach the application: as the library's own, as its recorder raises them.
@@ -95,7 +96,7 @@ class HotRecorder(PostgresApplicationRecorder):
         # "before" is the position of the log's last event of the given topics before them.
         self._insert_and_notify_before = SQL(
             inserting + "SELECT notification_id, coalesce((SELECT notification_id FROM {0} "
-            "WHERE topic = ANY(%b::text[]) ORDER BY notification_id DESC LIMIT 1), 0) AS before "
+            f"WHERE {PUBLIC} ORDER BY notification_id DESC LIMIT 1), 0) AS before "
             "FROM inserted, notice ORDER BY notification_id"
         ).format(*parts)
         self._writer: Connection[DictRow] | None = None
@@ -108,11 +109,12 @@ class HotRecorder(PostgresApplicationRecorder):
         *,
         new_personal_keys: Sequence[PersonalKey] = (),
         destroyed_personal_keys: Sequence[UUID] = (),
-        topics_before: Sequence[str] = (),
+        public_before: bool = False,
     ) -> Saved:
         """Record ``stored_events`` with the keys in one transaction, one round trip: their
-        log positions, in order, and the position of the last event of ``topics_before``
-        before them (0 if none, or none asked). A version taken is ``IntegrityError``."""
+        log positions, in order, and (if ``public_before``) the position of the last
+        public event before them (0 if none, or not asked). A version taken is
+        ``IntegrityError``."""
         with self._connection() as conn:
             try:
                 # BEGIN and COMMIT as statements of the pipeline: psycopg's transaction()
@@ -127,7 +129,7 @@ class HotRecorder(PostgresApplicationRecorder):
                     )
                     self._lock_table(curs)
                     inserting = conn.cursor(binary=True)
-                    self._insert_notifying(inserting, stored_events, topics_before)
+                    self._insert_notifying(inserting, stored_events, public_before)
                     curs.execute(_COMMIT)
             except BaseException:
                 _roll_back(conn)
@@ -151,16 +153,16 @@ class HotRecorder(PostgresApplicationRecorder):
         """Lock the table, insert the events and notify the channel with their rows, in
         the transaction of ``curs``; their positions are its result (``fetchall``)."""
         self._lock_table(curs)
-        self._insert_notifying(curs, stored_events, ())
+        self._insert_notifying(curs, stored_events, False)
 
     def _insert_notifying(
         self,
         curs: Cursor[DictRow],
         stored_events: Sequence[StoredEvent],
-        topics_before: Sequence[str],
+        public_before: bool,
     ) -> None:
-        """The INSERT; its result rows have the positions, and "before" if there are
-        ``topics_before``."""
+        """The INSERT; its result rows have the positions, and "before" if
+        ``public_before``."""
         params: list[Any] = [
             [e.originator_id for e in stored_events],
             [e.originator_version for e in stored_events],
@@ -168,9 +170,8 @@ class HotRecorder(PostgresApplicationRecorder):
             [e.state for e in stored_events],
         ]
         statement = self._insert_and_notify
-        if topics_before:
+        if public_before:
             statement = self._insert_and_notify_before
-            params.append(list(topics_before))
         curs.execute(statement, params, prepare=True)
 
     def close(self) -> None:

@@ -50,7 +50,7 @@ from hot.application.views import RecordedEvent
 from hot.domain import Human
 from hot.infra.relay.streams import FIELDS, StreamKeys, entry_values, position_of
 
-# KEYS: the all-events stream, then one stream per name.
+# KEYS: the all-events stream, then the stream of each name the batch has (or erases).
 # ARGV: expected last position of KEYS[1], "exact" if it must stand there exactly (else
 # at least there), trim kind ("maxlen", "minid" or ""), trim value, field count F, the F
 # field names, then per entry: the KEYS index of its name's stream, its position, its F
@@ -133,11 +133,13 @@ class Published:
 
 @dataclass(frozen=True)
 class Batch:
-    """Events encoded for the publish script; ``last`` is the newest one's position."""
+    """Events encoded for the publish script; ``last`` is the newest one's position;
+    ``keys``: the streams it writes (the all-events stream first)."""
 
     size: int
     last: int
     args: list[Any]
+    keys: list[str]
 
 
 FORGETTING = Human.Forgotten.TOPIC  # the name of the event that erases a human's entries
@@ -156,7 +158,6 @@ class StreamPublisher:
         self.client = client
         self.stream_keys = stream_keys
         self.earlier = earlier
-        self._index = {name: i + 2 for i, name in enumerate(stream_keys.names)}  # Lua is 1-based
         self._script = client.register_script(_PUBLISH)
         self._conn: Connection | None = None  # kept for the script, see ``_run_script``
         self._conn_lock = threading.Lock()
@@ -165,17 +166,28 @@ class StreamPublisher:
         """The script's arguments for ``events`` (in log order), in the caller's thread.
 
         Reads the log (``earlier``) only for the ``HUMAN_FORGOTTEN`` events among them.
+        A batch names the streams it writes, so any name (a team's new type) has one.
         """
+        keys = [self.stream_keys.all]
+        index: dict[str, int] = {}
+
+        def index_of(name: str) -> int:
+            found = index.get(name)
+            if found is None:
+                keys.append(self.stream_keys.of(name))
+                found = index[name] = len(keys)  # Lua is 1-based
+            return found
+
         args: list[Any] = []
         for event in events:
-            args.append(self._index[event.name])
+            args.append(index_of(event.name))
             args.append(event.position)
             args.extend(entry_values(event))
             erased = self.earlier(event.subject, event.position) if event.name == FORGETTING else ()
             args.append(len(erased))
             for name, position in erased:
-                args.extend((self._index[name], position))
-        return Batch(len(events), events[-1].position if events else 0, args)
+                args.extend((index_of(name), position))
+        return Batch(len(events), events[-1].position if events else 0, args, keys)
 
     def publish(
         self,
@@ -190,7 +202,7 @@ class StreamPublisher:
         batch = events if isinstance(events, Batch) else self.encode(events)
         mode = "exact" if exact else "at least"
         args = [expected, mode, trim.kind, trim.value, len(FIELDS), *FIELDS, *batch.args]
-        accepted, last = self._run_script(args)
+        accepted, last = self._run_script(args, batch.keys)
         return Published(bool(accepted), int(last))
 
     def close(self) -> None:
@@ -200,7 +212,7 @@ class StreamPublisher:
             if conn is not None:
                 self.client.connection_pool.release(conn)
 
-    def _run_script(self, args: list[Any]) -> Any:
+    def _run_script(self, args: list[Any], every: list[str]) -> Any:
         """The publish script's reply, run on the connection kept for it.
 
         A connection Redis dropped while it was idle (its ``timeout``, a restart) is
@@ -208,7 +220,6 @@ class StreamPublisher:
         checks a connection before lending it: the script adds nothing twice, so running
         it again is safe. A script Redis lost is loaded again, as ``Script`` does.
         """
-        every = self.stream_keys.every
         with self._conn_lock:
             if self._conn is None:
                 self._conn = self.client.connection_pool.get_connection()

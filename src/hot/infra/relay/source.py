@@ -23,25 +23,27 @@ from uuid import UUID
 import psycopg
 from eventsourcing.postgres import PostgresApplicationRecorder
 
-from hot.application import CATALOG, HumansApplication
+from hot.application import HumansApplication
+from hot.application.catalog import is_public
 from hot.application.decoding import Row
 from hot.application.ports import PageRequest
 from hot.application.views import RecordedEvent
-from hot.infra.log_pages import LogPages
+from hot.infra.log_pages import LogPages, of_names
 
 _BIGINT_MAX = 2**63 - 1
 
 
 class EventLog:
-    """The public events of the log that ``app`` records, in log order: their personal
-    fields shown if ``personal``, else masked (as the streams show them)."""
+    """The public events of the log that ``app`` records (of ``names`` only, if given),
+    in log order: their personal fields shown if ``personal``, else masked (as the
+    streams show them)."""
 
     def __init__(
-        self, app: HumansApplication, names: Sequence[str] = CATALOG.names, *, personal: bool = True
+        self, app: HumansApplication, names: Sequence[str] = (), *, personal: bool = True
     ) -> None:
         self.app = app
         self.names = tuple(names)
-        self._public = frozenset(self.names)
+        self._named = frozenset(self.names)
         self.personal = personal
         self.recorder = cast(PostgresApplicationRecorder, app.recorder)
         self.channel = self.recorder.channel_name
@@ -70,7 +72,8 @@ class EventLog:
 
     def decode(self, rows: Sequence[Row]) -> list[RecordedEvent]:
         """The public events among ``rows`` of the events table (as ``read`` gives them)."""
-        public = [row for row in rows if row.name in self._public]
+        named = self._named
+        public = [row for row in rows if (row.name in named if named else is_public(row.name))]
         return self.pages.decoder.decode(public, personal=self.personal)
 
     def earlier(self, subject: UUID, before: int) -> list[tuple[str, int]]:
@@ -79,10 +82,11 @@ class EventLog:
         What forgetting a human erases from the streams; found on the events table's
         primary key (originator_id, originator_version), without reading the payloads.
         """
+        topics, named = of_names(self.names)
         rows = self.pages.query(
             "SELECT topic, notification_id FROM {table} WHERE originator_id = %s "
-            "AND notification_id < %s AND topic = ANY(%s) ORDER BY originator_version",
-            (subject, before, list(self.names)),
+            f"AND notification_id < %s AND {topics} ORDER BY originator_version",
+            (subject, before, *named),
         )
         return [(str(topic), int(position)) for topic, position in rows]
 
@@ -98,20 +102,22 @@ class EventLog:
         Only events of ``names`` (default: every public name) with positions in
         (``above``, ``upto``] count; 0 when there is no such event.
         """
+        topics, named = of_names(names or self.names)
         rows = self.pages.query(
-            "SELECT notification_id FROM {table} WHERE topic = ANY(%s) "
+            f"SELECT notification_id FROM {{table}} WHERE {topics} "
             "AND notification_id > %s AND notification_id <= %s "
             "ORDER BY notification_id DESC OFFSET %s LIMIT 1",
-            (list(names or self.names), above, _upto(upto), skip),
+            (*named, above, _upto(upto), skip),
         )
         return int(rows[0][0]) if rows else 0
 
     def count_after(self, position: int, cap: int) -> int:
         """How many public events come after ``position``, counting at most ``cap``."""
+        topics, named = of_names(self.names)
         rows = self.pages.query(
             "SELECT count(*) FROM (SELECT 1 FROM {table} WHERE notification_id > %s "
-            "AND topic = ANY(%s) LIMIT %s) AS pending",
-            (position, list(self.names), cap),
+            f"AND {topics} LIMIT %s) AS pending",
+            (position, *named, cap),
         )
         return int(rows[0][0])
 

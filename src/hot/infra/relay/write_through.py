@@ -40,6 +40,9 @@ import redis
 from hot.application import CATALOG
 from hot.application.group_commit import CommittedBatch
 from hot.application.representation import masked_event
+from hot.application.team_decoding import recorded_team_event
+from hot.application.team_storage import TeamEvent
+from hot.application.views import RecordedEvent
 from hot.infra.relay.publisher import FORGETTING, StreamPublisher, Trim
 from hot.infra.relay.relay import SERVER_ERRORS
 from hot.infra.relay.streams import StreamKeys
@@ -98,17 +101,18 @@ class WriteThrough:
     def _offer(self, batch: CommittedBatch) -> None:
         if len(batch.written) > WRITE_THROUGH_MAX_EVENTS:
             return
-        events = [
-            event_type.recorded(w.event, w.position)
-            for w in batch.written
-            if (event_type := CATALOG.get(getattr(w.event, "TOPIC", ""))) is not None
-        ]
+        events: list[RecordedEvent] = []
+        for w in batch.written:
+            if isinstance(w.event, TeamEvent):
+                events.append(recorded_team_event(w.event, w.position, personal=self.personal))
+            elif (event_type := CATALOG.get(getattr(w.event, "TOPIC", ""))) is not None:
+                recorded = event_type.recorded(w.event, w.position)
+                events.append(recorded if self.personal else masked_event(recorded))
         if not events or any(event.name == FORGETTING for event in events):
             return
-        shown = events if self.personal else [masked_event(e) for e in events]
-        published = self.publisher.publish(shown, batch.before, _NO_TRIM, exact=True)
+        published = self.publisher.publish(events, batch.before, _NO_TRIM, exact=True)
         if published.accepted:
-            self.added += len(shown)
+            self.added += len(events)
 
     def _rest(self, error: Exception) -> None:
         log.warning(

@@ -1,0 +1,173 @@
+"""The open catalog's use cases: teams' event types, registered and read at run time.
+
+``HumansApplication`` is a ``TeamCatalog``: its commands go through the one
+``CommandPipeline`` (their subject is the type), its queries read the types'
+aggregates. Types are found by their registrations in the log (a small partial index
+of the events table holds just those), then loaded like any aggregate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hot.application.catalog_commands import (
+    AddEventTypeVersion,
+    DeprecateEventTypeVersion,
+    Proposal,
+    RegisterEventType,
+    judged,
+)
+from hot.application.deciding import Conditions
+from hot.application.idempotency import IdempotencyKey
+from hot.application.pipeline import CommandPipeline
+from hot.application.queries import HumanQueries
+from hot.application.upcasts import Upcast
+from hot.application.views import RecordedEvent
+from hot.domain.errors import EventTypeNotFoundError
+from hot.domain.event_types import EventTypeDefinition, TypeVersion
+
+REGISTRATIONS = EventTypeDefinition.Registered.TOPIC
+IdempotencyKeys = IdempotencyKey | Sequence[IdempotencyKey] | None
+
+
+@dataclass(frozen=True)
+class EventTypeView:
+    """A team's event type as readers see it, with every version."""
+
+    name: str
+    description: str
+    owner: str
+    compatibility: str
+    versions: tuple[TypeVersion, ...]
+    current: int | None
+
+
+@dataclass(frozen=True)
+class VersionCheck:
+    """A dry run's answer: whether the version would be accepted, and what it breaks."""
+
+    compatible: bool
+    errors: tuple[tuple[str, str], ...]
+
+
+class TeamCatalog(HumanQueries):
+    """Teams' event types: registered, versioned and deprecated through the pipeline."""
+
+    _commands: CommandPipeline
+
+    async def register_event_type(
+        self,
+        name: str,
+        description: str,
+        owner: str,
+        compatibility: str = "BACKWARD",
+        *,
+        idempotency: IdempotencyKeys = None,
+    ) -> EventTypeView:
+        """Register a team's event type (no version yet)."""
+        command = RegisterEventType(name, description, owner, compatibility)
+        await self._commands.run(command, Conditions.of(None, idempotency))
+        return await self.event_type(name)
+
+    async def add_event_type_version(
+        self,
+        name: str,
+        schema: Any,
+        upcast: Any = None,
+        *,
+        expected: int | None = None,
+        idempotency: IdempotencyKeys = None,
+    ) -> int:
+        """Add the next version of ``name``; its number."""
+        command = AddEventTypeVersion(name, schema, upcast, expected)
+        result = await self._commands.run(command, Conditions.of(None, idempotency))
+        added = await self._threads.run(self._history, result.id, result.version - 1, 1)
+        return int(added[0].payload["version"])
+
+    async def check_event_type_version(self, name: str, schema: Any, upcast: Any) -> VersionCheck:
+        """Whether the version would be accepted now (its schema and upcast valid, nothing
+        it breaks), recording nothing."""
+        definition = await self._threads.run(self._definition, name)
+        proposal: Proposal = judged(definition, schema, upcast)
+        return VersionCheck(not proposal.breaking, proposal.breaking)
+
+    async def deprecate_event_type_version(
+        self, name: str, version: int, *, idempotency: IdempotencyKeys = None
+    ) -> EventTypeView:
+        """Refuse new posts of ``name`` at ``version`` from now on."""
+        command = DeprecateEventTypeVersion(name, version)
+        await self._commands.run(command, Conditions.of(None, idempotency))
+        return await self.event_type(name)
+
+    async def event_type(self, name: str) -> EventTypeView:
+        """The team's type ``name`` with its versions (``EventTypeNotFoundError``)."""
+        return _view(await self._threads.run(self._definition, name))
+
+    async def event_type_version(self, name: str, version: int) -> TypeVersion:
+        """One version of the team's type ``name`` (``EventVersionNotFoundError``)."""
+        definition = await self._threads.run(self._definition, name)
+        return definition.version_of(version)
+
+    async def event_types(self) -> list[EventTypeView]:
+        """Every team's type, in the order they were registered."""
+        return [_view(d) for d in await self._threads.run(self._definitions)]
+
+    async def as_latest(self, events: Sequence[RecordedEvent]) -> list[RecordedEvent]:
+        """``events`` with each team event of an older version upcast to its type's
+        latest version (built-in events, and the latest, as they are)."""
+        names = {e.name for e in events}
+        definitions = await self._threads.run(self._definitions_named, names)
+        return [_upcast(e, definitions.get(e.name)) for e in events]
+
+    # Blocking, in worker threads -------------------------------------------------------
+
+    def _definition(self, name: str) -> EventTypeDefinition:
+        found = self.load(EventTypeDefinition.id_for(name))
+        if not isinstance(found, EventTypeDefinition):
+            raise EventTypeNotFoundError(name)
+        return found
+
+    def _definitions(self) -> list[EventTypeDefinition]:
+        rows = self.pages.query(
+            "SELECT originator_id FROM {table} WHERE topic = %s ORDER BY notification_id",
+            (REGISTRATIONS,),
+        )
+        found = [self.load(row[0]) for row in rows]
+        return [d for d in found if isinstance(d, EventTypeDefinition)]
+
+    def _definitions_named(self, names: set[str]) -> dict[str, EventTypeDefinition]:
+        found = {n: self.load(EventTypeDefinition.id_for(n)) for n in names}
+        return {n: d for n, d in found.items() if isinstance(d, EventTypeDefinition)}
+
+
+def _view(definition: EventTypeDefinition) -> EventTypeView:
+    return EventTypeView(
+        definition.name,
+        definition.description,
+        definition.owner,
+        str(definition.compatibility),
+        tuple(definition.versions),
+        definition.current,
+    )
+
+
+def _upcast(event: RecordedEvent, definition: EventTypeDefinition | None) -> RecordedEvent:
+    latest = definition.latest if definition is not None else None
+    if latest is None or definition is None or event.version >= latest.number:
+        return event
+    payload = dict(event.payload)
+    for version in definition.versions[event.version : latest.number]:
+        if version.upcast is not None:
+            payload = Upcast.parse(version.upcast).apply(payload)
+    return RecordedEvent(
+        event.id,
+        event.name,
+        latest.number,
+        event.subject,
+        event.sequence,
+        event.position,
+        event.time,
+        payload,
+    )
