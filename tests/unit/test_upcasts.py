@@ -77,6 +77,7 @@ def test_an_upcast_reads_back_from_its_json() -> None:
         ({"drop": "a"}, "upcast.drop"),
         ({"drop": ["a", 2]}, "upcast.drop.1"),
         ({"rename": {"a": "b"}, "drop": ["b"]}, "upcast.drop.0"),
+        ({"defaults": {"notes": ["a\x00"]}}, "upcast.defaults.notes.0"),
     ],
 )
 def test_a_malformed_upcast_is_refused_naming_its_path(declared: Any, path: str) -> None:

@@ -40,9 +40,16 @@ __all__ = ["BreakingChange", "Compatibility", "breaking_changes"]
 
 
 def breaking_changes(
-    previous: dict[str, Any], new: dict[str, Any], mode: Compatibility, upcast: Upcast | None
+    previous: dict[str, Any],
+    new: dict[str, Any],
+    mode: Compatibility,
+    upcast: Upcast | None = None,
 ) -> list[BreakingChange]:
-    """Why ``new`` may not follow ``previous`` under ``mode``; empty if it may."""
+    """Why ``new`` may not follow ``previous`` under ``mode``; empty if it may.
+
+    ``upcast`` is the new version's, from ``previous``; only the backward check (under
+    ``BACKWARD`` and ``FULL``) reads through it, the previous version never does.
+    """
     changes: list[BreakingChange] = []
     if mode in (Compatibility.BACKWARD, Compatibility.FULL):
         if upcast is not None:

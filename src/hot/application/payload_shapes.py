@@ -3,6 +3,7 @@
 PostgreSQL's text and JSONB refuse ``\\x00``, and a deeply nested payload would exhaust
 a recursive reader (the validator's, the encoder's), so both are refused before either
 reads it. The walk is iterative: a payload nested 10,000 deep is refused, not a crash.
+It runs for every event, so it visits only containers and tests their strings in place.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from hot.application.schema_errors import InvalidPayloadError, PayloadError, dot
 
 # Containers within containers, the payload object itself being the first.
 MAX_PAYLOAD_DEPTH = 32
+_NUL = "holds a NUL character"
 
-# A value met on the walk, with its key and the entry of the container that holds it:
-# the path is rebuilt from these links only when an error needs it.
+# A container met on the walk: itself, its key, and the entry of the container that
+# holds it; the path is rebuilt from these links only when an error needs it.
 _Entry = tuple[Any, "str | int | None", "_Entry | None", int]
 
 
@@ -27,29 +29,30 @@ def checked_payload_shape(payload: object) -> None:
 
 
 def payload_shape_errors(payload: object) -> list[PayloadError]:
-    """Every NUL found in a string or key, and each container nested past the limit."""
+    """Every NUL found in a string or key, and each container nested past the limit,
+    in path order."""
+    if isinstance(payload, str):
+        return [PayloadError("", _NUL)] if "\x00" in payload else []
     errors: list[PayloadError] = []
-    pending: list[_Entry] = [(payload, None, None, 0)]
+    pending: list[_Entry] = [(payload, None, None, 1)] if isinstance(payload, dict | list) else []
     while pending:
         entry = pending.pop()
-        value, _, _, depth = entry
-        if isinstance(value, str):
-            if "\x00" in value:
-                errors.append(PayloadError(_path_of(entry), "holds a NUL character"))
+        container, _, _, depth = entry
+        if depth > MAX_PAYLOAD_DEPTH:
+            reason = f"nests deeper than {MAX_PAYLOAD_DEPTH} levels"
+            errors.append(PayloadError(_path_of(entry), reason))
             continue
-        if not isinstance(value, dict | list):
-            continue
-        if depth >= MAX_PAYLOAD_DEPTH:
-            errors.append(
-                PayloadError(_path_of(entry), f"nests deeper than {MAX_PAYLOAD_DEPTH} levels")
-            )
-            continue
-        items = value.items() if isinstance(value, dict) else enumerate(value)
-        for key, item in reversed(list(items)):
+        items = container.items() if isinstance(container, dict) else enumerate(container)
+        for key, value in items:
             if isinstance(key, str) and "\x00" in key:
-                errors.append(PayloadError(_path_of(entry), f"key {key!r} holds a NUL character"))
-            pending.append((item, key, entry, depth + 1))
-    return errors
+                reason = f"key {key!r} holds a NUL character"
+                errors.append(PayloadError(_path_of(entry), reason))
+            if isinstance(value, str):
+                if "\x00" in value:
+                    errors.append(PayloadError(_path_of((value, key, entry, depth)), _NUL))
+            elif isinstance(value, dict | list):
+                pending.append((value, key, entry, depth + 1))
+    return sorted(errors, key=lambda error: error.path) if len(errors) > 1 else errors
 
 
 def _path_of(entry: _Entry) -> str:

@@ -101,6 +101,8 @@ def _object_changes(
             changes += _uncovered(held, reader_fields[name], _field(path, name), whole)
         elif reader_rest is False:
             reason = f"is not allowed by {sides.reader} (closed), but {sides.writer} may carry it"
+            if sides.writer_is_previous and not path:
+                reason += " (an upcast could drop it)"
             changes.append(BreakingChange(_field(path, name), reason))
         else:
             changes += _uncovered(held, reader_rest, _field(path, name), whole)

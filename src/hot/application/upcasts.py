@@ -7,18 +7,19 @@ An upcast is stored with version N as JSON::
 Every key is optional. Applied to a top-level payload in a fixed order: rename (all at
 once, so ``{"a": "b", "b": "a"}`` swaps; a renamed value wins over a field already
 holding the new name), then drop, then defaults for the fields still absent. A default
-is copied each time it is applied, so no two payloads share a list.
+is copied each time it is applied, so no two payloads share a list; it must have the
+shape of a payload's value (``payload_shapes``), as it becomes one.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from hot.application.schema_errors import InvalidSchemaError
+from hot.application.payload_shapes import payload_shape_errors
+from hot.application.schema_errors import InvalidSchemaError, dotted
 
 _KEYS = ("rename", "defaults", "drop")
 
@@ -42,7 +43,7 @@ class Upcast:
                     f"upcast.{key}", "is not an upcast key (rename, defaults, drop)"
                 )
         rename = _names_to_names(upcast.get("rename", {}))
-        defaults = copy.deepcopy(_object(upcast.get("defaults", {}), "upcast.defaults"))
+        defaults = _defaults(upcast.get("defaults", {}))
         drop = _names(upcast.get("drop", []))
         for index, name in enumerate(drop):
             if name in rename.values():
@@ -59,14 +60,14 @@ class Upcast:
             upcast.pop(name, None)
         for name, default in self.defaults.items():
             if name not in upcast:
-                upcast[name] = copy.deepcopy(default)
+                upcast[name] = _fresh(default)
         return upcast
 
     def to_json(self) -> dict[str, Any]:
         """The upcast as it is stored and shown; ``Upcast.parse`` reads it back."""
         return {
             "rename": dict(self.rename),
-            "defaults": copy.deepcopy(dict(self.defaults)),
+            "defaults": _fresh(dict(self.defaults)),
             "drop": list(self.drop),
         }
 
@@ -84,6 +85,24 @@ def _object(value: object, path: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidSchemaError(path, "must be a JSON object")
     return dict(value)
+
+
+def _defaults(value: object) -> dict[str, Any]:
+    """The declared defaults, if each could stand in a payload (no NUL, not too deep)."""
+    defaults = _object(value, "upcast.defaults")
+    for error in payload_shape_errors(defaults):
+        raise InvalidSchemaError(dotted(["upcast.defaults", error.path]), error.message)
+    fresh: dict[str, Any] = _fresh(defaults)
+    return fresh
+
+
+def _fresh(value: Any) -> Any:
+    """A copy of a JSON value sharing no list or object with it (defaults are shallow)."""
+    if isinstance(value, list):
+        return [_fresh(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _fresh(item) for key, item in value.items()}
+    return value
 
 
 def _names_to_names(value: object) -> dict[str, str]:
