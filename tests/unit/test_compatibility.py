@@ -12,7 +12,7 @@ import pytest
 
 from hot.application.compatibility import BreakingChange, Compatibility, breaking_changes
 from hot.application.upcasts import Upcast
-from tests.unit.standup_schemas import STANDUP_V1, STANDUP_V1_TO_V2, STANDUP_V2
+from tests.standup import STANDUP_V1, STANDUP_V1_TO_V2, STANDUP_V2
 
 BACKWARD, FORWARD, FULL, NONE = (
     Compatibility.BACKWARD,

@@ -16,7 +16,7 @@ from hot.application.payload_schemas import (
     personal_fields,
 )
 from hot.application.schema_errors import InvalidPayloadError, InvalidSchemaError, PayloadError
-from tests.unit.standup_schemas import STANDUP_V1, STANDUP_V2, STANDUP_V2_PAYLOAD
+from tests.standup import STANDUP_V1, STANDUP_V2, STANDUP_V2_PAYLOAD
 
 TEXT = {"type": "string"}
 

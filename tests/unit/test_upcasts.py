@@ -8,7 +8,7 @@ import pytest
 
 from hot.application.schema_errors import InvalidSchemaError
 from hot.application.upcasts import Upcast, upcast_chain
-from tests.unit.standup_schemas import STANDUP_V1_PAYLOAD, STANDUP_V1_TO_V2
+from tests.standup import STANDUP_V1_PAYLOAD, STANDUP_V1_TO_V2
 
 
 def test_standup_v1_payload_upcast_to_v2_gets_the_defaults() -> None:

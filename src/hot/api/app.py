@@ -8,6 +8,7 @@ How long a request may wait for PostgreSQL is the application's deadline.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from importlib.metadata import version
 from typing import Any
@@ -71,7 +72,7 @@ def create_app(
     ``stream_personal`` whether the streams carry personal fields (``HOT_STREAM_PERSONAL``).
     """
     readiness = Readiness(app, redis, relay_status)
-    document = asyncapi_document(prefix=stream_prefix, personal=stream_personal)
+    document = functools.partial(asyncapi_document, prefix=stream_prefix, personal=stream_personal)
     streams = [live_feed(feed)] if feed is not None else []
 
     async def before_request(request: Request[Any, Any, Any]) -> None:

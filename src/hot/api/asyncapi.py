@@ -12,9 +12,10 @@ say how they read in the streams (masked unless ``HOT_STREAM_PERSONAL=on``).
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from hot.application import CATALOG, EventCatalog
+from hot.application import CATALOG
 from hot.application.representation import MASKED
 from hot.application.views import EventTypeInfo
 from hot.domain import FORGOTTEN
@@ -46,7 +47,7 @@ _COUNT = {"type": "string", "pattern": "^[1-9][0-9]*$"}
 
 
 def asyncapi_document(
-    catalog: EventCatalog = CATALOG,
+    infos: Sequence[EventTypeInfo] | None = None,
     *,
     prefix: str = "hot",
     version: str = "1.0.0",
@@ -58,7 +59,7 @@ def asyncapi_document(
     ``redis_host`` (``host:port``), when given, is listed as the document's server;
     ``personal`` says the streams hold personal fields in clear (``HOT_STREAM_PERSONAL``).
     """
-    infos = [event_type.info() for event_type in catalog]
+    infos = [t.info() for t in CATALOG] if infos is None else list(infos)
     schemas: dict[str, Any] = {}
     messages = {_key(info): _message(info, schemas, personal) for info in infos}
     channels = {"events": _channel(f"{prefix}:events", "Every event.", list(messages))}
@@ -72,7 +73,7 @@ def asyncapi_document(
             "version": version,
             "description": DESCRIPTION.format(
                 all=f"{prefix}:events",
-                personal_fields=_personal_fields(catalog),
+                personal_fields=_personal_fields(infos),
                 masked=MASKED,
                 mode="in clear" if personal else "masked",
                 forgotten=FORGOTTEN,
@@ -87,6 +88,10 @@ def asyncapi_document(
     if redis_host is not None:
         document["servers"] = {"redis": {"host": redis_host, "protocol": "redis"}}
     return document
+
+
+AsyncApiDocument = Callable[[Sequence[EventTypeInfo]], dict[str, Any]]
+"""The document for the app's streams, given the catalog's entries as they are now."""
 
 
 def _key(info: EventTypeInfo) -> str:
@@ -112,10 +117,14 @@ def _receive(channel: str, channels: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _personal_fields(catalog: EventCatalog) -> str:
-    return "; ".join(
-        f"{t.name}: {', '.join(t.personal_fields)}" for t in catalog if t.personal_fields
-    )
+def _personal_fields(infos: Sequence[EventTypeInfo]) -> str:
+    marked = {
+        info.name: [
+            f for f, spec in info.schema.get("properties", {}).items() if spec.get("x-personal")
+        ]
+        for info in infos
+    }
+    return "; ".join(f"{name}: {', '.join(fields)}" for name, fields in marked.items() if fields)
 
 
 def _message(info: EventTypeInfo, schemas: dict[str, Any], personal: bool) -> dict[str, Any]:
@@ -134,7 +143,11 @@ def _message(info: EventTypeInfo, schemas: dict[str, Any], personal: bool) -> di
                 "id": {**_UUID, "description": "The event's id."},
                 "name": {"type": "string", "const": info.name},
                 "version": {"type": "string", "const": str(info.version)},
-                "subject": {**_UUID, "description": "The id of the human it is about."},
+                "subject": {
+                    **_UUID,
+                    "description": "The id of the human it is about (of the type, for the "
+                    "catalog's own EVENT_TYPE_* events).",
+                },
                 "sequence": {**_COUNT, "description": "The human's version after it."},
                 "position": {**_COUNT, "description": "Its place in the log; the entry id."},
                 "time": {"type": "string", "format": "date-time"},

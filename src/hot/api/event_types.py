@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, Parameter, QueryParameter
 
 from hot.api import responses
 from hot.api.auth import needs, public
@@ -64,7 +64,7 @@ async def add_version(
     data: JSONBody[VersionBody],
     request: AnyRequest,
     dry_run: Annotated[
-        bool, Parameter(description="Only check the version: 200 with what it would break.")
+        bool, QueryParameter(description="Only check the version: 200 with what it would break.")
     ] = False,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response[AddedOut | CheckedVersionOut]:
@@ -84,7 +84,9 @@ async def add_version(
     return Response(AddedOut(name=name, version=number), status_code=201, headers=location)
 
 
-@post("/catalog/types/{name:str}/versions/{version:int}/deprecate", **CATALOG_COMMAND)
+@post(
+    "/catalog/types/{name:str}/versions/{version:int}/deprecate", status_code=200, **CATALOG_COMMAND
+)
 async def deprecate_version(
     name: TypeName,
     version: VersionNumber,

@@ -183,11 +183,31 @@ class EventTypeOut(BaseModel):
     version: int
     description: str
     schema_: dict[str, Any] = Field(alias="schema", description="JSON Schema of the payload.")
+    owner: str = Field(description='"hot" for a built-in event, else the team that owns it.')
+    compatibility: str | None = Field(
+        description="A team's type: its compatibility mode (null for a built-in event)."
+    )
+    deprecated: bool = Field(description="New events of this version are refused.")
+    dataschema: str = Field(description="The URL path of this version's schema (CloudEvents).")
 
     @classmethod
     def of(cls, info: EventTypeInfo) -> EventTypeOut:
         fields = {"name": info.name, "version": info.version, "description": info.description}
-        return cls.model_validate(fields | {"schema": info.schema})
+        more = {
+            "owner": info.owner,
+            "compatibility": info.compatibility,
+            "deprecated": info.deprecated,
+            "dataschema": dataschema(info),
+        }
+        return cls.model_validate(fields | {"schema": info.schema} | more)
+
+
+def dataschema(info: EventTypeInfo) -> str:
+    """Where a version's schema is served: a team's version by its own route, a built-in
+    event by the catalog (one version each)."""
+    if info.compatibility is None:
+        return f"/catalog#{info.name}"
+    return f"/catalog/types/{info.name}/versions/{info.version}"
 
 
 class CatalogOut(BaseModel):

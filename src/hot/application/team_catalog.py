@@ -24,7 +24,7 @@ from hot.application.idempotency import IdempotencyKey
 from hot.application.pipeline import CommandPipeline
 from hot.application.queries import HumanQueries
 from hot.application.upcasts import Upcast
-from hot.application.views import RecordedEvent
+from hot.application.views import EventTypeInfo, RecordedEvent
 from hot.domain.errors import EventTypeNotFoundError
 from hot.domain.event_types import EventTypeDefinition, TypeVersion
 
@@ -113,6 +113,23 @@ class TeamCatalog(HumanQueries):
     async def event_types(self) -> list[EventTypeView]:
         """Every team's type, in the order they were registered."""
         return [_view(d) for d in await self._threads.run(self._definitions)]
+
+    async def every_event_type(self) -> list[EventTypeInfo]:
+        """The whole catalog: every built-in event, then each version of each team's type."""
+        teams = [
+            EventTypeInfo(
+                view.name,
+                version.number,
+                view.description,
+                version.schema,
+                view.owner,
+                view.compatibility,
+                version.deprecated,
+            )
+            for view in await self.event_types()
+            for version in view.versions
+        ]
+        return [*self.catalog(), *teams]
 
     async def as_latest(self, events: Sequence[RecordedEvent]) -> list[RecordedEvent]:
         """``events`` with each team event of an older version upcast to its type's

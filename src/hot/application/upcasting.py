@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from hot.application.decoding import Row
 
 # An event's id, time, sealed blob (or None) and payload, as its current version shows them.
-Upcast = tuple[UUID, datetime, Sealed | None, dict[str, Any]]
-Older = Callable[["Row"], Upcast]
+UpcastedState = tuple[UUID, datetime, Sealed | None, dict[str, Any]]
+Older = Callable[["Row"], UpcastedState]
 
 
 class Upcaster:
@@ -41,7 +41,7 @@ class Upcaster:
         ``UnreadableEventError`` for any state that is not of an older version."""
         event_class, version = event_type.event_class, event_type.version
 
-        def older(row: Row) -> Upcast:
+        def older(row: Row) -> UpcastedState:
             state = self._state(row)
             stored_version = state.pop("class_version", 1)
             if not isinstance(stored_version, int) or stored_version >= version:

@@ -74,9 +74,13 @@ class LogPage:
 
 @dataclass(frozen=True)
 class EventTypeInfo:
-    """One entry of the event catalog."""
+    """One entry of the event catalog: a name at one version. A team's type has its
+    ``owner`` and ``compatibility`` mode, and a version may be ``deprecated``."""
 
     name: str
     version: int
     description: str
     schema: dict[str, Any]
+    owner: str = "hot"
+    compatibility: str | None = None
+    deprecated: bool = False

@@ -38,6 +38,7 @@ from psycopg.sql import SQL, Identifier, Literal
 
 from hot.application.personal import PersonalKey
 from hot.application.ports import Saved
+from hot.domain.event_types import EventTypeDefinition
 from hot.infra.log_pages import PUBLIC
 from hot.infra.personal_keys import destroy_keys_statement, insert_keys_statement
 
@@ -99,6 +100,17 @@ class HotRecorder(PostgresApplicationRecorder):
             f"WHERE {PUBLIC} ORDER BY notification_id DESC LIMIT 1), 0) AS before "
             "FROM inserted, notice ORDER BY notification_id"
         ).format(*parts)
+        # The open catalog's types are found by their registrations (see ``TeamCatalog``):
+        # an index of those rows alone, a few, costs nothing to keep.
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS {index} ON {0} (notification_id) WHERE topic = {1}"
+            ).format(
+                table,
+                Literal(EventTypeDefinition.Registered.TOPIC),
+                index=Identifier(f"{self.events_table_name}_type_registrations"),
+            )
+        )
         self._writer: Connection[DictRow] | None = None
         self._writer_lock = threading.Lock()
 
