@@ -28,9 +28,12 @@ from tests.waiting import wait_until
 FAST = {"poll_interval": 0.2, "takeover_interval": 0.2, "backoff": 0.2}
 
 
-def public_log(app: HumansApplication, after: int = 0) -> list[RecordedEvent]:
-    """Every public event of the log after ``after``, oldest first."""
-    log, events = EventLog(app), []
+def public_log(
+    app: HumansApplication, after: int = 0, *, personal: bool = True
+) -> list[RecordedEvent]:
+    """Every public event of the log after ``after``, oldest first (personal fields masked
+    unless ``personal``: as the log's own decoder masks them, teams' events too)."""
+    log, events = EventLog(app, personal=personal), []
     while batch := log.read(after, 5000):
         events.extend(batch)
         after = batch[-1].position
@@ -70,10 +73,11 @@ def assert_streams_match_log(
     """The streams hold exactly the public log after ``after`` as the relay publishes it
     (``streamed``); returns that."""
     forgotten = {e.subject for e in public_log(app) if e.name == FORGETTING}
-    log = streamed(public_log(app, after), personal=personal, forgotten=forgotten)
+    read = public_log(app, after, personal=personal)
+    log = streamed(read, personal=personal, forgotten=forgotten)
     stream_keys = StreamKeys(prefix, CATALOG.names)
     assert_stream_is(client, stream_keys.all, log)
-    for name in CATALOG.names:
+    for name in dict.fromkeys([*CATALOG.names, *(e.name for e in read)]):  # teams' too
         assert_stream_is(client, stream_keys.of(name), [e for e in log if e.name == name])
     return log
 

@@ -23,7 +23,8 @@ from pydantic import BaseModel, ConfigDict, create_model
 
 from hot.application.views import EventTypeInfo, RecordedEvent
 from hot.domain import HUMAN_EVENT_CLASSES, Human
-from hot.domain.event_types import MAX_NAME, TYPE_NAME, EventTypeDefinition
+from hot.domain.errors import InvalidEventTypeError
+from hot.domain.event_types import EventTypeDefinition, checked_type_name
 
 StoredEventClass = type[Human.Event] | type[EventTypeDefinition.Event]
 
@@ -148,8 +149,15 @@ def is_public(name: str) -> bool:
 
 
 def can_name_events(name: str) -> bool:
-    """Whether ``name`` is a built-in event's, or could be a team type's (well formed)."""
-    return name in CATALOG or (bool(TYPE_NAME.match(name)) and len(name) <= MAX_NAME)
+    """Whether ``name`` is a built-in event's, or could be a team type's (well formed, and
+    not starting as HoT's own names do)."""
+    if name in CATALOG:
+        return True
+    try:
+        checked_type_name(name)
+    except InvalidEventTypeError:
+        return False
+    return True
 
 
 def unknown_names(names: typing.Iterable[str]) -> list[str]:
