@@ -62,6 +62,12 @@ class CheckedEnvelope:
     payload: BaseModel
 
 
+def registered_human_id(envelope_id: UUID) -> UUID:
+    """The id of the human a registration envelope without ``human_id`` registers: derived
+    from the envelope's id, so that posting it again names the same human."""
+    return uuid5(_HUMAN_ID_NAMESPACE, str(envelope_id))
+
+
 def command_of(envelope: Envelope) -> Command:
     """The command the envelope stands for: its event's id is the envelope's."""
     subject = checked(envelope)
@@ -92,11 +98,7 @@ def checked(envelope: Envelope) -> CheckedEnvelope:
     if raw_id is None and envelope.name != REGISTRATION:
         raise InvalidEnvelopeError("payload.human_id", f"{envelope.name} needs a human_id.")
     try:
-        human_id = (
-            UUID(str(raw_id))
-            if raw_id is not None
-            else uuid5(_HUMAN_ID_NAMESPACE, str(envelope.id))
-        )
+        human_id = UUID(str(raw_id)) if raw_id is not None else registered_human_id(envelope.id)
     except ValueError:
         raise InvalidEnvelopeError("payload.human_id", "human_id must be a UUID.") from None
     try:
