@@ -26,14 +26,14 @@ def api_options(scope: str) -> Callable[[F], F]:
             "--token",
             envvar="HOT_TOKEN",
             required=True,
-            help=f"The API token (scope {scope}); default: HOT_TOKEN.",
+            help=f"The API token, with scope {scope} (or HOT_TOKEN).",
         )(command)
         return click.option(
             "--url",
             envvar="HOT_API_URL",
             default=DEFAULT_URL,
             show_default=True,
-            help="The HoT API's base URL; default: HOT_API_URL.",
+            help="The HoT API's URL (or HOT_API_URL).",
         )(command)
 
     return decorate
@@ -62,14 +62,19 @@ def problem_of(response: httpx.Response) -> Problem:
     if not isinstance(body, dict):
         text = response.text.strip()[:200]
         return Problem(response.status_code, "", f"HTTP {response.status_code}", text)
-    errors = body.get("errors")
     return Problem(
         status=response.status_code,
         type=str(body.get("type", "")),
         title=str(body.get("title") or f"HTTP {response.status_code}"),
         detail=str(body.get("detail") or ""),
-        errors=tuple(_error_line(e) for e in errors) if isinstance(errors, list) else (),
+        errors=listed_errors(body),
     )
+
+
+def listed_errors(body: dict[str, Any]) -> tuple[str, ...]:
+    """Each error a body lists in ``errors``, as ``where: why``."""
+    errors = body.get("errors")
+    return tuple(_error_line(e) for e in errors) if isinstance(errors, list) else ()
 
 
 def _error_line(error: Any) -> str:
