@@ -97,7 +97,7 @@ async def test_2000_concurrent_commands_on_different_humans(client: Client) -> N
 
     responses = await asyncio.gather(*(client.post("/events", json=e) for e in envelopes))
 
-    assert Counter(r.status_code for r in responses) == {200: 2000}
+    assert Counter(r.status_code for r in responses) == {201: 2000}
     subjects = {r.json()["id"] for r in responses}
     log = await all_events(client, "/events")
     assert len(subjects) == len(log) == 2000

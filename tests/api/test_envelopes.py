@@ -28,7 +28,7 @@ def test_a_registration_envelope_registers_a_human_with_the_envelope_id(
 
     response = client.post("/events", json=posted)
 
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text
     human_id = response.json()["id"]
     assert response.json()["version"] == 1
     [event] = given.events(human_id)
@@ -53,12 +53,12 @@ def test_every_event_type_can_be_posted_about_an_existing_human(
 
     answers = [client.post("/events", json=e) for e in posted]
 
-    assert [a.status_code for a in answers] == [200] * 4
+    assert [a.status_code for a in answers] == [201] * 4
     history = given.events(human_id)[1:]
     assert [(e["id"], e["name"]) for e in history] == [(p["id"], p["name"]) for p in posted]
 
 
-def test_posting_the_same_envelope_again_answers_the_same_and_records_nothing(
+def test_posting_the_same_envelope_again_answers_the_same_with_200_and_records_nothing(
     client: Client, given: Humans, humans: HumansApplication
 ) -> None:
     human_id = given.member()
@@ -68,7 +68,7 @@ def test_posting_the_same_envelope_again_answers_the_same_and_records_nothing(
     head = humans.head()
     again = client.post("/events", json=posted)
 
-    assert first.status_code == again.status_code == 200
+    assert (first.status_code, again.status_code) == (201, 200)
     assert again.json() == first.json()
     assert humans.head() == head
     assert [e["name"] for e in given.events(human_id)].count("HUMAN_ATTENDED") == 1

@@ -122,17 +122,19 @@ async def change_details(
     return answer(await humans.change_details(human_id, data.name, data.email, **given))
 
 
-@post("/events", status_code=200, **COMMAND)
+@post("/events", status_code=201, **(COMMAND | {"responses": responses.ENVELOPE}))
 async def record_event(
     data: JSONBody[EnvelopeBody],
     request: AnyRequest,
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response[CommandOut]:
-    """Record an event envelope of any catalog type; posting it again records nothing new."""
+    """Record an event envelope of any catalog type: 201 when recorded, 200 with the same
+    answer when this envelope was already recorded (posting it again records nothing new)."""
     envelope = Envelope(id=data.id, name=data.name, version=data.version, payload=data.payload)
     given = conditions(request, data, if_match, idempotency_key)
-    return answer(await humans_of(request).record(envelope, **given))
+    result = await humans_of(request).record(envelope, **given)
+    return answer(result, 200 if result.already_recorded else 201)
 
 
 def humans_of(request: AnyRequest) -> HumansApplication:

@@ -34,7 +34,8 @@ ABOUT_A_HUMAN = {
 # The answers whose body's ``id`` is a human's id, as (method, path, status).
 NAMING_A_HUMAN = [
     ("post", "/humans", "201"),
-    ("post", "/events", "200"),  # an envelope's answer names its human
+    ("post", "/events", "201"),  # an envelope's answer names its human
+    ("post", "/events", "200"),  # and so does the answer to one already recorded
     ("post", "/humans/{human_id}/join", "200"),
     ("post", "/humans/{human_id}/leave", "200"),
     ("post", "/humans/{human_id}/attend", "200"),

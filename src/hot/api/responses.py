@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar.openapi import ResponseSpec
 
-from hot.api.models import ProblemOut
+from hot.api.models import CommandOut, ProblemOut
 from hot.api.problems import PROBLEM_JSON
 
 _DESCRIPTIONS = {
@@ -44,3 +44,10 @@ REGISTRATION = problems(*AUTHENTICATED, *WITH_A_BODY, 409, 422)
 LOG = problems(*AUTHENTICATED)
 CATALOG_COMMAND = problems(*AUTHENTICATED, *WITH_A_BODY, 404, 409, 422)
 CATALOG_QUERY = problems(400, 404, 503)
+# POST /events answers 201 when it records the envelope, 200 when it was recorded before.
+ENVELOPE = COMMAND | {
+    200: ResponseSpec(
+        data_container=CommandOut,
+        description="This envelope was already recorded: the first answer, nothing new.",
+    )
+}

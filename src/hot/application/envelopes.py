@@ -76,6 +76,12 @@ class CheckedEnvelope:
     payload: BaseModel
 
 
+def registered_human_id(envelope_id: UUID) -> UUID:
+    """The id of the human a registration envelope without ``human_id`` registers: derived
+    from the envelope's id, so that posting it again names the same human."""
+    return uuid5(_HUMAN_ID_NAMESPACE, str(envelope_id))
+
+
 def command_of(envelope: Envelope) -> Command:
     """The command the envelope stands for: its event's id is the envelope's."""
     if envelope.name not in CATALOG:
@@ -126,7 +132,7 @@ def checked(envelope: Envelope) -> CheckedEnvelope:
     data = dict(envelope.payload)
     raw_id = data.pop("human_id", None)
     human_id = (
-        uuid5(_HUMAN_ID_NAMESPACE, str(envelope.id))
+        registered_human_id(envelope.id)
         if raw_id is None and envelope.name == REGISTRATION
         else _human_id(envelope.name, raw_id)
     )

@@ -253,7 +253,8 @@ class HumansApplication(TeamCatalog):
                 if other_record is not None:
                     other_record.answer_for(other)
             recorded = self._history(human_id, version - 1, 1)
-            return CommandResult(human_id, version, recorded[0].position if recorded else 0)
+            position = recorded[0].position if recorded else 0
+            return CommandResult(human_id, version, position, already_recorded=True)
         return None
 
     def _record_of(self, key: IdempotencyKey) -> IdempotencyRecord | None:

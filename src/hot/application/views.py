@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -12,11 +12,13 @@ import msgspec
 
 @dataclass(frozen=True)
 class CommandResult:
-    """What a command did: the human it changed, its new version, the log position."""
+    """What a command did: the human it changed, its new version, the log position;
+    ``already_recorded`` when the request was answered before and recorded nothing now."""
 
     id: UUID
     version: int
     position: int
+    already_recorded: bool = field(default=False, compare=False)  # the same answer either way
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""``hot catalog``: print the event catalog."""
+"""``hot catalog``: print the event catalog; ``hot catalog register``: add to it."""
 
 from __future__ import annotations
 
@@ -8,12 +8,25 @@ from typing import Any
 import click
 
 from hot.application import CATALOG
+from hot.cli.catalog_register import register
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the catalog as JSON.")
-def catalog(as_json: bool) -> None:
-    """Print every event name and version, with its description and payload schema."""
+@click.pass_context
+def catalog(ctx: click.Context, as_json: bool) -> None:
+    """Print every event name and version, with its description and payload schema.
+
+    Alone, it prints the catalog; hot catalog register FILE.json adds to it.
+    """
+    if ctx.invoked_subcommand is None:
+        _print(as_json)
+
+
+catalog.add_command(register)
+
+
+def _print(as_json: bool) -> None:
     entries = [t.info() for t in CATALOG]
     if as_json:
         payload = {"events": [e.__dict__ for e in entries]}
