@@ -5,6 +5,7 @@ sockets (an end-to-end test against HoT comes with the routes themselves)."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +17,7 @@ from litestar.params import JSONBody, PathParameter
 
 from hot.application import CATALOG
 from hot.cli import main
+from tests.api.conftest import Tokens
 from tests.serving import free_port, served
 
 TOKEN, READ_TOKEN = "hot_catalog", "hot_read"
@@ -259,3 +261,26 @@ def test_an_api_that_cannot_be_reached_is_said(tmp_path: Path) -> None:
 
     assert result.exit_code == 1
     assert result.stderr.startswith(f"hot: cannot reach the API at {unreachable}: ")
+
+
+def test_register_then_print_the_served_catalog_with_the_real_api(
+    tmp_path: Path, api: Litestar, tokens: Tokens
+) -> None:
+    name = f"DESK_BOOKED_{uuid.uuid4().hex[:6].upper()}"
+    schema = {"type": "object", "properties": {"desk": {"type": "string"}}, "required": ["desk"]}
+    path = definition(tmp_path, schema, name=name, owner="facilities")
+
+    with served(api, free_port()) as base_url:
+        registered = register(path, base_url, token=tokens.admin)
+        again = register(path, base_url, token=tokens.admin)
+        printed = CliRunner().invoke(main, ["catalog", "--url", base_url])
+        as_json = CliRunner().invoke(main, ["catalog", "--url", base_url, "--json"])
+
+    assert registered.exit_code == 0, registered.output
+    assert registered.stdout == f"registered {name} version 1\n"
+    assert again.stdout == f"registered {name} version 2\n"  # the type existed: fine
+    assert f"{name} v1  (facilities, BACKWARD)\n" in printed.output
+    assert "    desk: string\n" in printed.output
+    served_names = [e["name"] for e in json.loads(as_json.output)["events"]]
+    assert served_names[: len(CATALOG.names)] == list(CATALOG.names)
+    assert served_names.count(name) == 2
