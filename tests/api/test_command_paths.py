@@ -6,6 +6,7 @@ one fresh state gives (``hot.application.pipeline``)."""
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from uuid import UUID
@@ -53,19 +54,47 @@ def test_a_registration_is_decided_on_fresh_state(
     assert humans.decisions.fresh == before.fresh + 1
 
 
-def test_an_idempotency_key_sends_the_command_to_fresh_state(
+def test_an_idempotency_key_is_decided_on_known_state_and_its_retry_on_fresh_state(
     client: TestClient[Litestar], humans: HumansApplication, given: Humans
 ) -> None:
     human_id = given.member("2020-01-01")
+    key = {"Idempotency-Key": f"k-{uuid.uuid4()}"}
     before = dataclasses.replace(humans.decisions)
 
-    response = client.post(
-        f"/humans/{human_id}/attend", json={"on": "2020-01-02"}, headers={"Idempotency-Key": "k-1"}
-    )
+    first = client.post(f"/humans/{human_id}/attend", json={"on": "2020-01-02"}, headers=key)
+    after_first = dataclasses.replace(humans.decisions)
+    retry = client.post(f"/humans/{human_id}/attend", json={"on": "2020-01-02"}, headers=key)
 
-    assert response.status_code == 200, response.text
-    assert humans.decisions.fresh == before.fresh + 1  # its record is looked up first
-    assert humans.decisions.known == before.known
+    assert first.status_code == retry.status_code == 200, first.text
+    assert retry.json() == first.json()  # the first answer, nothing recorded again
+    # Nothing is looked up before a first attempt: it is decided on the known state.
+    assert (after_first.known, after_first.fresh) == (before.known + 1, before.fresh)
+    # The retry: refused on the known state (attended already), so decided on fresh
+    # state, where its record answers it.
+    assert humans.decisions.fresh == after_first.fresh + 1
+    assert len([e for e in given.events(human_id) if e["name"] == "HUMAN_ATTENDED"]) == 1
+
+
+def test_a_retried_envelope_gets_the_first_answer_from_fresh_state(
+    client: TestClient[Litestar], humans: HumansApplication, given: Humans
+) -> None:
+    human_id = given.member("2020-01-01")
+    envelope = {
+        "id": str(uuid.uuid4()),
+        "name": "HUMAN_ATTENDED",
+        "version": 1,
+        "payload": {"human_id": human_id, "on": "2020-01-03"},
+    }
+    first = client.post("/events", json=envelope)
+    before = dataclasses.replace(humans.decisions)
+
+    # Refused on the known state (the day is attended already): on fresh state, the
+    # envelope's record answers it.
+    retry = client.post("/events", json=envelope)
+
+    assert (first.status_code, retry.status_code) == (201, 200)
+    assert retry.json() == first.json()
+    assert humans.decisions.fresh == before.fresh + 1
 
 
 def test_a_command_on_stale_known_state_is_recorded_after_the_other_write(

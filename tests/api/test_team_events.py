@@ -65,7 +65,7 @@ def test_a_team_event_is_recorded_and_read_back_as_posted(client: Client, given:
 
     answer = post(client, name, 1, human, STANDUP_V1_PAYLOAD)
 
-    assert answer.status_code == 200, answer.text
+    assert answer.status_code == 201, answer.text
     recorded = given.events(human)[-1]
     assert (recorded["name"], recorded["version"]) == (name, 1)
     assert recorded["payload"] == STANDUP_V1_PAYLOAD  # exactly as posted, no human_id
@@ -149,7 +149,7 @@ def test_a_deprecated_version_is_refused_naming_the_current_one_and_still_read(
     assert body["current"] == 2
     assert "version 2" in body["detail"]
     assert [e["version"] for e in given.events(human) if e["name"] == name] == [1]
-    assert post(client, name, 2, human, STANDUP_V2_PAYLOAD).status_code == 200
+    assert post(client, name, 2, human, STANDUP_V2_PAYLOAD).status_code == 201
 
 
 def test_bad_team_events_get_a_problem_and_record_nothing(client: Client, given: Humans) -> None:
@@ -251,3 +251,33 @@ def test_the_catalog_and_the_asyncapi_document_include_teams_types(client: Clien
     assert document["channels"][name]["address"] == f"hot:events:{name}"
     assert set(document["channels"][name]["messages"]) == {f"{name}.v1", f"{name}.v2"}
     assert any(e["name"] == "HUMAN_JOINED" for e in catalog)
+    changes = client.get("/events", params={"name": ["EVENT_TYPE_REGISTERED"], "limit": 10_000})
+    registered = [e for e in changes.json()["events"] if e["payload"]["name"] == name]
+    assert registered[0]["payload"]["owner"] == "standup-team"  # the catalog's own log entry
+    added = client.get("/events", params={"name": ["EVENT_TYPE_VERSION_ADDED"], "limit": 10_000})
+    ours_added = [e for e in added.json()["events"] if e["subject"] == registered[0]["subject"]]
+    assert [e["payload"]["version"] for e in ours_added] == [1, 2]
+
+
+def test_a_team_event_posted_again_conflicts_with_its_record_and_is_recorded_once(
+    client: Client, given: Humans, humans: Any
+) -> None:
+    name = standup_type(client)
+    human = given.register()
+    envelope = {
+        "id": str(uuid.uuid4()),
+        "name": name,
+        "version": 2,
+        "payload": {"human_id": human, **STANDUP_V2_PAYLOAD},
+    }
+    first = client.post("/events", json=envelope)
+    races = humans.decisions.lost_races
+
+    again = client.post("/events", json=envelope)
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    # No rule refuses a second standup: the commit met the envelope's record (a lost
+    # race), and fresh state found the first answer.
+    assert humans.decisions.lost_races == races + 1
+    assert len([e for e in given.events(human) if e["name"] == name]) == 1

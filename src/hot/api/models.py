@@ -206,7 +206,7 @@ def dataschema(info: EventTypeInfo) -> str:
     """Where a version's schema is served: a team's version by its own route, a built-in
     event by the catalog (one version each)."""
     if info.compatibility is None:
-        return f"/catalog#{info.name}"
+        return f"/catalog#{info.name}.v{info.version}"
     return f"/catalog/types/{info.name}/versions/{info.version}"
 
 

@@ -6,20 +6,25 @@
       attempt, up to MAX_ATTEMPTS times:
         decide on the known state                 on the event loop, no I/O: when this
                                                   process knows every aggregate the command
-                                                  reads and no idempotency record is to be
-                                                  looked up
+                                                  reads
         or decide on fresh state                  in a worker thread, after looking up
                                                   whether the request was answered already
-        commit                                    through the group committer; answered
+        commit                                    through the group committer, with the
+                                                  request's idempotency records; answered
                                                   only after COMMIT
-      decide again on fresh state after           a lost race (``IntegrityError``), an
-                                                  ``If-Match`` the known state does not
-                                                  meet, a rule refused on the known state
-                                                  (a stale cache never changes an answer),
-                                                  an aggregate not known
+      decide again on fresh state after           a lost race (``IntegrityError``: also a
+                                                  request answered before, whose record
+                                                  the commit met), an ``If-Match`` the
+                                                  known state does not meet, a rule refused
+                                                  on the known state (a stale cache never
+                                                  changes an answer), an aggregate not known
 
 ``If-Match`` is checked on the state decided on (``DecidingState``); an
 ``Idempotency-Key``'s record is committed with the command's events, in its transaction.
+A request is not looked up before it is first decided: its record's id is the key's, so
+if the request was answered before, the commit conflicts with that record, and the
+request is decided again on fresh state, where the first answer is found and returned.
+Retries are rare; every other request so saves a read of the store.
 """
 
 from __future__ import annotations
@@ -91,7 +96,7 @@ class CommandPipeline:
             raise DeadlineExceededError(f"no answer within {self._threads.deadline} s") from None
 
     async def _attempts(self, command: Command, conditions: Conditions) -> CommandResult:
-        fresh = bool(conditions.idempotency_keys)  # a record to look up in the store
+        fresh = False  # an answered request is found after its commit conflicts (see above)
         subject = command.subject
         for _ in range(MAX_ATTEMPTS):
             if fresh:
