@@ -10,6 +10,9 @@
     on the same server.
 (d) Attends over HTTP with 32 connections spread over the humans, ``hot serve`` with
     ``HOT_WORKERS=2`` against one worker: several processes must not be slower than one.
+(e) ``POST /events`` of a team's event type (the seed's standup: its schema checked, its
+    personal field sealed) with 64 connections, against ``POST /humans/{id}/attend`` on
+    the same server; and what validating one payload costs, against ``json.loads`` of it.
 
 Every server runs as ``hot serve`` runs it (``hot.cli.serve.run``): the relay in the
 process (in the parent with two workers), the streams' write-through on, the runtime
@@ -18,7 +21,7 @@ that both have served every human). Each HTTP figure is the median of interleave
 rounds (baseline, subject, baseline, ...), every round's ratio shown; a single answer
 that is not 2xx, or a socket error, fails the run.
 
-    uv run python bench/api_bench.py [--quick]
+    uv run python bench/api_bench.py [--quick] [--only a|http|d|team]
 
 Needs ``wrk`` (``apt-get install -y wrk``). Uses HOT_BENCH_DATABASE_URL and
 HOT_BENCH_REDIS_URL (default: the local servers); creates and drops databases of its
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import http.client
+import json
 import os
 import re
 import shutil
@@ -40,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+import timeit
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +61,7 @@ from litestar.params import JSONBody
 from hot.api.models import AttendBody
 from hot.api.params import HumanId
 from hot.application import HumansApplication
+from hot.application.payload_schemas import PayloadValidator
 from hot.cli import serve as hot_serve
 from hot.domain import HumanKind
 from hot.infra.api_keys import ApiKeyStore
@@ -78,6 +84,33 @@ TARGET_GROUP_COMMIT = 4.0
 TARGET_HTTP = 0.5
 TARGET_WORKERS = 1.0
 TARGET_GET = 0.30  # twice the 0.15x of the GET before issue 15
+TARGET_TEAM = 0.8
+TEAM_TYPE, TEAM_VERSION = "RECEIVED_STANDUP_UPDATE", 1
+TEAM_PAYLOAD = {  # the seed's standup, version 2: a personal field (sealed), lists, a date
+    "ecode": "E042",
+    "project": "psychohistory",
+    "standup": "Checked the Prime Radiant's equations against the Seldon Plan.",
+    "date": "2026-03-02",
+    "source": "slack",
+    "issues": ["HOT-16", "HOT-18"],
+    "notes": ["pairing with Gaal after lunch"],
+    "isDelivered": True,
+}
+_TEXT, _TEXTS = {"type": "string"}, {"type": "array", "items": {"type": "string"}}
+TEAM_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "ecode": {"type": "string", "x-personal": True},
+        "project": _TEXT,
+        "standup": _TEXT,
+        "date": {"type": "string", "format": "date"},
+        "source": _TEXT,
+        "issues": _TEXTS,
+        "notes": _TEXTS,
+        "isDelivered": {"type": "boolean"},
+    },
+    "required": ["ecode", "project", "standup", "date", "issues", "notes", "isDelivered"],
+}
 
 
 @dataclass
@@ -356,6 +389,12 @@ function request()
   if "%(method)s" == "GET" then
     return wrk.format("GET", "%(prefix)s/humans/" .. human, headers)
   end
+  if "%(method)s" == "TEAM" then  -- an envelope of a team's type, its id new each time
+    local id = string.format("%(nonce)s-0000-4000-8000-%%012x", g)
+    return wrk.format("POST", "/events", headers, '{"id":"' .. id .. '",' ..
+                      '"name":"%(team)s","version":%(team_version)d,"payload":' ..
+                      '{"human_id":"' .. human .. '",' .. '%(team_payload)s' .. '}}')
+  end
   local day = os.date("!%%Y-%%m-%%d", day0 + (first_round + math.floor(g / n)) * 86400)
   return wrk.format("POST", "%(prefix)s/humans/" .. human .. "/attend", headers,
                     '{"on":"' .. day .. '"}')
@@ -386,6 +425,10 @@ def run_wrk(
             "token": target.token,
             "prefix": prefix,
             "method": method,
+            "nonce": uuid.uuid4().hex[:8],
+            "team": TEAM_TYPE,
+            "team_version": TEAM_VERSION,
+            "team_payload": json.dumps(TEAM_PAYLOAD)[1:-1].replace("%", "%%"),
         }
     )
     cpu_before = cpu_seconds(target.process.pid)
@@ -504,6 +547,34 @@ def http_figures(
     workers_figure(one, two, humans_one, humans_two, days_one, plan)
 
 
+def team_figures(database_url: str, humans: list[uuid.UUID], plan: Plan) -> None:
+    """(e): a team's event over HTTP against a built-in attend; validation per event."""
+    app = build_application(database_url)
+    try:
+        asyncio.run(app.register_event_type(TEAM_TYPE, "A standup update.", "bench"))
+        asyncio.run(app.add_event_type_version(TEAM_TYPE, TEAM_SCHEMA))
+    finally:
+        app.close()
+    with server(database_url, humans, Days(humans), workers=1) as single:
+        compare(
+            "(e) POST /events of a team's type against POST /humans/{id}/attend, 64 "
+            "connections (wrk), one worker",
+            Side("HoT attend", single, "POST", "", CLIENTS),
+            Side("team event (POST /events)", single, "TEAM", "", CLIENTS),
+            plan,
+            TARGET_TEAM,
+        )
+    validator, text = PayloadValidator(TEAM_SCHEMA), json.dumps(TEAM_PAYLOAD)
+    check = min(timeit.repeat(lambda: validator.check(TEAM_PAYLOAD), number=20_000, repeat=5))
+    parse = min(timeit.repeat(lambda: json.loads(text), number=20_000, repeat=5))
+    print(
+        f"  validation per event: {check / 20_000 * 1e6:.2f} us "
+        f"(json.loads of the payload: {parse / 20_000 * 1e6:.2f} us; "
+        f"{check / parse:.2f}x)",
+        flush=True,
+    )
+
+
 def workers_figure(
     one: str,
     two: str,
@@ -606,7 +677,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run")
     parser.add_argument(
-        "--only", choices=["a", "http", "d"], help="one part only (http: b, c and d)"
+        "--only",
+        choices=["a", "http", "d", "team"],
+        help="one part only (http: b, c and d; team: e)",
     )
     parser.add_argument(
         "--serve", nargs=3, metavar=("DATABASE_URL", "PORT", "WORKERS"), help=argparse.SUPPRESS
@@ -626,6 +699,9 @@ def main() -> None:
     if args.only in (None, "a"):
         with fresh_database() as database_url:
             asyncio.run(application_figures(database_url, plan))
+    if args.only in (None, "team"):
+        with fresh_database() as database_url:
+            team_figures(database_url, members(database_url, plan.humans), plan)
     if args.only in (None, "http", "d"):
         with fresh_database() as one, fresh_database() as two:
             humans_one, humans_two = members(one, plan.humans), members(two, plan.humans)

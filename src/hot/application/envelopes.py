@@ -32,7 +32,6 @@ from hot.application.commands import (
     Register,
 )
 from hot.application.idempotency import IdempotencyKey
-from hot.application.payload_schemas import checked_payload_shape
 from hot.domain import InvalidEnvelopeError
 from hot.domain.errors import InvalidEventTypeError
 from hot.domain.event_types import checked_type_name
@@ -92,15 +91,15 @@ def command_of(envelope: Envelope) -> Command:
 
 
 def team_command(envelope: Envelope) -> RecordTeamEvent:
-    """The command recording a team's event: its name well formed, its payload's shape
-    safe to store (no NUL, nesting within bounds), about the human ``payload.human_id``."""
+    """The command recording a team's event: its name well formed, about the human
+    ``payload.human_id``. Its payload is checked as it is decided, against its version's
+    schema (its shape first: no NUL, nesting within bounds)."""
     try:
         checked_type_name(envelope.name)
     except InvalidEventTypeError as error:
         raise InvalidEnvelopeError("name", f"Unknown event name: {error}") from None
     data = dict(envelope.payload)
     human_id = _human_id(envelope.name, data.pop("human_id", None))
-    checked_payload_shape(data)
     return RecordTeamEvent(human_id, envelope.name, envelope.version, data, envelope.id)
 
 
