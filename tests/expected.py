@@ -6,6 +6,7 @@ PUBLIC_NAMES = (
     "HUMAN_LEFT",
     "HUMAN_ATTENDED",
     "HUMAN_DETAILS_CHANGED",
+    "HUMAN_EXTERNAL_ID_SET",
     "HUMAN_FORGOTTEN",
 )
 """The public event names, in catalog order."""
