@@ -19,19 +19,28 @@ from uuid import UUID, uuid5
 from pydantic import BaseModel, ValidationError
 
 from hot.application.catalog import CATALOG
-from hot.application.commands import Attend, ChangeDetails, Command, Join, Leave, Register
+from hot.application.commands import (
+    Attend,
+    ChangeDetails,
+    Command,
+    Join,
+    Leave,
+    Register,
+    SetExternalId,
+)
 from hot.application.idempotency import IdempotencyKey
 from hot.domain import InvalidEnvelopeError
 
 _HUMAN_ID_NAMESPACE = UUID("5d1f0a8e-77c2-4c8b-b7a4-0f3e2d9c6b11")
 REGISTRATION = "HUMAN_REGISTERED"
 # The command each postable event name stands for, and how its payload fields are named.
-COMMANDS: dict[str, type[Register | Join | Leave | Attend | ChangeDetails]] = {
+COMMANDS: dict[str, type[Register | Join | Leave | Attend | ChangeDetails | SetExternalId]] = {
     REGISTRATION: Register,
     "HUMAN_JOINED": Join,
     "HUMAN_LEFT": Leave,
     "HUMAN_ATTENDED": Attend,
     "HUMAN_DETAILS_CHANGED": ChangeDetails,
+    "HUMAN_EXTERNAL_ID_SET": SetExternalId,
 }
 
 
