@@ -5,9 +5,9 @@ Events are rendered by ``event_to_dict``, the one representation every reader se
 Query parameters are bounded to what the database can take; whether a value makes
 sense (a page too large, an unknown event name) is the application's call.
 
-Personal fields (a human's name and email, a reason for leaving) are shown only to
-tokens with the ``personal`` scope (or ``admin``); every other reader gets them
-masked as ``"(personal)"``, on every route, at every version.
+Personal fields (a human's name, email and external ids' values, a reason for leaving)
+are shown only to tokens with the ``personal`` scope (or ``admin``); every other reader
+gets them masked as ``"(personal)"``, on every route, at every version.
 """
 
 from __future__ import annotations
