@@ -118,7 +118,9 @@ def test_an_external_id_is_set_like_any_command_and_found(client: Client, given:
     )
 
 
-def test_an_external_id_is_found_exactly(client: Client, given: Humans) -> None:
+def test_an_external_id_is_found_exactly_but_for_surrounding_spaces(
+    client: Client, given: Humans
+) -> None:
     human_id, code = given.register(), new_code()
     assert set_id(client, human_id, "ecode", code).status_code == 200
 
@@ -126,6 +128,7 @@ def test_an_external_id_is_found_exactly(client: Client, given: Humans) -> None:
     assert found(client, external_id=f"badge:{code}") == []
     assert found(client, external_id=f"ecode:{code}x") == []
     assert [h["id"] for h in found(client, external_id=f"ecode:{code}")] == [human_id]
+    assert [h["id"] for h in found(client, external_id=f"ecode: {code} ")] == [human_id]
 
 
 def test_a_value_may_hold_colons(client: Client, given: Humans) -> None:

@@ -89,12 +89,13 @@ class HumanQueries(Application[UUID]):
         return await self._holder_of(EmailClaim.id_for(email, self.claim_secret))
 
     async def find_by_external_id(self, scheme: str, value: str) -> list[HumanView]:
-        """The human whose id in ``scheme`` is ``value`` (exactly), if any."""
+        """The human whose id in ``scheme`` is ``value`` (exactly, trimmed as it is set), if any."""
         try:
             scheme = checked_scheme(scheme)
         except InvalidDetailsError as error:
             raise InvalidQueryError("external_id", str(error)) from None
-        return await self._holder_of(ExternalIdClaim.id_for(scheme, value, self.claim_secret))
+        claim_id = ExternalIdClaim.id_for(scheme, value.strip(), self.claim_secret)
+        return await self._holder_of(claim_id)
 
     async def get_human_as_of(self, human_id: UUID, instant: datetime) -> HumanView:
         """The human's state as it was recorded at ``instant`` (time travel)."""
