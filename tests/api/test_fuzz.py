@@ -117,6 +117,8 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "role": field_value(st.sampled_from(["psychohistorian", "archivist"]) | texts),
     "reason": field_value(st.sampled_from(["exile", "retired\nat last", None]) | texts),
     "by": field_value(st.just("admin")),
+    "scheme": field_value(st.sampled_from(["ecode", "badge", "Ecode"]) | texts),
+    "value": field_value(st.sampled_from(["E1", "E2", " E3 ", ""]) | texts),
 }
 # The built-in names an envelope may carry (HUMAN_FORGOTTEN and the catalog's own
 # EVENT_TYPE_* events cannot be posted: wild ones).
@@ -148,11 +150,13 @@ COMMANDS = [
     Route("POST", "/humans/{id}/leave", ("on", "reason")),
     Route("POST", "/humans/{id}/attend", ("on",)),
     Route("PATCH", "/humans/{id}", ("name", "email")),
+    Route("PUT", "/humans/{id}/external-ids/{scheme}", ("value",)),
     Route("POST", "/events", ("id", "name", "version", "payload")),
     Route("POST", "/humans/{id}/forget"),
 ]
 QUERIES = [
     Route("GET", "/humans/{id}", query=("version", "as_of")),
+    Route("GET", "/humans", query=("email", "external_id")),
     Route("GET", "/humans/{id}/events", query=("after", "limit")),
     Route("GET", "/events", query=("after", "limit", "name")),
 ]
@@ -202,6 +206,8 @@ QUERY_VALUES = {
     "version": ["1", "2", "3", "4"],
     "as_of": ["2000-01-01T00:00:00Z", "2999-01-01T00:00:00+00:00", "2026-01-05T10:00:00+01:00"],
     "name": list(CATALOG.names),
+    "email": ["hari@trantor.example", "HARI@trantor.example", "no one"],
+    "external_id": ["ecode:E1", "badge:E2", "ecode: E3 ", "ecode", ":E1", "Ecode:E1"],
 }
 ODD_QUERY_VALUES = [
     *["0", "-1", "1001", "1e3", "0x10", " 1", "+1", "9007199254740991", "9007199254740992"],
@@ -293,6 +299,12 @@ def human_ids(ids: list[str]) -> st.SearchStrategy[str]:
     return mostly(st.sampled_from(ids), unknown | text, one_in=8)
 
 
+def schemes() -> st.SearchStrategy[str]:
+    """A scheme mostly, else any text (sent percent-encoded)."""
+    text = texts.map(lambda t: quote(t.encode("utf-8", "surrogatepass"), safe=""))
+    return mostly(st.sampled_from(["ecode", "badge"]), text, one_in=8)
+
+
 def query(route: Route) -> st.SearchStrategy[list[tuple[str, str]]]:
     """Query parameters: mostly the route's own with values they take (none for a
     command), else any name or value."""
@@ -310,6 +322,8 @@ def query(route: Route) -> st.SearchStrategy[list[tuple[str, str]]]:
 def requests(draw: st.DrawFn, route: Route, ids: list[str]) -> Sent:
     """A request to ``route``, about one of ``ids`` (real humans) mostly."""
     path = route.path.replace("{id}", draw(human_ids(ids)))
+    if "{scheme}" in path:
+        path = path.replace("{scheme}", draw(schemes()))
     wanted = [*VALID_HEADERS, *(["Content-Type"] if route.fields is not None else [])]
     headers = {name: value for name in wanted if (value := draw(header(name))) is not None}
     content = draw(body(route, ids)) if route.fields is not None else None

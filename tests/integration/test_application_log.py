@@ -64,7 +64,8 @@ def _populate(app: HumansApplication, database_url: str) -> list[RecordedEvent]:
         _skip_positions(database_url, 3)
     app.change_details(humans[0], email="a.new@example.org")  # claim and release: internal
     app.leave(humans[1], start + timedelta(days=5))
-    app.forget(humans[2], by="test")
+    app.set_external_id(humans[2], "ecode", "E-c")
+    app.forget(humans[2], by="test")  # releases the email and external-id claims: internal
     events = [e for human_id in humans for e in app.history(human_id)]
     return sorted(events, key=lambda e: e.position)
 

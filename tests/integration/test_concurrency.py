@@ -29,6 +29,7 @@ from hot.domain import (
     ConflictError,
     DomainError,
     EmailTakenError,
+    ExternalIdTakenError,
     HumanKind,
     VersionMismatchError,
 )
@@ -48,6 +49,10 @@ def attend(human_id: UUID, day: date, expected_version: int | None = None) -> Co
 
 def register(email: str) -> Command:
     return lambda app: app.register("Ann", email, HumanKind.EMPLOYEE)
+
+
+def set_ecode(human_id: UUID, value: str) -> Command:
+    return lambda app: app.set_external_id(human_id, "ecode", value)
 
 
 def _race(apps: list[HumansApplication], commands: list[Command]) -> list[Outcome]:
@@ -135,6 +140,19 @@ def test_racing_registrations_of_one_email_in_any_case_register_one_human(
 
     assert Counter(outcomes) == {"ok": 1, EmailTakenError.__name__: 7}
     assert len(app.read_log(names=["HUMAN_REGISTERED"]).events) == 1
+
+
+def test_racing_humans_setting_one_external_id_give_it_to_one(
+    app: HumansApplication, apps: list[HumansApplication]
+) -> None:
+    humans = [app.register("Ann", f"ann{i}@example.org", HumanKind.EMPLOYEE).id for i in range(8)]
+
+    outcomes = _race(apps, [set_ecode(human_id, "E123") for human_id in humans])
+
+    assert Counter(outcomes) == {"ok": 1, ExternalIdTakenError.__name__: 7}
+    (holder,) = app.find_by_external_id("ecode", "E123")
+    assert holder.id == humans[outcomes.index("ok")]
+    assert len(app.read_log(names=["HUMAN_EXTERNAL_ID_SET"]).events) == 1
 
 
 def test_applications_starting_together_on_one_database_all_start(database_url: str) -> None:

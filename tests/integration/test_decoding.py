@@ -35,6 +35,7 @@ def test_every_event_name_decodes_as_the_library_decodes_it_in_every_reader(
     app.join(other, TODAY - timedelta(days=3), "guest")
     app.leave(other, TODAY, None)  # a null reason
     app.change_details(other, email="bo2@example.org")  # a null name
+    app.set_external_id(other, "ecode", "E-bo")
     app.forget(other, by="ops")
 
     expected = library_log(app)
@@ -71,6 +72,7 @@ def test_sealed_clear_and_forgotten_fields_decode_as_the_library_decodes_them_sh
     app.change_details(gone, email="bo2@example.org")  # a null name: not sealed
     app.join(gone, TODAY - timedelta(days=2), "guest")
     app.leave(gone, TODAY, "moved away")
+    app.set_external_id(gone, "ecode", "E-gone")
     app.forget(gone, by="ops")
     reader = blocking_application(database_url)  # keys not cached yet
 
@@ -90,13 +92,14 @@ def test_sealed_clear_and_forgotten_fields_decode_as_the_library_decodes_them_sh
         "kind": "visitor",
     }
     assert payloads["HUMAN_DETAILS_CHANGED", True] == {"name": None, "email": FORGOTTEN}
+    assert payloads["HUMAN_EXTERNAL_ID_SET", True] == {"scheme": "ecode", "value": FORGOTTEN}
     renamed = {"name": "Human ann (renamed)", "email": None}
     assert payloads["HUMAN_DETAILS_CHANGED", False] == renamed
     assert {e.payload.get("name") for e in masked} <= {"(personal)", None}
     # Every sealed, clear and forgotten state is read by its name's schema, shown and
     # masked: none needs upcasting.
     sealed = [r for r in rows if b'"_personal"' in r.state]
-    assert len(sealed) >= 5
+    assert len(sealed) >= 6
     for row in rows:
         schema = StateSchema(CATALOG[row.name])
         for opens in (True, False):

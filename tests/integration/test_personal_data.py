@@ -18,6 +18,7 @@ from tests.plaintext import plaintext_anywhere
 pytestmark = pytest.mark.postgres
 
 NAME, EMAIL, REASON = "Gaal Dornick", "gaal.dornick@synnax.test", "exiled to Terminus"
+ECODE = "E-streeling-0042"  # an external id: personal data too
 
 
 def full_life(app: HumansApplication) -> UUID:
@@ -28,6 +29,7 @@ def full_life(app: HumansApplication) -> UUID:
     app.leave(human, date(2020, 2, 1), REASON)
     app.join(human, date(2020, 3, 1), "psychohistorian")
     app.change_details(human, name="Gaal D.", email="gaal@terminus.test")
+    app.set_external_id(human, "ecode", ECODE)
     return human
 
 
@@ -36,8 +38,9 @@ def test_personal_fields_never_reach_the_database_in_clear(
 ) -> None:
     human = full_life(app)
 
-    assert plaintext_anywhere(database_url, "Gaal", "synnax", "terminus", REASON) == []
+    assert plaintext_anywhere(database_url, "Gaal", "synnax", "terminus", REASON, ECODE) == []
     assert app.get_human(human).name == "Gaal D."
+    assert app.get_human(human).external_ids == {"ecode": ECODE}
     assert app.history(human)[0].payload["email"] == EMAIL
 
 
@@ -48,8 +51,9 @@ def test_snapshots_are_sealed_too(app: HumansApplication, database_url: str) -> 
 
     assert app.snapshots is not None
     assert len(list(app.snapshots.get(human))) == 1
-    assert plaintext_anywhere(database_url, "Gaal", "synnax", "terminus") == []
-    assert blocking_application(database_url).get_human(human).name == "Gaal D."
+    assert plaintext_anywhere(database_url, "Gaal", "synnax", "terminus", ECODE) == []
+    reloaded = blocking_application(database_url).get_human(human)  # from the snapshot
+    assert (reloaded.name, reloaded.external_ids) == ("Gaal D.", {"ecode": ECODE})
 
 
 def test_a_forgotten_human_reads_as_forgotten_everywhere_and_keeps_the_facts(
@@ -63,7 +67,7 @@ def test_a_forgotten_human_reads_as_forgotten_everywhere_and_keeps_the_facts(
 
     for reader in (app, other_process):
         after = reader.get_human(human)
-        assert (after.name, after.email) == (FORGOTTEN, FORGOTTEN)
+        assert (after.name, after.email, after.external_ids) == (FORGOTTEN, FORGOTTEN, {})
         assert (after.memberships, after.attended_days, after.kind) == (
             before.memberships,
             before.attended_days,
@@ -73,9 +77,10 @@ def test_a_forgotten_human_reads_as_forgotten_everywhere_and_keeps_the_facts(
         assert history[0].payload == {"name": FORGOTTEN, "email": FORGOTTEN, "kind": "employee"}
         assert history[-1].name == "HUMAN_FORGOTTEN"
         assert history[-1].payload == {"by": "ops"}
+        assert history[-2].payload == {"scheme": "ecode", "value": FORGOTTEN}
         log = reader.read_log(limit=100).events
         assert all("Gaal" not in str(e.payload) for e in log)
-    assert plaintext_anywhere(database_url, "Gaal", "synnax", "terminus", REASON) == []
+    assert plaintext_anywhere(database_url, "Gaal", "synnax", "terminus", REASON, ECODE) == []
     other_process.close()
 
 

@@ -51,6 +51,10 @@ def details_changed(name: str | None = None, email: str | None = None) -> Fact:
     return Human.DetailsChanged, {"name": name, "email": email}
 
 
+def external_id_set(scheme: str, value: str) -> Fact:
+    return Human.ExternalIdSet, {"scheme": scheme, "value": value}
+
+
 def given(*facts: Fact) -> Human:
     """The human that these events, stored in this order, rebuild; nothing pending."""
     human: Any = None

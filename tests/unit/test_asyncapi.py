@@ -23,6 +23,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "HUMAN_LEFT": {"on": "2026-02-05", "reason": None},
     "HUMAN_ATTENDED": {"on": "2026-01-06"},
     "HUMAN_DETAILS_CHANGED": {"name": None, "email": "ann@trantor.org"},
+    "HUMAN_EXTERNAL_ID_SET": {"scheme": "ecode", "value": "E123"},
     "HUMAN_FORGOTTEN": {"by": "dpo@trantor.org"},
     "EVENT_TYPE_REGISTERED": {
         "name": "RECEIVED_STANDUP_UPDATE",

@@ -69,6 +69,7 @@ def test_required_fields_are_the_ones_that_cannot_be_null() -> None:
         "HUMAN_LEFT": {"on"},
         "HUMAN_ATTENDED": {"on"},
         "HUMAN_DETAILS_CHANGED": set(),
+        "HUMAN_EXTERNAL_ID_SET": {"scheme", "value"},
         "HUMAN_FORGOTTEN": {"by"},
         "EVENT_TYPE_REGISTERED": {"name", "description", "owner", "compatibility"},
         "EVENT_TYPE_VERSION_ADDED": {"version", "schema", "personal_fields"},
@@ -90,6 +91,7 @@ def test_a_payload_is_json_ready_and_valid_against_its_own_schema_model() -> Non
     human.attend(date(2026, 1, 6), today=date(2026, 1, 6))
     human.leave(date(2026, 1, 9))
     human.change_details(email="ann@other.org")
+    human.set_external_id("ecode", " E123 ")
     events = human.collect_events()
 
     typed = [(CATALOG[get_topic(type(e))], e) for e in events]
@@ -101,6 +103,7 @@ def test_a_payload_is_json_ready_and_valid_against_its_own_schema_model() -> Non
         {"on": "2026-01-06"},
         {"on": "2026-01-09", "reason": None},
         {"name": None, "email": "ann@other.org"},
+        {"scheme": "ecode", "value": "E123"},
     ]
     for (event_type, _), payload in zip(typed, payloads, strict=True):
         event_type.payload_model.model_validate(payload)
@@ -128,6 +131,7 @@ def test_personal_fields_are_marked_in_the_schema_and_nothing_else_is() -> None:
         "HUMAN_LEFT": {"reason"},
         "HUMAN_ATTENDED": set(),
         "HUMAN_DETAILS_CHANGED": {"name", "email"},
+        "HUMAN_EXTERNAL_ID_SET": {"value"},
         "HUMAN_FORGOTTEN": set(),
         "EVENT_TYPE_REGISTERED": set(),
         "EVENT_TYPE_VERSION_ADDED": set(),

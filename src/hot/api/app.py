@@ -23,7 +23,16 @@ from litestar.handlers import HTTPRouteHandler
 from hot.api.asyncapi import asyncapi_document
 from hot.api.auth import SECURITY_COMPONENTS, public, scope_guard
 from hot.api.catalog import asyncapi, catalog
-from hot.api.commands import HUMANS, attend, change_details, join, leave, record_event, register
+from hot.api.commands import (
+    HUMANS,
+    attend,
+    change_details,
+    join,
+    leave,
+    record_event,
+    register,
+    set_external_id,
+)
 from hot.api.docs import DOCS_PATH, swagger_ui_assets, swagger_ui_page
 from hot.api.event_types import ROUTES as EVENT_TYPE_ROUTES
 from hot.api.forget import forget
@@ -32,7 +41,7 @@ from hot.api.links import LinkedOpenAPIConfig
 from hot.api.live import live_feed
 from hot.api.params import MAX_BODY_BYTES, reject_unknown_query_parameters, require_json_body
 from hot.api.problems import EXCEPTION_HANDLERS
-from hot.api.queries import get_human, history, read_log
+from hot.api.queries import find_humans, get_human, history, read_log
 from hot.api.schema import pydantic_plugins
 from hot.application import HumansApplication
 from hot.follow import Feed
@@ -83,6 +92,7 @@ def create_app(
         route_handlers=[
             # First: Litestar answers OPTIONS on a path from the first handler registered
             # there, so on the paths shared by a query and a command, we answer it.
+            allow("/humans", "GET", "POST"),
             allow("/humans/{human_id:str}", "GET", "PATCH"),
             allow("/events", "GET", "POST"),
             register,
@@ -90,9 +100,11 @@ def create_app(
             leave,
             attend,
             change_details,
+            set_external_id,
             record_event,
             forget,
             get_human,
+            find_humans,
             history,
             read_log,
             catalog,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from litestar import MediaType, Request, Response, patch, post
+from litestar import MediaType, Request, Response, patch, post, put
 from litestar.params import JSONBody
 
 from hot.api import responses
@@ -20,11 +20,12 @@ from hot.api.models import (
     ChangeDetailsBody,
     CommandOut,
     EnvelopeBody,
+    ExternalIdBody,
     JoinBody,
     LeaveBody,
     RegisterBody,
 )
-from hot.api.params import HumanId, IdempotencyKeyHeader, IfMatch
+from hot.api.params import HumanId, IdempotencyKeyHeader, IfMatch, Scheme
 from hot.application import CommandResult, Envelope, HumansApplication
 from hot.infra.api_keys import Scope
 
@@ -120,6 +121,24 @@ async def change_details(
     given = conditions(request, data, if_match, idempotency_key)
     humans = humans_of(request)
     return answer(await humans.change_details(human_id, data.name, data.email, **given))
+
+
+@put("/humans/{human_id:str}/external-ids/{scheme:str}", status_code=200, **COMMAND)
+async def set_external_id(
+    human_id: HumanId,
+    scheme: Scheme,
+    data: JSONBody[ExternalIdBody],
+    request: AnyRequest,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response[CommandOut]:
+    """Set the human's id in ``scheme`` (``ecode``, say); unique within the scheme (else 409).
+
+    A new value replaces the old one, which another human may then take.
+    """
+    given = conditions(request, data, if_match, idempotency_key)
+    humans = humans_of(request)
+    return answer(await humans.set_external_id(human_id, scheme, data.value, **given))
 
 
 @post("/events", status_code=201, **(COMMAND | {"responses": responses.ENVELOPE}))

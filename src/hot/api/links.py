@@ -40,6 +40,7 @@ NAMING_A_HUMAN = [
     ("post", "/humans/{human_id}/leave", "200"),
     ("post", "/humans/{human_id}/attend", "200"),
     ("patch", "/humans/{human_id}", "200"),
+    ("put", "/humans/{human_id}/external-ids/{scheme}", "200"),
     ("post", "/humans/{human_id}/forget", "200"),
     ("get", "/humans/{human_id}", "200"),
 ]

@@ -20,6 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from hot.application import CommandResult, EventTypeInfo, HumanView
 from hot.application.envelopes import REGISTRATION
 from hot.domain import HumanKind
+from hot.domain.values import MAX_EXTERNAL_ID
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -83,6 +84,14 @@ class ChangeDetailsBody(Body):
     email: Email | None = None
 
 
+class ExternalIdBody(Body):
+    value: str = Field(
+        description=f"The human's id in the scheme: 1 to {MAX_EXTERNAL_ID} characters, "
+        "no control characters; unique within the scheme.",
+        examples=["E123"],
+    )
+
+
 class EnvelopeBody(Body):
     """An event of any catalog type; events about an existing human carry ``human_id``."""
 
@@ -133,6 +142,9 @@ class HumanOut(BaseModel):
     status: str = Field(json_schema_extra={"enum": ["registered", "member", "former"]})
     memberships: list[MembershipOut]
     attended_days: list[date]
+    external_ids: dict[str, str] = Field(
+        description="The human's ids in external schemes, by scheme (values are personal)."
+    )
 
     @classmethod
     def of(cls, view: HumanView) -> HumanOut:
@@ -148,7 +160,14 @@ class HumanOut(BaseModel):
                 for m in view.memberships
             ],
             attended_days=list(view.attended_days),
+            external_ids=dict(view.external_ids),
         )
+
+
+class HumansOut(BaseModel):
+    """The humans a lookup found: none, or the one holding the email or external id."""
+
+    humans: list[HumanOut]
 
 
 class EventOut(BaseModel):

@@ -23,6 +23,7 @@ from litestar.typing import FieldDefinition
 
 from hot.application.queries import MAX_PAGE
 from hot.domain import InvalidQueryError
+from hot.domain.values import EXTERNAL_ID_SCHEME
 
 MAX_NUMBER = 2**53 - 1
 MAX_BODY_BYTES = 64 * 1024  # a request's body: a command is a few hundred bytes
@@ -32,6 +33,14 @@ MAX_VERSION_DIGITS = 15  # an If-Match version: within MAX_NUMBER
 # the document says ``oneOf: [string, null]``, and generated clients send "null".
 A_STRING_HEADER: dict[str, Any] = {"type": OpenAPIType.STRING, "one_of": None}
 HumanId = Annotated[UUID, PathParameter(description="The human's id.")]
+Scheme = Annotated[
+    str,
+    PathParameter(
+        pattern=EXTERNAL_ID_SCHEME,
+        description="An external id's scheme (ecode, say): a lowercase letter, then up to 31 "
+        "lowercase letters, digits, '_' or '-'.",
+    ),
+]
 
 # Each parameter is checked once: its format here, whether its value makes sense (a page
 # size, a version) by the application; the document states both.

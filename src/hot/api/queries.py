@@ -1,12 +1,13 @@
-"""Query endpoints (scope ``read``): a human's state and history, and the global log.
+"""Query endpoints (scope ``read``): a human's state and history, humans found by email
+or external id, and the global log.
 
 Events are rendered by ``event_to_dict``, the one representation every reader sees.
 Query parameters are bounded to what the database can take; whether a value makes
 sense (a page too large, an unknown event name) is the application's call.
 
-Personal fields (a human's name and email, a reason for leaving) are shown only to
-tokens with the ``personal`` scope (or ``admin``); every other reader gets them
-masked as ``"(personal)"``, on every route, at every version.
+Personal fields (a human's name, email and external ids' values, a reason for leaving)
+are shown only to tokens with the ``personal`` scope (or ``admin``); every other reader
+gets them masked as ``"(personal)"``, on every route, at every version.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from hot.api import responses
 from hot.api.auth import needs, sees_personal
 from hot.api.commands import humans_of
 from hot.api.conditions import etag
-from hot.api.models import EventOut, EventPage, HumanOut
+from hot.api.models import EventOut, EventPage, HumanOut, HumansOut
 from hot.api.params import After, HumanId, Limit, Version
 from hot.application import RecordedEvent
 from hot.application.representation import event_to_dict, masked_event, masked_human
@@ -74,6 +75,48 @@ async def get_human(
         view = await humans_of(request).get_human(human_id, version=version)
     shown = view if sees_personal(request) else masked_human(view)
     return Response(HumanOut.of(shown), headers={"ETag": etag(view.version)})
+
+
+@get("/humans", **QUERY)
+async def find_humans(
+    request: AnyRequest,
+    email: Annotated[
+        str | None,
+        QueryParameter(
+            max_length=320,
+            description="The human with this email (case aside); not with external_id.",
+        ),
+    ] = None,
+    external_id: Annotated[
+        str | None,
+        QueryParameter(
+            max_length=200,
+            description="The human with this external id, written <scheme>:<value> "
+            "(ecode:E123); not with email.",
+        ),
+    ] = None,
+) -> HumansOut:
+    """The human found by email or by external id: `{"humans": [...]}`, none or one.
+
+    Give exactly one of `email` and `external_id`. Personal fields read as
+    ``"(personal)"`` unless the token has the ``personal`` scope.
+    """
+    humans = humans_of(request)
+    if (email is None) == (external_id is None):
+        raise InvalidQueryError(
+            "email", "Give one of email and external_id (not both, not neither)."
+        )
+    if email is not None:
+        found = await humans.find_by_email(email)
+    else:
+        scheme, colon, value = (external_id or "").partition(":")
+        if not colon:
+            raise InvalidQueryError(
+                "external_id", "external_id is written <scheme>:<value>, e.g. ecode:E123."
+            )
+        found = await humans.find_by_external_id(scheme, value)
+    shown = found if sees_personal(request) else [masked_human(h) for h in found]
+    return HumansOut.model_construct(humans=[HumanOut.of(h) for h in shown])
 
 
 @get("/humans/{human_id:str}/events", **QUERY)

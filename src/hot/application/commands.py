@@ -16,7 +16,7 @@ from uuid import UUID
 
 from eventsourcing.domain import BaseAggregate
 
-from hot.domain import EmailClaim, Human, HumanExistsError, HumanKind
+from hot.domain import Claim, EmailClaim, ExternalIdClaim, Human, HumanExistsError, HumanKind
 from hot.domain.event_types import EventTypeDefinition, TypeVersion
 
 
@@ -39,6 +39,15 @@ class Deciding(Protocol):
         """The claim on ``email``, released (none if nobody ever claimed it)."""
         ...
 
+    def claim_external_id(self, scheme: str, value: str, holder: UUID) -> ExternalIdClaim:
+        """The claim on ``value`` in ``scheme``, taken for ``holder`` (``ExternalIdTakenError``
+        if held)."""
+        ...
+
+    def release_external_id(self, scheme: str, value: str) -> Sequence[ExternalIdClaim]:
+        """The claim on ``value`` in ``scheme``, released (none if nobody ever claimed it)."""
+        ...
+
     def event_type(self, name: str) -> EventTypeDefinition:
         """The team's event type ``name`` (``EventTypeNotFoundError`` if none)."""
         ...
@@ -59,7 +68,7 @@ class Deciding(Protocol):
 @dataclass(frozen=True)
 class Decision:
     """What a command changed: its ``subject`` (a human, or a team's event type) and
-    the ``others`` (email claims).
+    the ``others`` (claims).
 
     ``new_human``: the human is new, and a personal-data key is made for them;
     ``forgets``: the human's key is destroyed in the transaction that records it.
@@ -178,16 +187,39 @@ class ChangeDetails(OfAHuman):
 
 
 @dataclass(frozen=True)
+class SetExternalId(OfAHuman):
+    """Set the human's id in ``scheme`` to ``value``: the value is claimed in the scheme,
+    the one it replaces released."""
+
+    scheme: str
+    value: str
+    event_id: UUID | None = None
+
+    def decide(self, state: Deciding) -> Decision:
+        human = state.human(self.human_id)
+        replaced = human.external_ids.get(self.scheme)
+        human.set_external_id(self.scheme, self.value, event_id=self.event_id or state.new_id())
+        value = human.external_ids[self.scheme]  # as the domain checked it (trimmed)
+        moved = [state.claim_external_id(self.scheme, value, human.id)]
+        if replaced is not None:
+            moved.extend(state.release_external_id(self.scheme, replaced))
+        return Decision(human, tuple(moved))
+
+
+@dataclass(frozen=True)
 class Forget(OfAHuman):
-    """Forget the human: their key destroyed, ``by`` recorded, their email freed."""
+    """Forget the human: their key destroyed, ``by`` recorded, their email and external
+    ids freed."""
 
     by: str
 
     def decide(self, state: Deciding) -> Decision:
         human = state.human(self.human_id)
-        released = tuple(state.release(human.email))
+        released: list[Claim] = [*state.release(human.email)]
+        for scheme, value in human.external_ids.items():
+            released.extend(state.release_external_id(scheme, value))
         human.forget(self.by, event_id=state.new_id())
-        return Decision(human, released, forgets=True)
+        return Decision(human, tuple(released), forgets=True)
 
 
 @dataclass(frozen=True)

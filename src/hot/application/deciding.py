@@ -9,10 +9,10 @@ human the command is about, at the version it is decided on.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from hot.application.catalog_commands import PayloadValidators
@@ -20,9 +20,21 @@ from hot.application.commands import Command
 from hot.application.idempotency import IdempotencyKey
 from hot.application.known import KnownState
 from hot.application.views import CommandResult
-from hot.domain import EmailClaim, EmailTakenError, Human, HumanNotFoundError, VersionMismatchError
+from hot.domain import (
+    Claim,
+    DomainError,
+    EmailClaim,
+    EmailTakenError,
+    ExternalIdClaim,
+    ExternalIdTakenError,
+    Human,
+    HumanNotFoundError,
+    VersionMismatchError,
+)
 from hot.domain.errors import EventTypeNotFoundError
 from hot.domain.event_types import EventTypeDefinition, TypeVersion
+
+C = TypeVar("C", bound=Claim)
 
 
 class NotKnownError(Exception):
@@ -106,21 +118,19 @@ class DecidingState:
         return True
 
     def claim(self, email: str, holder: UUID) -> EmailClaim:
-        secret = self._store.claim_secret
-        claim = self._claim(email)
-        if claim is None:
-            return EmailClaim.claim(email, holder, secret)
-        if claim.is_held:
-            raise EmailTakenError(email)
-        claim.reclaim(holder)
-        return claim
+        claim_id = EmailClaim.id_for(email, self._store.claim_secret)
+        return self._take(EmailClaim, claim_id, holder, lambda: EmailTakenError(email))
 
     def release(self, email: str) -> Sequence[EmailClaim]:
-        claim = self._claim(email)
-        if claim is None:
-            return []
-        claim.release()
-        return [claim]
+        return self._release(EmailClaim, EmailClaim.id_for(email, self._store.claim_secret))
+
+    def claim_external_id(self, scheme: str, value: str, holder: UUID) -> ExternalIdClaim:
+        claim_id = ExternalIdClaim.id_for(scheme, value, self._store.claim_secret)
+        return self._take(ExternalIdClaim, claim_id, holder, lambda: ExternalIdTakenError(scheme))
+
+    def release_external_id(self, scheme: str, value: str) -> Sequence[ExternalIdClaim]:
+        claim_id = ExternalIdClaim.id_for(scheme, value, self._store.claim_secret)
+        return self._release(ExternalIdClaim, claim_id)
 
     def event_type(self, name: str) -> EventTypeDefinition:
         found = self._aggregate(EventTypeDefinition.id_for(name))
@@ -137,9 +147,28 @@ class DecidingState:
     def new_id(self) -> UUID:
         return self._store.new_id()
 
-    def _claim(self, email: str) -> EmailClaim | None:
-        found = self._aggregate(EmailClaim.id_for(email, self._store.claim_secret))
-        return found if isinstance(found, EmailClaim) else None
+    def _take(
+        self, kind: type[C], claim_id: UUID, holder: UUID, taken: Callable[[], DomainError]
+    ) -> C:
+        """The claim ``claim_id`` taken for ``holder``: made, or reclaimed if released."""
+        claim = self._claim(kind, claim_id)
+        if claim is None:
+            return kind.taken(claim_id, holder)
+        if claim.is_held:
+            raise taken()
+        claim.reclaim(holder)
+        return claim
+
+    def _release(self, kind: type[C], claim_id: UUID) -> list[C]:
+        claim = self._claim(kind, claim_id)
+        if claim is None:
+            return []
+        claim.release()
+        return [claim]
+
+    def _claim(self, kind: type[C], claim_id: UUID) -> C | None:
+        found = self._aggregate(claim_id)
+        return found if isinstance(found, kind) else None
 
     def _aggregate(self, aggregate_id: UUID) -> Any | None:
         if self._fresh:

@@ -30,6 +30,7 @@ from hot.application.commands import (
     Leave,
     RecordTeamEvent,
     Register,
+    SetExternalId,
 )
 from hot.application.idempotency import IdempotencyKey
 from hot.domain import InvalidEnvelopeError
@@ -39,12 +40,13 @@ from hot.domain.event_types import checked_type_name
 _HUMAN_ID_NAMESPACE = UUID("5d1f0a8e-77c2-4c8b-b7a4-0f3e2d9c6b11")
 REGISTRATION = "HUMAN_REGISTERED"
 # The command each postable event name stands for, and how its payload fields are named.
-COMMANDS: dict[str, type[Register | Join | Leave | Attend | ChangeDetails]] = {
+COMMANDS: dict[str, type[Register | Join | Leave | Attend | ChangeDetails | SetExternalId]] = {
     REGISTRATION: Register,
     "HUMAN_JOINED": Join,
     "HUMAN_LEFT": Leave,
     "HUMAN_ATTENDED": Attend,
     "HUMAN_DETAILS_CHANGED": ChangeDetails,
+    "HUMAN_EXTERNAL_ID_SET": SetExternalId,
 }
 
 

@@ -26,6 +26,7 @@ from hot.application.commands import (
     Join,
     Leave,
     Register,
+    SetExternalId,
 )
 from hot.application.deciding import Conditions
 from hot.application.decoding import Row
@@ -204,6 +205,20 @@ class HumansApplication(TeamCatalog):
         command = ChangeDetails(human_id, name, email, event_id)
         return await self._run(command, expected_version, idempotency)
 
+    async def set_external_id(
+        self,
+        human_id: UUID,
+        scheme: str,
+        value: str,
+        *,
+        expected_version: int | None = None,
+        event_id: UUID | None = None,
+        idempotency: IdempotencyKeys = None,
+    ) -> CommandResult:
+        """Set the human's id in ``scheme``; the value is unique within the scheme."""
+        command = SetExternalId(human_id, scheme, value, event_id)
+        return await self._run(command, expected_version, idempotency)
+
     async def forget(
         self,
         human_id: UUID,
@@ -213,7 +228,7 @@ class HumansApplication(TeamCatalog):
         idempotency: IdempotencyKeys = None,
     ) -> CommandResult:
         """Forget the human: their key destroyed in the transaction that records
-        ``HUMAN_FORGOTTEN`` (``by`` who asked), their email freed."""
+        ``HUMAN_FORGOTTEN`` (``by`` who asked), their email and external ids freed."""
         return await self._run(Forget(human_id, by), expected_version, idempotency)
 
     async def record(

@@ -147,7 +147,9 @@ class PersonalDataMapper(TeamEventsMapper):
         blob = state.pop(BLOB, None)
         if blob is None:
             return domain_event
-        state.update(self._open(UUID(str(stored_event.originator_id)), blob))
+        human_id = UUID(str(stored_event.originator_id))
+        values = self.opener.open(human_id, base64.b64decode(blob["sealed"]))
+        state.update(_forgotten(domain_event, blob["fields"]) if values is None else values)
         if isinstance(domain_event, Snapshot):
             object.__setattr__(domain_event, "state", state)
         return domain_event
@@ -156,6 +158,14 @@ class PersonalDataMapper(TeamEventsMapper):
 def _state_of(event: Any) -> dict[str, Any]:
     """The dict holding personal fields: the snapshot's state, or the event's own fields."""
     return dict(event.state) if isinstance(event, Snapshot) else event.__dict__
+
+
+def _forgotten(event: Any, fields: Iterable[str]) -> dict[str, Any]:
+    """What sealed ``fields`` read as once their key is destroyed: ``FORGOTTEN``, or in a
+    human's snapshot what their state holds when forgotten (no external ids, say)."""
+    if isinstance(event, Snapshot):
+        return {field: Human.forgotten_state(field) for field in fields}
+    return dict.fromkeys(fields, FORGOTTEN)
 
 
 def _wrap(event: Any, state: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The read side of ``HumansApplication``: a human's state, history and the global log.
+"""The read side of ``HumansApplication``: a human's state, history and the global log,
+and humans found by email or external id (through the claims that keep those unique).
 
 Each query is a coroutine: what blocks on PostgreSQL runs in the application's worker
 threads. A human's current state is answered from the known state when that has
@@ -33,7 +34,17 @@ from hot.application.views import (
     MembershipView,
     RecordedEvent,
 )
-from hot.domain import Human, HumanNotFoundError, InvalidQueryError, VersionNotFoundError
+from hot.domain import (
+    Claim,
+    EmailClaim,
+    ExternalIdClaim,
+    Human,
+    HumanNotFoundError,
+    InvalidDetailsError,
+    InvalidQueryError,
+    VersionNotFoundError,
+)
+from hot.domain.values import checked_scheme
 
 MAX_PAGE = 10_000  # events a page of the log or a history holds at most
 
@@ -55,6 +66,7 @@ class HumanQueries(Application[UUID]):
     """
 
     pages: LogPages
+    claim_secret: bytes
     known: KnownState
     reads: Reads
     _threads: WorkerThreads
@@ -71,6 +83,19 @@ class HumanQueries(Application[UUID]):
                 return _view(known)
         self.reads.loaded += 1
         return await self._threads.run(self._human_view, human_id, version)
+
+    async def find_by_email(self, email: str) -> list[HumanView]:
+        """The human holding ``email`` (compared as emails are unique: case aside), if any."""
+        return await self._holder_of(EmailClaim.id_for(email, self.claim_secret))
+
+    async def find_by_external_id(self, scheme: str, value: str) -> list[HumanView]:
+        """The human whose id in ``scheme`` is ``value`` (exactly, trimmed as it is set), if any."""
+        try:
+            scheme = checked_scheme(scheme)
+        except InvalidDetailsError as error:
+            raise InvalidQueryError("external_id", str(error)) from None
+        claim_id = ExternalIdClaim.id_for(scheme, value.strip(), self.claim_secret)
+        return await self._holder_of(claim_id)
 
     async def get_human_as_of(self, human_id: UUID, instant: datetime) -> HumanView:
         """The human's state as it was recorded at ``instant`` (time travel)."""
@@ -109,6 +134,19 @@ class HumanQueries(Application[UUID]):
     def catalog(self) -> list[EventTypeInfo]:
         return [t.info() for t in CATALOG]
 
+    async def _holder_of(self, claim_id: UUID) -> list[HumanView]:
+        """The human holding the claim ``claim_id`` now: none or one. From the known state
+        when it is current and knows the claim and its holder, as ``get_human``."""
+        if await self._known_is_current():
+            claim = self.known.get(claim_id)
+            if isinstance(claim, Claim):
+                holder = None if claim.holder is None else self.known.get(claim.holder)
+                if claim.holder is None or holder is not None:
+                    self.reads.known += 1
+                    return _held_by(holder)
+        self.reads.loaded += 1
+        return await self._threads.run(self._holder_view, claim_id)
+
     # Blocking, in worker threads -------------------------------------------------------
 
     def head_now(self) -> int:
@@ -136,6 +174,12 @@ class HumanQueries(Application[UUID]):
         if version is not None and human.version != version:
             raise VersionNotFoundError(human_id, version)
         return _view(human)
+
+    def _holder_view(self, claim_id: UUID) -> list[HumanView]:
+        claim = self.load(claim_id)
+        if not isinstance(claim, Claim) or claim.holder is None:
+            return []
+        return _held_by(self.load(claim.holder))
 
     def _human_view_as_of(self, human_id: UUID, instant: datetime) -> HumanView:
         human: Human | None = None
@@ -218,6 +262,11 @@ def _check_page(after: int, limit: int) -> None:
         raise InvalidQueryError("limit", f"limit must be between 1 and {MAX_PAGE}, not {limit}.")
 
 
+def _held_by(holder: Any) -> list[HumanView]:
+    """The holder of a claim as a lookup answers it: none if nobody (or no human) holds it."""
+    return [_view(holder)] if isinstance(holder, Human) and not holder.forgotten else []
+
+
 def _view(human: Human) -> HumanView:
     return HumanView(
         id=human.id,
@@ -230,6 +279,7 @@ def _view(human: Human) -> HumanView:
             MembershipView(m.joined_on, m.left_on, m.role) for m in human.memberships
         ),
         attended_days=tuple(sorted(human.attended_days)),
+        external_ids=dict(human.external_ids),
         registered_at=human.created_on,
         modified_at=human.modified_on,
     )

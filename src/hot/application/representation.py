@@ -80,4 +80,5 @@ def is_masked(event: RecordedEvent) -> bool:
 
 def masked_human(human: HumanView) -> HumanView:
     """The human's state as a reader without the ``personal`` scope sees it."""
-    return dataclasses.replace(human, name=MASKED, email=MASKED)
+    external_ids = dict.fromkeys(human.external_ids, MASKED)  # the schemes are not personal
+    return dataclasses.replace(human, name=MASKED, email=MASKED, external_ids=external_ids)

@@ -40,6 +40,7 @@ class HumanView:
     status: str
     memberships: tuple[MembershipView, ...]
     attended_days: tuple[date, ...]
+    external_ids: dict[str, str]  # scheme -> value
     registered_at: datetime
     modified_at: datetime
 

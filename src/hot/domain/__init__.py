@@ -1,5 +1,6 @@
 """The human domain: pure Python and ``eventsourcing.domain``; no HTTP, SQL or Redis."""
 
+from hot.domain.claims import Claim
 from hot.domain.email_claim import EmailClaim
 from hot.domain.errors import (
     AlreadyAttendedError,
@@ -10,6 +11,7 @@ from hot.domain.errors import (
     ConflictError,
     DomainError,
     EmailTakenError,
+    ExternalIdTakenError,
     HumanExistsError,
     HumanForgottenError,
     HumanNotFoundError,
@@ -25,6 +27,7 @@ from hot.domain.errors import (
     VersionMismatchError,
     VersionNotFoundError,
 )
+from hot.domain.external_id_claim import ExternalIdClaim
 from hot.domain.human import HUMAN_EVENT_CLASSES, Human
 from hot.domain.values import FORGOTTEN, HumanKind, Membership
 
@@ -35,11 +38,14 @@ __all__ = [
     "AlreadyMemberError",
     "AttendanceInFutureError",
     "AttendanceOutsideMembershipError",
+    "Claim",
     "ConcurrencyError",
     "ConflictError",
     "DomainError",
     "EmailClaim",
     "EmailTakenError",
+    "ExternalIdClaim",
+    "ExternalIdTakenError",
     "Human",
     "HumanExistsError",
     "HumanForgottenError",

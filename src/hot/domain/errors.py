@@ -9,6 +9,7 @@
     ├── RuleViolationError          the human exists, but the rule forbids the transition
     │   ├── HumanExistsError
     │   ├── EmailTakenError
+    │   ├── ExternalIdTakenError
     │   ├── AlreadyMemberError
     │   ├── RejoinTooEarlyError
     │   ├── NotMemberError
@@ -91,6 +92,15 @@ class EmailTakenError(RuleViolationError):
 
     def __init__(self, email: str) -> None:
         super().__init__(f"The email {email!r} belongs to another human.")
+
+
+class ExternalIdTakenError(RuleViolationError):
+    rule = "external-id-taken"
+
+    def __init__(self, scheme: str) -> None:
+        # The value is personal data: the problem names the scheme only.
+        super().__init__(f"The given {scheme} id belongs to another human.")
+        self.scheme = scheme
 
 
 class AlreadyMemberError(RuleViolationError):

@@ -31,10 +31,12 @@ from hot.domain.values import (
     HumanKind,
     Membership,
     checked_email,
+    checked_external_id,
     checked_free_text,
     checked_kind,
     checked_name,
     checked_role,
+    checked_scheme,
     normalised_email,
 )
 
@@ -44,6 +46,7 @@ class Human(BaseAggregate[UUID]):
 
     TOPIC = "hot:Human"
     Snapshot = Snapshot
+    class_version = 2  # of its snapshots' state: 2 has ``external_ids``
 
     def __init__(self) -> None:
         # State is set by the Registered event; these are its types.
@@ -52,10 +55,21 @@ class Human(BaseAggregate[UUID]):
         self.kind: HumanKind = HumanKind.OTHER
         self.memberships: list[Membership] = []
         self.attended_days: set[date] = set()
+        self.external_ids: dict[str, str] = {}  # scheme -> value
         self.forgotten: bool = False
 
-    PERSONAL_STATE: ClassVar[tuple[str, ...]] = ("name", "email")
+    PERSONAL_STATE: ClassVar[tuple[str, ...]] = ("name", "email", "external_ids")
     """What of a human's state is personal: stored encrypted, forgotten on request."""
+
+    @staticmethod
+    def forgotten_state(field: str) -> Any:
+        """What the personal ``field`` of a human's state reads as once they are forgotten."""
+        return {} if field == "external_ids" else FORGOTTEN
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A snapshot from before external ids: the human had none."""
+        state["external_ids"] = {}
 
     class Event(AggregateEvent):
         """Every human event carries its own id, chosen by the writer or generated.
@@ -126,6 +140,20 @@ class Human(BaseAggregate[UUID]):
             if self.email is not None:
                 human.email = self.email
 
+    class ExternalIdSet(Event):
+        """The human's id in an external scheme (``ecode``, say) is now ``value``.
+
+        An external id is unique within its scheme; setting a new one replaces the old.
+        """
+
+        TOPIC = "HUMAN_EXTERNAL_ID_SET"
+        PERSONAL_FIELDS = ("value",)
+        scheme: str
+        value: str
+
+        def apply(self, human: Human) -> None:
+            human.external_ids = {**human.external_ids, self.scheme: self.value}
+
     class Forgotten(Event):
         """The human's personal data was destroyed at their request; ``by`` says who did it.
 
@@ -139,6 +167,7 @@ class Human(BaseAggregate[UUID]):
         def apply(self, human: Human) -> None:
             human.name = FORGOTTEN
             human.email = FORGOTTEN
+            human.external_ids = {}  # their claims were released with the forgetting
             human.forgotten = True
 
     class TeamEventRecorded(Event):
@@ -257,6 +286,18 @@ class Human(BaseAggregate[UUID]):
             personal_fields=personal_fields,
         )
 
+    def set_external_id(self, scheme: str, value: str, *, event_id: UUID | None = None) -> None:
+        """Set the human's id in ``scheme``; the caller claims ``value`` in the scheme and
+        releases the value it replaces (see ``ExternalIdClaim``)."""
+        self._check_not_forgotten()
+        checks = DetailChecks()
+        scheme = checks(checked_scheme, scheme, scheme)
+        value = checks(checked_external_id, value, value)
+        checks.done()
+        if self.external_ids.get(scheme) == value:
+            raise NothingChangedError()
+        self._trigger(self.ExternalIdSet, event_id, scheme=scheme, value=value)
+
     def __deepcopy__(self, memo: dict[int, Any]) -> Human:
         """A copy whose containers are copied (their items are immutable): fast, and safe.
 
@@ -266,6 +307,7 @@ class Human(BaseAggregate[UUID]):
         state = dict(self.__dict__)
         state["memberships"] = list(self.memberships)
         state["attended_days"] = set(self.attended_days)
+        state["external_ids"] = dict(self.external_ids)
         state["_pending_events"] = list(self._pending_events)
         state.setdefault("forgotten", False)
         clone.__dict__.update(state)
@@ -310,6 +352,7 @@ HUMAN_EVENT_CLASSES: tuple[type[Human.Event], ...] = (
     Human.Left,
     Human.Attended,
     Human.DetailsChanged,
+    Human.ExternalIdSet,
     Human.Forgotten,
 )
 """Every event a human can have, in the order of a typical life."""

@@ -19,6 +19,9 @@ T = TypeVar("T")
 V = TypeVar("V")
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+EXTERNAL_ID_SCHEME = r"^[a-z][a-z0-9_-]{0,31}$"
+"""What an external id's scheme is (``ecode``, ``github``): the one statement of it."""
+MAX_EXTERNAL_ID = 128  # characters of an external id's value
 # Characters no text of HoT may hold: control characters (NUL cannot even be stored in
 # a PostgreSQL text column, so a follower's projection could never hold it); a free
 # text keeps its line breaks and tabs.
@@ -132,3 +135,25 @@ class DetailChecks:
 def checked_role(role: str) -> str:
     """A membership's role, trimmed; blank roles and control characters are refused."""
     return _checked_line("role", "A role", role)
+
+
+def checked_scheme(scheme: str) -> str:
+    """An external id's scheme: lowercase, as ``EXTERNAL_ID_SCHEME`` says, or refused."""
+    if not re.fullmatch(EXTERNAL_ID_SCHEME, scheme):
+        raise InvalidDetailsError(
+            "scheme",
+            f"{scheme!r} is not a scheme: a lowercase letter, then up to 31 lowercase "
+            "letters, digits, '_' or '-'.",
+        )
+    return scheme
+
+
+def checked_external_id(value: str) -> str:
+    """An external id's value, trimmed: 1 to ``MAX_EXTERNAL_ID`` visible characters, no
+    control characters. Compared exactly (``E123`` and ``e123`` are two ids)."""
+    trimmed = _checked_line("value", "An external id", value)
+    if len(trimmed) > MAX_EXTERNAL_ID:
+        raise InvalidDetailsError(
+            "value", f"An external id has at most {MAX_EXTERNAL_ID} characters, not {len(trimmed)}."
+        )
+    return trimmed
