@@ -5,13 +5,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import cast
+from uuid import UUID, uuid4
 
 from eventsourcing.persistence import Notification
 
-from hot.application import CATALOG, HumansApplication, RecordedEvent
+from hot.application import CATALOG, Envelope, HumansApplication, RecordedEvent
+from hot.application.catalog import is_public
 from hot.application.decoding import Row
 from hot.application.representation import masked_event
+from hot.application.team_decoding import recorded_team_event
 from hot.domain import Human, HumanKind
+from tests.standup import (
+    STANDUP_V1,
+    STANDUP_V1_PAYLOAD,
+    STANDUP_V1_TO_V2,
+    STANDUP_V2,
+    STANDUP_V2_PAYLOAD,
+)
 
 TODAY = datetime.now(UTC).date()
 
@@ -31,9 +41,24 @@ def live_a_life(app: HumansApplication, days: int, tag: str) -> int:
     return days + 4
 
 
+def team_life(app: HumansApplication, human: UUID, tag: str) -> int:
+    """A team's type at two versions (the first deprecated once used), and two events of
+    it about ``human``, one with its personal field. Returns the public events (7)."""
+    name = f"RECEIVED_STANDUP_UPDATE_{tag.upper()}"
+    app.register_event_type(name, "A standup update.", "standup-team")
+    app.add_event_type_version(name, STANDUP_V1)
+    app.record(Envelope(uuid4(), name, 1, {**STANDUP_V1_PAYLOAD, "human_id": str(human)}))
+    app.add_event_type_version(name, STANDUP_V2, STANDUP_V1_TO_V2)
+    app.deprecate_event_type_version(name, 1)
+    app.record(Envelope(uuid4(), name, 2, {**STANDUP_V2_PAYLOAD, "human_id": str(human)}))
+    return 7
+
+
 def stored_log(app: HumansApplication) -> list[Notification]:
-    """Every public event of the log as the library's recorder reads it."""
-    return list(app.recorder.select_notifications(0, 100_000, topics=CATALOG.names))
+    """Every public event of the log (built-in and teams') as the library's recorder
+    reads it."""
+    every = app.recorder.select_notifications(0, 100_000)
+    return [n for n in every if is_public(n.topic)]
 
 
 def rows_of(app: HumansApplication) -> list[Row]:
@@ -51,6 +76,9 @@ def library_log(app: HumansApplication, *, personal: bool = True) -> list[Record
     events = []
     for notification in stored_log(app):
         event = cast(Human.Event, app.mapper.to_domain_event(notification))
+        if isinstance(event, Human.TeamEventRecorded):  # masked from its own field names
+            events.append(recorded_team_event(event, notification.id, personal=personal))
+            continue
         recorded = CATALOG[notification.topic].recorded(event, notification.id)
         events.append(recorded if personal else masked_event(recorded))
     return events

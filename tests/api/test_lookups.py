@@ -261,7 +261,7 @@ def test_an_envelope_sets_an_external_id(client: Client, given: Humans) -> None:
     first = client.post("/events", json=envelope)
     again = client.post("/events", json=envelope)
 
-    assert first.status_code == again.status_code == 200, first.text
+    assert (first.status_code, again.status_code) == (201, 200), first.text
     assert again.json() == first.json()
     assert [h["id"] for h in found(client, external_id=f"ecode:{code}")] == [human_id]
     bad = {**envelope, "id": str(uuid.uuid4()), "payload": {**envelope["payload"], "scheme": "X"}}

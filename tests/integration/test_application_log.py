@@ -18,11 +18,15 @@ import pytest
 
 from hot.application import CATALOG, HumansApplication, RecordedEvent
 from hot.domain import HumanKind, InvalidQueryError
+from hot.domain.event_types import EventTypeDefinition
 from tests.blocking import opened_application
+from tests.event_log import team_life
 
 pytestmark = pytest.mark.postgres
 
 NEXT_ID = "SELECT nextval(pg_get_serial_sequence('hot_events', 'notification_id'))"
+
+TAG = "LOG"  # the name of the team type each life registers ends so
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +69,11 @@ def _populate(app: HumansApplication, database_url: str) -> list[RecordedEvent]:
     app.change_details(humans[0], email="a.new@example.org")  # claim and release: internal
     app.leave(humans[1], start + timedelta(days=5))
     app.set_external_id(humans[2], "ecode", "E-c")
+    team_life(app, humans[2], TAG)
     app.forget(humans[2], by="test")  # releases the email and external-id claims: internal
     events = [e for human_id in humans for e in app.history(human_id)]
-    return sorted(events, key=lambda e: e.position)
+    types = [e for t in app.event_types() for e in app.history(EventTypeDefinition.id_for(t.name))]
+    return sorted([*events, *types], key=lambda e: e.position)
 
 
 def _read_all(
@@ -107,7 +113,9 @@ def test_pages_of_any_size_cover_every_public_event_once_in_order_across_gaps(
     assert positions == sorted(set(positions))
     stored = set(_stored_positions(database_url))
     assert set(range(1, app.head() + 1)) - stored, "the log should have real gaps"
-    assert {e.name for e in expected} == set(CATALOG.names)
+    # Every built-in name, and a team's
+    assert {e.name for e in expected} - set(CATALOG.names) == {f"RECEIVED_STANDUP_UPDATE_{TAG}"}
+    assert {e.name for e in expected} >= set(CATALOG.names)
 
 
 def test_next_is_the_last_position_of_a_full_page_and_none_at_the_end(

@@ -44,6 +44,7 @@ from hot.domain import (
     InvalidQueryError,
     VersionNotFoundError,
 )
+from hot.domain.event_types import EventTypeDefinition
 from hot.domain.values import checked_scheme
 
 MAX_PAGE = 10_000  # events a page of the log or a history holds at most
@@ -123,6 +124,8 @@ class HumanQueries(Application[UUID]):
         (personal fields masked unless ``personal``)."""
         _check_page(after, limit)
         unknown = unknown_names(names)
+        if not unknown and any(name not in CATALOG for name in names):
+            unknown = await self._threads.run(self._unregistered, names)
         if unknown:
             raise InvalidQueryError("name", f"Unknown event name(s): {', '.join(unknown)}.")
         return await self._threads.run(self._log_page, after, limit, tuple(names), personal)
@@ -148,6 +151,12 @@ class HumanQueries(Application[UUID]):
         return await self._threads.run(self._holder_view, claim_id)
 
     # Blocking, in worker threads -------------------------------------------------------
+
+    def _unregistered(self, names: Sequence[str]) -> list[str]:
+        """The names among ``names`` of no built-in event nor registered team type."""
+        teams = [name for name in names if name not in CATALOG]
+        found = {name: self.load(EventTypeDefinition.id_for(name)) for name in teams}
+        return [name for name, type_ in found.items() if not isinstance(type_, EventTypeDefinition)]
 
     def head_now(self) -> int:
         """The position of the newest event in the log (0 when empty), read now."""
