@@ -95,6 +95,7 @@ def create_app(
             allow("/humans", "GET", "POST"),
             allow("/humans/{human_id:str}", "GET", "PATCH"),
             allow("/events", "GET", "POST"),
+            allow("/catalog/types", "GET", "POST"),
             register,
             join,
             leave,
