@@ -393,9 +393,15 @@ function request()
     local id = string.format("%(nonce)s-0000-4000-8000-%%012x", g)
     return wrk.format("POST", "/events", headers, '{"id":"' .. id .. '",' ..
                       '"name":"%(team)s","version":%(team_version)d,"payload":' ..
-                      '{"human_id":"' .. human .. '",' .. '%(team_payload)s' .. '}}')
+                      '{"human_id":"' .. human .. '",' .. [[%(team_payload)s]] .. '}}')
   end
   local day = os.date("!%%Y-%%m-%%d", day0 + (first_round + math.floor(g / n)) * 86400)
+  if "%(method)s" == "ENVELOPE" then  -- the same attend, as an envelope
+    local id = string.format("%(nonce)s-0000-4000-8000-%%012x", g)
+    return wrk.format("POST", "/events", headers, '{"id":"' .. id .. '",' ..
+                      '"name":"HUMAN_ATTENDED","version":1,"payload":' ..
+                      '{"human_id":"' .. human .. '","on":"' .. day .. '"}}')
+  end
   return wrk.format("POST", "%(prefix)s/humans/" .. human .. "/attend", headers,
                     '{"on":"' .. day .. '"}')
 end
@@ -456,7 +462,7 @@ def run_wrk(
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     latency = re.search(r"Latency\s+(\S+)", out)
-    if method == "POST":  # the threads may make requests at different rates
+    if method in ("POST", "ENVELOPE"):  # the threads may make requests at different rates
         made = max(int(n) for n in re.findall(r"requests made by a thread: (\d+)", out))
         target.days.done(made * WRK_THREADS // len(target.humans) + 1)
     return WrkResult(rate, total, latency.group(1) if latency else "?", 1000 * cpu / max(total, 1))
@@ -556,11 +562,19 @@ def team_figures(database_url: str, humans: list[uuid.UUID], plan: Plan) -> None
     finally:
         app.close()
     with server(database_url, humans, Days(humans), workers=1) as single:
+        team = Side("team event (POST /events)", single, "TEAM", "", CLIENTS)
         compare(
-            "(e) POST /events of a team's type against POST /humans/{id}/attend, 64 "
-            "connections (wrk), one worker",
+            "(e) POST /events of a team's type against the built-in attend as an envelope "
+            "(POST /events), 64 connections (wrk), one worker",
+            Side("attend envelope (POST /events)", single, "ENVELOPE", "", CLIENTS),
+            team,
+            plan,
+            TARGET_TEAM,
+        )
+        compare(
+            "(e') the same against POST /humans/{id}/attend (no envelope id to record)",
             Side("HoT attend", single, "POST", "", CLIENTS),
-            Side("team event (POST /events)", single, "TEAM", "", CLIENTS),
+            team,
             plan,
             TARGET_TEAM,
         )

@@ -284,7 +284,7 @@ class HumansApplication(TeamCatalog):
         new_personal_keys: Sequence[PersonalKey],
         destroyed: Sequence[UUID],
     ) -> Saved:
-        stored = [self.mapper.to_stored_event(e) for e in events]
+        stored = cast(TeamEventsMapper, self.mapper).to_stored_events(events)
         return cast(EventWriter, self.recorder).write(
             stored,
             new_personal_keys=new_personal_keys,

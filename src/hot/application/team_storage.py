@@ -13,7 +13,7 @@ the state's blob under the human's key, as the built-in events' are.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -39,6 +39,10 @@ def is_team_name(topic: str) -> bool:
 
 class TeamEventsMapper(Mapper[UUID]):
     """``eventsourcing``'s mapper, storing team events under their type's name."""
+
+    def to_stored_events(self, domain_events: Sequence[Any]) -> list[StoredEvent]:
+        """The stored form of a transaction's events, in order."""
+        return [self.to_stored_event(event) for event in domain_events]
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         if isinstance(domain_event, TeamEvent):
