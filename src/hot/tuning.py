@@ -136,6 +136,10 @@ LAG_CHECK_SECONDS = 5.0
 LAG_CAP = 100_000
 """Counting events not yet published stops here: "at least 100,000" says enough."""
 
+SQL_READ_BATCH = 2000
+"""Public events the SQL read projector copies into ``hot_read`` in one transaction: a
+page of the log, as the relay reads it (it polls and takes over at the relay's pace)."""
+
 RETENTION_REFRESH_SECONDS = 30.0
 """How often an age-based retention finds again where the window begins."""
 

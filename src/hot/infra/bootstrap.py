@@ -52,6 +52,7 @@ from hot.infra.personal_keys import PostgresPersonalKeyStore
 from hot.infra.recorder import HotRecorder
 from hot.infra.relay.write_through import WriteThrough
 from hot.infra.settings import Settings
+from hot.infra.sql_read.schema import create_read_schema
 from hot.tuning import DEADLINE_SECONDS, MAX_BATCH, WRITE_THROUGH_TIMEOUT_SECONDS
 
 REDIS_CLIENT_NAME = "hot"  # as Redis's CLIENT LIST shows each connection of Hot.redis
@@ -107,7 +108,8 @@ def build_application(
     def today() -> date:
         return datetime.now(zone).date()
 
-    with schema_lock(database_url):
+    with schema_lock(database_url) as conn:
+        create_read_schema(conn)  # the SQL read contract (``hot.infra.sql_read``)
         personal_keys = PostgresPersonalKeyStore(database_url, listen=shows_personal)
         try:
             app = HumansApplication(
