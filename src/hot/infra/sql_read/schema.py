@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg.rows import tuple_row
 
 SCHEMA = "hot_read"
 CONTRACT_VERSION = 1
@@ -69,6 +70,8 @@ def create_read_schema(conn: psycopg.Connection[Any]) -> None:
 
 
 def read_position(conn: psycopg.Connection[Any]) -> int:
-    """The log position up to which ``hot_read`` holds every public event."""
-    row = conn.execute(f"SELECT position FROM {SCHEMA}.contract").fetchone()
+    """The log position up to which ``hot_read`` holds every public event (on any
+    connection, whatever its row factory)."""
+    with conn.cursor(row_factory=tuple_row) as cursor:
+        row = cursor.execute(f"SELECT position FROM {SCHEMA}.contract").fetchone()
     return 0 if row is None else int(row[0])
