@@ -140,6 +140,11 @@ SQL_READ_BATCH = 2000
 """Public events the SQL read projector copies into ``hot_read`` in one transaction: a
 page of the log, as the relay reads it (it polls and takes over at the relay's pace)."""
 
+SQL_READ_HUMANS_KEPT = 100_000
+"""Humans' rows the active SQL read projector keeps between pages (each a few hundred
+bytes), so that a page reads only the rows of humans it has not seen: past this, it
+forgets them all and reads them again as they come."""
+
 RETENTION_REFRESH_SECONDS = 30.0
 """How often an age-based retention finds again where the window begins."""
 
