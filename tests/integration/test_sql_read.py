@@ -24,7 +24,12 @@ from hot.application.representation import rfc3339
 from hot.domain import HumanKind
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.relay.source import EventLog
-from hot.infra.sql_read.projector import PositionMovedError, SqlReadProjector, write_page
+from hot.infra.sql_read.projector import (
+    PositionMovedError,
+    SqlReadProjector,
+    prepare_session,
+    write_page,
+)
 from tests.api.conftest import bearer
 from tests.integration.conftest import SqlReader
 from tests.plaintext import plaintext_anywhere
@@ -241,6 +246,7 @@ def test_a_page_is_written_only_where_hot_read_stands(
     events = EventLog(app, personal=False).read(0, 100)
 
     with psycopg.connect(database_url, autocommit=True) as conn:
+        prepare_session(conn)
         write_page(conn, events[:5], 0)
         with pytest.raises(PositionMovedError):
             write_page(conn, events[5:], 0)  # as if another projector wrote meanwhile

@@ -13,6 +13,8 @@ by its owner's ``close()``. ``Hot.close`` closes what ``bootstrap`` made (throug
 | ``hot-commit-listener``       | LISTEN: every commit (``hot serve``)| ``CommitListener`` (3)  |
 | ``hot-api-keys`` (1 to 2)     | tokens; ``hot keys``                | ``ApiKeyStore`` (4)     |
 | ``hot-relay``                 | the relay's session lock and LISTEN | the relay (at its stop) |
+| ``hot-sql-read``              | hot_read's projector: lock, LISTEN, | the projector (at its   |
+|                               | its reads and writes                | stop)                   |
 | ``hot-follower``              | the log for followers, live feed    | ``PostgresLog`` (5)     |
 | ``hot-projection`` (1 to 4)   | projections' tables (attendance)    | the projection store    |
 

@@ -44,6 +44,7 @@ from hot.tuning import (
     RELAY_TAKEOVER_SECONDS,
     SQL_READ_BATCH,
     SQL_READ_HUMANS_KEPT,
+    SQL_READ_INTERVAL_SECONDS,
 )
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,8 @@ class PositionMovedError(Exception):
 class SqlReadProjector:
     """Keeps the ``hot_read`` tables of ``app``'s database (at ``database_url``) in step.
 
-    ``run()`` blocks until ``stop()``; ``start()`` runs it in a thread.
+    ``run()`` blocks until ``stop()``; ``start()`` runs it in a thread. Once at the log's
+    end, it reads again at most every ``interval`` seconds, when a commit was notified.
     """
 
     def __init__(
@@ -107,6 +109,7 @@ class SqlReadProjector:
         poll_interval: float = RELAY_POLL_SECONDS,
         takeover_interval: float = RELAY_TAKEOVER_SECONDS,
         backoff: float = RELAY_BACKOFF_SECONDS,
+        interval: float = SQL_READ_INTERVAL_SECONDS,
     ) -> None:
         self.log = EventLog(app, personal=False)  # every public event, as masked readers see it
         self.leadership = Leadership(
@@ -116,6 +119,7 @@ class SqlReadProjector:
         self.poll_interval = poll_interval
         self.takeover_interval = takeover_interval
         self.backoff = backoff
+        self.interval = interval
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._board = StatusBoard(ProjectorStatus("starting"))
@@ -171,6 +175,7 @@ class SqlReadProjector:
             conn = self.leadership.connection
             self.log.use(conn)
             self._humans.clear()  # another may have written since
+            prepare_session(conn)
             position = read_position(conn)
             while True:
                 position, full = self._project_page(conn, position)
@@ -201,6 +206,7 @@ class SqlReadProjector:
 
     def _follow(self, conn: psycopg.Connection[Any]) -> None:
         self._humans.clear()  # another may have written while this one did not hold the lock
+        prepare_session(conn)
         position = read_position(conn)
         self._report(position=position, caught_up=False)
         while not self._stopping.is_set():
@@ -210,6 +216,9 @@ class SqlReadProjector:
                 self._report_progress(position)
                 continue
             self._report(position=position, lag=0, caught_up=True, checked_at=_now())
+            # Let commits gather into the next page: a page costs the database a dozen
+            # statements whatever its size, and writers commit hundreds of times a second.
+            self._stopping.wait(self.interval)
             self.leadership.wait(self.poll_interval, self._stopping)
 
     def _project_page(self, conn: psycopg.Connection[Any], after: int) -> tuple[int, bool]:
@@ -244,6 +253,11 @@ class SqlReadProjector:
         self._report(position=position, lag=lag, caught_up=lag == 0, checked_at=_now())
 
 
+def prepare_session(conn: psycopg.Connection[Any]) -> None:
+    """Make ``conn`` ready for ``write_page``: its session's stage table (once a session)."""
+    conn.execute(_CREATE_STAGE)
+
+
 def write_page(
     conn: psycopg.Connection[Any],
     events: Sequence[RecordedEvent],
@@ -251,7 +265,8 @@ def write_page(
     humans: dict[UUID, HumanRow] | None = None,
 ) -> None:
     """In one transaction: ``events`` (the public events after ``after``, in log order)
-    into ``hot_read.events``, their humans' rows, and the contract's position.
+    into ``hot_read.events``, their humans' rows, and the contract's position, on a
+    connection made ready by ``prepare_session``.
 
     ``PositionMovedError`` (and nothing written) if the position is not ``after``.
     ``humans``: rows as written by this connection's earlier pages (while no other
@@ -272,7 +287,6 @@ def write_page(
                 cursor.execute(_SELECT_HUMANS, (unknown,))
                 known.update((columns[0], HumanRow.of(columns)) for columns in cursor)
             changed = [known[subject] for subject in fold(known, events)]
-            cursor.execute(_CREATE_STAGE)
             with cursor.copy(_COPY_STAGE) as copy:
                 for human in changed:
                     copy.write_row(human.values())
