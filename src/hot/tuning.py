@@ -136,6 +136,21 @@ LAG_CHECK_SECONDS = 5.0
 LAG_CAP = 100_000
 """Counting events not yet published stops here: "at least 100,000" says enough."""
 
+SQL_READ_BATCH = 2000
+"""Public events the SQL read projector copies into ``hot_read`` in one transaction: a
+page of the log, as the relay reads it (it polls and takes over at the relay's pace)."""
+
+SQL_READ_INTERVAL_SECONDS = 0.1
+"""How long the SQL read projector, at the log's end, lets commits gather before it reads
+the next page: each page costs PostgreSQL a dozen statements whatever its size, and a
+page per commit (hundreds a second under load) took half the writers' throughput on two
+cores. A dashboard does not notice a tenth of a second."""
+
+SQL_READ_HUMANS_KEPT = 100_000
+"""Humans' rows the active SQL read projector keeps between pages (each a few hundred
+bytes), so that a page reads only the rows of humans it has not seen: past this, it
+forgets them all and reads them again as they come."""
+
 RETENTION_REFRESH_SECONDS = 30.0
 """How often an age-based retention finds again where the window begins."""
 

@@ -18,6 +18,7 @@ from hot.api import create_app
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.relay import RelayStatus
+from hot.infra.sql_read.projector import ProjectorStatus
 from tests.api.conftest import bearer, new_email, problem, retry_until_answered
 from tests.blocking import blocking_application
 from tests.serving import free_port
@@ -74,6 +75,24 @@ def test_ready_reports_the_relay(
 
     assert response.status_code == code
     assert response.json()["checks"]["relay"]["ok"] is (code == 200)
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (lambda: ProjectorStatus(state="active", position=10, lag=0, caught_up=True), 200),
+        (lambda: ProjectorStatus(state="standby", position=8, lag=2), 200),
+        (lambda: ProjectorStatus(state="retrying", error="connection lost"), 503),
+    ],
+)
+def test_ready_reports_the_sql_read_projector_and_its_lag(
+    humans: HumansApplication, api_keys: ApiKeyStore, status: Any, code: int
+) -> None:
+    response = ready(humans, api_keys, sql_read_status=status)
+
+    check = response.json()["checks"]["sql_read"]
+    assert (response.status_code, check["ok"]) == (code, code == 200)
+    assert (check["info"]["position"], check["info"]["lag"]) == (status().position, status().lag)
 
 
 def test_the_relay_s_instants_are_rfc_3339(

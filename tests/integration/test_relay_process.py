@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import psycopg
 import pytest
@@ -91,10 +92,16 @@ def test_relay_status_shows_head_streams_and_lag(
     before = json.loads(runner.invoke(main, ["relay", "status", "--json"]).output)
     assert (before["head"], before["lag"], before["leader_pid"]) == (EventLog(app).head(), 40, None)
     assert set(before["streams"].values()) == {0}
+    assert before["sql_read"] == {"position": 0, "lag": 40, "projector_pid": None}
 
     processes.relay().start().wait_active()
     wait_caught_up(client, redis_prefix, app)
-    after = json.loads(runner.invoke(main, ["relay", "status", "--json"]).output)
+
+    def status() -> dict[str, Any]:
+        return dict(json.loads(runner.invoke(main, ["relay", "status", "--json"]).output))
+
+    wait_until(lambda: status()["sql_read"]["lag"] == 0, 30, "hot_read caught up")
+    after = status()
     text = runner.invoke(main, ["relay", "status"]).output
 
     assert after["lag"] == 0
@@ -103,6 +110,9 @@ def test_relay_status_shows_head_streams_and_lag(
     assert after["lengths"][f"{redis_prefix}:events:HUMAN_JOINED"] == 10
     assert f"{redis_prefix}:events:HUMAN_REGISTERED: last id" in text
     assert "lag:          0 event(s)" in text
+    assert after["sql_read"]["position"] == after["head"]
+    assert after["sql_read"]["projector_pid"] is not None  # the relay's process projects
+    assert f"hot_read:     position {after['head']}, lag 0 event(s)" in text
 
 
 def test_relay_waits_for_the_first_event(

@@ -1,9 +1,10 @@
 """``create_app``: the Litestar application, built from the parts the composition root made.
 
 Nothing here reads settings or opens connections: the caller passes the humans
-application, the API key store, and optionally a Redis client, a relay status and
-the ``Feed`` that serves the live feed (``GET /events/stream``, mounted only with one).
-How long a request may wait for PostgreSQL is the application's deadline.
+application, the API key store, and optionally a Redis client, the statuses of the
+relay and of the SQL read projector, and the ``Feed`` that serves the live feed
+(``GET /events/stream``, mounted only with one). How long a request may wait for
+PostgreSQL is the application's deadline.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def create_app(
     *,
     redis: redis.Redis | None = None,
     relay_status: RelayStatus | None = None,
+    sql_read_status: RelayStatus | None = None,
     feed: Feed | None = None,
     cors_origins: Sequence[str] = (),
     on_shutdown: Sequence[Callable[[], object]] = (),
@@ -80,7 +82,7 @@ def create_app(
     ``stream_prefix``: the Redis key prefix the AsyncAPI document names, and
     ``stream_personal`` whether the streams carry personal fields (``HOT_STREAM_PERSONAL``).
     """
-    readiness = Readiness(app, redis, relay_status)
+    readiness = Readiness(app, redis, relay_status, sql_read_status)
     document = functools.partial(asyncapi_document, prefix=stream_prefix, personal=stream_personal)
     streams = [live_feed(feed)] if feed is not None else []
 

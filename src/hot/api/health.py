@@ -1,9 +1,10 @@
 """Liveness and readiness: is the process up, and can it reach what it depends on.
 
-Readiness checks PostgreSQL, Redis when one is configured, and the relay when a
-``relay_status`` callable is given; each check is bounded in time, and any failed
-check makes the answer 503 (with the checks in the body, to tell which).
-``relay_status()`` returns the relay's status: a mapping or a dataclass (such as
+Readiness checks PostgreSQL, Redis when one is configured, the relay when a
+``relay_status`` callable is given and the SQL read projector (``sql_read``: its
+position in the log and its lag) when a ``sql_read_status`` is; each check is bounded
+in time, and any failed check makes the answer 503 (with the checks in the body, to
+tell which). Each status callable returns a mapping or a dataclass (such as
 ``hot.infra.relay.RelayStatus``), reported as it is. It is ok if it says ``ok``, or
 else if its ``state`` is not ``retrying`` or ``stopped``; raising counts as not ok.
 """
@@ -15,6 +16,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import anyio
@@ -42,13 +44,16 @@ class Readiness:
     app: HumansApplication
     redis: redis.Redis | None = None
     relay_status: RelayStatus | None = None
+    sql_read_status: RelayStatus | None = None
 
     async def checks(self) -> dict[str, CheckOut]:
         checks = {"postgres": await _bounded(self._postgres)}
         if self.redis is not None:
             checks["redis"] = await _bounded(_in_thread(self._redis))
         if self.relay_status is not None:
-            checks["relay"] = await _bounded(_in_thread(self._relay))
+            checks["relay"] = await _bounded(_in_thread(partial(_running, self.relay_status)))
+        if self.sql_read_status is not None:
+            checks["sql_read"] = await _bounded(_in_thread(partial(_running, self.sql_read_status)))
         return checks
 
     async def _postgres(self) -> CheckOut:
@@ -59,12 +64,13 @@ class Readiness:
         self.redis.ping()
         return CheckOut(ok=True)
 
-    def _relay(self) -> CheckOut:
-        assert self.relay_status is not None
-        status = self.relay_status()
-        info = dict(status) if isinstance(status, Mapping) else dataclasses.asdict(status)
-        ok = info.pop("ok", info.get("state") not in RELAY_DOWN)
-        return CheckOut(ok=bool(ok), info=json.loads(json.dumps(info, default=_jsonable)))
+
+def _running(status_of: RelayStatus) -> CheckOut:
+    """The check of a running part (the relay, the SQL read projector) by its status."""
+    status = status_of()
+    info = dict(status) if isinstance(status, Mapping) else dataclasses.asdict(status)
+    ok = info.pop("ok", info.get("state") not in RELAY_DOWN)
+    return CheckOut(ok=bool(ok), info=json.loads(json.dumps(info, default=_jsonable)))
 
 
 def _jsonable(value: object) -> str:
@@ -105,7 +111,8 @@ async def live() -> HealthOut:
     **public(),
 )
 async def ready(readiness: NamedDependency[Readiness]) -> Response[HealthOut]:
-    """PostgreSQL (and Redis, the relay where configured) answer: 200, else 503."""
+    """PostgreSQL (and Redis, the relay, the SQL read projector where configured) answer:
+    200, else 503."""
     checks = await readiness.checks()
     if all(c.ok for c in checks.values()):
         return Response(HealthOut(status="ready", checks=checks))

@@ -31,6 +31,7 @@ SUBCOMMANDS = {
     "migrate": "hot.cli.personal:migrate",
     "relay": "hot.cli.relay:relay",
     "serve": "hot.cli.serve:serve",
+    "sql-access": "hot.cli.sql_access:sql_access",
     "tail": "hot.cli.tail:tail",
 }
 SUMMARIES = {
@@ -43,6 +44,7 @@ SUMMARIES = {
     "migrate": "Seal personal data stored in clear before encryption existed (resumable).",
     "relay": "Publish every event of the log into Redis streams, until SIGTERM or Ctrl-C.",
     "serve": "Serve the HTTP API (OpenAPI document and UI at /schema).",
+    "sql-access": "Manage SQL readers: login roles that may read hot_read and nothing else.",
     "tail": "Print events as they are recorded (after --after, or from now), until Ctrl-C.",
 }
 

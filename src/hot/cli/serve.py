@@ -27,10 +27,16 @@ from hot.infra.api_keys import ApiKeyStore
 from hot.infra.bootstrap import Hot, bootstrap
 from hot.infra.relay import Relay, build_relay
 from hot.infra.settings import Settings
+from hot.infra.sql_read import build_projector
+from hot.infra.sql_read.projector import SqlReadProjector
 
 
 def build_api(
-    hot: Hot, *, close_on_shutdown: bool, relay_status: RelayStatus | None = None
+    hot: Hot,
+    *,
+    close_on_shutdown: bool,
+    relay_status: RelayStatus | None = None,
+    sql_read_status: RelayStatus | None = None,
 ) -> Litestar:
     """The API over ``hot``'s parts (closing them when the app shuts down, if asked).
 
@@ -47,6 +53,7 @@ def build_api(
         stream_prefix=hot.settings.redis_prefix,
         stream_personal=hot.settings.stream_personal,
         relay_status=relay_status,
+        sql_read_status=sql_read_status,
         feed=Feed(log, hot.redis, hot.settings.redis_prefix),
         on_shutdown=[log.close, api_keys.close, *([hot.close] if close_on_shutdown else [])],
     )
@@ -120,9 +127,16 @@ def run(
         relay = _start_relay(hot)
         if relay is not None:
             stack.callback(relay.stop)
+        projector = start_sql_read(hot)
+        if projector is not None:
+            stack.callback(projector.stop)
         if workers == 1:
-            status = relay.status if relay is not None else None
-            api = build_api(hot, close_on_shutdown=False, relay_status=status)
+            api = build_api(
+                hot,
+                close_on_shutdown=False,
+                relay_status=relay.status if relay is not None else None,
+                sql_read_status=projector.status if projector is not None else None,
+            )
             extend(api)
             tune_runtime()
             uvicorn.run(api, **options)
@@ -143,3 +157,14 @@ def _start_relay(hot: Hot) -> Relay | None:
         return None
     click.echo("relay: publishing events to Redis streams (HOT_RELAY=off to leave it out)")
     return build_relay(hot).start()
+
+
+def start_sql_read(hot: Hot) -> SqlReadProjector | None:
+    """The SQL read projector, keeping ``hot_read`` in step beside the API (``hot relay``
+    starts one too: one of them projects, the others stand by).
+
+    Off with ``HOT_SQL_READ=off``. With several workers it runs once, in the parent.
+    """
+    if not hot.settings.sql_read:
+        return None
+    return build_projector(hot).start()

@@ -13,6 +13,8 @@ by its owner's ``close()``. ``Hot.close`` closes what ``bootstrap`` made (throug
 | ``hot-commit-listener``       | LISTEN: every commit (``hot serve``)| ``CommitListener`` (3)  |
 | ``hot-api-keys`` (1 to 2)     | tokens; ``hot keys``                | ``ApiKeyStore`` (4)     |
 | ``hot-relay``                 | the relay's session lock and LISTEN | the relay (at its stop) |
+| ``hot-sql-read``              | hot_read's projector: lock, LISTEN, | the projector (at its   |
+|                               | its reads and writes                | stop)                   |
 | ``hot-follower``              | the log for followers, live feed    | ``PostgresLog`` (5)     |
 | ``hot-projection`` (1 to 4)   | projections' tables (attendance)    | the projection store    |
 
@@ -52,6 +54,7 @@ from hot.infra.personal_keys import PostgresPersonalKeyStore
 from hot.infra.recorder import HotRecorder
 from hot.infra.relay.write_through import WriteThrough
 from hot.infra.settings import Settings
+from hot.infra.sql_read.schema import create_read_schema
 from hot.tuning import DEADLINE_SECONDS, MAX_BATCH, WRITE_THROUGH_TIMEOUT_SECONDS
 
 REDIS_CLIENT_NAME = "hot"  # as Redis's CLIENT LIST shows each connection of Hot.redis
@@ -107,7 +110,8 @@ def build_application(
     def today() -> date:
         return datetime.now(zone).date()
 
-    with schema_lock(database_url):
+    with schema_lock(database_url) as conn:
+        create_read_schema(conn)  # the SQL read contract (``hot.infra.sql_read``)
         personal_keys = PostgresPersonalKeyStore(database_url, listen=shows_personal)
         try:
             app = HumansApplication(

@@ -68,15 +68,16 @@ SCHEMA_LOCK = 0x686F745F736368  # "hot_sch": one process at a time creates HoT's
 
 
 @contextmanager
-def schema_lock(database_url: str) -> Iterator[None]:
+def schema_lock(database_url: str) -> Iterator[psycopg.Connection[Any]]:
     """Hold a session advisory lock while creating tables: processes starting at once
     (several workers, a CLI beside the server) otherwise race on ``eventsourcing``'s
     ``CREATE OR REPLACE FUNCTION`` and fail with "tuple concurrently updated".
+    Yields the lock's connection (autocommit), for creating tables of HoT's own.
     """
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
         try:
-            yield
+            yield conn
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
 

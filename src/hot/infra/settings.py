@@ -44,6 +44,7 @@ class Settings:
     relay_in_serve: bool = True
     stream_personal: bool = False  # personal fields in the Redis streams: masked unless on
     write_through: bool = True  # a writer publishes what it commits, ahead of the relay
+    sql_read: bool = True  # hot serve and hot relay keep hot_read in step (one at a time)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -65,6 +66,7 @@ class Settings:
             relay_in_serve=_switch(env, "HOT_RELAY", True),
             stream_personal=_switch(env, "HOT_STREAM_PERSONAL", False),
             write_through=_switch(env, "HOT_STREAM_WRITE_THROUGH", True),
+            sql_read=_switch(env, "HOT_SQL_READ", True),
         )
         settings.validate()
         return settings

@@ -29,12 +29,25 @@ def lock_keys(prefix: str) -> tuple[int, int]:
 
 
 class Leadership:
-    """The advisory lock of the relay for ``prefix``, and the notifications of ``channel``."""
+    """The advisory lock of the relay for ``prefix``, and the notifications of ``channel``.
 
-    def __init__(self, database_url: str, prefix: str, channel: str) -> None:
+    ``keys`` takes another lock instead (the SQL read projector's, say), and
+    ``application_name`` names the connection as ``pg_stat_activity`` shows it.
+    """
+
+    def __init__(
+        self,
+        database_url: str,
+        prefix: str,
+        channel: str,
+        *,
+        keys: tuple[int, int] | None = None,
+        application_name: str = "hot-relay",
+    ) -> None:
         self.database_url = database_url
-        self.lock_keys = lock_keys(prefix)
+        self.lock_keys = keys or lock_keys(prefix)
         self.channel = channel
+        self.application_name = application_name
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
         self.held = False
 
@@ -103,7 +116,7 @@ class Leadership:
                 self.database_url,
                 autocommit=True,
                 connect_timeout=5,
-                application_name="hot-relay",
+                application_name=self.application_name,
                 # Notice a silently dead server within seconds, not hours.
                 keepalives=1,
                 keepalives_idle=5,
@@ -113,13 +126,16 @@ class Leadership:
         return self._conn
 
 
-def lock_holder(database_url: str, prefix: str) -> int | None:
-    """The backend pid of the active relay for ``prefix`` in that database, if one runs."""
+def lock_holder(
+    database_url: str, prefix: str, *, keys: tuple[int, int] | None = None
+) -> int | None:
+    """The backend pid of the active relay for ``prefix`` in that database, if one runs
+    (of the holder of the lock ``keys``, if given)."""
     with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as conn:
         row = conn.execute(
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
             "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
             "AND classid = %s::int8::oid AND objid = %s::int8::oid AND objsubid = 2",
-            lock_keys(prefix),
+            keys or lock_keys(prefix),
         ).fetchone()
     return None if row is None else int(str(row[0]))

@@ -91,7 +91,7 @@ class Relay:
         self.backoff = backoff
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._board = StatusBoard()
+        self._board = StatusBoard(RelayStatus("starting"))
         self._report = self._board.update
         self._lag_checked = 0.0
 

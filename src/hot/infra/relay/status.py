@@ -10,12 +10,17 @@ import dataclasses
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from hot.infra.relay.leader import lock_holder
 from hot.infra.relay.publisher import StreamPublisher
 from hot.infra.relay.source import EventLog
 from hot.tuning import LAG_CAP
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+S = TypeVar("S", bound="DataclassInstance")
 
 
 @dataclass(frozen=True)
@@ -36,14 +41,15 @@ class RelayStatus:
     error: str | None = None
 
 
-class StatusBoard:
-    """The running relay's ``RelayStatus``, updated by it and read from any thread."""
+class StatusBoard(Generic[S]):
+    """A running part's status, a frozen dataclass (the relay's ``RelayStatus``, the SQL
+    read projector's), updated by it and read from any thread."""
 
-    def __init__(self) -> None:
-        self._status = RelayStatus("starting")
+    def __init__(self, initial: S) -> None:
+        self._status = initial
         self._lock = threading.Lock()
 
-    def current(self) -> RelayStatus:
+    def current(self) -> S:
         with self._lock:
             return self._status
 

@@ -1,0 +1,314 @@
+"""``SqlReadProjector``: keeps ``hot_read`` in step with the log, each event exactly once.
+
+While it holds its lock, the projector repeats: read the page of public events after
+``hot_read.contract.position`` through the relay's view of the log (``EventLog``: the
+one page reader and the one decoder, personal fields masked, no key looked up), then
+in one transaction check that the position has not moved, copy the events into
+``hot_read.events``, fold them into their humans' rows (``humans.fold``) and move the
+position. When the page was the log's end, it waits for a commit's ``NOTIFY`` (or a
+slow safety poll). A crash between two transactions loses nothing and repeats nothing:
+the next projector goes on from the stored position.
+
+Any number may run (``hot serve`` and ``hot relay`` each start one): one projects,
+holding a PostgreSQL session advisory lock of its own, the others stand by and take
+over within seconds. Errors of PostgreSQL are logged; it backs off and plans again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import psycopg
+from eventsourcing.persistence import PersistenceError
+from psycopg.rows import tuple_row
+
+from hot.application import HumansApplication, RecordedEvent
+from hot.infra.relay.leader import Leadership
+from hot.infra.relay.source import EventLog
+from hot.infra.relay.status import StatusBoard
+from hot.infra.sql_read.humans import COLUMNS, HumanRow, fold
+from hot.infra.sql_read.schema import CONTRACT_VERSION, SCHEMA, read_position
+from hot.tuning import (
+    LAG_CAP,
+    LAG_CHECK_SECONDS,
+    RELAY_BACKOFF_SECONDS,
+    RELAY_POLL_SECONDS,
+    RELAY_TAKEOVER_SECONDS,
+    SQL_READ_BATCH,
+    SQL_READ_HUMANS_KEPT,
+    SQL_READ_INTERVAL_SECONDS,
+)
+
+log = logging.getLogger(__name__)
+
+READ_LOCK = (0x484F5452, CONTRACT_VERSION)  # "HOTR": the projector of this contract version
+APPLICATION_NAME = "hot-sql-read"  # its connection, as pg_stat_activity shows it
+SERVER_ERRORS = (psycopg.Error, PersistenceError)
+
+_COPY = (
+    f"COPY {SCHEMA}.events (position, id, name, version, subject, sequence, time, payload) "
+    "FROM STDIN"
+)
+_SELECT_HUMANS = f"SELECT {', '.join(COLUMNS)} FROM {SCHEMA}.humans WHERE id = ANY(%s)"
+# The changed rows are copied into a temporary table of the session, then upserted in
+# one statement: a copied row costs a few microseconds, a row of parameters many more.
+_STAGE = "hot_read_humans_stage"
+_CREATE_STAGE = (
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} (LIKE {SCHEMA}.humans) ON COMMIT DELETE ROWS"
+)
+_COPY_STAGE = f"COPY {_STAGE} ({', '.join(COLUMNS)}) FROM STDIN"
+_UPSERT_HUMANS = (
+    f"INSERT INTO {SCHEMA}.humans SELECT * FROM {_STAGE} ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS[1:])
+)
+
+
+@dataclass(frozen=True)
+class ProjectorStatus:
+    """The projector's state as it last saw it.
+
+    ``state``: ``starting``, ``standby`` (another projector holds the lock), ``active``,
+    ``retrying`` (after an error, see ``error``) or ``stopped``. ``position``: up to where
+    ``hot_read`` holds every public event; ``lag``: the public events after it, as of
+    ``checked_at`` (0 when ``caught_up``).
+    """
+
+    state: str
+    position: int = 0
+    lag: int = 0
+    caught_up: bool = False
+    checked_at: datetime | None = None
+    error: str | None = None
+
+
+class PositionMovedError(Exception):
+    """``hot_read``'s position is not where this projector left it: another wrote there."""
+
+
+class SqlReadProjector:
+    """Keeps the ``hot_read`` tables of ``app``'s database (at ``database_url``) in step.
+
+    ``run()`` blocks until ``stop()``; ``start()`` runs it in a thread. Once at the log's
+    end, it reads again at most every ``interval`` seconds, when a commit was notified.
+    """
+
+    def __init__(
+        self,
+        app: HumansApplication,
+        database_url: str,
+        *,
+        batch_size: int = SQL_READ_BATCH,
+        poll_interval: float = RELAY_POLL_SECONDS,
+        takeover_interval: float = RELAY_TAKEOVER_SECONDS,
+        backoff: float = RELAY_BACKOFF_SECONDS,
+        interval: float = SQL_READ_INTERVAL_SECONDS,
+    ) -> None:
+        self.log = EventLog(app, personal=False)  # every public event, as masked readers see it
+        self.leadership = Leadership(
+            database_url, "", self.log.channel, keys=READ_LOCK, application_name=APPLICATION_NAME
+        )
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.takeover_interval = takeover_interval
+        self.backoff = backoff
+        self.interval = interval
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._board = StatusBoard(ProjectorStatus("starting"))
+        self._report = self._board.update
+        self._lag_checked = 0.0
+        self._humans: dict[UUID, HumanRow] = {}  # rows as this projector last wrote them
+
+    # Running ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Project until ``stop()`` is called; the page in flight is finished first."""
+        try:
+            while not self._stopping.is_set():
+                try:
+                    self._turn()
+                except (*SERVER_ERRORS, PositionMovedError) as error:
+                    log.warning("sql read: %s: %s; retrying", type(error).__name__, error)
+                    self.leadership.close()
+                    self.log.recover()
+                    self._report(state="retrying", error=f"{type(error).__name__}: {error}")
+                    self._stopping.wait(self.backoff)
+        finally:
+            self.leadership.close()
+            self._report(state="stopped")
+
+    def start(self) -> SqlReadProjector:
+        """Run in a background thread; ``stop()`` ends it."""
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self.run, name="hot-sql-read", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float | None = 10.0) -> None:
+        """Ask the projector to stop; wait for its thread, if ``start()`` made one."""
+        self._stopping.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def status(self) -> ProjectorStatus:
+        """The projector's state as it last saw it; no I/O, safe from any thread."""
+        return self._board.current()
+
+    def catch_up(self) -> int:
+        """Project every public event recorded by now, in this thread; the position reached.
+
+        For tests and benchmarks: takes the lock for the while (``RuntimeError`` if
+        another projector holds it).
+        """
+        if not self.leadership.try_acquire():
+            raise RuntimeError("Another projector holds the hot_read lock.")
+        try:
+            conn = self.leadership.connection
+            self.log.use(conn)
+            self._humans.clear()  # another may have written since
+            prepare_session(conn)
+            position = read_position(conn)
+            while True:
+                position, full = self._project_page(conn, position)
+                if not full:
+                    return position
+        finally:
+            self.log.use(None)
+            self.leadership.close()
+
+    # The loop -----------------------------------------------------------------------
+
+    def _turn(self) -> None:
+        if not self.leadership.try_acquire():
+            if self.status().state != "standby":
+                log.info("sql read: another projector is active; standing by")
+            self._report(state="standby", error=None)
+            self._check_lag_standing_by()
+            self._stopping.wait(self.takeover_interval)
+            return
+        log.info("sql read: active, keeping %s in step with the log", SCHEMA)
+        self._report(state="active", error=None)
+        conn = self.leadership.connection
+        self.log.use(conn)  # reads on its own connection, as the relay does
+        try:
+            self._follow(conn)
+        finally:
+            self.log.use(None)
+
+    def _follow(self, conn: psycopg.Connection[Any]) -> None:
+        self._humans.clear()  # another may have written while this one did not hold the lock
+        prepare_session(conn)
+        position = read_position(conn)
+        self._report(position=position, caught_up=False)
+        while not self._stopping.is_set():
+            self.leadership.drain()
+            position, full = self._project_page(conn, position)
+            if full:
+                self._report_progress(position)
+                continue
+            self._report(position=position, lag=0, caught_up=True, checked_at=_now())
+            # Let commits gather into the next page: a page costs the database a dozen
+            # statements whatever its size, and writers commit hundreds of times a second.
+            self._stopping.wait(self.interval)
+            self.leadership.wait(self.poll_interval, self._stopping)
+
+    def _project_page(self, conn: psycopg.Connection[Any], after: int) -> tuple[int, bool]:
+        """Project the next page after ``after``: the position reached, and whether the page
+        was full (more may follow at once)."""
+        events = self.log.read(after, self.batch_size)
+        if events:
+            write_page(conn, events, after, self._humans)
+            return events[-1].position, len(events) == self.batch_size
+        return after, False
+
+    # Status -------------------------------------------------------------------------
+
+    def _report_progress(self, position: int) -> None:
+        now = time.monotonic()
+        if now - self._lag_checked < LAG_CHECK_SECONDS:
+            self._report(position=position, caught_up=False)
+            return
+        self._lag_checked = now
+        lag = self.log.count_after(position, LAG_CAP)
+        self._report(position=position, lag=lag, caught_up=False, checked_at=_now())
+
+    def _check_lag_standing_by(self) -> None:
+        """While another projects: its position and lag, now and then (for health checks)."""
+        now = time.monotonic()
+        if now - self._lag_checked < LAG_CHECK_SECONDS:
+            return
+        self._lag_checked = now
+        with self.log.recorder.datastore.get_connection() as conn:
+            position = read_position(conn)
+        lag = self.log.count_after(position, LAG_CAP)
+        self._report(position=position, lag=lag, caught_up=lag == 0, checked_at=_now())
+
+
+def prepare_session(conn: psycopg.Connection[Any]) -> None:
+    """Make ``conn`` ready for ``write_page``: its session's stage table (once a session)."""
+    conn.execute(_CREATE_STAGE)
+
+
+def write_page(
+    conn: psycopg.Connection[Any],
+    events: Sequence[RecordedEvent],
+    after: int,
+    humans: dict[UUID, HumanRow] | None = None,
+) -> None:
+    """In one transaction: ``events`` (the public events after ``after``, in log order)
+    into ``hot_read.events``, their humans' rows, and the contract's position, on a
+    connection made ready by ``prepare_session``.
+
+    ``PositionMovedError`` (and nothing written) if the position is not ``after``.
+    ``humans``: rows as written by this connection's earlier pages (while no other
+    writer could write), which need not be read again; emptied if this one fails.
+    """
+    known = {} if humans is None else humans
+    try:
+        with conn.transaction(), conn.cursor(row_factory=tuple_row) as cursor:
+            row = cursor.execute(f"SELECT position FROM {SCHEMA}.contract FOR UPDATE").fetchone()
+            stored = 0 if row is None else int(row[0])
+            if stored != after:
+                raise PositionMovedError(f"{SCHEMA} stands at {stored}, not {after}")
+            with cursor.copy(_COPY) as copy:
+                for event in events:
+                    copy.write_row(_event_values(event))
+            unknown = list({event.subject for event in events} - known.keys())
+            if unknown:
+                cursor.execute(_SELECT_HUMANS, (unknown,))
+                known.update((columns[0], HumanRow.of(columns)) for columns in cursor)
+            changed = [known[subject] for subject in fold(known, events)]
+            with cursor.copy(_COPY_STAGE) as copy:
+                for human in changed:
+                    copy.write_row(human.values())
+            cursor.execute(_UPSERT_HUMANS)
+            cursor.execute(
+                f"UPDATE {SCHEMA}.contract SET position = %s, updated_at = now()",
+                (events[-1].position,),
+            )
+    except BaseException:
+        known.clear()  # folded, but perhaps not written
+        raise
+    for human in changed:
+        human.settle()
+    if len(known) > SQL_READ_HUMANS_KEPT:
+        known.clear()
+
+
+def _event_values(event: RecordedEvent) -> tuple[Any, ...]:
+    payload = msgspec.json.encode(event.payload).decode()
+    return (event.position, event.id, event.name, event.version, event.subject, event.sequence,
+            event.time, payload)  # fmt: skip
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
