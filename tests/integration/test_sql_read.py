@@ -20,7 +20,7 @@ from litestar.testing import TestClient
 
 from hot.api import create_app
 from hot.application import HumansApplication
-from hot.application.representation import rfc3339
+from hot.application.representation import MASKED, rfc3339
 from hot.domain import HumanKind
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.relay.source import EventLog
@@ -31,6 +31,7 @@ from hot.infra.sql_read.projector import (
     write_page,
 )
 from tests.api.conftest import bearer
+from tests.event_log import team_life
 from tests.integration.conftest import SqlReader
 from tests.plaintext import plaintext_anywhere
 from tests.waiting import wait_until
@@ -38,6 +39,7 @@ from tests.waiting import wait_until
 pytestmark = pytest.mark.postgres
 
 NAME, EMAIL, REASON = "Salvor Hardin", "salvor@terminus.example", "mayor of Terminus"
+LIFE = 13 + 6  # the public events ``lives`` records: the humans', and a team's type's
 
 
 @pytest.fixture
@@ -62,6 +64,7 @@ def lives(app: Any) -> list[UUID]:
     app.change_details(salvor, name="Salvor H.", email=f"hardin.{tag}@terminus.example")
     app.leave(salvor, date(2020, 2, 1), REASON)
     app.join(salvor, date(2020, 3, 1), "councilman")
+    team_life(app, salvor, tag)  # a team's type, and its events about Salvor
     forgotten = app.register("Lewis Pirenne", f"pirenne.{tag}@x.example", HumanKind.VISITOR).id
     app.join(forgotten, date(2020, 1, 1), "encyclopedist")
     app.attend(forgotten, date(2020, 1, 5))
@@ -98,9 +101,12 @@ def test_events_are_get_events_for_a_reader_without_personal(
     rows = select(sql_reader.url, "SELECT * FROM hot_read.events ORDER BY position")
     answered = reader_api.get("/events", params={"limit": 10_000}).json()["events"]
 
-    assert len(rows) == 13
+    assert len(rows) == LIFE
     assert [as_api_shows(row) for row in rows] == answered
-    assert {row["name"] for row in rows} >= {"HUMAN_FORGOTTEN", "HUMAN_DETAILS_CHANGED"}
+    names = {row["name"] for row in rows}
+    assert names >= {"HUMAN_FORGOTTEN", "HUMAN_DETAILS_CHANGED", "EVENT_TYPE_REGISTERED"}
+    team = [row for row in rows if row["name"].startswith("RECEIVED_STANDUP_UPDATE")]
+    assert [row["payload"]["ecode"] for row in team] == [MASKED, MASKED]
 
 
 @pytest.mark.parametrize("page", [2, 2000])  # rows kept from page to page, or one page
@@ -139,7 +145,7 @@ def test_humans_are_get_human_without_personal_fields(
             "status": row["status"],
             "memberships": row["memberships"],
             "attended_days": days,
-        } == {k: v for k, v in shown.items() if k not in ("name", "email")}
+        } == {k: v for k, v in shown.items() if k not in ("name", "email", "external_ids")}
         assert row["attended_count"] == len(days)
         assert row["last_attended_on"] == (date.fromisoformat(days[-1]) if days else None)
         assert row["forgotten"] is (human_id == humans[1])
@@ -236,7 +242,7 @@ def test_one_projector_projects_the_others_stand_by_and_nothing_is_written_twice
 
     assert states == ["active", "standby", "standby"]
     count = select(database_url, "SELECT count(*) AS n FROM hot_read.events")[0]["n"]
-    assert count == len(log.read(0, 10_000)) == 4 * 13
+    assert count == len(log.read(0, 10_000)) == 4 * LIFE
 
 
 def test_a_page_is_written_only_where_hot_read_stands(

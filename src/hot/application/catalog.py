@@ -173,3 +173,10 @@ CATALOG_EVENT_CLASSES: tuple[type[EventTypeDefinition.Event], ...] = (
 """The open catalog's own changes: public events, followable like any other."""
 
 CATALOG = EventCatalog((*HUMAN_EVENT_CLASSES, *CATALOG_EVENT_CLASSES))
+_ABOUT_TYPES = frozenset(str(getattr(c, "TOPIC")) for c in CATALOG_EVENT_CLASSES)  # noqa: B009
+
+
+def is_about_a_human(name: str) -> bool:
+    """Whether an event of ``name`` is about a human (its subject): every public event but
+    the catalog's own, whose subject is a team's type."""
+    return name not in _ABOUT_TYPES

@@ -25,6 +25,7 @@ from uuid import UUID
 import msgspec
 
 from hot.application import CATALOG, RecordedEvent
+from hot.application.catalog import is_about_a_human
 from hot.domain import Human, HumanKind
 from hot.domain.values import Membership
 
@@ -126,6 +127,8 @@ def fold(rows: dict[UUID, HumanRow], events: Iterable[RecordedEvent]) -> set[UUI
     not there yet; the ids of the humans changed."""
     changed: set[UUID] = set()
     for event in events:
+        if not is_about_a_human(event.name):  # the catalog's own: about a type
+            continue
         row = rows.get(event.subject)
         if row is None:
             row = rows[event.subject] = HumanRow.new(event)
