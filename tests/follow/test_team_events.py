@@ -15,11 +15,18 @@ from hot.application import Envelope, HumansApplication, RecordedEvent
 from hot.application.representation import MASKED
 from hot.domain import FORGOTTEN, HumanKind
 from hot.follow import Feed
+from hot.follow.latest import CATALOG_CHANGES, LatestVersions
 from hot.infra.relay import Relay, StreamKeys
 from tests.integration.relay_fixtures import assert_streams_match_log, stream, wait_caught_up
 from tests.plaintext import plaintext_anywhere, plaintext_in_redis
 from tests.serving import free_port
-from tests.standup import STANDUP_V1, STANDUP_V1_TO_V2, STANDUP_V2, STANDUP_V2_PAYLOAD
+from tests.standup import (
+    STANDUP_V1,
+    STANDUP_V1_PAYLOAD,
+    STANDUP_V1_TO_V2,
+    STANDUP_V2,
+    STANDUP_V2_PAYLOAD,
+)
 
 from .conftest import collect
 from .live_reading import events_of, read_messages, serving
@@ -100,3 +107,23 @@ def test_forgetting_leaves_no_personal_value_of_team_events_anywhere(
     keys = StreamKeys(redis_prefix, ())
     assert stream(redis_client, keys.of(STANDUP)) == []  # erased with the human's entries
     assert_streams_match_log(redis_client, redis_prefix, app)
+
+
+def test_a_follower_reads_older_team_events_at_the_latest_version_when_asked(
+    app: HumansApplication, feed: Feed, relay: Relay, redis_client: redis.Redis, redis_prefix: str
+) -> None:
+    human, _ = standups(app, "E-LATEST-1")
+    v1 = {**STANDUP_V1_PAYLOAD, "human_id": str(human.id)}
+    app.record(Envelope(uuid.uuid4(), STANDUP, 1, v1))
+    wait_caught_up(redis_client, redis_prefix, app)
+    latest = LatestVersions()
+
+    with feed.follow(0, [STANDUP, *CATALOG_CHANGES]) as follower:
+        got = collect(follower, lambda got: len(ours(got)) >= 4, 30)
+    shown = [latest.upcast(latest.learn(e)) for e in got]
+
+    served = ours(app.as_latest(ours(list(app.read_log(limit=1000, personal=False).events))))
+    assert ours(shown) == served  # as GET /events?as_version=latest shows them
+    assert [e.version for e in ours(shown)] == [2, 2, 2, 2]
+    assert ours(shown)[-1].payload["issues"] == []  # v1's default, by its upcast
+    assert [e.version for e in ours(got)] == [2, 2, 2, 1]  # as posted, unless asked
