@@ -57,6 +57,7 @@ import psycopg
 import redis
 from litestar import Litestar, get, post
 from litestar.params import JSONBody
+from validation_bench import STANDUP_V2, STANDUP_V2_PAYLOAD  # bench/, beside this script
 
 from hot.api.models import AttendBody
 from hot.api.params import HumanId
@@ -86,31 +87,7 @@ TARGET_WORKERS = 1.0
 TARGET_GET = 0.30  # twice the 0.15x of the GET before issue 15
 TARGET_TEAM = 0.8
 TEAM_TYPE, TEAM_VERSION = "RECEIVED_STANDUP_UPDATE", 1
-TEAM_PAYLOAD = {  # the seed's standup, version 2: a personal field (sealed), lists, a date
-    "ecode": "E042",
-    "project": "psychohistory",
-    "standup": "Checked the Prime Radiant's equations against the Seldon Plan.",
-    "date": "2026-03-02",
-    "source": "slack",
-    "issues": ["HOT-16", "HOT-18"],
-    "notes": ["pairing with Gaal after lunch"],
-    "isDelivered": True,
-}
-_TEXT, _TEXTS = {"type": "string"}, {"type": "array", "items": {"type": "string"}}
-TEAM_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "ecode": {"type": "string", "x-personal": True},
-        "project": _TEXT,
-        "standup": _TEXT,
-        "date": {"type": "string", "format": "date"},
-        "source": _TEXT,
-        "issues": _TEXTS,
-        "notes": _TEXTS,
-        "isDelivered": {"type": "boolean"},
-    },
-    "required": ["ecode", "project", "standup", "date", "issues", "notes", "isDelivered"],
-}
+TEAM_PAYLOAD, TEAM_SCHEMA = STANDUP_V2_PAYLOAD, STANDUP_V2  # the seed's standup, version 2
 
 
 @dataclass

@@ -71,17 +71,23 @@ class PayloadValidators:
 
 
 @dataclass(frozen=True)
-class RegisterEventType:
-    """Register a team's event type: no version yet (add one to post events)."""
+class OfAType:
+    """A command about a team's event type: its ``name`` names its subject."""
 
     name: str
-    description: str
-    owner: str
-    compatibility: str
 
     @property
     def subject(self) -> UUID:
         return EventTypeDefinition.id_for(self.name)
+
+
+@dataclass(frozen=True)
+class RegisterEventType(OfAType):
+    """Register a team's event type: no version yet (add one to post events)."""
+
+    description: str
+    owner: str
+    compatibility: str
 
     def decide(self, state: Deciding) -> Decision:
         checked_type_name(self.name)
@@ -98,18 +104,13 @@ class RegisterEventType:
 
 
 @dataclass(frozen=True)
-class AddEventTypeVersion:
+class AddEventTypeVersion(OfAType):
     """Add the next version of a type; ``expected``: the number it must get (a race lost
     to another registration of that number is a conflict, not a later number)."""
 
-    name: str
     schema: Any
     upcast: Any = None
     expected: int | None = None
-
-    @property
-    def subject(self) -> UUID:
-        return EventTypeDefinition.id_for(self.name)
 
     def decide(self, state: Deciding) -> Decision:
         definition = state.event_type(self.name)
@@ -128,15 +129,10 @@ class AddEventTypeVersion:
 
 
 @dataclass(frozen=True)
-class DeprecateEventTypeVersion:
+class DeprecateEventTypeVersion(OfAType):
     """Refuse new posts of one version of a type; it is still read."""
 
-    name: str
     version: int
-
-    @property
-    def subject(self) -> UUID:
-        return EventTypeDefinition.id_for(self.name)
 
     def decide(self, state: Deciding) -> Decision:
         definition = state.event_type(self.name)
