@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,11 +27,12 @@ from eventsourcing.persistence import PersistenceError
 from hot.application import CATALOG, HumansApplication
 from hot.infra.notices import noticed_rows
 from hot.infra.relay.leader import Leadership
+from hot.infra.relay.leading import LeadingLoop
 from hot.infra.relay.publisher import Batch, StreamPublisher
 from hot.infra.relay.repair import fill_behind
 from hot.infra.relay.retention import RetentionWindow
 from hot.infra.relay.source import EventLog
-from hot.infra.relay.status import RelayStatus, StatusBoard
+from hot.infra.relay.status import RelayStatus
 from hot.infra.relay.streams import StreamKeys
 from hot.infra.settings import DEFAULT_STREAM_RETENTION, StreamRetention
 from hot.tuning import (
@@ -56,13 +56,15 @@ class _Cursor:
     expected: int  # where the all-events stream stands
 
 
-class Relay:
+class Relay(LeadingLoop[RelayStatus]):
     """Publishes the public events of ``app``'s log into the Redis streams under ``prefix``.
 
     ``run()`` blocks until ``stop()``; ``start()`` runs it in a thread. Any number of
     relays may run: one publishes, the others wait to take over. Personal fields are
     masked in the streams unless ``personal`` (``HOT_STREAM_PERSONAL``).
     """
+
+    thread_name, log_name = "hot-relay", "relay"
 
     def __init__(
         self,
@@ -89,49 +91,20 @@ class Relay:
         self.poll_interval = poll_interval
         self.takeover_interval = takeover_interval
         self.backoff = backoff
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._board = StatusBoard(RelayStatus("starting"))
-        self._report = self._board.update
+        super().__init__(RelayStatus("starting"))
         self._lag_checked = 0.0
 
     # Running ------------------------------------------------------------------------
 
-    def run(self) -> None:
-        """Relay until ``stop()`` is called; the batch in flight is finished first."""
-        try:
-            while not self._stopping.is_set():
-                try:
-                    self._turn()
-                except SERVER_ERRORS as error:
-                    log.warning("relay: %s: %s; retrying", type(error).__name__, error)
-                    self.leadership.close()
-                    if not isinstance(error, redis.RedisError):
-                        self.log.recover()
-                    self._report(state="retrying", error=f"{type(error).__name__}: {error}")
-                    self._stopping.wait(self.backoff)
-        finally:
-            self.leadership.close()
-            self.publisher.close()
-            self._report(state="stopped")
+    def _retried(self) -> tuple[type[BaseException], ...]:
+        return SERVER_ERRORS
 
-    def start(self) -> Relay:
-        """Run in a background thread; ``stop()`` ends it."""
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self.run, name="hot-relay", daemon=True)
-        self._thread.start()
-        return self
+    def _recover(self, error: BaseException) -> None:
+        if not isinstance(error, redis.RedisError):
+            self.log.recover()
 
-    def stop(self, timeout: float | None = 10.0) -> None:
-        """Ask the relay to stop; wait for its thread, if ``start()`` made one."""
-        self._stopping.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-
-    def status(self) -> RelayStatus:
-        """The relay's state as it last saw it; no I/O, safe from any thread."""
-        return self._board.current()
+    def _close(self) -> None:
+        self.publisher.close()
 
     # The loop -----------------------------------------------------------------------
 

@@ -17,7 +17,6 @@ over within seconds. Errors of PostgreSQL are logged; it backs off and plans aga
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,8 +31,8 @@ from psycopg.rows import tuple_row
 
 from hot.application import HumansApplication, RecordedEvent
 from hot.infra.relay.leader import Leadership
+from hot.infra.relay.leading import LeadingLoop
 from hot.infra.relay.source import EventLog
-from hot.infra.relay.status import StatusBoard
 from hot.infra.sql_read.humans import COLUMNS, HumanRow, fold
 from hot.infra.sql_read.schema import CONTRACT_VERSION, SCHEMA, read_position
 from hot.tuning import (
@@ -93,12 +92,14 @@ class PositionMovedError(Exception):
     """``hot_read``'s position is not where this projector left it: another wrote there."""
 
 
-class SqlReadProjector:
+class SqlReadProjector(LeadingLoop[ProjectorStatus]):
     """Keeps the ``hot_read`` tables of ``app``'s database (at ``database_url``) in step.
 
     ``run()`` blocks until ``stop()``; ``start()`` runs it in a thread. Once at the log's
     end, it reads again at most every ``interval`` seconds, when a commit was notified.
     """
+
+    thread_name, log_name = "hot-sql-read", "sql read"
 
     def __init__(
         self,
@@ -120,48 +121,17 @@ class SqlReadProjector:
         self.takeover_interval = takeover_interval
         self.backoff = backoff
         self.interval = interval
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._board = StatusBoard(ProjectorStatus("starting"))
-        self._report = self._board.update
+        super().__init__(ProjectorStatus("starting"))
         self._lag_checked = 0.0
         self._humans: dict[UUID, HumanRow] = {}  # rows as this projector last wrote them
 
     # Running ------------------------------------------------------------------------
 
-    def run(self) -> None:
-        """Project until ``stop()`` is called; the page in flight is finished first."""
-        try:
-            while not self._stopping.is_set():
-                try:
-                    self._turn()
-                except (*SERVER_ERRORS, PositionMovedError) as error:
-                    log.warning("sql read: %s: %s; retrying", type(error).__name__, error)
-                    self.leadership.close()
-                    self.log.recover()
-                    self._report(state="retrying", error=f"{type(error).__name__}: {error}")
-                    self._stopping.wait(self.backoff)
-        finally:
-            self.leadership.close()
-            self._report(state="stopped")
+    def _retried(self) -> tuple[type[BaseException], ...]:
+        return (*SERVER_ERRORS, PositionMovedError)
 
-    def start(self) -> SqlReadProjector:
-        """Run in a background thread; ``stop()`` ends it."""
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self.run, name="hot-sql-read", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float | None = 10.0) -> None:
-        """Ask the projector to stop; wait for its thread, if ``start()`` made one."""
-        self._stopping.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-
-    def status(self) -> ProjectorStatus:
-        """The projector's state as it last saw it; no I/O, safe from any thread."""
-        return self._board.current()
+    def _recover(self, error: BaseException) -> None:
+        self.log.recover()
 
     def catch_up(self) -> int:
         """Project every public event recorded by now, in this thread; the position reached.
