@@ -280,7 +280,7 @@ def envelopes(draw: st.DrawFn, ids: list[str]) -> dict[str, Any]:
     refused = st.sampled_from(["HUMAN_FORGOTTEN", "EVENT_TYPE_REGISTERED", "NO_SUCH_TYPE"])
     wild_names = st.one_of(refused, texts, json_values)
     name = draw(mostly(EVENT_NAMES, wild_names, one_in=8))
-    fields = PAYLOAD_FIELDS.get(name, tuple(FIELDS)) if isinstance(name, str) else tuple(FIELDS)
+    fields = PAYLOAD_FIELDS[name] if isinstance(name, str) and name in COMMANDS else tuple(FIELDS)
     about = st.uuids().map(str) if name == REGISTRATION else st.sampled_from(ids)
     payload = objects({"human_id": field_value(about), **{f: FIELDS[f] for f in fields}})
     envelope = {

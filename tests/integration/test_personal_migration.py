@@ -12,6 +12,7 @@ import pytest
 from eventsourcing.persistence import Mapper
 
 from hot.application import HumansApplication
+from hot.application.team_storage import TeamEventsMapper
 from hot.domain import FORGOTTEN, EmailTakenError, HumanKind
 from hot.infra.database import eventsourcing_env
 from hot.infra.migrate import migrate, pending
@@ -28,7 +29,7 @@ class ClearApplication(HumansApplication):
     name = "hot"  # the same tables as HumansApplication (eventsourcing names them so)
 
     def construct_mapper(self) -> Mapper:  # type: ignore[type-arg]
-        return Mapper(self.construct_transcoder())
+        return TeamEventsMapper(self.construct_transcoder())  # no sealing
 
 
 def test_migration_seals_clear_events_and_is_resumable(database_url: str) -> None:
