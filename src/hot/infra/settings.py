@@ -45,6 +45,8 @@ class Settings:
     stream_personal: bool = False  # personal fields in the Redis streams: masked unless on
     write_through: bool = True  # a writer publishes what it commits, ahead of the relay
     sql_read: bool = True  # hot serve and hot relay keep hot_read in step (one at a time)
+    metrics: bool = True  # Prometheus metrics: GET /metrics, or on metrics_port
+    metrics_port: int | None = None  # their own port (None: the API's)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -67,6 +69,8 @@ class Settings:
             stream_personal=_switch(env, "HOT_STREAM_PERSONAL", False),
             write_through=_switch(env, "HOT_STREAM_WRITE_THROUGH", True),
             sql_read=_switch(env, "HOT_SQL_READ", True),
+            metrics=_switch(env, "HOT_METRICS", True),
+            metrics_port=_int(env, "HOT_METRICS_PORT", 0) or None,
         )
         settings.validate()
         return settings

@@ -26,6 +26,7 @@ import redis
 from eventsourcing.persistence import PersistenceError
 
 from hot.application import CATALOG, HumansApplication
+from hot.infra.metrics_meters import RelayMeter
 from hot.infra.notices import noticed_rows
 from hot.infra.relay.leader import Leadership
 from hot.infra.relay.publisher import Batch, StreamPublisher
@@ -61,7 +62,8 @@ class Relay:
 
     ``run()`` blocks until ``stop()``; ``start()`` runs it in a thread. Any number of
     relays may run: one publishes, the others wait to take over. Personal fields are
-    masked in the streams unless ``personal`` (``HOT_STREAM_PERSONAL``).
+    masked in the streams unless ``personal`` (``HOT_STREAM_PERSONAL``). ``meter`` is
+    shown its status and told what it publishes (metrics).
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class Relay:
         takeover_interval: float = RELAY_TAKEOVER_SECONDS,
         backoff: float = RELAY_BACKOFF_SECONDS,
         personal: bool = False,
+        meter: RelayMeter | None = None,
     ) -> None:
         if batch_size < 1 or poll_interval <= 0:
             raise ValueError("A relay needs a batch size of at least 1 and a positive poll.")
@@ -91,7 +94,8 @@ class Relay:
         self.backoff = backoff
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._board = StatusBoard(RelayStatus("starting"))
+        self.meter = meter or RelayMeter()
+        self._board = StatusBoard(RelayStatus("starting"), self.meter.status)
         self._report = self._board.update
         self._lag_checked = 0.0
 
@@ -182,6 +186,7 @@ class Relay:
                     continue
                 if self.publisher.last_position() < cursor.expected:
                     log.warning("relay: Redis lost the streams; publishing the log's tail again")
+                    self.meter.refilled()
                     cursor = self._plan()
 
     def _follow_notices(self, cursor: _Cursor) -> tuple[_Cursor, bool]:
@@ -231,7 +236,9 @@ class Relay:
                 published.last,
                 cursor.expected,
             )
+            self.meter.refilled()
             return self._plan()
+        self.meter.published(batch.size)
         return _Cursor(max(batch.last, published.last), published.last)
 
     # Status -------------------------------------------------------------------------

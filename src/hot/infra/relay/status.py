@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -43,11 +44,14 @@ class RelayStatus:
 
 class StatusBoard(Generic[S]):
     """A running part's status, a frozen dataclass (the relay's ``RelayStatus``, the SQL
-    read projector's), updated by it and read from any thread."""
+    read projector's), updated by it and read from any thread; ``observe`` is shown each
+    new status (its metrics)."""
 
-    def __init__(self, initial: S) -> None:
+    def __init__(self, initial: S, observe: Callable[[S], None] = lambda status: None) -> None:
         self._status = initial
         self._lock = threading.Lock()
+        self._observe = observe
+        observe(initial)
 
     def current(self) -> S:
         with self._lock:
@@ -55,7 +59,8 @@ class StatusBoard(Generic[S]):
 
     def update(self, **changes: Any) -> None:
         with self._lock:
-            self._status = dataclasses.replace(self._status, **changes)
+            self._status = status = dataclasses.replace(self._status, **changes)
+        self._observe(status)
 
 
 @dataclass(frozen=True)

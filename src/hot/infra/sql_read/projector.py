@@ -31,6 +31,7 @@ from eventsourcing.persistence import PersistenceError
 from psycopg.rows import tuple_row
 
 from hot.application import HumansApplication, RecordedEvent
+from hot.infra.metrics_meters import ProjectorMeter
 from hot.infra.relay.leader import Leadership
 from hot.infra.relay.source import EventLog
 from hot.infra.relay.status import StatusBoard
@@ -98,6 +99,7 @@ class SqlReadProjector:
 
     ``run()`` blocks until ``stop()``; ``start()`` runs it in a thread. Once at the log's
     end, it reads again at most every ``interval`` seconds, when a commit was notified.
+    ``meter`` is shown its status (metrics).
     """
 
     def __init__(
@@ -110,6 +112,7 @@ class SqlReadProjector:
         takeover_interval: float = RELAY_TAKEOVER_SECONDS,
         backoff: float = RELAY_BACKOFF_SECONDS,
         interval: float = SQL_READ_INTERVAL_SECONDS,
+        meter: ProjectorMeter | None = None,
     ) -> None:
         self.log = EventLog(app, personal=False)  # every public event, as masked readers see it
         self.leadership = Leadership(
@@ -122,7 +125,7 @@ class SqlReadProjector:
         self.interval = interval
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._board = StatusBoard(ProjectorStatus("starting"))
+        self._board = StatusBoard(ProjectorStatus("starting"), (meter or ProjectorMeter()).status)
         self._report = self._board.update
         self._lag_checked = 0.0
         self._humans: dict[UUID, HumanRow] = {}  # rows as this projector last wrote them
