@@ -117,11 +117,15 @@ class LazyGroup(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="Log at debug level.")
 def main(verbose: bool) -> None:
     """HoT: the history of the humans of Trantor, as events."""
+    from hot.infra.logs import configure_logging  # not for ``hot --help``
+    from hot.infra.settings import SettingsError, log_format
+
     LazyGroup.verbose = verbose
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    try:
+        chosen = log_format()
+    except SettingsError as error:
+        raise click.UsageError(str(error)) from None
+    configure_logging(logging.DEBUG if verbose else logging.INFO, chosen)
     if not verbose:
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)

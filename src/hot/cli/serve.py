@@ -12,6 +12,7 @@ projector write theirs too: a scrape of any worker, or of the parent on
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -31,6 +32,7 @@ from hot.follow import Feed, PostgresLog
 from hot.infra.api_keys import POOL_NAME as API_KEYS_POOL
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.bootstrap import Hot, bootstrap
+from hot.infra.logs import configure_logging
 from hot.infra.metrics import use_fresh_multiprocess_dir
 from hot.infra.relay import Relay, build_relay
 from hot.infra.settings import Settings
@@ -75,14 +77,23 @@ def build_api(
 
 
 def worker_app() -> Litestar:
-    """The factory each uvicorn worker process calls (``--workers`` > 1)."""
-    api = build_api(bootstrap(Settings.from_env(), serves_commands=True), close_on_shutdown=True)
+    """The factory each uvicorn worker process calls (``--workers`` > 1): a new process,
+    whose logging is set up again as the ``hot`` command set up its parent's."""
+    settings = Settings.from_env()
+    configure_logging(logging.INFO, settings.log_format)
+    api = build_api(bootstrap(settings, serves_commands=True), close_on_shutdown=True)
     tune_runtime()
     return api
 
 
-# uvicorn with its fast parts (as "auto" would pick them), and no access log unless asked.
-UVICORN_OPTIONS: dict[str, Any] = {"loop": "uvloop", "http": "httptools", "access_log": False}
+# uvicorn with its fast parts (as "auto" would pick them), and no access log unless asked;
+# its loggers go through HoT's logging (format, request id), not a configuration of its own.
+UVICORN_OPTIONS: dict[str, Any] = {
+    "loop": "uvloop",
+    "http": "httptools",
+    "access_log": False,
+    "log_config": None,
+}
 
 
 def _exit(signum: int, frame: FrameType | None) -> None:

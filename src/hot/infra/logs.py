@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -20,6 +21,11 @@ REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 READABLE = "%(asctime)s %(levelname)s %(name)s%(request)s: %(message)s"
 FORMATS = ("text", "json")
+
+
+# A token a client sent in the query (the live feed's ``?access_token=``), as an access
+# log line would show it.
+QUERY_TOKEN = re.compile(r"(access_token=)[^&\s\"']+")
 
 
 class RequestIdFilter(logging.Filter):
@@ -30,6 +36,10 @@ class RequestIdFilter(logging.Filter):
         request_id = REQUEST_ID.get()
         record.request_id = request_id
         record.request = f" [{request_id}]" if request_id else ""
+        if record.name == "uvicorn.access":  # the one logger that shows query strings
+            message = record.getMessage()
+            if "access_token=" in message:
+                record.msg, record.args = QUERY_TOKEN.sub(r"\1(hidden)", message), None
         return True
 
 
@@ -54,12 +64,22 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(level: int, log_format: str = "text") -> None:
     """Log every logger's records at ``level`` and above to stderr, in ``log_format``
-    (``text`` or ``json``), with the request id: for the entry point that owns the process."""
-    handler = logging.StreamHandler()
-    handler.addFilter(RequestIdFilter())
-    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(READABLE))
+    (``text`` or ``json``), with the request id: for the entry point that owns the process.
+
+    As ``logging.basicConfig`` does, it leaves a root logger that has handlers of another's
+    alone (a test runner's); it replaces one it configured itself.
+    """
     root = logging.getLogger()
+    if any(not isinstance(h, _HotHandler) for h in root.handlers):
+        return
     for old in list(root.handlers):
         root.removeHandler(old)
+    handler = _HotHandler()
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(READABLE))
     root.addHandler(handler)
     root.setLevel(level)
+
+
+class _HotHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler ``configure_logging`` installs (stderr)."""
