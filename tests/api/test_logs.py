@@ -164,3 +164,14 @@ def test_configure_logging_leaves_a_root_with_foreign_handlers_alone(lines: Line
     configure_logging(logging.INFO, "json")
 
     assert logging.getLogger().handlers == before
+
+
+def test_the_app_leaves_logging_to_the_entry_point(
+    humans: HumansApplication, api_keys: ApiKeyStore
+) -> None:
+    before = list(logging.getLogger().handlers)
+
+    with TestClient(create_app(humans, api_keys)) as client:
+        client.get("/health/live")
+
+    assert logging.getLogger().handlers == before  # Litestar configured nothing

@@ -156,5 +156,6 @@ def create_app(
         request_max_body_size=MAX_BODY_BYTES,
         before_request=before_request,
         on_shutdown=list(on_shutdown),
+        logging_config=None,  # the process's logging is its entry point's (hot.infra.logs)
         debug=debug,
     )
