@@ -8,6 +8,7 @@ from dataclasses import asdict
 from types import FrameType
 
 import click
+from prometheus_client import start_http_server
 
 from hot.cli.runtime import tune_runtime
 from hot.infra.bootstrap import Hot, bootstrap
@@ -23,7 +24,8 @@ def relay(ctx: click.Context) -> None:
     """Publish every event of the log into Redis streams, until SIGTERM or Ctrl-C.
 
     Any number of relays may run: one publishes, the others stand by to take over.
-    Each also keeps the SQL read contract (hot_read) in step, unless HOT_SQL_READ=off.
+    Each also keeps the SQL read contract (hot_read) in step, unless HOT_SQL_READ=off,
+    and serves its metrics on HOT_METRICS_PORT if set.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -34,6 +36,9 @@ def relay(ctx: click.Context) -> None:
     projector = build_projector(hot) if settings.sql_read else None
     try:
         running = build_relay(hot)
+        if hot.metrics is not None and settings.metrics_port is not None:
+            # Its own metrics (the relay's, hot_read's, its pools) on HOT_METRICS_PORT.
+            start_http_server(settings.metrics_port, settings.host, hot.metrics.scraped())
 
         def stop(signum: int, frame: FrameType | None) -> None:
             running.stop()  # the batch in flight is finished first
