@@ -50,17 +50,20 @@ class Lines(logging.Handler):
 @pytest.fixture
 def lines() -> Iterator[Lines]:
     root, handler = logging.getLogger(), Lines()
-    levels = {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
+    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
+    kept = [(logger, logger.level, logger.propagate) for logger in loggers]
     previous = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
-    for name in levels:  # no logger held back: debug everywhere
-        logging.getLogger(name).setLevel(logging.NOTSET)
+    for logger in loggers:  # no logger held back (a uvicorn run may have set some apart)
+        logger.setLevel(logging.NOTSET)
+        logger.propagate = True
     yield handler
     root.removeHandler(handler)
     root.setLevel(previous)
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
+    for logger, level, propagate in kept:
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 @get("/test/logs", sync_to_thread=False, opt={"public": True})
