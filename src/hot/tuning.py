@@ -167,3 +167,9 @@ slow does not slow every write."""
 WRITE_THROUGH_MAX_EVENTS = 2000
 """A larger transaction (an import) is left to the relay, which publishes it in batches
 rather than in one long step that holds up every other client of Redis."""
+
+# Metrics ----------------------------------------------------------------------------
+
+METRICS_SAMPLE_SECONDS = 5.0
+"""How often a process samples what no event tells it (its pools' use, the log's head):
+a scrape every 15 s sees values at most this old; each sample is one cheap query."""

@@ -113,6 +113,36 @@ def test_relay_status_shows_head_streams_and_lag(
     assert after["sql_read"]["position"] == after["head"]
     assert after["sql_read"]["projector_pid"] is not None  # the relay's process projects
     assert f"hot_read:     position {after['head']}, lag 0 event(s)" in text
+    first_joined = after["firsts"][f"{redis_prefix}:events:HUMAN_JOINED"]
+    assert 0 < first_joined <= after["streams"][f"{redis_prefix}:events:HUMAN_JOINED"]
+
+
+def test_hot_status_is_one_screen_of_servers_streams_hot_read_and_keys(
+    app: HumansApplication,
+    database_url: str,
+    redis_server_url: str,
+    redis_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret_url = database_url.replace("postgresql://postgres@", "postgresql://postgres:pw@")
+    monkeypatch.setenv("HOT_DATABASE_URL", secret_url)
+    monkeypatch.setenv("HOT_REDIS_URL", redis_server_url)
+    monkeypatch.setenv("HOT_REDIS_PREFIX", redis_prefix)
+    write_humans(app, 3, joining=2)
+
+    result = CliRunner().invoke(main, ["status"])
+
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert ":pw@" not in text
+    assert f"database:     external, {secret_url.replace(':pw@', ':***@')}" in text
+    assert f"redis:        external, {redis_server_url}" in text
+    assert f"log head:     {EventLog(app).head()}" in text
+    assert "lag:          5 event(s)" in text  # no relay runs
+    assert "relay active: no" in text
+    assert f"{redis_prefix}:events: missing" in text
+    assert "hot_read:     position 0, lag 5 event(s)" in text
+    assert "API keys:" in text
 
 
 def test_relay_waits_for_the_first_event(

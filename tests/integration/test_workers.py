@@ -4,13 +4,11 @@ runs. An ``Idempotency-Key`` holds across the workers, and the streams equal the
 
 from __future__ import annotations
 
-import http.client
 import json
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +23,7 @@ from tests.integration.relay_fixtures import (
 from tests.processes import HotProcess, Processes
 from tests.serving import free_port
 from tests.waiting import wait_until
+from tests.workers import answers, one_per_worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -36,80 +35,9 @@ def server(database_url: str, processes: Processes) -> Iterator[tuple[HotProcess
         token = api_keys.create("workers", ["admin"])
     port = free_port()
     process = processes.hot(["serve", "--port", str(port)], HOT_WORKERS="2").start()
-    wait_until(lambda: _answers(port), 60, "hot serve answers")
+    wait_until(lambda: answers(port), 60, "hot serve answers")
     yield process, port, token
     assert process.terminate(30) == 0, process.output()
-
-
-def _answers(port: int) -> bool:
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        conn.request("GET", "/health/live")
-        return conn.getresponse().status == 200
-    except OSError:
-        return False
-
-
-class Connection:
-    """One kept-alive HTTP connection to the server, and the worker that accepted it."""
-
-    def __init__(self, port: int, token: str, server_pid: int) -> None:
-        self.http = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        self.call("GET", "/health/live")
-        self.worker = _worker_holding(server_pid, port, self.http.sock.getsockname()[1])
-
-    def call(
-        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
-    ) -> tuple[int, Any]:
-        data = None if body is None else json.dumps(body)
-        self.http.request(method, path, body=data, headers={**self.headers, **(headers or {})})
-        response = self.http.getresponse()
-        text = response.read()
-        return response.status, json.loads(text) if text else None
-
-
-def _worker_holding(server_pid: int, server_port: int, client_port: int) -> int:
-    """The pid of the worker process whose socket is the server's end of the connection
-    from ``client_port`` (found through /proc: the socket's inode, then its owner)."""
-    inode = None
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            local, remote = fields[1], fields[2]
-            if (
-                int(local.rsplit(":", 1)[1], 16) == server_port
-                and int(remote.rsplit(":", 1)[1], 16) == client_port
-            ):
-                inode = fields[9]
-    assert inode is not None, "the server's end of the connection is not in /proc/net"
-    for worker in _children(server_pid):
-        for fd in Path(f"/proc/{worker}/fd").iterdir():
-            try:
-                if fd.readlink().name == f"socket:[{inode}]":
-                    return worker
-            except OSError:
-                continue
-    raise AssertionError("no worker holds the connection")
-
-
-def _children(pid: int) -> list[int]:
-    return [
-        int(child)
-        for task in Path(f"/proc/{pid}/task").iterdir()
-        for child in (task / "children").read_text().split()
-    ]
-
-
-def _one_per_worker(port: int, token: str, server_pid: int) -> list[Connection]:
-    """A connection accepted by each of the two workers (new ones until both are seen)."""
-    by_worker: dict[int, Connection] = {}
-    for _ in range(200):
-        connection = Connection(port, token, server_pid)
-        by_worker.setdefault(connection.worker, connection)
-        if len(by_worker) == 2:
-            return list(by_worker.values())
-    raise AssertionError("one worker accepted 200 connections in a row: is the other serving?")
 
 
 def test_an_idempotency_key_holds_across_the_workers(
@@ -117,7 +45,7 @@ def test_an_idempotency_key_holds_across_the_workers(
 ) -> None:
     process, port, token = server
     assert process.process is not None
-    first, second = _one_per_worker(port, token, process.process.pid)
+    first, second = one_per_worker(port, token, process.process.pid)
     email = f"w-{uuid.uuid4().hex[:8]}@trantor.example"
     status, human = first.call(
         "POST", "/humans", {"name": "Raych", "email": email, "kind": "guest"}
@@ -150,7 +78,7 @@ def test_two_workers_under_load_keep_the_streams_equal_to_the_log(
 ) -> None:
     process, port, token = server
     assert process.process is not None
-    connections = _one_per_worker(port, token, process.process.pid)
+    connections = one_per_worker(port, token, process.process.pid)
     humans = []
     for n in range(20):  # each human registered and joined through one worker...
         c = connections[n % 2]

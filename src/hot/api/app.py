@@ -40,6 +40,7 @@ from hot.api.forget import forget
 from hot.api.health import Readiness, RelayStatus, live, ready
 from hot.api.links import LinkedOpenAPIConfig
 from hot.api.live import live_feed
+from hot.api.observing import METRICS, metrics_route, observed
 from hot.api.params import MAX_BODY_BYTES, reject_unknown_query_parameters, require_json_body
 from hot.api.problems import EXCEPTION_HANDLERS
 from hot.api.queries import find_humans, get_human, history, read_log
@@ -47,6 +48,7 @@ from hot.api.schema import pydantic_plugins
 from hot.application import HumansApplication
 from hot.follow import Feed
 from hot.infra.api_keys import ApiKeyStore
+from hot.infra.metrics import HotMetrics
 
 # What a browser's script may read of an answer from another origin, beyond the basics.
 EXPOSED_HEADERS = ("ETag", "Location", "Retry-After")
@@ -75,16 +77,23 @@ def create_app(
     on_shutdown: Sequence[Callable[[], object]] = (),
     stream_prefix: str = "hot",
     stream_personal: bool = False,
+    metrics: HotMetrics | None = None,
+    metrics_route_on: bool = True,
     debug: bool = False,
 ) -> Litestar:
     """The HoT HTTP API over ``app``, with tokens checked against ``api_keys``.
 
     ``stream_prefix``: the Redis key prefix the AsyncAPI document names, and
     ``stream_personal`` whether the streams carry personal fields (``HOT_STREAM_PERSONAL``).
+    ``metrics``: the process's, counted for each request and served at ``GET /metrics``
+    unless ``metrics_route_on`` is False (served on a port of their own, or by the parent).
+    Every request has an id, echoed in ``X-Request-ID`` and on its log lines.
     """
     readiness = Readiness(app, redis, relay_status, sql_read_status)
     document = functools.partial(asyncapi_document, prefix=stream_prefix, personal=stream_personal)
-    streams = [live_feed(feed)] if feed is not None else []
+    sse_clients = metrics.sse_clients if metrics is not None else None
+    streams = [live_feed(feed, clients=sse_clients)] if feed is not None else []
+    scrape = [metrics_route(metrics)] if metrics is not None and metrics_route_on else []
 
     async def before_request(request: Request[Any, Any, Any]) -> None:
         reject_unknown_query_parameters(request)
@@ -116,13 +125,15 @@ def create_app(
             live,
             ready,
             *streams,
+            *scrape,
             swagger_ui_assets(),
         ],
         dependencies={
             "readiness": Provide(lambda: readiness, use_cache=True, sync_to_thread=False),
             "asyncapi_document": Provide(lambda: document, use_cache=True, sync_to_thread=False),
         },
-        state=State({HUMANS: app}),
+        state=State({HUMANS: app, METRICS: metrics}),
+        middleware=[observed(metrics)],
         guards=[scope_guard(api_keys)],
         plugins=pydantic_plugins(),
         exception_handlers=EXCEPTION_HANDLERS,
@@ -145,5 +156,6 @@ def create_app(
         request_max_body_size=MAX_BODY_BYTES,
         before_request=before_request,
         on_shutdown=list(on_shutdown),
+        logging_config=None,  # the process's logging is its entry point's (hot.infra.logs)
         debug=debug,
     )

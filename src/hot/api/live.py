@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import anyio.to_thread
 from anyio import CapacityLimiter
@@ -41,11 +41,33 @@ from hot.infra.api_keys import Scope
 RETRY_MILLISECONDS = 2000  # how long a browser waits before reconnecting
 
 
+class OpenClients(Protocol):
+    """Counts the open streams (a Prometheus gauge)."""
+
+    def inc(self) -> None: ...
+
+    def dec(self) -> None: ...
+
+
+class _Uncounted:
+    def inc(self) -> None:
+        pass
+
+    def dec(self) -> None:
+        pass
+
+
 def live_feed(
-    feed: Feed, *, keepalive_seconds: float = 15.0, max_streams: int = 256
+    feed: Feed,
+    *,
+    keepalive_seconds: float = 15.0,
+    max_streams: int = 256,
+    clients: OpenClients | None = None,
 ) -> HTTPRouteHandler:
-    """The route handler of the live feed over ``feed``: mount it in the app."""
+    """The route handler of the live feed over ``feed``: mount it in the app; ``clients``
+    counts the streams open."""
     limiter = CapacityLimiter(max_streams)
+    open_clients = clients or _Uncounted()
 
     @get(
         "/events/stream",
@@ -100,7 +122,8 @@ def live_feed(
             start = await anyio.to_thread.run_sync(feed.head, names, limiter=limiter) or 0
         personal = sees_personal(request)
         follower = feed.follow(start, names, personal=personal)
-        return ServerSentEvent(_messages(follower, keepalive_seconds, limiter, personal))
+        messages = _messages(follower, keepalive_seconds, limiter, personal, open_clients)
+        return ServerSentEvent(messages)
 
     return events_stream
 
@@ -122,13 +145,18 @@ def _names(names: Sequence[str]) -> tuple[str, ...]:
 
 
 async def _messages(
-    follower: Follower, keepalive_seconds: float, limiter: CapacityLimiter, personal: bool
+    follower: Follower,
+    keepalive_seconds: float,
+    limiter: CapacityLimiter,
+    personal: bool,
+    clients: OpenClients,
 ) -> AsyncIterator[ServerSentEventMessage]:
     """Messages for the follower's events, and keep-alive comments, until the client leaves.
 
     Without ``personal``, each event's personal fields are masked: the follower already
     masks them then, and this makes sure of it whatever feed the route was given.
     """
+    clients.inc()
     try:
         yield ServerSentEventMessage(data=None, comment="hot live feed", retry=RETRY_MILLISECONDS)
         while True:
@@ -144,4 +172,5 @@ async def _messages(
                 data = json.dumps(event_to_dict(event), separators=(",", ":"), ensure_ascii=False)
                 yield ServerSentEventMessage(data=data, event=event.name, id=event.position)
     finally:
+        clients.dec()
         follower.close()

@@ -36,6 +36,7 @@ from litestar.exceptions import (
 )
 from litestar.types import ExceptionHandlersMap
 
+from hot.api.observing import count_invalid_command
 from hot.api.params import HEADER_FORMATS, MAX_BODY_BYTES
 from hot.application.errors import DeadlineExceededError
 from hot.application.personal import PersonalKeyMissingError
@@ -256,6 +257,7 @@ def _named(error: dict[str, Any]) -> dict[str, str]:
 def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """The Litestar exception handler for every error."""
     problem = problem_for(exc)
+    count_invalid_command(request, exc, problem.status)
     return Response(
         content=problem.body(),
         status_code=problem.status,

@@ -21,6 +21,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -29,6 +30,7 @@ from uuid import UUID
 from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import IntegrityError
 
+from hot.application.meter import NO_METER, Meter
 from hot.application.personal import PersonalKey
 from hot.application.ports import Saved
 
@@ -101,6 +103,7 @@ class GroupCommitter:
         self._held: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}  # this turn's
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self.meter: Meter = NO_METER  # told of each transaction (``hot.application.meter``)
 
     def commit(self, commit: Commit) -> asyncio.Future[list[Written]]:
         """Save ``commit`` in a transaction shared with others: a future of its events,
@@ -162,6 +165,7 @@ class GroupCommitter:
             _announce([item for item in batch if item.error is not None])
         if not accepted:
             return
+        started = time.perf_counter()
         try:
             saved = self._save(
                 [e for item in accepted for e in item.events],
@@ -181,6 +185,7 @@ class GroupCommitter:
                 item.error = error
             _announce(accepted)
             return
+        self.meter.transaction(len(accepted), time.perf_counter() - started)
         positions = iter(saved.positions)
         for item in accepted:
             item.written = [Written(e, next(positions)) for e in item.events]

@@ -36,6 +36,7 @@ from hot.application.head import LogHead
 from hot.application.idempotency import IdempotencyKey, IdempotencyRecord
 from hot.application.ids import RandomIds
 from hot.application.known import KnownState
+from hot.application.meter import Meter
 from hot.application.personal import PersonalDataMapper, PersonalKey, PersonalKeyStore
 from hot.application.pipeline import CommandPipeline
 from hot.application.ports import EventWriter, Saved
@@ -119,6 +120,11 @@ class HumansApplication(TeamCatalog):
         (the streams' write-through); what stops it."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def measure_with(self, meter: Meter) -> None:
+        """Tell ``meter`` how each command ends and of each transaction (metrics)."""
+        self._commands.meter = meter
+        self._committer.meter = meter
 
     @property
     def commit_listeners(self) -> tuple[CommitListener, ...]:

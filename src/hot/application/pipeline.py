@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -43,6 +44,7 @@ from hot.application.deciding import Conditions, DecidingState, NotKnownError, S
 from hot.application.errors import DeadlineExceededError
 from hot.application.group_commit import Commit, GroupCommitter
 from hot.application.idempotency import IdempotencyRecord
+from hot.application.meter import ACCEPTED, NO_METER, REPEATED, Meter, command_name, outcome_of
 from hot.application.personal import PersonalKey
 from hot.application.threads import WorkerThreads
 from hot.application.views import CommandResult
@@ -86,14 +88,25 @@ class CommandPipeline:
         self._personal_keys = personal_keys
         self._turns = _Turns()
         self.decisions = Decisions()
+        self.meter: Meter = NO_METER  # told how each command ended (``hot.application.meter``)
 
     async def run(self, command: Command, conditions: Conditions) -> CommandResult:
         """Decide ``command`` and commit what it changed; its result, after COMMIT."""
+        started = time.perf_counter()
+        name = command_name(type(command))
         try:
-            async with asyncio.timeout(self._threads.deadline), self._turns.of(command.subject):
-                return await self._attempts(command, conditions)
-        except TimeoutError:
-            raise DeadlineExceededError(f"no answer within {self._threads.deadline} s") from None
+            try:
+                async with asyncio.timeout(self._threads.deadline), self._turns.of(command.subject):
+                    result = await self._attempts(command, conditions)
+            except TimeoutError:
+                deadline = self._threads.deadline
+                raise DeadlineExceededError(f"no answer within {deadline} s") from None
+        except Exception as error:
+            self.meter.command(name, outcome_of(error), time.perf_counter() - started)
+            raise
+        outcome = REPEATED if result.already_recorded else ACCEPTED
+        self.meter.command(name, outcome, time.perf_counter() - started)
+        return result
 
     async def _attempts(self, command: Command, conditions: Conditions) -> CommandResult:
         fresh = False  # an answered request is found after its commit conflicts (see above)
@@ -116,6 +129,7 @@ class CommandPipeline:
                 return await self._commit(decided, conditions)
             except IntegrityError:
                 self.decisions.lost_races += 1
+                self.meter.race_lost(command_name(type(command)))
                 fresh = True  # lost a race: decide again on what the winner recorded
         raise ConflictError(subject)  # type: ignore[arg-type]  # set by the first decision
 

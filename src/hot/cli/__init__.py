@@ -32,6 +32,7 @@ SUBCOMMANDS = {
     "relay": "hot.cli.relay:relay",
     "serve": "hot.cli.serve:serve",
     "sql-access": "hot.cli.sql_access:sql_access",
+    "status": "hot.cli.status:status",
     "tail": "hot.cli.tail:tail",
 }
 SUMMARIES = {
@@ -45,6 +46,7 @@ SUMMARIES = {
     "relay": "Publish every event of the log into Redis streams, until SIGTERM or Ctrl-C.",
     "serve": "Serve the HTTP API (OpenAPI document and UI at /schema).",
     "sql-access": "Manage SQL readers: login roles that may read hot_read and nothing else.",
+    "status": "Print one screen: servers, log head, relay and streams, hot_read, API keys.",
     "tail": "Print events as they are recorded (after --after, or from now), until Ctrl-C.",
 }
 
@@ -117,11 +119,15 @@ class LazyGroup(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="Log at debug level.")
 def main(verbose: bool) -> None:
     """HoT: the history of the humans of Trantor, as events."""
+    from hot.infra.logs import configure_logging  # not for ``hot --help``
+    from hot.infra.settings import SettingsError, log_format
+
     LazyGroup.verbose = verbose
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    try:
+        chosen = log_format()
+    except SettingsError as error:
+        raise click.UsageError(str(error)) from None
+    configure_logging(logging.DEBUG if verbose else logging.INFO, chosen)
     if not verbose:
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)

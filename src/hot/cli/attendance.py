@@ -1,6 +1,7 @@
 """``hot attendance``: keep the attendance projection current, rebuild it, or report a month.
 
 hot attendance                        catch up, then follow (until SIGTERM or Ctrl-C)
+hot attendance --metrics-port 9101    the same, with its Prometheus metrics on that port
 hot attendance --rebuild              rebuild from the whole log, with a progress bar
 hot attendance --skip-position N --reason TEXT [--by NAME]
                                       never apply the event at N (recorded: who, why)
@@ -42,6 +43,7 @@ from hot.follow import (
 from hot.follow.configured import configured_feed
 from hot.follow.progress import wanted
 from hot.follow.standing import read_status, skip_position
+from hot.infra.projection_metrics import ProjectionMetrics
 from hot.infra.settings import Settings
 
 
@@ -64,6 +66,12 @@ from hot.infra.settings import Settings
 )
 @click.option("--reason", help="Why --skip-position skips the event (it is recorded).")
 @click.option("--by", help="Who skips it (recorded; default: your user name).")
+@click.option(
+    "--metrics-port",
+    type=int,
+    metavar="PORT",
+    help="Serve its Prometheus metrics on this port of HOT_HOST while it follows.",
+)
 @click.pass_context
 def attendance(
     ctx: click.Context,
@@ -74,6 +82,7 @@ def attendance(
     skip_position: int | None,
     reason: str | None,
     by: str | None,
+    metrics_port: int | None,
 ) -> None:
     """Keep the attendance tables current: catch up with the log, then follow it."""
     ctx.obj = {"database_url": database_url, "attendance_database_url": attendance_database_url}
@@ -91,17 +100,22 @@ def attendance(
     with configured_feed(settings, database_url) as (feed, hot_url):
         store = PostgresProjectionStore(attendance_database_url or hot_url)
         # Names are personal data: the attendance tables keep them, so it reads them.
+        projection = Attendance()
+        metrics = None
+        if metrics_port is not None and not rebuild:
+            metrics = ProjectionMetrics(projection.name, lambda: feed.head(projection.names))
         runner = ProjectionRunner(
-            Attendance(), store, feed, personal=True, skip_command=SKIP_COMMAND
+            projection, store, feed, personal=True, skip_command=SKIP_COMMAND, meter=metrics
         )
         tune_runtime()
-        try:
+        with contextlib.ExitStack() as stack:
+            stack.callback(store.close)
+            if metrics is not None and metrics_port is not None:
+                stack.callback(metrics.serve(metrics_port, settings.host))
             if rebuild:
                 _rebuild(runner, progress)
             else:
                 _follow(runner)
-        finally:
-            store.close()
 
 
 def _rebuild(runner: ProjectionRunner[Any], progress: bool | None) -> None:

@@ -3,6 +3,8 @@ its streams (the embedded servers' URLs included, which are not configured anywh
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import click
 
 from hot.infra.embedded import EmbeddedPostgres, running_url
@@ -10,24 +12,37 @@ from hot.infra.relay.streams import StreamKeys
 from hot.infra.settings import Settings
 
 
+@dataclass(frozen=True)
+class Servers:
+    """Where this HoT's servers are: each URL, and whether HoT runs it (embedded)."""
+
+    database: str
+    database_embedded: bool
+    redis: str | None  # None: embedded and not running now
+    redis_embedded: bool
+
+
+def servers(settings: Settings) -> Servers:
+    """The servers of ``settings``: configured, or the embedded ones' (asked, not started)."""
+    database = settings.database_url or EmbeddedPostgres(settings.data_dir).url
+    redis_at = settings.redis_url or running_url(settings.data_dir)
+    return Servers(database, not settings.database_url, redis_at, not settings.redis_url)
+
+
 @click.command()
 def info() -> None:
     """Print the database and Redis URLs, and the streams' names, that followers use."""
     settings = Settings.from_env()
-    if settings.database_url:
-        database = settings.database_url
+    found = servers(settings)
+    database = found.database
+    if found.database_embedded:  # its URL is its socket directory
+        database += f"  (embedded, in {settings.data_dir}/postgres)"
+    if found.redis is None:
+        redis_at = "embedded Valkey, not running now (hot serve or hot relay starts it)"
+    elif found.redis_embedded:
+        redis_at = f"{found.redis}  (embedded, in {settings.data_dir}/valkey)"
     else:
-        postgres = EmbeddedPostgres(settings.data_dir)  # its URL is its socket directory
-        database = f"{postgres.url}  (embedded, in {settings.data_dir}/postgres)"
-    if settings.redis_url:
-        redis_at = settings.redis_url
-    else:
-        running = running_url(settings.data_dir)
-        redis_at = (
-            f"{running}  (embedded, in {settings.data_dir}/valkey)"
-            if running
-            else "embedded Valkey, not running now (hot serve or hot relay starts it)"
-        )
+        redis_at = found.redis
     streams = StreamKeys(settings.redis_prefix, ())
     click.echo(f"database  {database}")
     click.echo(f"redis     {redis_at}")

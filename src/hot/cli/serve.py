@@ -3,13 +3,18 @@
 On the first start with no API key, an admin token is created and printed once.
 With several workers, each worker process builds its own HoT from the environment;
 the parent passes down the URLs of the embedded servers it started, so that all
-workers share them.
+workers share them, and a fresh directory for their metrics (prometheus-client's
+multiprocess mode, ``PROMETHEUS_MULTIPROC_DIR``), where the parent's relay and
+projector write theirs too: a scrape of any worker, or of the parent on
+``HOT_METRICS_PORT``, adds up every process's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import shutil
 import signal
 from collections.abc import Callable
 from types import FrameType
@@ -18,13 +23,17 @@ from typing import Any
 import click
 import uvicorn
 from litestar import Litestar
+from prometheus_client import multiprocess, start_http_server
 
 from hot.api import create_app
 from hot.api.health import RelayStatus
 from hot.cli.runtime import tune_runtime
 from hot.follow import Feed, PostgresLog
+from hot.infra.api_keys import POOL_NAME as API_KEYS_POOL
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.bootstrap import Hot, bootstrap
+from hot.infra.logs import configure_logging
+from hot.infra.metrics import use_fresh_multiprocess_dir
 from hot.infra.relay import Relay, build_relay
 from hot.infra.settings import Settings
 from hot.infra.sql_read import build_projector
@@ -45,6 +54,12 @@ def build_api(
     """
     api_keys = ApiKeyStore(hot.database_url, cache_seconds=hot.settings.api_key_cache_seconds)
     log = PostgresLog(hot.app)
+    on_shutdown: list[Callable[[], object]] = [log.close, api_keys.close]
+    if hot.sampler is not None:
+        hot.sampler.watch_postgres(API_KEYS_POOL, api_keys.pool)
+    if hot.metrics is not None and hot.metrics.multiprocess:
+        # This process's "live" gauges (open streams, pools) stop counting once it ends.
+        on_shutdown.append(lambda: multiprocess.mark_process_dead(os.getpid()))  # type: ignore[no-untyped-call]
     return create_app(
         hot.app,
         api_keys,
@@ -55,19 +70,30 @@ def build_api(
         relay_status=relay_status,
         sql_read_status=sql_read_status,
         feed=Feed(log, hot.redis, hot.settings.redis_prefix),
-        on_shutdown=[log.close, api_keys.close, *([hot.close] if close_on_shutdown else [])],
+        metrics=hot.metrics,
+        metrics_route_on=hot.settings.metrics_port is None,
+        on_shutdown=[*on_shutdown, *([hot.close] if close_on_shutdown else [])],
     )
 
 
 def worker_app() -> Litestar:
-    """The factory each uvicorn worker process calls (``--workers`` > 1)."""
-    api = build_api(bootstrap(Settings.from_env(), serves_commands=True), close_on_shutdown=True)
+    """The factory each uvicorn worker process calls (``--workers`` > 1): a new process,
+    whose logging is set up again as the ``hot`` command set up its parent's."""
+    settings = Settings.from_env()
+    configure_logging(logging.INFO, settings.log_format)
+    api = build_api(bootstrap(settings, serves_commands=True), close_on_shutdown=True)
     tune_runtime()
     return api
 
 
-# uvicorn with its fast parts (as "auto" would pick them), and no access log unless asked.
-UVICORN_OPTIONS: dict[str, Any] = {"loop": "uvloop", "http": "httptools", "access_log": False}
+# uvicorn with its fast parts (as "auto" would pick them), and no access log unless asked;
+# its loggers go through HoT's logging (format, request id), not a configuration of its own.
+UVICORN_OPTIONS: dict[str, Any] = {
+    "loop": "uvloop",
+    "http": "httptools",
+    "access_log": False,
+    "log_config": None,
+}
 
 
 def _exit(signum: int, frame: FrameType | None) -> None:
@@ -109,8 +135,11 @@ def run(
     is called with the API a single process serves. Both are there for benchmarks that
     measure HoT as it serves, beside a bare endpoint on the same server.
     """
-    hot = bootstrap(settings, serves_commands=True)
     with contextlib.ExitStack() as stack:
+        if settings.metrics and workers > 1:
+            metrics_dir = use_fresh_multiprocess_dir()  # before any metric is made
+            stack.callback(shutil.rmtree, metrics_dir, ignore_errors=True)
+        hot = bootstrap(settings, serves_commands=True)
         stack.callback(hot.close)
         with ApiKeyStore(hot.database_url) as api_keys:
             admin_token = api_keys.create_first_admin()
@@ -130,6 +159,10 @@ def run(
         projector = start_sql_read(hot)
         if projector is not None:
             stack.callback(projector.stop)
+        if hot.metrics is not None and settings.metrics_port is not None:
+            scraped = hot.metrics.scraped()
+            server, _ = start_http_server(settings.metrics_port, addr=host, registry=scraped)
+            stack.callback(server.shutdown)
         if workers == 1:
             api = build_api(
                 hot,

@@ -44,12 +44,23 @@ STUCK_RETRY = (1.0, 30.0)  # seconds before trying a failing event again: doubli
 SKIP_CALL = "ProjectionRunner.skip({position}, by=..., reason=...)"
 
 
+class ProjectionMeter:
+    """Told where a runner stands and of each handler failure (its metrics: see
+    ``hot.infra.projection_metrics``); this one keeps nothing."""
+
+    def reached(self, position: int) -> None:
+        """The projection's state includes every event up to ``position``."""
+
+    def handler_failed(self, position: int) -> None:
+        """A handler failed on the event at ``position``: stuck there until it passes."""
+
+
 class ProjectionRunner(Generic[Tx]):
     """Runs ``projection`` on the events of ``feed``, keeping its state in ``store``.
 
     ``skip_command`` tells an operator how to skip a position (``{position}`` is filled
     in); ``stuck_retry`` is the first and the longest wait before a failing event is
-    tried again.
+    tried again. ``meter`` is told its progress and failures (metrics).
     """
 
     def __init__(
@@ -62,6 +73,7 @@ class ProjectionRunner(Generic[Tx]):
         personal: bool = False,
         skip_command: str = SKIP_CALL,
         stuck_retry: tuple[float, float] = STUCK_RETRY,
+        meter: ProjectionMeter | None = None,
     ) -> None:
         if not projection.names:
             raise TypeError(f"{type(projection).__name__} handles no event: add @handles methods.")
@@ -81,6 +93,7 @@ class ProjectionRunner(Generic[Tx]):
         self._stuck_retry = Backoff(*stuck_retry)
         self._stopped = StopFlag()
         self._follower: Follower | None = None
+        self.meter = meter or ProjectionMeter()
 
     @property
     def name(self) -> str:
@@ -163,6 +176,7 @@ class ProjectionRunner(Generic[Tx]):
 
     def _follow(self, on_batch: ProgressCallback | None) -> None:
         position = self._committer.start()
+        self.meter.reached(position)
         handled = 0
         with self.feed.follow(
             position, self.projection.names, page_size=self.page_size, personal=self.personal
@@ -175,6 +189,7 @@ class ProjectionRunner(Generic[Tx]):
                 if self._committer.stuck is None:
                     self._stuck_retry.reset()
                 position = batch[-1].position
+                self.meter.reached(position)
                 handled += len(batch)
                 if on_batch is not None:
                     on_batch(position, handled)
@@ -182,6 +197,7 @@ class ProjectionRunner(Generic[Tx]):
     def _report_stuck(self, failure: HandlerFailedError) -> float:
         """Log where the projection is stuck and how to skip it; the delay before retrying."""
         delay = self._stuck_retry.next()
+        self.meter.handler_failed(failure.position)
         log.error(
             "projection %s is stuck at position %d (%s): %s; retrying in %.1fs; `%s` skips it",
             self.name,

@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Any
 
 import psycopg
+from psycopg_pool import ConnectionPool
 
 from hot.infra.database import small_pool
 from hot.tuning import API_KEY_CACHE_LIMIT, API_KEY_CONNECTIONS
@@ -109,6 +110,11 @@ class ApiKeyStore:
         except BaseException:
             self._pool.close()
             raise
+
+    @property
+    def pool(self) -> ConnectionPool[Any]:
+        """The store's pool (its use is sampled into metrics)."""
+        return self._pool
 
     def close(self) -> None:
         """Close the store's connections."""

@@ -23,6 +23,9 @@ by its owner's ``close()``. ``Hot.close`` closes what ``bootstrap`` made (throug
 | ``hot``: ``Hot.redis``        | the relay, readiness, the live feed | ``Hot``                 |
 | ``hot-write-through``         | publishing each commit at once      | ``write_through`` (3)   |
 
+With metrics on (``HOT_METRICS``), a thread samples these pools' use and the log's head
+(``hot.infra.metrics_sampler``), stopped by the closer ``bootstrap`` keeps.
+
 (1) Held while the committer writes; given back by ``recorder.close()`` (``app.close``)
 or when broken. (2) Not in a process that shows personal fields masked. (3) Closed by
 the closer ``bootstrap`` keeps (``Hot.close``). (4) Made and closed by ``build_api``
@@ -50,6 +53,9 @@ from hot.infra.commit_listener import CommitListener
 from hot.infra.database import eventsourcing_env, schema_lock
 from hot.infra.embedded import EmbeddedPostgres, EmbeddedRedis
 from hot.infra.log_pages import LogPages
+from hot.infra.metrics import HotMetrics
+from hot.infra.metrics_sampler import Sampler
+from hot.infra.personal_keys import POOL_NAME as PERSONAL_KEYS_POOL
 from hot.infra.personal_keys import PostgresPersonalKeyStore
 from hot.infra.recorder import HotRecorder
 from hot.infra.relay.write_through import WriteThrough
@@ -64,13 +70,16 @@ WRITE_THROUGH_CLIENT_NAME = "hot-write-through"  # and each of the write-through
 @dataclass
 class Hot:
     """HoT's running parts, and the embedded servers it started, closed by ``close``:
-    ``redis`` is the process's one Redis client (None without Redis), lent to its users."""
+    ``redis`` is the process's one Redis client (None without Redis), lent to its users;
+    ``metrics`` its Prometheus metrics and ``sampler`` their sampler (None: metrics off)."""
 
     settings: Settings
     database_url: str
     redis_url: str | None
     redis: Redis | None
     app: HumansApplication
+    metrics: HotMetrics | None = None
+    sampler: Sampler | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
     _closed: bool = False
 
@@ -160,12 +169,33 @@ def bootstrap(
         client = Redis.from_url(redis_url, client_name=REDIS_CLIENT_NAME)
         closers.append(client.close)  # before an embedded server stops
     app = build_application(database_url, settings.timezone, shows_personal=shows_personal)
+    metrics = sampler = None
+    if settings.metrics:
+        metrics = HotMetrics()
+        app.measure_with(metrics.command_meter)
+        sampler = Sampler(metrics, app.head_now)
+        sampler.watch_postgres("hot-events", app.recorder.datastore.pool)  # type: ignore[attr-defined]
+        keys = app.personal_keys
+        if isinstance(keys, PostgresPersonalKeyStore):
+            sampler.watch_postgres(PERSONAL_KEYS_POOL, keys.pool)
+        if client is not None:
+            sampler.watch_redis(REDIS_CLIENT_NAME, client.connection_pool)
+        closers.append(sampler.start().close)
     if serves_commands:
         closers.append(follow_commits(app, database_url))
         if redis_url is not None and settings.write_through:
             prefix, personal = settings.redis_prefix, settings.stream_personal
-            closers.append(write_through(app, redis_url, prefix=prefix, personal=personal))
-    return Hot(settings, database_url, redis_url, client, app, closers)
+            closers.append(
+                write_through(
+                    app,
+                    redis_url,
+                    prefix=prefix,
+                    personal=personal,
+                    metrics=metrics,
+                    sampler=sampler,
+                )
+            )
+    return Hot(settings, database_url, redis_url, client, app, metrics, sampler, closers)
 
 
 def follow_commits(app: HumansApplication, database_url: str) -> Callable[[], None]:
@@ -180,7 +210,13 @@ def follow_commits(app: HumansApplication, database_url: str) -> Callable[[], No
 
 
 def write_through(
-    app: HumansApplication, redis_url: str, *, prefix: str, personal: bool
+    app: HumansApplication,
+    redis_url: str,
+    *,
+    prefix: str,
+    personal: bool,
+    metrics: HotMetrics | None = None,
+    sampler: Sampler | None = None,
 ) -> Callable[[], None]:
     """Have ``app`` publish what it commits to the streams under ``prefix`` at once (see
     ``hot.infra.relay.write_through``); what stops it (and closes its Redis client).
@@ -196,7 +232,12 @@ def write_through(
         socket_timeout=WRITE_THROUGH_TIMEOUT_SECONDS,
         socket_connect_timeout=WRITE_THROUGH_TIMEOUT_SECONDS,
     )
-    publish = WriteThrough(client, prefix=prefix, personal=personal)
+    meter = None
+    if metrics is not None:
+        meter = metrics.write_through
+        if sampler is not None:
+            sampler.watch_redis(WRITE_THROUGH_CLIENT_NAME, client.connection_pool)
+    publish = WriteThrough(client, prefix=prefix, personal=personal, meter=meter)
     stop_telling = app.tell_commits(publish)
 
     def close() -> None:

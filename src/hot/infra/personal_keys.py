@@ -30,7 +30,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg_pool import PoolTimeout
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from hot.application.personal import PersonalKeyMissingError
 from hot.infra.database import small_pool
@@ -94,6 +94,11 @@ class PostgresPersonalKeyStore:
             # lifetime covers it, and the listener keeps trying.
             if not self.listening.wait(PERSONAL_KEY_LISTEN_START_SECONDS):
                 log.warning("personal keys: not listening yet; keys cached meanwhile may go")
+
+    @property
+    def pool(self) -> ConnectionPool[Any]:
+        """The store's pool (its use is sampled into metrics)."""
+        return self._pool
 
     def close(self) -> None:
         """Stop listening (closing the listening connection) and close the pool."""

@@ -45,6 +45,9 @@ class Settings:
     stream_personal: bool = False  # personal fields in the Redis streams: masked unless on
     write_through: bool = True  # a writer publishes what it commits, ahead of the relay
     sql_read: bool = True  # hot serve and hot relay keep hot_read in step (one at a time)
+    metrics: bool = True  # Prometheus metrics: GET /metrics, or on metrics_port
+    metrics_port: int | None = None  # their own port (None: the API's)
+    log_format: str = "text"  # or "json": one object a line
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -67,6 +70,9 @@ class Settings:
             stream_personal=_switch(env, "HOT_STREAM_PERSONAL", False),
             write_through=_switch(env, "HOT_STREAM_WRITE_THROUGH", True),
             sql_read=_switch(env, "HOT_SQL_READ", True),
+            metrics=_switch(env, "HOT_METRICS", True),
+            metrics_port=_int(env, "HOT_METRICS_PORT", 0) or None,
+            log_format=log_format(env),
         )
         settings.validate()
         return settings
@@ -115,6 +121,19 @@ def _retention(env: Mapping[str, str]) -> StreamRetention:
     if not unit:
         return StreamRetention(count=amount)
     return StreamRetention(age=timedelta(**{_AGE_UNITS[unit]: amount}))
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def log_format(environ: Mapping[str, str] | None = None) -> str:
+    """``HOT_LOG_FORMAT``: ``text`` (readable, the default) or ``json``; read alone too, by
+    the ``hot`` command before any other setting."""
+    env = os.environ if environ is None else environ
+    raw = (env.get("HOT_LOG_FORMAT") or "text").strip().lower()
+    if raw not in LOG_FORMATS:
+        raise SettingsError(f"HOT_LOG_FORMAT must be text or json, not {raw!r}.")
+    return raw
 
 
 def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:

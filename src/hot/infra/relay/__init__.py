@@ -30,6 +30,7 @@ def build_relay(hot: Hot) -> Relay:
         prefix=hot.settings.redis_prefix,
         retention=hot.settings.stream_retention,
         personal=hot.settings.stream_personal,
+        meter=hot.metrics.relay if hot.metrics is not None else None,
     )
 
 

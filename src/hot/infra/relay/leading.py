@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Generic, Self
 
 from hot.infra.relay.leader import Leadership
@@ -26,10 +27,10 @@ class LeadingLoop(ABC, Generic[S]):
     leadership: Leadership
     backoff: float
 
-    def __init__(self, initial: S) -> None:
+    def __init__(self, initial: S, observe: Callable[[S], None] = lambda status: None) -> None:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._board = StatusBoard(initial)
+        self._board = StatusBoard(initial, observe)  # ``observe`` sees each status: metrics
         self._report = self._board.update
 
     def run(self) -> None:

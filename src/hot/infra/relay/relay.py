@@ -25,6 +25,7 @@ import redis
 from eventsourcing.persistence import PersistenceError
 
 from hot.application import CATALOG, HumansApplication
+from hot.infra.metrics_meters import RelayMeter
 from hot.infra.notices import noticed_rows
 from hot.infra.relay.leader import Leadership
 from hot.infra.relay.leading import LeadingLoop
@@ -61,7 +62,8 @@ class Relay(LeadingLoop[RelayStatus]):
 
     ``run()`` blocks until ``stop()``; ``start()`` runs it in a thread. Any number of
     relays may run: one publishes, the others wait to take over. Personal fields are
-    masked in the streams unless ``personal`` (``HOT_STREAM_PERSONAL``).
+    masked in the streams unless ``personal`` (``HOT_STREAM_PERSONAL``). ``meter`` is
+    shown its status and told what it publishes (metrics).
     """
 
     thread_name, log_name = "hot-relay", "relay"
@@ -79,6 +81,7 @@ class Relay(LeadingLoop[RelayStatus]):
         takeover_interval: float = RELAY_TAKEOVER_SECONDS,
         backoff: float = RELAY_BACKOFF_SECONDS,
         personal: bool = False,
+        meter: RelayMeter | None = None,
     ) -> None:
         if batch_size < 1 or poll_interval <= 0:
             raise ValueError("A relay needs a batch size of at least 1 and a positive poll.")
@@ -91,7 +94,8 @@ class Relay(LeadingLoop[RelayStatus]):
         self.poll_interval = poll_interval
         self.takeover_interval = takeover_interval
         self.backoff = backoff
-        super().__init__(RelayStatus("starting"))
+        self.meter = meter or RelayMeter()
+        super().__init__(RelayStatus("starting"), self.meter.status)
         self._lag_checked = 0.0
 
     # Running ------------------------------------------------------------------------
@@ -155,6 +159,7 @@ class Relay(LeadingLoop[RelayStatus]):
                     continue
                 if self.publisher.last_position() < cursor.expected:
                     log.warning("relay: Redis lost the streams; publishing the log's tail again")
+                    self.meter.refilled()
                     cursor = self._plan()
 
     def _follow_notices(self, cursor: _Cursor) -> tuple[_Cursor, bool]:
@@ -204,7 +209,9 @@ class Relay(LeadingLoop[RelayStatus]):
                 published.last,
                 cursor.expected,
             )
+            self.meter.refilled()
             return self._plan()
+        self.meter.published(batch.size)
         return _Cursor(max(batch.last, published.last), published.last)
 
     # Status -------------------------------------------------------------------------

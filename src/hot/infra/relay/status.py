@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from hot.infra.relay.leader import lock_holder
 from hot.infra.relay.publisher import StreamPublisher
 from hot.infra.relay.source import EventLog
+from hot.infra.relay.streams import position_of
 from hot.tuning import LAG_CAP
 
 if TYPE_CHECKING:
@@ -43,11 +45,14 @@ class RelayStatus:
 
 class StatusBoard(Generic[S]):
     """A running part's status, a frozen dataclass (the relay's ``RelayStatus``, the SQL
-    read projector's), updated by it and read from any thread."""
+    read projector's), updated by it and read from any thread; ``observe`` is shown each
+    new status (its metrics)."""
 
-    def __init__(self, initial: S) -> None:
+    def __init__(self, initial: S, observe: Callable[[S], None] = lambda status: None) -> None:
         self._status = initial
         self._lock = threading.Lock()
+        self._observe = observe
+        observe(initial)
 
     def current(self) -> S:
         with self._lock:
@@ -55,7 +60,8 @@ class StatusBoard(Generic[S]):
 
     def update(self, **changes: Any) -> None:
         with self._lock:
-            self._status = dataclasses.replace(self._status, **changes)
+            self._status = status = dataclasses.replace(self._status, **changes)
+        self._observe(status)
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,7 @@ class StreamsReport:
     lengths: dict[str, int]
     lag: int
     leader_pid: int | None = field(default=None)
+    firsts: dict[str, int] = field(default_factory=dict)  # key -> first position (0: empty)
 
     @property
     def published(self) -> int:
@@ -74,12 +81,18 @@ class StreamsReport:
 
 
 def inspect_streams(log: EventLog, publisher: StreamPublisher, database_url: str) -> StreamsReport:
-    """Read the log head, every stream's last id and length, and the active relay."""
+    """Read the log head, every stream's first and last id and length, and the active relay."""
     streams = publisher.last_positions()
     pipe = publisher.client.pipeline(transaction=False)
     for key in streams:
         pipe.xlen(key)
-    lengths = dict(zip(streams, pipe.execute(), strict=True))
+        pipe.xrange(key, count=1)
+    replies = pipe.execute()
+    lengths = dict(zip(streams, replies[::2], strict=True))
+    firsts = {
+        key: position_of(first[0][0]) if first else 0
+        for key, first in zip(streams, replies[1::2], strict=True)
+    }
     published = streams[publisher.stream_keys.all]
     return StreamsReport(
         head=log.head(),
@@ -87,4 +100,5 @@ def inspect_streams(log: EventLog, publisher: StreamPublisher, database_url: str
         lengths={k: int(v) for k, v in lengths.items()},
         lag=log.count_after(published, LAG_CAP),
         leader_pid=lock_holder(database_url, publisher.stream_keys.prefix),
+        firsts=firsts,
     )

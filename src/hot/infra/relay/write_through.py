@@ -43,6 +43,7 @@ from hot.application.representation import masked_event
 from hot.application.team_decoding import recorded_team_event
 from hot.application.team_storage import TeamEvent
 from hot.application.views import RecordedEvent
+from hot.infra.metrics_meters import WriteThroughMeter
 from hot.infra.relay.publisher import FORGETTING, StreamPublisher, Trim
 from hot.infra.relay.relay import SERVER_ERRORS
 from hot.infra.relay.streams import StreamKeys
@@ -66,12 +67,14 @@ class WriteThrough:
         personal: bool = False,
         rest_seconds: float = WRITE_THROUGH_REST_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        meter: WriteThroughMeter | None = None,
     ) -> None:
         stream_keys = StreamKeys(prefix, CATALOG.names)
         self.publisher = StreamPublisher(client, stream_keys, _erases_nothing)
         self.personal = personal
         self.rest_seconds = rest_seconds
         self.clock = clock
+        self.meter = meter or WriteThroughMeter()  # told of each hit and miss (metrics)
         self.added = 0  # events this write-through put in the streams
         self.left_while_busy = 0  # transactions left to the relay as commands waited
         self._resting_until = 0.0
@@ -80,27 +83,28 @@ class WriteThrough:
     def __call__(self, batch: CommittedBatch) -> None:
         """Publish the batch's public events if the all-events stream stands at the last
         public event before them; never raises."""
+        published = False
         with self._lock:
             if batch.waiting:
                 self.left_while_busy += 1
-                return
-            if self.clock() < self._resting_until:
-                return
-            try:
-                self._offer(batch)
-            except SERVER_ERRORS as error:
-                self._rest(error)
-            except Exception as error:  # the transaction committed: tell, never fail it
-                log.exception("write-through: unexpected error")
-                self._rest(error)
+            elif self.clock() >= self._resting_until:
+                try:
+                    published = self._offer(batch)
+                except SERVER_ERRORS as error:
+                    self._rest(error)
+                except Exception as error:  # the transaction committed: tell, never fail it
+                    log.exception("write-through: unexpected error")
+                    self._rest(error)
+        self.meter.offered(published)
 
     def close(self) -> None:
         """Give back the Redis connection kept for publishing."""
         self.publisher.close()
 
-    def _offer(self, batch: CommittedBatch) -> None:
+    def _offer(self, batch: CommittedBatch) -> bool:
+        """Whether it published the batch's events."""
         if len(batch.written) > WRITE_THROUGH_MAX_EVENTS:
-            return
+            return False
         events: list[RecordedEvent] = []
         for w in batch.written:
             if isinstance(w.event, TeamEvent):
@@ -109,10 +113,11 @@ class WriteThrough:
                 recorded = event_type.recorded(w.event, w.position)
                 events.append(recorded if self.personal else masked_event(recorded))
         if not events or any(event.name == FORGETTING for event in events):
-            return
+            return False
         published = self.publisher.publish(events, batch.before, _NO_TRIM, exact=True)
         if published.accepted:
             self.added += len(events)
+        return published.accepted
 
     def _rest(self, error: Exception) -> None:
         log.warning(

@@ -21,7 +21,8 @@ def build_projector(hot: Hot) -> SqlReadProjector:
     """The projector of ``hot``'s database (on ``hot.app``'s log reader and pool)."""
     from hot.infra.sql_read.projector import SqlReadProjector
 
-    return SqlReadProjector(hot.app, hot.database_url)
+    meter = hot.metrics.sql_read if hot.metrics is not None else None
+    return SqlReadProjector(hot.app, hot.database_url, meter=meter)
 
 
 __all__ = ["CONTRACT_VERSION", "SCHEMA", "build_projector"]

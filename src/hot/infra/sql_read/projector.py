@@ -30,6 +30,7 @@ from eventsourcing.persistence import PersistenceError
 from psycopg.rows import tuple_row
 
 from hot.application import HumansApplication, RecordedEvent
+from hot.infra.metrics_meters import ProjectorMeter
 from hot.infra.relay.leader import Leadership
 from hot.infra.relay.leading import LeadingLoop
 from hot.infra.relay.source import EventLog
@@ -97,6 +98,7 @@ class SqlReadProjector(LeadingLoop[ProjectorStatus]):
 
     ``run()`` blocks until ``stop()``; ``start()`` runs it in a thread. Once at the log's
     end, it reads again at most every ``interval`` seconds, when a commit was notified.
+    ``meter`` is shown its status (metrics).
     """
 
     thread_name, log_name = "hot-sql-read", "sql read"
@@ -111,6 +113,7 @@ class SqlReadProjector(LeadingLoop[ProjectorStatus]):
         takeover_interval: float = RELAY_TAKEOVER_SECONDS,
         backoff: float = RELAY_BACKOFF_SECONDS,
         interval: float = SQL_READ_INTERVAL_SECONDS,
+        meter: ProjectorMeter | None = None,
     ) -> None:
         self.log = EventLog(app, personal=False)  # every public event, as masked readers see it
         self.leadership = Leadership(
@@ -121,7 +124,7 @@ class SqlReadProjector(LeadingLoop[ProjectorStatus]):
         self.takeover_interval = takeover_interval
         self.backoff = backoff
         self.interval = interval
-        super().__init__(ProjectorStatus("starting"))
+        super().__init__(ProjectorStatus("starting"), (meter or ProjectorMeter()).status)
         self._lag_checked = 0.0
         self._humans: dict[UUID, HumanRow] = {}  # rows as this projector last wrote them
 

@@ -1,0 +1,50 @@
+"""``hot status``: one screen of how this HoT stands, for an operator.
+
+The servers (embedded or external, their URLs with any password hidden), the log's
+head, the relay (position, lag, leader) and every stream (first and last entry,
+length), ``hot_read``'s projector (position, lag), and the number of API keys. What
+``hot relay status`` and ``hot info`` compute, it asks them for.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+import click
+
+from hot.cli.info import servers
+from hot.cli.relay import echo_streams, inspect_all
+from hot.infra.api_keys import ApiKeyStore
+from hot.infra.bootstrap import bootstrap
+from hot.infra.settings import Settings
+
+
+def without_password(url: str) -> str:
+    """``url`` with its password, if any, shown as ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@click.command()
+def status() -> None:
+    """Print one screen: servers, log head, relay and streams, hot_read, API keys."""
+    settings = Settings.from_env()
+    hot = bootstrap(settings, shows_personal=False)  # starts the embedded ones if need be
+    try:
+        found = servers(settings)
+        report, sql_read = inspect_all(hot)
+        with ApiKeyStore(hot.database_url) as api_keys:
+            keys = len(api_keys.list_keys())
+    finally:
+        hot.close()
+    embedded = {True: "embedded", False: "external"}
+    click.echo(
+        f"database:     {embedded[found.database_embedded]}, {without_password(hot.database_url)}"
+    )
+    redis_at = without_password(hot.redis_url) if hot.redis_url else "none"
+    click.echo(f"redis:        {embedded[found.redis_embedded]}, {redis_at}")
+    echo_streams(report, sql_read)
+    click.echo(f"API keys:     {keys}")
