@@ -158,7 +158,7 @@ def test_an_application_that_shows_no_personal_field_does_not_listen(
         finally:
             other.close()
         # Its listening thread ends on its own time: counted before the next mode's.
-        wait_until(lambda: _listeners() == before, 10, "the closed store's listener ended")
+        wait_until(lambda b=before: _listeners() == b, 10, "the closed store's listener ended")
     assert listening == {"personal": 1, "masked": 0}
 
 
