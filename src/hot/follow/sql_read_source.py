@@ -107,10 +107,10 @@ class SqlReadLog:
         names: Sequence[str] = (),
         upto: int | None = None,
         *,
-        personal: bool = True,
+        personal: bool = False,
     ) -> list[RecordedEvent]:
         """Up to ``limit`` events in (``after``, ``upto``], as ``hot_read`` holds them:
-        personal fields masked. ``personal`` is refused: ``hot_read`` has none."""
+        personal fields masked. ``personal=True`` is refused: ``hot_read`` has none."""
         if personal:
             raise PersonalFieldsRefusedError(
                 f"{CONTRACT} holds no personal field, so a follower of it cannot show them "
