@@ -141,7 +141,7 @@ def test_a_reader_s_follower_creates_nothing_and_its_role_could_not(
             with psycopg.connect(database_url, autocommit=True) as conn:
                 sessions = conn.execute(
                     "SELECT DISTINCT usename FROM pg_stat_activity "
-                    "WHERE application_name = 'hot-follower'"
+                    "WHERE application_name = 'hot-follower' AND datname = current_database()"
                 ).fetchall()
         head = feed.head(["HUMAN_JOINED"])
         rebuilt = [e for page in feed.history(0, page_size=4) for e in page]
