@@ -1,23 +1,34 @@
 """Benchmark of following HoT, against the bare minimum, in one run.
 
-(a) Catch-up: a ``Follower`` reading every event of a 200,000-event log from
-    PostgreSQL into decoded ``RecordedEvent``s, against a raw psycopg ``SELECT`` of
-    the same rows (all columns, fetched). Both read pages of the same size; a single
-    ``SELECT`` of everything and the application's ``app.read_log`` (the same reader,
-    on the application's pool, without reading ahead) are measured too, for reference.
+(a) Catch-up: a ``Follower`` reading every event of a 200,000-event log into
+    ``RecordedEvent``s, against a raw psycopg ``SELECT`` of the same rows (all columns,
+    fetched), both in pages of the same size. ``--source`` says which follower:
+
+    - ``log`` (default): HoT's own follower, ``PostgresLog`` over the log's table
+      (decoded, personal fields shown), against a raw paged ``SELECT`` of that table. A
+      single ``SELECT`` of everything and the application's ``app.read_log`` (the same
+      reader, on the application's pool, without reading ahead) are shown too.
+    - ``hot_read``: another team's follower, ``SqlReadLog`` over ``hot_read.events`` (as
+      ``Feed.connect(database_url)`` makes it), under a role made as ``hot sql-access
+      create`` makes one, against a raw paged ``SELECT`` of the same table by the same
+      role, with psycopg's text cursor (its default), its binary one, and its binary one
+      decoding jsonb with msgspec as the follower does: the follower is judged against
+      the fastest of the three, round by round.
+
     The follower runs twice a round: in an interpreter tuned as ``hot attendance``
     tunes its own (``tune_runtime``), which is judged, and in an untouched one (the
     collector as Python sets it), shown beside: what a team's own process gets.
     The machine is shared and noisy, so after a warm-up round the raw pages and the
     follower are timed in alternation, round after round; each round gives a ratio,
     and the figure is the median ratio (every round's ratio is shown).
-(b) The attendance projection's rebuild (``ProjectionRunner.rebuild``), in events/s,
-    tuned as ``hot attendance --rebuild`` runs.
+(b) With ``--source log``: the attendance projection's rebuild
+    (``ProjectionRunner.rebuild``), in events/s, tuned as ``hot attendance --rebuild`` runs.
 
-    uv run python bench/follow_bench.py [--quick]
+    uv run python bench/follow_bench.py [--quick] [--source log|hot_read]
 
 Uses HOT_BENCH_DATABASE_URL (default: the local server); creates and drops a
-database of its own. Target: catch-up >= 0.5x the raw SELECT.
+database of its own (and, for ``hot_read``, a reader role). Target: catch-up >= 0.5x
+the raw SELECT.
 """
 
 from __future__ import annotations
@@ -33,18 +44,31 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import msgspec
 import psycopg
+from psycopg.types.json import set_json_loads
 
 from hot.application import CATALOG, HumansApplication
 from hot.attendance import Attendance
 from hot.cli.runtime import tuned_runtime
 from hot.domain import Human, HumanKind
-from hot.follow import Feed, Follower, PostgresLog, PostgresProjectionStore, ProjectionRunner
+from hot.follow import (
+    EventSource,
+    Feed,
+    Follower,
+    PostgresLog,
+    PostgresProjectionStore,
+    ProjectionRunner,
+    SqlReadLog,
+)
 from hot.infra.bootstrap import build_application
 from hot.infra.database import create_database, drop_database
+from hot.infra.sql_read.access import create_reader, revoke_reader
+from hot.infra.sql_read.projector import SqlReadProjector
 
 SERVER_URL = os.environ.get(
     "HOT_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -56,6 +80,10 @@ TARGET_CATCH_UP = 0.5
 READ_PAGE = (
     "SELECT notification_id, originator_id, originator_version, topic, state FROM hot_events "
     "WHERE notification_id > %s AND topic = ANY(%s) ORDER BY notification_id LIMIT %s"
+)
+READ_HOT_READ_PAGE = (
+    "SELECT position, id, name, version, subject, sequence, time, payload FROM hot_read.events "
+    "WHERE position > %s ORDER BY position LIMIT %s"
 )
 READ_ALL = (
     "SELECT notification_id, originator_id, originator_version, topic, state FROM hot_events "
@@ -134,9 +162,21 @@ def raw_all(conn: psycopg.Connection[Any]) -> int:
         return len(cursor.fetchall())
 
 
-def follower_catch_up(source: PostgresLog, head: int) -> int:
+def raw_hot_read_pages(conn: psycopg.Connection[Any], *, binary: bool) -> int:
+    """Pages of ``hot_read.events``, every column, as psycopg fetches them."""
+    count, after = 0, 0
+    with conn.cursor(binary=binary) as cursor:
+        while True:
+            rows = cursor.execute(READ_HOT_READ_PAGE, (after, PAGE)).fetchall()
+            count += len(rows)
+            if len(rows) < PAGE:
+                return count
+            after = rows[-1][0]
+
+
+def follower_catch_up(source: EventSource, head: int, *, personal: bool) -> int:
     count = 0
-    with Follower(source, page_size=PAGE, personal=True) as follower:
+    with Follower(source, page_size=PAGE, personal=personal) as follower:
         for batch in follower.batches():
             count += len(batch)
             if follower.position >= head:
@@ -162,9 +202,127 @@ def rate(events: int, seconds: float) -> str:
     return f"{events / seconds:>10,.0f} events/s"
 
 
+@dataclass
+class CatchUp:
+    """The timings of interleaved rounds: each raw way's, and the follower's tuned (True)
+    and untouched (False); each round's ratio of the fastest raw way to the follower."""
+
+    raw_s: dict[str, list[float]] = field(default_factory=dict)
+    follow_s: dict[bool, list[float]] = field(default_factory=lambda: {True: [], False: []})
+    ratios: dict[bool, list[float]] = field(default_factory=lambda: {True: [], False: []})
+
+
+def catch_up_rounds(
+    raws: dict[str, Callable[[], int]], follower: Callable[[], int], rounds: int, events: int
+) -> CatchUp:
+    """After a warm-up of each, ``rounds`` rounds: every raw way, then the follower tuned
+    and untouched (in alternating order), so that all see the same moments."""
+    for measure in (*raws.values(), follower):
+        measure()  # warm-up: caches, plans, connections
+    result = CatchUp(raw_s={how: [] for how in raws})
+    for round_ in range(rounds):
+        for how, measure in raws.items():
+            seconds, count = timed(measure)
+            assert count == events, (how, count, events)
+            result.raw_s[how].append(seconds)
+        fastest = min(timings[-1] for timings in result.raw_s.values())
+        for tuned in (True, False) if round_ % 2 else (False, True):
+            with tuned_runtime() if tuned else contextlib.nullcontext():
+                seconds, count = timed(follower)
+            assert count == events, ("follower", count, events)
+            result.follow_s[tuned].append(seconds)
+            result.ratios[tuned].append(fastest / seconds)
+    return result
+
+
+def print_catch_up(result: CatchUp, events: int, subject: str) -> float:
+    """The table of a catch-up; returns the judged figure (tuned, median ratio)."""
+    for how, timings in result.raw_s.items():
+        print(f"    {'raw SELECT, ' + how:<35}{rate(events, median(timings))}")
+    for tuned, how in ((True, "tuned, judged"), (False, "untouched")):
+        label = f"{subject}, {how}"
+        print(f"    {label:<35}{rate(events, median(result.follow_s[tuned]))}", end="")
+        print(f"   {statistics.median(result.ratios[tuned]):.2f}x the raw pages (median ratio)")
+        ratios = " ".join(f"{r:.2f}" for r in result.ratios[tuned])
+        print(f"      ratio of each round: {ratios}")
+    return statistics.median(result.ratios[True])
+
+
+def bench_log(app: HumansApplication, url: str, events: int, rounds: int) -> float:
+    """(a) over the log's table, and (b); the judged ratio."""
+    source = PostgresLog(app)
+    head = source.head()  # the newest public event
+    with psycopg.connect(url, autocommit=True) as conn:  # warm, as the follower's are
+        result = catch_up_rounds(
+            {f"pages of {PAGE}": lambda: raw_pages(conn)},
+            lambda: follower_catch_up(source, head, personal=True),
+            rounds,
+            events,
+        )
+        raw_all_s, _ = best_of(3, lambda: raw_all(conn))
+    app_s, _ = best_of(1, lambda: application_pages(app))
+    print(f"\n(a) catch-up of {events:,} events from PostgreSQL, {rounds} rounds (medians)")
+    ratio = print_catch_up(result, events, "follower")
+    print(f"    {'raw SELECT, one query':<35}{rate(events, raw_all_s)}   (best of 3)", end="")
+    print(f"   follower (tuned) {raw_all_s / median(result.follow_s[True]):.2f}x of it")
+    print(f"    {'app.read_log (no read-ahead)':<35}{rate(events, app_s)}", flush=True)
+
+    store = PostgresProjectionStore(url)
+    runner = ProjectionRunner(Attendance(), store, Feed(source), personal=True)
+    runner.position()  # create the tables outside the timing
+    with tuned_runtime():
+        rebuild_s, _ = best_of(1, lambda: runner.rebuild() and events)
+    store.close()
+    source.close()
+    print(f"\n(b) {'attendance rebuild':<35}{rate(events, rebuild_s)}")
+    return ratio
+
+
+def bench_hot_read(app: HumansApplication, url: str, events: int, rounds: int) -> float:
+    """(a) over ``hot_read.events``, as a SQL reader; the judged ratio."""
+    started = time.perf_counter()
+    SqlReadProjector(app, url).catch_up()
+    print(f"projected {events:,} events into hot_read in {time.perf_counter() - started:.1f}s")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE hot_read.events")
+        conn.execute("CHECKPOINT")
+    name = f"bench_reader_{uuid.uuid4().hex[:8]}"
+    reader_url = create_reader(url, name)  # as ``hot sql-access create`` makes it
+    try:
+        source = SqlReadLog(reader_url)
+        head = source.head()
+        with (
+            psycopg.connect(reader_url, autocommit=True) as conn,
+            psycopg.connect(reader_url, autocommit=True) as fast,
+        ):
+            set_json_loads(msgspec.json.decode, fast)  # as the follower decodes jsonb
+            result = catch_up_rounds(
+                {
+                    f"pages of {PAGE}, text": lambda: raw_hot_read_pages(conn, binary=False),
+                    f"pages of {PAGE}, binary": lambda: raw_hot_read_pages(conn, binary=True),
+                    "binary, jsonb by msgspec": lambda: raw_hot_read_pages(fast, binary=True),
+                },
+                lambda: follower_catch_up(source, head, personal=False),
+                rounds,
+                events,
+            )
+        source.close()
+    finally:
+        revoke_reader(url, name)
+    print(f"\n(a) catch-up of {events:,} events from hot_read, as a SQL reader, {rounds} rounds")
+    print("    (medians; each round's ratio is against the fastest raw way of that round)")
+    return print_catch_up(result, events, "follower")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="20,000 events, 3 rounds")
+    parser.add_argument(
+        "--source",
+        choices=("log", "hot_read"),
+        default="log",
+        help="the follower's source: HoT's log table, or hot_read as a SQL reader",
+    )
     args = parser.parse_args()
     events = 20_000 if args.quick else 200_000
     rounds = 3 if args.quick else 7
@@ -176,46 +334,8 @@ def main() -> int:
             fill(app, events)
             print(f"wrote {events:,} events in {time.perf_counter() - started:.1f}s")
             analyze(url)
-            source = PostgresLog(app)
-            head = source.head()  # the newest public event
-            with psycopg.connect(url, autocommit=True) as conn:  # warm, as the follower's are
-                raw_pages(conn), follower_catch_up(source, head)  # warm-up: caches, plans
-                raw_page_s: list[float] = []
-                follow_s: dict[bool, list[float]] = {True: [], False: []}
-                ratios: dict[bool, list[float]] = {True: [], False: []}
-                for round_ in range(rounds):  # interleaved: all see the same moments
-                    raw_s, n_raw = timed(lambda: raw_pages(conn))
-                    raw_page_s.append(raw_s)
-                    for tuned in (True, False) if round_ % 2 else (False, True):
-                        with tuned_runtime() if tuned else contextlib.nullcontext():
-                            subject_s, n_follow = timed(lambda: follower_catch_up(source, head))
-                        assert n_raw == n_follow == events, (n_raw, n_follow, events)
-                        follow_s[tuned].append(subject_s)
-                        ratios[tuned].append(raw_s / subject_s)
-                raw_all_s, _ = best_of(3, lambda: raw_all(conn))
-            app_s, _ = best_of(1, lambda: application_pages(app))
-            ratio = statistics.median(ratios[True])
-            print(f"\n(a) catch-up of {events:,} events from PostgreSQL, {rounds} rounds (medians)")
-            print(f"    raw SELECT, pages of {PAGE}       {rate(events, median(raw_page_s))}")
-            print(f"    raw SELECT, one query            {rate(events, raw_all_s)}   (best of 3)")
-            for tuned, how in ((True, "tuned, judged"), (False, "untouched   ")):
-                seconds = median(follow_s[tuned])
-                print(f"    follower, {how}        {rate(events, seconds)}", end="")
-                print(
-                    f"   {statistics.median(ratios[tuned]):.2f}x the raw pages (median ratio), "
-                    f"{raw_all_s / seconds:.2f}x the one query"
-                )
-                print(f"      ratio of each round: {' '.join(f'{r:.2f}' for r in ratios[tuned])}")
-            print(f"    app.read_log (no read-ahead)     {rate(events, app_s)}", flush=True)
-
-            store = PostgresProjectionStore(url)
-            runner = ProjectionRunner(Attendance(), store, Feed(source), personal=True)
-            runner.position()  # create the tables outside the timing
-            with tuned_runtime():
-                rebuild_s, _ = best_of(1, lambda: runner.rebuild() and events)
-            store.close()
-            source.close()
-            print(f"\n(b) attendance rebuild               {rate(events, rebuild_s)}")
+            bench = bench_log if args.source == "log" else bench_hot_read
+            ratio = bench(app, url, events, rounds)
         finally:
             app.close()
 

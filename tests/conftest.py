@@ -7,11 +7,14 @@ databases of its own, created here and dropped at the end.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import redis
@@ -20,6 +23,10 @@ from hot.application import HumansApplication
 from hot.infra.database import create_database, drop_database
 from tests.blocking import opened_application
 from tests.processes import KillablePostgres, Processes
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+    from litestar.testing import TestClient
 
 
 @pytest.fixture(scope="session")
@@ -108,3 +115,46 @@ def processes(database_url: str, redis_server_url: str, redis_prefix: str) -> It
     made = Processes(database_url, redis_server_url, redis_prefix)
     yield made
     made.close()
+
+
+@dataclass(frozen=True)
+class SqlReader:
+    """A reader's role name, the URL it connects with, and the environment of ``hot``."""
+
+    name: str
+    url: str
+    env: dict[str, str]
+
+
+@pytest.fixture
+def sql_reader(database_url: str, tmp_path: Path) -> Iterator[SqlReader]:
+    """A SQL reader of the test's database, made by ``hot sql-access create`` (roles are the
+    cluster's: its name is the test's own), revoked afterwards."""
+    from click.testing import CliRunner
+
+    from hot.cli import main
+    from hot.infra.sql_read.access import ReaderNotFoundError, revoke_reader
+
+    env = {"HOT_DATABASE_URL": database_url, "HOT_DATA_DIR": str(tmp_path)}
+    name = f"reader_{uuid.uuid4().hex[:12]}"
+    created = CliRunner().invoke(main, ["sql-access", "create", name], env=env)
+    assert created.exit_code == 0, created.output
+    yield SqlReader(name, created.output.strip(), env)
+    with contextlib.suppress(ReaderNotFoundError):  # the test may have revoked it
+        revoke_reader(database_url, name)
+
+
+@pytest.fixture
+def reader_api(app: HumansApplication, database_url: str) -> Iterator[TestClient[Litestar]]:
+    """The API over the test's database, as a token with the ``read`` scope (no
+    ``personal``) asks it: what ``hot_read`` and its followers must equal."""
+    from litestar.testing import TestClient
+
+    from hot.api import create_app
+    from hot.infra.api_keys import ApiKeyStore
+
+    with ApiKeyStore(database_url) as api_keys:
+        token = api_keys.create("reader", ["read"])
+        with TestClient(create_app(app, api_keys)) as client:
+            client.headers.update({"Authorization": f"Bearer {token}"})
+            yield client

@@ -20,8 +20,10 @@ import redis
 from hot.application import HumansApplication, RecordedEvent
 from hot.follow import Feed, Follower, PostgresLog, ProjectionRunner
 from hot.infra.relay import Relay
+from hot.infra.sql_read.projector import SqlReadProjector
 from tests.blocking import blocking_application
 from tests.event_log import live_a_life
+from tests.waiting import wait_until
 
 
 def write_lives(
@@ -81,12 +83,15 @@ def writing(
         raise errors[0]
 
 
-def full_log(app: HumansApplication, names: tuple[str, ...] = ()) -> list[RecordedEvent]:
-    """Every public event (of ``names``), by the application's own reader."""
+def full_log(
+    app: HumansApplication, names: tuple[str, ...] = (), *, personal: bool = True
+) -> list[RecordedEvent]:
+    """Every public event (of ``names``), by the application's own reader (personal fields
+    masked unless ``personal``)."""
     events: list[RecordedEvent] = []
     after = 0
     while True:
-        page = app.read_log(after=after, limit=5000, names=names)
+        page = app.read_log(after=after, limit=5000, names=names, personal=personal)
         events.extend(page.events)
         if page.next is None:
             return events
@@ -180,3 +185,32 @@ def running_relay(
 def relay(database_url: str, redis_client: redis.Redis, redis_prefix: str) -> Iterator[Relay]:
     with running_relay(database_url, redis_client, redis_prefix) as running:
         yield running
+
+
+@contextlib.contextmanager
+def running_projector(database_url: str) -> Iterator[SqlReadProjector]:
+    """The ``hot_read`` projector in this process, on its own application (as ``hot relay``
+    runs it beside the relay)."""
+    app = blocking_application(database_url, max_batch=1)
+    projector = SqlReadProjector(
+        app, database_url, poll_interval=0.2, takeover_interval=0.2, backoff=0.2
+    )
+    projector.start()
+    try:
+        yield projector
+    finally:
+        projector.stop()
+        app.close()
+
+
+@pytest.fixture
+def projector(database_url: str) -> Iterator[SqlReadProjector]:
+    with running_projector(database_url) as running:
+        yield running
+
+
+def wait_projected(projector: SqlReadProjector, position: int, timeout: float = 30) -> None:
+    """Wait until ``hot_read`` holds every public event up to ``position``."""
+    wait_until(
+        lambda: projector.status().position >= position, timeout, f"hot_read reaches {position}"
+    )

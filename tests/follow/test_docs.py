@@ -14,6 +14,8 @@ from hot.application import HumansApplication
 from hot.domain import HumanKind
 from hot.follow import Feed, ProjectionRunner, SqliteProjectionStore
 from hot.infra.relay import Relay
+from hot.infra.sql_read.projector import SqlReadProjector
+from tests.conftest import SqlReader
 from tests.event_log import TODAY
 from tests.waiting import wait_until
 
@@ -36,8 +38,15 @@ def test_every_python_block_of_the_guide_compiles() -> None:
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_the_members_example_keeps_who_is_a_member(
-    app: HumansApplication, feed: Feed, relay: Relay, tmp_path: Path
+    app: HumansApplication,
+    sql_reader: SqlReader,
+    projector: SqlReadProjector,
+    relay: Relay,
+    redis_server_url: str,
+    redis_prefix: str,
+    tmp_path: Path,
 ) -> None:
+    """As the guide runs it: as a SQL reader, following ``hot_read`` then Redis."""
     example: dict[str, Any] = {"__name__": "members"}
     exec(python_blocks()[0], example)
     day = TODAY - timedelta(days=30)
@@ -47,11 +56,14 @@ def test_the_members_example_keeps_who_is_a_member(
     app.join(goes, day, "designer")
     app.leave(goes, day + timedelta(days=3))
 
+    feed = Feed.connect(sql_reader.url, redis_server_url, prefix=redis_prefix)
     runner = ProjectionRunner(example["Members"](), SqliteProjectionStore(tmp_path / "m.db"), feed)
-    with running(runner):
-        wait_until(lambda: runner.position() == app.head(), 10, "caught up")
-        app.join(goes, day + timedelta(days=10), "designer")  # back, followed live
-        wait_until(lambda: runner.position() == app.head(), 10, "followed")
-
+    try:
+        with running(runner):
+            wait_until(lambda: runner.position() == app.head(), 10, "caught up")
+            app.join(goes, day + timedelta(days=10), "designer")  # back, followed live
+            wait_until(lambda: runner.position() == app.head(), 10, "followed")
+    finally:
+        feed.close()
     members = sqlite3.connect(tmp_path / "m.db").execute("SELECT * FROM members").fetchall()
     assert sorted(members) == sorted([(str(stays), "engineer"), (str(goes), "designer")])

@@ -23,9 +23,10 @@ from hot.follow import (
 )
 from hot.infra.api_keys import ApiKeyStore, Scope
 from hot.infra.relay import Relay
+from hot.infra.sql_read.projector import SqlReadProjector
 from tests.event_log import live_a_life
 
-from .conftest import collect, full_log, go_live, write_lives
+from .conftest import collect, full_log, go_live, wait_projected, write_lives
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -115,9 +116,14 @@ def test_stop_ends_the_iteration_from_another_thread(feed: Feed, relay: Relay) -
 
 
 def test_follow_builds_and_closes_its_own_feed(
-    database_url: str, redis_server_url: str, redis_prefix: str, app: HumansApplication
+    database_url: str,
+    redis_server_url: str,
+    redis_prefix: str,
+    app: HumansApplication,
+    projector: SqlReadProjector,
 ) -> None:
     live_a_life(app, 2, "own")
+    wait_projected(projector, full_log(app)[-1].position)
     with follow(
         0, database_url=database_url, redis_url=redis_server_url, prefix=redis_prefix
     ) as events:

@@ -20,7 +20,7 @@ from psycopg import errors, sql
 from hot.cli import main
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.sql_read.access import NAME_RULE
-from tests.integration.conftest import SqlReader
+from tests.conftest import SqlReader
 
 pytestmark = pytest.mark.postgres
 

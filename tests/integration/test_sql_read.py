@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -30,9 +29,8 @@ from hot.infra.sql_read.projector import (
     prepare_session,
     write_page,
 )
-from tests.api.conftest import bearer
+from tests.conftest import SqlReader
 from tests.event_log import team_life
-from tests.integration.conftest import SqlReader
 from tests.plaintext import plaintext_anywhere
 from tests.waiting import wait_until
 
@@ -40,17 +38,6 @@ pytestmark = pytest.mark.postgres
 
 NAME, EMAIL, REASON = "Salvor Hardin", "salvor@terminus.example", "mayor of Terminus"
 LIFE = 13 + 6  # the public events ``lives`` records: the humans', and a team's type's
-
-
-@pytest.fixture
-def reader_api(app: HumansApplication, database_url: str) -> Iterator[TestClient[Litestar]]:
-    """The API over the test's database, as a token with the ``read`` scope (no
-    ``personal``) asks it: the reader that ``hot_read`` must equal."""
-    with ApiKeyStore(database_url) as api_keys:
-        token = api_keys.create("reader", ["read"])
-        with TestClient(create_app(app, api_keys)) as client:
-            client.headers.update(bearer(token))
-            yield client
 
 
 def lives(app: Any) -> list[UUID]:

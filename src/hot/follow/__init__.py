@@ -6,8 +6,10 @@
         for event in events:          # RecordedEvent, in log order, each exactly once
             ...
 
-- ``Follower`` / ``follow``: the events after a position, from the PostgreSQL log (or
-  the HTTP API), then from the relay's Redis streams, falling back to the log by itself.
+- ``Follower`` / ``follow``: the events after a position, from ``hot_read`` (with a SQL
+  reader's URL, ``SqlReadLog``) or the HTTP API (``HttpLog``), then from the relay's
+  Redis streams, falling back to the log by itself. HoT's own processes read the log
+  with ``PostgresLog``.
 - ``Projection`` + ``handles``, a ``ProjectionStore`` (PostgreSQL or SQLite) and a
   ``ProjectionRunner``: state whose position commits with its writes; ``rebuild()``;
   ``status()`` (``ProjectionStatus``: where it is ``Stuck``, the ``Skip``s) and ``skip()``.
@@ -21,6 +23,7 @@ from hot.follow.errors import (
     AccessDeniedError,
     FollowerError,
     HandlerFailedError,
+    PersonalFieldsRefusedError,
     ProjectionConflictError,
     RebuildFailedError,
     SkipRefusedError,
@@ -34,6 +37,7 @@ from hot.follow.progress import Progress
 from hot.follow.projection import Projection, handles
 from hot.follow.runner import ProjectionRunner
 from hot.follow.sources import EventSource, PostgresLog
+from hot.follow.sql_read_source import SqlReadLog
 from hot.follow.standing import ProjectionStatus, Skip, Stuck
 from hot.follow.stores import PostgresProjectionStore, ProjectionStore, SqliteProjectionStore
 
@@ -47,6 +51,7 @@ __all__ = [
     "FollowerError",
     "HandlerFailedError",
     "HttpLog",
+    "PersonalFieldsRefusedError",
     "PostgresLog",
     "PostgresProjectionStore",
     "Progress",
@@ -59,6 +64,7 @@ __all__ = [
     "Skip",
     "SkipRefusedError",
     "SourceUnavailableError",
+    "SqlReadLog",
     "SqliteProjectionStore",
     "Stuck",
     "UnknownEventNameError",

@@ -57,6 +57,9 @@ class HttpLog:
     def head(self, names: Sequence[str] = ()) -> int | None:
         return None  # the API has no head query: catch-ups over HTTP read until a short page
 
+    def complete_upto(self) -> None:
+        return None  # ``GET /events`` reads the log itself
+
     def close(self) -> None:
         if self._owns_client:
             self.client.close()

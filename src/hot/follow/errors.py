@@ -3,7 +3,8 @@
     FollowerError                   every error raised on purpose by ``hot.follow``
     ├── UnknownEventNameError       a name that is not in the event catalog (bad input)
     ├── SourceUnavailableError      the log cannot be read right now (followers retry)
-    ├── AccessDeniedError           the API refused the token (retrying cannot help)
+    ├── AccessDeniedError           the API refused the token, or PostgreSQL the role
+    ├── PersonalFieldsRefusedError  personal fields asked of ``hot_read``, which has none
     ├── ProjectionConflictError     another runner moved the projection's position first
     ├── HandlerFailedError          a handler failed on one event: the projection is stuck
     ├── RebuildFailedError          a handler failed during a rebuild: nothing was changed
@@ -37,7 +38,13 @@ class SourceUnavailableError(FollowerError):
 
 
 class AccessDeniedError(FollowerError):
-    """The HTTP API refused the token (401 or 403): retrying will not help."""
+    """The HTTP API refused the token (401 or 403), or PostgreSQL refused the role what it
+    reads: retrying will not help."""
+
+
+class PersonalFieldsRefusedError(FollowerError, ValueError):
+    """Personal fields were asked of a source that holds none (``hot_read``): following
+    with them goes over the API, with a token that has the ``personal`` scope."""
 
 
 class ProjectionConflictError(FollowerError):

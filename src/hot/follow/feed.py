@@ -1,5 +1,8 @@
 """``Feed``: where a team's app reads HoT from (the log, and Redis if it has it), built once.
 
+``Feed.connect`` reads ``hot_read`` given a database URL (a SQL reader's role is
+enough), or the HTTP API given its URL and a token.
+
 A feed makes followers, and answers the two questions projections ask besides:
 the log's head, and its history between two positions (the log only, no Redis:
 what a rebuild or a catch-up in one transaction wants). ``follow`` is the short
@@ -17,7 +20,8 @@ import redis
 from hot.application import RecordedEvent
 from hot.follow.api_source import HttpLog
 from hot.follow.follower import Follower, checked_names
-from hot.follow.sources import EventSource, PostgresLog
+from hot.follow.sources import EventSource
+from hot.follow.sql_read_source import SqlReadLog
 from hot.tuning import FOLLOWER_PAGE
 
 
@@ -39,13 +43,20 @@ class Feed:
         token: str | None = None,
         prefix: str = "hot",
     ) -> Feed:
-        """A feed reading the log from ``database_url``, or from the API at ``api_url``."""
+        """A feed reading ``hot_read`` at ``database_url``, or the API at ``api_url``.
+
+        ``database_url`` may be a SQL reader's (``hot sql-access create``): the feed only
+        selects from ``hot_read``, whose personal fields are masked, so its followers
+        cannot be ``personal``. Following with personal fields goes over the API, with a
+        ``token`` that has the ``personal`` scope. (HoT's own processes, which have the
+        application, read its log with ``PostgresLog``.)
+        """
         if (database_url is None) == (api_url is None):
             raise ValueError("Give either database_url or api_url (with a token).")
         if api_url is not None and not token:
             raise ValueError("Reading the log over HTTP needs a token (scope read).")
         source: EventSource = (
-            PostgresLog.connect(database_url)
+            SqlReadLog(database_url)
             if database_url is not None
             else HttpLog(str(api_url), str(token))
         )

@@ -12,8 +12,11 @@ it takes entries from a stream that begins after its position, it asks the log
 whether any event lies in between; if one does, it reads the log again, and comes
 back to Redis when that catch-up is done. Positions have gaps (rolled-back
 transactions, internal events, other names), which is why it asks rather than
-counting. If Redis has nothing new while the log does, twice a few seconds apart
-(the relay is down), it reads the log too.
+counting. A source that is a copy of the log (``hot_read``, kept in step by a
+projector) may not hold yet the events just before the stream's first entry: then it
+answers only once it has caught up with where the stream begins (``complete_upto``),
+and meanwhile the follower reads the source. If Redis has nothing new while the log
+does, twice a few seconds apart (the relay is down), it reads the log too.
 
 Personal fields (names, emails, reasons) are masked as ``"(personal)"`` unless the
 follower is made ``personal``, as in every other read of HoT. The streams carry them
@@ -190,8 +193,9 @@ class Follower:
     def _step_redis(self, deadline: float) -> list[RecordedEvent]:
         assert self.streams is not None
         snapshot = self.streams.read(self.position)
-        if not self._covers(snapshot):
-            self._leave_redis("Redis does not reach back to the follower's position", retry=0.0)
+        gap = self._gap(snapshot)
+        if gap is not None:
+            self._leave_redis(*gap)
             return []
         self._redis_backoff.reset()
         if snapshot.events:
@@ -209,19 +213,25 @@ class Follower:
             self.streams.wait(self.position, min(self.block_seconds, remaining))
         return []
 
-    def _covers(self, snapshot: StreamRead) -> bool:
-        """Whether every stream holds all its events after ``position`` (see module docstring)."""
+    def _gap(self, snapshot: StreamRead) -> tuple[str, float, int] | None:
+        """None if every stream holds all its events after ``position`` (see the module
+        docstring); else why not, how soon to try Redis again and the log level to say so."""
         assert self.streams is not None
         for key, first in snapshot.firsts.items():
             if first is not None and first <= self.position:
                 continue
             if self._verified.get(key) == (self.position, first):
                 continue
+            known = self.source.complete_upto()  # first: what ``first_after`` then covers
             following = self.source.first_after(self.position, self.streams.names_of[key])
             if following is not None and (first is None or following < first):
-                return False
+                return "Redis does not reach back to the follower's position", 0.0, logging.INFO
+            if following is None and first is not None and known is not None and known < first - 1:
+                # the source may still lack events before ``first``: read it for a while
+                reason = f"the source holds the log up to {known}, Redis begins at {first}"
+                return reason, self.poll_seconds, logging.DEBUG
             self._verified[key] = (self.position, first)
-        return True
+        return None
 
     def _relay_stalled(self) -> bool:
         """True when the log's next event was already due at the previous check, seconds ago."""
@@ -239,11 +249,13 @@ class Follower:
             self.source.read(self.position, len(events), self.names, upto=events[-1].position)
         )
 
-    def _leave_redis(self, reason: str, retry: float | None = None) -> None:
+    def _leave_redis(
+        self, reason: str, retry: float | None = None, level: int = logging.INFO
+    ) -> None:
         delay = self._redis_backoff.next() if retry is None else retry
         if retry is None:
             log.warning("%s: reading the log, Redis again in %.1fs", reason, delay)
         else:
-            log.info("%s: reading the log", reason)
+            log.log(level, "%s: reading the log", reason)
         self.live = False
         self._redis_after = time.monotonic() + delay

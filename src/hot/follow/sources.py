@@ -1,8 +1,12 @@
-"""Where a follower reads the log from: PostgreSQL directly, or the HTTP API.
+"""Where a follower reads the log from: HoT's own tables, ``hot_read``, or the HTTP API.
 
-Both answer the same three questions: the events after a position (a page, in log
-order, of some names), the position of the first event after a position, and the
-log's head. Errors that retrying may cure become ``SourceUnavailableError``.
+Each answers the same questions: the events after a position (a page, in log order,
+of some names), the position of the first event after a position, the log's head,
+and up to where it holds every event (a copy such as ``hot_read`` lags the log). Errors
+that retrying may cure become ``SourceUnavailableError``.
+
+``PostgresLog`` is for HoT's own processes, which have the application already; another
+team's app reads ``hot_read`` (``SqlReadLog``) or the API (``HttpLog``).
 """
 
 from __future__ import annotations
@@ -49,6 +53,12 @@ class EventSource(Protocol):
 
     def head(self, names: Sequence[str] = ()) -> int | None:
         """The position of the newest event (0 if none; None if this source cannot tell)."""
+        ...
+
+    def complete_upto(self) -> int | None:
+        """The position up to which this source holds every event of the log, and after
+        which it holds none yet; None when it is the log itself (it holds every event
+        committed). Asked before ``first_after`` to know what that answer covers."""
         ...
 
     def close(self) -> None: ...
@@ -153,6 +163,9 @@ class PostgresLog:
             named,
         )
         return int(rows[0][0]) if rows else 0
+
+    def complete_upto(self) -> None:
+        return None  # the log itself: its table lock makes log order commit order
 
     def close(self) -> None:
         self._ahead.close()
