@@ -100,6 +100,11 @@ class PostgresPersonalKeyStore:
         """The store's pool (its use is sampled into metrics)."""
         return self._pool
 
+    @property
+    def listens(self) -> bool:
+        """Whether this store listens for forgettings (a thread and a connection of its own)."""
+        return self._listener is not None
+
     def close(self) -> None:
         """Stop listening (closing the listening connection) and close the pool."""
         self._closed.set()
