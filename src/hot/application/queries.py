@@ -154,9 +154,14 @@ class HumanQueries(Application[UUID]):
 
     def _unregistered(self, names: Sequence[str]) -> list[str]:
         """The names among ``names`` of no built-in event nor registered team type."""
-        teams = [name for name in names if name not in CATALOG]
-        found = {name: self.load(EventTypeDefinition.id_for(name)) for name in teams}
-        return [name for name, type_ in found.items() if not isinstance(type_, EventTypeDefinition)]
+        teams = {name for name in names if name not in CATALOG}
+        registered = self._definitions_named(teams)
+        return [name for name in names if name in teams and name not in registered]
+
+    def _definitions_named(self, names: set[str]) -> dict[str, EventTypeDefinition]:
+        """The registered team types among ``names``, by name."""
+        found = {n: self.load(EventTypeDefinition.id_for(n)) for n in names}
+        return {n: d for n, d in found.items() if isinstance(d, EventTypeDefinition)}
 
     def head_now(self) -> int:
         """The position of the newest event in the log (0 when empty), read now."""

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hot.application.catalog import CATALOG
 from hot.application.catalog_commands import (
     AddEventTypeVersion,
     DeprecateEventTypeVersion,
@@ -23,7 +24,7 @@ from hot.application.deciding import Conditions
 from hot.application.idempotency import IdempotencyKey
 from hot.application.pipeline import CommandPipeline
 from hot.application.queries import HumanQueries
-from hot.application.upcasts import Upcast
+from hot.application.upcasts import Upcast, at_latest
 from hot.application.views import EventTypeInfo, RecordedEvent
 from hot.domain.errors import EventTypeNotFoundError
 from hot.domain.event_types import EventTypeDefinition, TypeVersion
@@ -134,9 +135,13 @@ class TeamCatalog(HumanQueries):
     async def as_latest(self, events: Sequence[RecordedEvent]) -> list[RecordedEvent]:
         """``events`` with each team event of an older version upcast to its type's
         latest version (built-in events, and the latest, as they are)."""
-        names = {e.name for e in events}
+        names = {e.name for e in events if e.name not in CATALOG}
         definitions = await self._threads.run(self._definitions_named, names)
-        return [_upcast(e, definitions.get(e.name)) for e in events]
+        upcasts = {  # each version's upcast parsed once for the page, not once an event
+            name: [None if v.upcast is None else Upcast.parse(v.upcast) for v in d.versions]
+            for name, d in definitions.items()
+        }
+        return [at_latest(e, upcasts.get(e.name, ())) for e in events]
 
     # Blocking, in worker threads -------------------------------------------------------
 
@@ -154,10 +159,6 @@ class TeamCatalog(HumanQueries):
         found = [self.load(row[0]) for row in rows]
         return [d for d in found if isinstance(d, EventTypeDefinition)]
 
-    def _definitions_named(self, names: set[str]) -> dict[str, EventTypeDefinition]:
-        found = {n: self.load(EventTypeDefinition.id_for(n)) for n in names}
-        return {n: d for n, d in found.items() if isinstance(d, EventTypeDefinition)}
-
 
 def _view(definition: EventTypeDefinition) -> EventTypeView:
     return EventTypeView(
@@ -167,24 +168,4 @@ def _view(definition: EventTypeDefinition) -> EventTypeView:
         str(definition.compatibility),
         tuple(definition.versions),
         definition.current,
-    )
-
-
-def _upcast(event: RecordedEvent, definition: EventTypeDefinition | None) -> RecordedEvent:
-    latest = definition.latest if definition is not None else None
-    if latest is None or definition is None or event.version >= latest.number:
-        return event
-    payload = dict(event.payload)
-    for version in definition.versions[event.version : latest.number]:
-        if version.upcast is not None:
-            payload = Upcast.parse(version.upcast).apply(payload)
-    return RecordedEvent(
-        event.id,
-        event.name,
-        latest.number,
-        event.subject,
-        event.sequence,
-        event.position,
-        event.time,
-        payload,
     )

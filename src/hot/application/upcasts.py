@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+import msgspec
+
 from hot.application.payload_shapes import payload_shape_errors
 from hot.application.schema_errors import InvalidSchemaError, dotted
+from hot.application.views import RecordedEvent
 
 _KEYS = ("rename", "defaults", "drop")
 
@@ -70,6 +73,16 @@ class Upcast:
             "defaults": _fresh(dict(self.defaults)),
             "drop": list(self.drop),
         }
+
+
+def at_latest(event: RecordedEvent, upcasts: Sequence[Upcast | None]) -> RecordedEvent:
+    """``event`` at the latest of its type's versions, whose upcasts are ``upcasts``
+    (version 1's first: ``None`` where a version declares none); as it is when it is
+    at the latest already, or of no such type (no upcasts)."""
+    if event.version >= len(upcasts):
+        return event
+    payload = upcast_chain(event.payload, upcasts[event.version :])  # the versions after it
+    return msgspec.structs.replace(event, version=len(upcasts), payload=payload)
 
 
 def upcast_chain(payload: Mapping[str, Any], upcasts: Sequence[Upcast | None]) -> dict[str, Any]:

@@ -17,9 +17,7 @@ Each version's declarative upcast (rename, drop, defaults) is applied in turn, a
 
 from __future__ import annotations
 
-import msgspec
-
-from hot.application.upcasts import Upcast
+from hot.application.upcasts import Upcast, at_latest
 from hot.application.views import RecordedEvent
 
 REGISTERED, VERSION_ADDED = "EVENT_TYPE_REGISTERED", "EVENT_TYPE_VERSION_ADDED"
@@ -47,11 +45,4 @@ class LatestVersions:
 
     def upcast(self, event: RecordedEvent) -> RecordedEvent:
         """``event`` at its type's latest version known, if it is a team's older event."""
-        versions = self._upcasts.get(event.name)
-        if versions is None or event.version >= len(versions):
-            return event
-        payload = dict(event.payload)
-        for upcast in versions[event.version :]:  # the upcasts of the versions after it
-            if upcast is not None:
-                payload = upcast.apply(payload)
-        return msgspec.structs.replace(event, version=len(versions), payload=payload)
+        return at_latest(event, self._upcasts.get(event.name, ()))
