@@ -12,17 +12,15 @@ team's app reads ``hot_read`` (``SqlReadLog``) or the API (``HttpLog``).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
 import eventsourcing.persistence as es
-import psycopg
 from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg_pool import ConnectionPool
 
 from hot.application import HumansApplication, RecordedEvent
 from hot.application.ports import PageRequest
-from hot.follow.errors import SourceUnavailableError
+from hot.follow.pools import UNAVAILABLE, database_errors, follower_pool
 from hot.follow.read_ahead import ReadAhead
 from hot.infra.log_pages import LogPages, Page, of_names
 from hot.tuning import FOLLOWER_CONNECTIONS
@@ -64,20 +62,12 @@ class EventSource(Protocol):
     def close(self) -> None: ...
 
 
-_DATABASE_UNAVAILABLE = (
-    psycopg.OperationalError,  # includes psycopg_pool.PoolTimeout
-    psycopg.InterfaceError,
-    es.OperationalError,
-    es.InterfaceError,
-)
+# Retried: PostgreSQL's connection errors, as psycopg and as the library raise them.
+_DATABASE_UNAVAILABLE = (*UNAVAILABLE, es.OperationalError, es.InterfaceError)
 
 
-@contextlib.contextmanager
-def _database_errors() -> Iterator[None]:
-    try:
-        yield
-    except _DATABASE_UNAVAILABLE as error:
-        raise SourceUnavailableError(f"PostgreSQL is unavailable: {error}") from error
+def _database_errors() -> contextlib.AbstractContextManager[None]:
+    return database_errors(_DATABASE_UNAVAILABLE)
 
 
 class PostgresLog:
@@ -102,20 +92,7 @@ class PostgresLog:
         datastore = cast(PostgresApplicationRecorder, app.recorder).datastore
         kwargs: Any = datastore.pool.kwargs  # the application's connection settings
         settings = {k: v for k, v in dict(kwargs or {}).items() if k != "row_factory"}
-        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
-            kwargs={
-                **settings,
-                "autocommit": True,
-                "connect_timeout": 5,
-                "application_name": "hot-follower",
-            },
-            min_size=0,  # no connection until the first read
-            max_size=max_connections,
-            timeout=10.0,
-            num_workers=1,
-            name="hot-follower",
-            open=True,
-        )
+        self._pool = follower_pool(settings=settings, max_connections=max_connections)
         self.pages = LogPages.on(app, connection=self._pool.connection)
         self._ahead: ReadAhead[PageRequest, Page] = ReadAhead(self._fetch)
 

@@ -19,22 +19,19 @@ After a full page, the next one is fetched in a thread while this one is handed 
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import msgspec
 import psycopg
 from psycopg.types.json import set_json_loads
-from psycopg_pool import ConnectionPool
 
 from hot.application import RecordedEvent
 from hot.follow.errors import (
-    AccessDeniedError,
     PersonalFieldsRefusedError,
-    SourceUnavailableError,
 )
+from hot.follow.pools import database_errors, follower_pool
 from hot.follow.read_ahead import ReadAhead
 from hot.tuning import FOLLOWER_CONNECTIONS
 
@@ -60,18 +57,6 @@ def _of_names(names: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
     return " AND name = ANY(%s)", (list(names),)
 
 
-@contextlib.contextmanager
-def _database_errors() -> Iterator[None]:
-    try:
-        yield
-    except psycopg.errors.InsufficientPrivilege as error:
-        raise AccessDeniedError(
-            f"PostgreSQL refused to let this role read {CONTRACT}: {error}"
-        ) from error
-    except (psycopg.OperationalError, psycopg.InterfaceError) as error:  # PoolTimeout too
-        raise SourceUnavailableError(f"PostgreSQL is unavailable: {error}") from error
-
-
 def _configure(conn: psycopg.Connection[Any]) -> None:
     """A new connection's settings: times in UTC (as every reader of HoT shows them), and
     JSON decoded by msgspec (several times faster than ``json.loads``)."""
@@ -87,16 +72,8 @@ class SqlReadLog:
     """
 
     def __init__(self, database_url: str, *, max_connections: int = FOLLOWER_CONNECTIONS) -> None:
-        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
-            database_url,
-            kwargs={"autocommit": True, "connect_timeout": 5, "application_name": "hot-follower"},
-            configure=_configure,
-            min_size=0,  # no connection until the first read
-            max_size=max_connections,
-            timeout=10.0,
-            num_workers=1,
-            name="hot-follower",
-            open=True,
+        self._pool = follower_pool(
+            database_url, configure=_configure, max_connections=max_connections
         )
         self._ahead: ReadAhead[_PageRequest, list[RecordedEvent]] = ReadAhead(self._page)
 
@@ -163,7 +140,7 @@ class SqlReadLog:
             "ORDER BY position LIMIT %s"
         )
         with (
-            _database_errors(),
+            database_errors(),
             self._pool.connection() as conn,
             conn.cursor(binary=True) as cursor,
         ):
@@ -172,7 +149,7 @@ class SqlReadLog:
 
     def _one(self, statement: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
         with (
-            _database_errors(),
+            database_errors(),
             self._pool.connection() as conn,
             conn.cursor(binary=True) as cursor,
         ):
