@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import psycopg
+from api_bench import register_members  # bench/, beside this script
 
 from hot.application import HumansApplication
-from hot.domain import HumanKind
 from hot.infra.bootstrap import build_application
 from hot.infra.database import create_database, drop_database
 from hot.infra.relay.source import EventLog
@@ -99,17 +99,6 @@ async def attend_rate(app: HumansApplication, days: Days, seconds: float, warmup
     stop.set()
     await asyncio.gather(*clients)
     return (after - before) / elapsed
-
-
-async def register_members(app: HumansApplication, count: int) -> list[uuid.UUID]:
-    async def member(n: int) -> uuid.UUID:
-        human = await app.register(
-            f"Bench {n}", f"bench-{n}-{uuid.uuid4().hex[:8]}@trantor.example", HumanKind.EMPLOYEE
-        )
-        await app.join(human.id, JOINED_ON, "benchmarker")
-        return human.id
-
-    return list(await asyncio.gather(*(member(n) for n in range(count))))
 
 
 class LagSampler:

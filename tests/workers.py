@@ -3,10 +3,31 @@ which worker process accepted each (found through /proc)."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from hot.infra.api_keys import ApiKeyStore
+from tests.processes import HotProcess, Processes
+from tests.serving import free_port
+from tests.waiting import wait_until
+
+
+@contextlib.contextmanager
+def two_workers(
+    database_url: str, processes: Processes, key_name: str
+) -> Iterator[tuple[HotProcess, int, str]]:
+    """``hot serve`` with two workers: the process, its port and an admin token."""
+    with ApiKeyStore(database_url) as api_keys:
+        token = api_keys.create(key_name, ["admin"])
+    port = free_port()
+    process = processes.hot(["serve", "--port", str(port)], HOT_WORKERS="2").start()
+    wait_until(lambda: answers(port), 60, "hot serve answers")
+    yield process, port, token
+    assert process.terminate(30) == 0, process.output()
 
 
 def answers(port: int) -> bool:

@@ -12,12 +12,10 @@ from pathlib import Path
 import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from hot.infra.api_keys import ApiKeyStore
 from tests.processes import HotProcess, Processes
 from tests.promtool import check_metrics, value
-from tests.serving import free_port
 from tests.waiting import wait_until
-from tests.workers import Connection, answers, children, one_per_worker
+from tests.workers import Connection, children, one_per_worker, two_workers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -26,13 +24,9 @@ ATTENDS_EACH, REFUSED_EACH = 5, 2
 
 @pytest.fixture
 def server(database_url: str, processes: Processes) -> Iterator[tuple[HotProcess, int, str]]:
-    with ApiKeyStore(database_url) as api_keys:
-        token = api_keys.create("metrics", ["admin"])
-    port = free_port()
-    process = processes.hot(["serve", "--port", str(port)], HOT_WORKERS="2").start()
-    wait_until(lambda: answers(port), 60, "hot serve answers")
-    yield process, port, token
-    assert process.terminate(30) == 0, process.output()
+    """``hot serve`` with two workers: the process, its port and an admin token."""
+    with two_workers(database_url, processes, "metrics") as running:
+        yield running
 
 
 def scrape(port: int) -> str:

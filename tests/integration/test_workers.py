@@ -15,15 +15,12 @@ import pytest
 import redis
 
 from hot.application import HumansApplication
-from hot.infra.api_keys import ApiKeyStore
 from tests.integration.relay_fixtures import (
     assert_streams_match_log,
     wait_caught_up,
 )
 from tests.processes import HotProcess, Processes
-from tests.serving import free_port
-from tests.waiting import wait_until
-from tests.workers import answers, one_per_worker
+from tests.workers import one_per_worker, two_workers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -31,13 +28,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 @pytest.fixture
 def server(database_url: str, processes: Processes) -> Iterator[tuple[HotProcess, int, str]]:
     """``hot serve`` with two workers: the process, its port and an admin token."""
-    with ApiKeyStore(database_url) as api_keys:
-        token = api_keys.create("workers", ["admin"])
-    port = free_port()
-    process = processes.hot(["serve", "--port", str(port)], HOT_WORKERS="2").start()
-    wait_until(lambda: answers(port), 60, "hot serve answers")
-    yield process, port, token
-    assert process.terminate(30) == 0, process.output()
+    with two_workers(database_url, processes, "workers") as running:
+        yield running
 
 
 def test_an_idempotency_key_holds_across_the_workers(
