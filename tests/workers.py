@@ -40,13 +40,12 @@ def answers(port: int) -> bool:
 
 
 class Connection:
-    """One kept-alive HTTP connection to the server, and the worker that accepted it."""
+    """One kept-alive HTTP connection to the server."""
 
-    def __init__(self, port: int, token: str, server_pid: int) -> None:
+    def __init__(self, port: int, token: str) -> None:
         self.http = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         self.call("GET", "/health/live")
-        self.worker = worker_holding(server_pid, port, self.http.sock.getsockname()[1])
 
     def call(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
@@ -90,11 +89,19 @@ def children(pid: int) -> list[int]:
     ]
 
 
-def one_per_worker(port: int, token: str, server_pid: int) -> list[Connection]:
+class WorkerConnection(Connection):
+    """A connection, and the worker process of a several-worker server that accepted it."""
+
+    def __init__(self, port: int, token: str, server_pid: int) -> None:
+        super().__init__(port, token)
+        self.worker = worker_holding(server_pid, port, self.http.sock.getsockname()[1])
+
+
+def one_per_worker(port: int, token: str, server_pid: int) -> list[WorkerConnection]:
     """A connection accepted by each of the two workers (new ones until both are seen)."""
-    by_worker: dict[int, Connection] = {}
+    by_worker: dict[int, WorkerConnection] = {}
     for _ in range(200):
-        connection = Connection(port, token, server_pid)
+        connection = WorkerConnection(port, token, server_pid)
         by_worker.setdefault(connection.worker, connection)
         if len(by_worker) == 2:
             return list(by_worker.values())
