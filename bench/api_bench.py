@@ -13,6 +13,9 @@
 (e) ``POST /events`` of a team's event type (the seed's standup: its schema checked, its
     personal field sealed) with 64 connections, against ``POST /humans/{id}/attend`` on
     the same server; and what validating one payload costs, against ``json.loads`` of it.
+(f) Attends over HTTP with 32 connections, two ``hot serve`` instances of one worker each
+    on one database and one stream prefix (one wrk each, half the connections and half the
+    humans), against one instance with all of them: a second instance must not slow HoT.
 
 Every server runs as ``hot serve`` runs it (``hot.cli.serve.run``): the relay in the
 process (in the parent with two workers), the streams' write-through on, the runtime
@@ -21,7 +24,7 @@ that both have served every human). Each HTTP figure is the median of interleave
 rounds (baseline, subject, baseline, ...), every round's ratio shown; a single answer
 that is not 2xx, or a socket error, fails the run.
 
-    uv run python bench/api_bench.py [--quick] [--only a|http|d|team]
+    uv run python bench/api_bench.py [--quick] [--only a|http|d|team|instances]
 
 Needs ``wrk`` (``apt-get install -y wrk``). Uses HOT_BENCH_DATABASE_URL and
 HOT_BENCH_REDIS_URL (default: the local servers); creates and drops databases of its
@@ -250,7 +253,7 @@ def serve(database_url: str, port: int, workers: int) -> None:
     os.environ.update(
         HOT_DATABASE_URL=database_url,
         HOT_REDIS_URL=REDIS_URL,
-        HOT_REDIS_PREFIX=f"hot-bench-{port}",
+        HOT_REDIS_PREFIX=os.environ.get("HOT_BENCH_PREFIX") or f"hot-bench-{port}",
         HOT_API_KEY_CACHE_SECONDS="60",
     )
     hot_serve.run(
@@ -274,26 +277,33 @@ class Server:
 
 @contextmanager
 def server(
-    database_url: str, humans: list[uuid.UUID], days: Days, workers: int
+    database_url: str,
+    humans: list[uuid.UUID],
+    days: Days,
+    workers: int,
+    prefix: str | None = None,
 ) -> Iterator[Server]:
     """A server on ``database_url`` (whose members are ``humans``) that has read each once,
-    and whose relay has published the log."""
+    and whose relay has published the log; its streams under ``prefix`` (shared by
+    several instances), or under one of its own."""
     with ApiKeyStore(database_url) as api_keys:
         token = api_keys.create(f"bench-{uuid.uuid4().hex[:6]}", ["read", "write"])
     port = free_port()
+    prefix = prefix or f"hot-bench-{port}"
     process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", database_url, str(port), str(workers)]
+        [sys.executable, __file__, "--serve", database_url, str(port), str(workers)],
+        env={**os.environ, "HOT_BENCH_PREFIX": prefix},
     )
     try:
         wait_for(port, process)
         prime(port, token, humans)
-        relay_caught_up(database_url, f"hot-bench-{port}")
+        relay_caught_up(database_url, prefix)
         yield Server(port, process, token, humans, days)
     finally:
         process.terminate()
         process.wait(timeout=30)
         client = redis.Redis.from_url(REDIS_URL)
-        for key in client.scan_iter(f"hot-bench-{port}:*"):
+        for key in client.scan_iter(f"{prefix}:*"):
             client.delete(key)
         client.close()
 
@@ -602,6 +612,68 @@ def workers_figure(
     report(labelled, ratios, "two workers / one", TARGET_WORKERS)
 
 
+def instances_figure(
+    one: str,
+    two: str,
+    humans_one: list[uuid.UUID],
+    humans_two: list[uuid.UUID],
+    days_one: Days,
+    plan: Plan,
+) -> None:
+    """(f): two ``hot serve`` instances of one worker each, on one database and one stream
+    prefix (as behind a load balancer: one wrk each, half the connections and half the
+    humans each), against one instance with all of them; a new start of each every round."""
+    print(
+        f"\n(f) POST /humans/{{id}}/attend, {WORKERS_CONNECTIONS} connections over "
+        f"{plan.humans} humans: two instances against one (a new start each round)",
+        flush=True,
+    )
+    halves = [humans_two[0::2], humans_two[1::2]]
+    days_two = [Days(half) for half in halves]
+    results: dict[str, list[WrkResult]] = {"one instance": [], "two instances": []}
+    ratios = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(plan.rounds):
+            with server(one, humans_one, days_one, workers=1) as single:
+                warmup = plan.warmup * WORKERS_WARMUP
+                run_wrk(single, "POST", "", warmup, WORKERS_CONNECTIONS, Path(tmp))
+                results["one instance"].append(
+                    run_wrk(single, "POST", "", plan.seconds, WORKERS_CONNECTIONS, Path(tmp))
+                )
+            prefix = f"hot-bench-instances-{uuid.uuid4().hex[:6]}"
+            with (
+                server(two, halves[0], days_two[0], workers=1, prefix=prefix) as a,
+                server(two, halves[1], days_two[1], workers=1, prefix=prefix) as b,
+            ):
+                both = [a, b]
+                half = WORKERS_CONNECTIONS // 2
+                for seconds, keep in ((plan.warmup * WORKERS_WARMUP, False), (plan.seconds, True)):
+                    with ThreadPoolExecutor(2) as pool:
+                        runs = list(
+                            pool.map(
+                                run_wrk,
+                                both,
+                                ["POST"] * 2,
+                                [""] * 2,
+                                [seconds] * 2,
+                                [half] * 2,
+                                [Path(tmp)] * 2,
+                            )
+                        )
+                    if keep:
+                        total = sum(r.requests for r in runs)
+                        results["two instances"].append(
+                            WrkResult(
+                                sum(r.rate for r in runs),
+                                total,
+                                runs[0].latency,
+                                sum(r.server_cpu_ms * r.requests for r in runs) / max(total, 1),
+                            )
+                        )
+            ratios.append(results["two instances"][-1].rate / results["one instance"][-1].rate)
+    report(results, ratios, "two instances / one", TARGET_WORKERS)
+
+
 # The run ----------------------------------------------------------------------------
 
 
@@ -669,8 +741,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a short run")
     parser.add_argument(
         "--only",
-        choices=["a", "http", "d", "team"],
-        help="one part only (http: b, c and d; team: e)",
+        choices=["a", "http", "d", "team", "instances"],
+        help="one part only (http: b, c and d; team: e; instances: f)",
     )
     parser.add_argument(
         "--serve", nargs=3, metavar=("DATABASE_URL", "PORT", "WORKERS"), help=argparse.SUPPRESS
@@ -697,6 +769,10 @@ def main() -> None:
         with fresh_database() as one, fresh_database() as two:
             humans_one, humans_two = members(one, plan.humans), members(two, plan.humans)
             http_figures(one, two, humans_one, humans_two, plan, workers_only=args.only == "d")
+    if args.only in (None, "instances"):
+        with fresh_database() as one, fresh_database() as two:
+            humans_one, humans_two = members(one, plan.humans), members(two, plan.humans)
+            instances_figure(one, two, humans_one, humans_two, Days(humans_one), plan)
 
 
 if __name__ == "__main__":
