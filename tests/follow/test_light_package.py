@@ -12,11 +12,13 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import threading
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -72,6 +74,22 @@ def light_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=600,
     )
     return python
+
+
+def test_it_depends_on_psycopg_redis_httpx_and_msgspec_only() -> None:
+    project = tomllib.loads((PACKAGE / "pyproject.toml").read_text())["project"]
+
+    names = {re.split(r"[\[<>=~! ;]", need, maxsplit=1)[0] for need in project["dependencies"]}
+    assert names == {"psycopg", "redis", "httpx", "msgspec"}
+
+
+def test_every_python_block_of_its_readme_compiles() -> None:
+    readme = PACKAGE / "README.md"
+    blocks = re.findall(r"```python\n(.*?)```", readme.read_text(), flags=re.DOTALL)
+
+    assert blocks
+    for block in blocks:
+        compile(block, str(readme), "exec")
 
 
 def run_python(python: Path, code: str) -> str:

@@ -9,10 +9,26 @@ from __future__ import annotations
 
 import pytest
 
+import hot.application
+import hot.domain
+import hot.domain.event_types
+import hot.infra.relay
+import hot_follow.events
+import hot_follow.names
+import hot_follow.representation
+import hot_follow.streams
 from hot.application.catalog import CATALOG
 from hot.domain.errors import InvalidEventTypeError
 from hot.domain.event_types import checked_type_name
 from hot_follow.names import BUILT_IN_PERSONAL_FIELDS, can_name_events, unknown_names
+
+
+def test_hot_reads_and_writes_with_the_contracts_own_pieces() -> None:
+    """One copy: what HoT uses is what the light package holds, not a copy of it."""
+    assert hot.application.RecordedEvent is hot_follow.events.RecordedEvent
+    assert hot.infra.relay.StreamKeys is hot_follow.streams.StreamKeys
+    assert hot.domain.FORGOTTEN is hot_follow.representation.FORGOTTEN
+    assert hot.domain.event_types.TYPE_NAME is hot_follow.names.TYPE_NAME
 
 
 def test_the_built_ins_and_their_personal_fields_are_the_catalogs() -> None:
