@@ -56,19 +56,19 @@ from hot.application import CATALOG, HumansApplication
 from hot.attendance import Attendance
 from hot.cli.runtime import tuned_runtime
 from hot.domain import Human, HumanKind
-from hot.follow import (
+from hot.infra.bootstrap import build_application
+from hot.infra.database import create_database, drop_database
+from hot.infra.postgres_log import PostgresLog
+from hot.infra.sql_read.access import create_reader, revoke_reader
+from hot.infra.sql_read.projector import SqlReadProjector
+from hot_follow import (
     EventSource,
     Feed,
     Follower,
-    PostgresLog,
     PostgresProjectionStore,
     ProjectionRunner,
     SqlReadLog,
 )
-from hot.infra.bootstrap import build_application
-from hot.infra.database import create_database, drop_database
-from hot.infra.sql_read.access import create_reader, revoke_reader
-from hot.infra.sql_read.projector import SqlReadProjector
 
 SERVER_URL = os.environ.get(
     "HOT_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

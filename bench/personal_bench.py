@@ -51,9 +51,10 @@ import psycopg
 
 from hot.application import HumansApplication
 from hot.domain import Human, HumanKind
-from hot.follow import Follower, PostgresLog
 from hot.infra.bootstrap import build_application
 from hot.infra.database import create_database, drop_database
+from hot.infra.postgres_log import PostgresLog
+from hot_follow import Follower
 
 SERVER_URL = os.environ.get(
     "HOT_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from hot.application.payload_schemas import PayloadValidator, checked_schema, compiled_validator
 from hot.application.payload_shapes import checked_payload_shape
-from hot.application.upcasts import Upcast
+from hot.application.upcasts import parse_upcast
 
 _TEXT = {"type": "string"}
 _STRINGS = {"type": "array", "items": _TEXT}
@@ -64,7 +64,7 @@ def main() -> None:
     events = parser.parse_args().events
     validator = PayloadValidator(checked_schema(STANDUP_V2))
     compiled = compiled_validator(STANDUP_V2)  # what the validator runs after the walk
-    upcast = Upcast.parse(STANDUP_V1_TO_V2)
+    upcast = parse_upcast(STANDUP_V1_TO_V2)
     text = json.dumps(STANDUP_V2_PAYLOAD)
     validator.check(STANDUP_V2_PAYLOAD)  # valid, so the timed calls take the fast path
 

@@ -12,9 +12,9 @@ from eventsourcing.persistence import Notification
 from hot.application import CATALOG, Envelope, HumansApplication, RecordedEvent
 from hot.application.catalog import is_public
 from hot.application.decoding import Row
-from hot.application.representation import masked_event
 from hot.application.team_decoding import recorded_team_event
 from hot.domain import Human, HumanKind
+from hot_follow.representation import masked_event
 from tests.standup import (
     STANDUP_V1,
     STANDUP_V1_PAYLOAD,

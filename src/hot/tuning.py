@@ -57,9 +57,6 @@ EVENTS_POOL_MORE = 70
 """Connections the events pool may open beyond those under load (the worker threads'
 reads, the relay's): 80 in all, within PostgreSQL's default 100 for one process."""
 
-FOLLOWER_CONNECTIONS = 8
-"""A follower's pool: one page read at a time, and one read ahead."""
-
 PERSONAL_KEY_CONNECTIONS = 4
 """The personal-key store's pool: most reads hit its cache and a miss is one indexed
 query well under a millisecond, so a few connections serve every thread."""
@@ -67,10 +64,6 @@ query well under a millisecond, so a few connections serve every thread."""
 API_KEY_CONNECTIONS = 2
 """The API key store's pool: a verified token is cached, so only a new or expired one
 queries, and the key commands (create, list, revoke) are rare."""
-
-PROJECTION_CONNECTIONS = 4
-"""A projection store's pool: a runner holds one connection per batch, and a process
-runs a few projections at most."""
 
 # Keys and tokens -----------------------------------------------------------------------
 
@@ -86,19 +79,7 @@ API_KEY_CACHE_LIMIT = 10_000
 
 # Following the log ---------------------------------------------------------------------
 
-FOLLOWER_PAGE = 1000
-"""Events a follower reads from the log at a time: large enough that the round trip is
-a small part of a page, small enough that a page decodes in a few milliseconds."""
-
-FOLLOWER_BLOCK_SECONDS = 1.0
-"""How long a follower's read of Redis blocks waiting for an entry (stop is seen then)."""
-
-FOLLOWER_POLL_SECONDS = 0.5
-"""How long a follower with no Redis waits before reading the log's end again."""
-
-FOLLOWER_STALE_SECONDS = 5.0
-"""A follower on Redis checks the log this often: if its next event was already due at
-the previous check, the relay is down, and it reads the log instead."""
+# A follower's own (its pools, pages, waits) are in ``hot_follow.tuning``.
 
 DECODE_SHARE_EVERY = 100
 """Rows a decoder decodes before it lets go of the interpreter lock for a moment: a

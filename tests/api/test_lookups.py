@@ -16,8 +16,8 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from hot.application import HumansApplication
-from hot.application.representation import MASKED
 from hot.infra.api_keys import ApiKeyStore, Scope
+from hot_follow.representation import MASKED
 from tests.api.conftest import Humans, Tokens, bearer, new_email, problem
 from tests.plaintext import plaintext_anywhere
 

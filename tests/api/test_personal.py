@@ -19,11 +19,12 @@ from litestar.testing import TestClient
 from hot.api import create_app
 from hot.application import HumansApplication, IdempotencyKey
 from hot.application.deciding import DecidingState
-from hot.application.representation import MASKED
 from hot.cli import main
 from hot.domain import FORGOTTEN
-from hot.follow import Feed, PostgresLog
 from hot.infra.api_keys import ApiKeyStore, Scope
+from hot.infra.postgres_log import PostgresLog
+from hot_follow import Feed
+from hot_follow.representation import MASKED
 from tests.api.conftest import Humans, Tokens, bearer, new_email, problem
 from tests.blocking import blocking_application, run
 from tests.serving import free_port, served

@@ -13,8 +13,8 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from hot.application.representation import MASKED
 from hot.infra.api_keys import ApiKeyStore
+from hot_follow.representation import MASKED
 from tests.api.conftest import Humans, Tokens, bearer, problem
 from tests.standup import (
     STANDUP_V1,

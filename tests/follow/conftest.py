@@ -18,9 +18,10 @@ import pytest
 import redis
 
 from hot.application import HumansApplication, RecordedEvent
-from hot.follow import Feed, Follower, PostgresLog, ProjectionRunner
+from hot.infra.postgres_log import PostgresLog
 from hot.infra.relay import Relay
 from hot.infra.sql_read.projector import SqlReadProjector
+from hot_follow import Feed, Follower, ProjectionRunner
 from tests.blocking import blocking_application
 from tests.event_log import live_a_life
 from tests.waiting import wait_until

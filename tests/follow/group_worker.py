@@ -12,7 +12,7 @@ import time
 
 import redis
 
-from hot.follow import ConsumerGroup
+from hot_follow import ConsumerGroup
 
 
 def main(redis_url: str, prefix: str, group: str, consumer: str, count: str) -> None:

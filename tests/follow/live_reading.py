@@ -13,9 +13,9 @@ from litestar import Litestar
 from hot.api.live import live_feed
 from hot.api.problems import EXCEPTION_HANDLERS
 from hot.application import RecordedEvent
-from hot.application.representation import event_from_dict
-from hot.follow import Feed
-from hot.follow.sse import _messages
+from hot_follow import Feed
+from hot_follow.representation import event_from_dict
+from hot_follow.sse import _messages
 from tests.serving import served
 
 READING = 60  # seconds a test reads a stream at most: keep-alives never let it time out

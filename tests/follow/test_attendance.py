@@ -15,7 +15,8 @@ from hot.application import HumansApplication
 from hot.attendance import Attendance, parse_month
 from hot.cli import main
 from hot.domain import FORGOTTEN, HumanKind
-from hot.follow import Feed, PostgresLog, PostgresProjectionStore, ProjectionRunner
+from hot.infra.postgres_log import PostgresLog
+from hot_follow import Feed, PostgresProjectionStore, ProjectionRunner
 from tests.event_log import TODAY
 from tests.plaintext import plaintext_anywhere, plaintext_in_redis
 from tests.waiting import wait_until

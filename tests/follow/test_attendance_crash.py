@@ -23,8 +23,9 @@ import redis
 
 from hot.application import HumansApplication
 from hot.attendance import Attendance
-from hot.follow import Feed, PostgresLog, PostgresProjectionStore, ProjectionRunner
 from hot.infra.database import create_database, drop_database
+from hot.infra.postgres_log import PostgresLog
+from hot_follow import Feed, PostgresProjectionStore, ProjectionRunner
 from tests.event_log import live_a_life
 from tests.processes import HotProcess, Processes
 from tests.waiting import wait_until

@@ -12,9 +12,9 @@ import pytest
 
 from hot.application import HumansApplication
 from hot.domain import HumanKind
-from hot.follow import Feed, ProjectionRunner, SqliteProjectionStore
 from hot.infra.relay import Relay
 from hot.infra.sql_read.projector import SqlReadProjector
+from hot_follow import Feed, ProjectionRunner, SqliteProjectionStore
 from tests.conftest import SqlReader
 from tests.event_log import TODAY
 from tests.waiting import wait_until

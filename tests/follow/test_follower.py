@@ -11,19 +11,12 @@ from litestar.testing import TestClient
 
 from hot.api.app import create_app
 from hot.application import HumansApplication, RecordedEvent
-from hot.application.representation import MASKED, masked_event
-from hot.follow import (
-    AccessDeniedError,
-    Feed,
-    Follower,
-    HttpLog,
-    PostgresLog,
-    UnknownEventNameError,
-    follow,
-)
 from hot.infra.api_keys import ApiKeyStore, Scope
+from hot.infra.postgres_log import PostgresLog
 from hot.infra.relay import Relay
 from hot.infra.sql_read.projector import SqlReadProjector
+from hot_follow import AccessDeniedError, Feed, Follower, HttpLog, UnknownEventNameError, follow
+from hot_follow.representation import MASKED, masked_event
 from tests.event_log import live_a_life
 
 from .conftest import collect, full_log, go_live, wait_projected, write_lives

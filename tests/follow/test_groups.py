@@ -10,9 +10,10 @@ import pytest
 import redis
 
 from hot.application import CATALOG, HumansApplication, RecordedEvent
-from hot.application.representation import masked_event
-from hot.follow import ConsumerGroup, PostgresLog
+from hot.infra.postgres_log import PostgresLog
 from hot.infra.relay import Relay, StreamKeys
+from hot_follow import ConsumerGroup
+from hot_follow.representation import masked_event
 from tests.event_log import live_a_life
 from tests.integration.relay_fixtures import wait_caught_up
 from tests.processes import KillableProcess, Processes

@@ -15,12 +15,12 @@ from click.testing import CliRunner
 
 from hot.api import create_app
 from hot.application import HumansApplication, RecordedEvent
-from hot.application.representation import event_from_dict, masked_event
 from hot.cli import main
-from hot.follow import Feed
-from hot.follow.sse import LiveFeedClient
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.relay import Relay
+from hot_follow import Feed
+from hot_follow.representation import event_from_dict, masked_event
+from hot_follow.sse import LiveFeedClient
 from tests.event_log import live_a_life
 from tests.serving import free_port, served
 

@@ -21,9 +21,9 @@ from hot.application import HumansApplication, RecordedEvent
 from hot.attendance import SKIP_COMMAND, Attendance
 from hot.cli import main
 from hot.domain import HumanKind
-from hot.follow import (
+from hot.infra.postgres_log import PostgresLog
+from hot_follow import (
     Feed,
-    PostgresLog,
     PostgresProjectionStore,
     Projection,
     ProjectionRunner,
@@ -34,7 +34,7 @@ from hot.follow import (
     Stuck,
     handles,
 )
-from hot.follow.standing import read_status, skip_position
+from hot_follow.standing import read_status, skip_position
 from tests.event_log import TODAY, live_a_life
 from tests.waiting import wait_until
 
@@ -43,7 +43,7 @@ from .conftest import full_log, running, write_lives
 
 PgTx = psycopg.Connection[tuple[Any, ...]]
 QUICK_RETRY = (0.05, 0.2)  # seconds: a stuck runner tries again at once, in tests
-RUNNER_LOG = "hot.follow.runner"
+RUNNER_LOG = "hot_follow.runner"
 
 
 class Tally(Projection[PgTx]):

@@ -11,9 +11,9 @@ import pytest
 
 from hot.application import HumansApplication
 from hot.application.personal import PersonalKeyMissingError
-from hot.application.representation import MASKED
 from hot.domain import FORGOTTEN, HumanKind
-from hot.follow import PostgresLog
+from hot.infra.postgres_log import PostgresLog
+from hot_follow.representation import MASKED
 from tests.blocking import blocking_application
 from tests.event_log import library_log, live_a_life
 

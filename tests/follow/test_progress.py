@@ -7,9 +7,9 @@ import signal
 
 import pytest
 
-from hot.follow import Progress, stopping
-from hot.follow.progress import wanted
-from hot.follow.stopping import StopFlag
+from hot_follow import Progress, stopping
+from hot_follow.progress import wanted
+from hot_follow.stopping import StopFlag
 
 
 class Terminal(io.StringIO):
@@ -53,7 +53,7 @@ def test_progress_shows_on_a_terminal_or_when_asked() -> None:
 
 
 class SignallingClock:
-    """A fake ``time`` for ``hot.follow.stopping``: sleeping advances it at once, and the
+    """A fake ``time`` for ``hot_follow.stopping``: sleeping advances it at once, and the
     sleep that reaches ``signal_at`` raises ``signum`` (handled in the main thread, as a
     real signal in the middle of a wait is), however slow the machine."""
 

@@ -11,9 +11,9 @@ import pytest
 
 from hot.application import HumansApplication, RecordedEvent
 from hot.domain import HumanKind
-from hot.follow import (
+from hot.infra.postgres_log import PostgresLog
+from hot_follow import (
     Feed,
-    PostgresLog,
     PostgresProjectionStore,
     Projection,
     ProjectionConflictError,

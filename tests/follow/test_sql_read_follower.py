@@ -20,11 +20,11 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from hot.application import HumansApplication
-from hot.application.representation import event_to_dict
 from hot.domain import HumanKind
-from hot.follow import Feed, PersonalFieldsRefusedError
 from hot.infra.relay import Relay, StreamKeys, entry_id
 from hot.infra.sql_read.projector import SqlReadProjector
+from hot_follow import Feed, PersonalFieldsRefusedError
+from hot_follow.representation import event_to_dict
 from tests.conftest import SqlReader
 from tests.event_log import live_a_life, team_life
 from tests.integration.relay_fixtures import wait_caught_up

@@ -12,11 +12,11 @@ import pytest
 import redis
 
 from hot.application import Envelope, HumansApplication, RecordedEvent
-from hot.application.representation import MASKED
 from hot.domain import FORGOTTEN, HumanKind
-from hot.follow import Feed
-from hot.follow.latest import CATALOG_CHANGES, LatestVersions
 from hot.infra.relay import Relay, StreamKeys
+from hot_follow import Feed
+from hot_follow.latest import CATALOG_CHANGES, LatestVersions
+from hot_follow.representation import MASKED
 from tests.integration.relay_fixtures import assert_streams_match_log, stream, wait_caught_up
 from tests.plaintext import plaintext_anywhere, plaintext_in_redis
 from tests.serving import free_port

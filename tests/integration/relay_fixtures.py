@@ -17,12 +17,12 @@ from uuid import UUID
 import redis
 
 from hot.application import CATALOG, HumansApplication
-from hot.application.representation import masked_event
 from hot.application.views import RecordedEvent
 from hot.domain import EmailClaim, Human, HumanKind
 from hot.infra.relay import Relay, StreamKeys, event_from_entry
 from hot.infra.relay.publisher import FORGETTING
 from hot.infra.relay.source import EventLog
+from hot_follow.representation import masked_event
 from tests.waiting import wait_until
 
 FAST = {"poll_interval": 0.2, "takeover_interval": 0.2, "backoff": 0.2}

@@ -15,8 +15,8 @@ from hot.application.decoding import EventDecoder
 from hot.application.ports import PageRequest
 from hot.application.stored_states import StateSchema
 from hot.domain import FORGOTTEN, HumanKind
-from hot.follow import PostgresLog
 from hot.infra.log_pages import LogPages, Page
+from hot.infra.postgres_log import PostgresLog
 from hot.infra.relay.source import EventLog
 from tests.blocking import blocking_application
 from tests.event_log import TODAY, library_log, live_a_life, rows_of, team_life

@@ -19,7 +19,6 @@ from litestar.testing import TestClient
 
 from hot.api import create_app
 from hot.application import HumansApplication
-from hot.application.representation import MASKED, rfc3339
 from hot.domain import HumanKind
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.relay.source import EventLog
@@ -29,6 +28,7 @@ from hot.infra.sql_read.projector import (
     prepare_session,
     write_page,
 )
+from hot_follow.representation import MASKED, rfc3339
 from tests.conftest import SqlReader
 from tests.event_log import team_life
 from tests.plaintext import plaintext_anywhere

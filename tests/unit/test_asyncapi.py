@@ -13,9 +13,9 @@ from pydantic_asyncapi.v3 import AsyncAPI
 
 from hot.api.asyncapi import asyncapi_document
 from hot.application import CATALOG
-from hot.application.representation import MASKED, masked_event
 from hot.application.views import RecordedEvent
 from hot.infra.relay import entry_fields, event_from_entry
+from hot_follow.representation import MASKED, masked_event
 
 PAYLOADS: dict[str, dict[str, Any]] = {
     "HUMAN_REGISTERED": {"name": "Ann", "email": "ann@example.org", "kind": "visitor"},

@@ -26,8 +26,8 @@ print(",".join(m for m in heavy if m in sys.modules))
 @pytest.mark.parametrize(
     ("args", "not_imported"),
     [
-        (["keys", "--help"], ["litestar", "uvicorn", "hot.follow", "hot.cli.serve"]),
-        (["--help"], ["litestar", "uvicorn", "eventsourcing", "hot.follow", "hot.infra"]),
+        (["keys", "--help"], ["litestar", "uvicorn", "hot_follow.follower", "hot.cli.serve"]),
+        (["--help"], ["litestar", "uvicorn", "eventsourcing", "hot_follow.follower", "hot.infra"]),
     ],
 )
 def test_help_imports_only_what_it_shows(args: list[str], not_imported: list[str]) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hot.application.compatibility import BreakingChange, Compatibility, breaking_changes
-from hot.application.upcasts import Upcast
+from hot.application.upcasts import parse_upcast
 from tests.standup import STANDUP_V1, STANDUP_V1_TO_V2, STANDUP_V2
 
 BACKWARD, FORWARD, FULL, NONE = (
@@ -243,7 +243,7 @@ def test_a_new_version_is_judged_as_its_mode_demands(
     upcast: dict[str, Any] | None,
     expected: list[tuple[str, str]],
 ) -> None:
-    changes = breaking_changes(previous, new, mode, upcast and Upcast.parse(upcast))
+    changes = breaking_changes(previous, new, mode, upcast and parse_upcast(upcast))
 
     assert [change.path for change in changes] == [path for path, _ in expected]
     for change, (_, problem) in zip(changes, expected, strict=True):
@@ -256,7 +256,7 @@ def test_the_table_holds_every_mode_and_enough_cases() -> None:
 
 
 def test_standup_v2_follows_v1_backward_with_its_upcast() -> None:
-    upcast = Upcast.parse(STANDUP_V1_TO_V2)
+    upcast = parse_upcast(STANDUP_V1_TO_V2)
 
     assert breaking_changes(STANDUP_V1, STANDUP_V2, BACKWARD, upcast) == []
 
@@ -269,7 +269,7 @@ def test_standup_v2_without_its_upcast_breaks_backward_for_each_new_required_fie
 
 
 def test_standup_v2_follows_v1_forward_and_full() -> None:
-    upcast = Upcast.parse(STANDUP_V1_TO_V2)
+    upcast = parse_upcast(STANDUP_V1_TO_V2)
 
     assert breaking_changes(STANDUP_V1, STANDUP_V2, FORWARD, None) == []
     assert breaking_changes(STANDUP_V1, STANDUP_V2, FULL, upcast) == []
@@ -301,7 +301,7 @@ def test_an_upcast_naming_what_the_versions_lack_breaks_backward(
 ) -> None:
     new = payload(("name", "title", "note"), name=TEXT, title=TEXT, note=TEXT)
 
-    changes = breaking_changes(NAMED, new, BACKWARD, Upcast.parse(upcast))
+    changes = breaking_changes(NAMED, new, BACKWARD, parse_upcast(upcast))
 
     assert path in [change.path for change in changes]
     assert any(problem in change.reason for change in changes if change.path == path)
@@ -313,8 +313,8 @@ def test_a_default_is_checked_against_a_local_reference_of_the_new_schema() -> N
         "$defs": {"tags": {"type": "array", "items": TEXT}},
     }
 
-    accepted = breaking_changes(NAMED, new, BACKWARD, Upcast.parse({"defaults": {"tags": []}}))
-    refused = breaking_changes(NAMED, new, BACKWARD, Upcast.parse({"defaults": {"tags": [1]}}))
+    accepted = breaking_changes(NAMED, new, BACKWARD, parse_upcast({"defaults": {"tags": []}}))
+    refused = breaking_changes(NAMED, new, BACKWARD, parse_upcast({"defaults": {"tags": [1]}}))
 
     assert accepted == []
     assert [change.path for change in refused] == ["tags"]

@@ -18,10 +18,10 @@ from eventsourcing.utils import _topic_cache, register_topic
 from hot.application import CATALOG, EventType, RecordedEvent
 from hot.application.decoding import EventDecoder, Row, UnreadableEventError
 from hot.application.personal import PersonalDataMapper, PersonalKeyStore, SealOpener, _encrypt
-from hot.application.representation import MASKED
 from hot.application.stored_states import UUIDHex, _DateISO, _show_date, payload_maker, stored_type
 from hot.application.transcodings import states_transcoder
 from hot.domain import Human, HumanKind
+from hot_follow.representation import MASKED
 
 TOPIC = "hot-test-decoding:BADGE_ISSUED"
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)

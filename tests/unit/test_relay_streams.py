@@ -10,10 +10,10 @@ import msgspec
 import pytest
 
 from hot.application import CATALOG
-from hot.application.representation import event_to_dict
 from hot.application.views import RecordedEvent
 from hot.infra.relay import StreamKeys, entry_fields, entry_id, event_from_entry
-from hot.infra.relay.streams import FIELDS, position_of
+from hot_follow.representation import event_to_dict
+from hot_follow.streams import FIELDS, position_of
 
 EVENT = RecordedEvent(
     id=UUID("6eee6781-f4d9-429f-97c9-a3b06c5b50a9"),

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from msgspec.structs import replace
 
 from hot.application import RecordedEvent
-from hot.application.representation import event_from_dict, event_to_dict
+from hot_follow.representation import event_from_dict, event_to_dict
 
 JOINED = RecordedEvent(
     id=UUID("9a3c1f40-8f7e-4d0a-b6f1-6c0e2b7d5a11"),

@@ -7,18 +7,19 @@ from typing import Any
 import pytest
 
 from hot.application.schema_errors import InvalidSchemaError
-from hot.application.upcasts import Upcast, upcast_chain
+from hot.application.upcasts import parse_upcast
+from hot_follow.upcasts import Upcast, upcast_chain
 from tests.standup import STANDUP_V1_PAYLOAD, STANDUP_V1_TO_V2
 
 
 def test_standup_v1_payload_upcast_to_v2_gets_the_defaults() -> None:
-    upcast = Upcast.parse(STANDUP_V1_TO_V2).apply(STANDUP_V1_PAYLOAD)
+    upcast = parse_upcast(STANDUP_V1_TO_V2).apply(STANDUP_V1_PAYLOAD)
 
     assert upcast == {**STANDUP_V1_PAYLOAD, "issues": [], "notes": [], "isDelivered": False}
 
 
 def test_rename_then_drop_then_defaults_for_absent_fields_only() -> None:
-    upcast = Upcast.parse(
+    upcast = parse_upcast(
         {"rename": {"title": "name"}, "drop": ["legacy"], "defaults": {"legacy": 0, "size": 1}}
     )
 
@@ -30,18 +31,18 @@ def test_rename_then_drop_then_defaults_for_absent_fields_only() -> None:
 
 
 def test_renames_happen_at_once_so_two_fields_can_swap() -> None:
-    upcast = Upcast.parse({"rename": {"a": "b", "b": "a"}})
+    upcast = parse_upcast({"rename": {"a": "b", "b": "a"}})
 
     assert upcast.apply({"a": 1, "b": 2}) == {"a": 2, "b": 1}
 
 
 def test_a_renamed_value_wins_over_a_field_already_holding_the_new_name() -> None:
-    assert Upcast.parse({"rename": {"old": "new"}}).apply({"old": 1, "new": 2}) == {"new": 1}
+    assert parse_upcast({"rename": {"old": "new"}}).apply({"old": 1, "new": 2}) == {"new": 1}
 
 
 def test_applying_leaves_the_payload_alone_and_never_shares_a_default() -> None:
     payload = {"name": "Hari"}
-    upcast = Upcast.parse({"defaults": {"tags": []}})
+    upcast = parse_upcast({"defaults": {"tags": []}})
 
     first, second = upcast.apply(payload), upcast.apply(payload)
     first["tags"].append("x")
@@ -51,18 +52,18 @@ def test_applying_leaves_the_payload_alone_and_never_shares_a_default() -> None:
 
 
 def test_a_chain_applies_each_version_in_turn_and_none_is_no_change() -> None:
-    steps = [Upcast.parse({"rename": {"a": "b"}}), None, Upcast.parse({"rename": {"b": "c"}})]
+    steps = [parse_upcast({"rename": {"a": "b"}}), None, parse_upcast({"rename": {"b": "c"}})]
 
     assert upcast_chain({"a": 1}, steps) == {"c": 1}
     assert upcast_chain({"a": 1}, []) == {"a": 1}
 
 
 def test_an_upcast_reads_back_from_its_json() -> None:
-    upcast = Upcast.parse({"rename": {"a": "b"}, "defaults": {"c": [1]}, "drop": ["d"]})
+    upcast = parse_upcast({"rename": {"a": "b"}, "defaults": {"c": [1]}, "drop": ["d"]})
 
     assert upcast.to_json() == {"rename": {"a": "b"}, "defaults": {"c": [1]}, "drop": ["d"]}
-    assert Upcast.parse(upcast.to_json()) == upcast
-    assert Upcast.parse({}) == Upcast()
+    assert parse_upcast(upcast.to_json()) == upcast
+    assert parse_upcast({}) == Upcast()
 
 
 @pytest.mark.parametrize(
@@ -82,7 +83,7 @@ def test_an_upcast_reads_back_from_its_json() -> None:
 )
 def test_a_malformed_upcast_is_refused_naming_its_path(declared: Any, path: str) -> None:
     with pytest.raises(InvalidSchemaError) as refused:
-        Upcast.parse(declared)
+        parse_upcast(declared)
 
     assert refused.value.path == path
     assert refused.value.reason

@@ -46,9 +46,9 @@ from hot.api.problems import EXCEPTION_HANDLERS
 from hot.api.queries import find_humans, get_human, history, read_log
 from hot.api.schema import pydantic_plugins
 from hot.application import HumansApplication
-from hot.follow import Feed
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.metrics import HotMetrics
+from hot_follow import Feed
 
 # What a browser's script may read of an answer from another origin, beyond the basics.
 EXPOSED_HEADERS = ("ETag", "Location", "Retry-After")

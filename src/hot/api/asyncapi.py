@@ -16,11 +16,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from hot.application import CATALOG
-from hot.application.representation import MASKED
 from hot.application.views import EventTypeInfo
 from hot.domain import FORGOTTEN
 from hot.infra.relay.publisher import FORGETTING
-from hot.infra.relay.streams import FIELDS
+from hot_follow.representation import MASKED
+from hot_follow.streams import FIELDS
 
 DESCRIPTION = """\
 Every public event HoT records, in Redis streams, in the order of the global log.

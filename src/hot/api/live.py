@@ -32,11 +32,11 @@ from hot.api import responses
 from hot.api.auth import QUERY_TOKEN, needs, sees_personal
 from hot.api.params import A_STRING_HEADER, MAX_NUMBER
 from hot.application import CATALOG
-from hot.application.catalog import unknown_names
-from hot.application.representation import event_to_dict, masked_event
 from hot.domain import InvalidQueryError
-from hot.follow import Feed, Follower
 from hot.infra.api_keys import Scope
+from hot_follow import Feed, Follower
+from hot_follow.names import unknown_names
+from hot_follow.representation import event_to_dict, masked_event
 
 RETRY_MILLISECONDS = 2000  # how long a browser waits before reconnecting
 

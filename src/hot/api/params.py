@@ -21,9 +21,9 @@ from litestar.openapi.spec import OpenAPIType
 from litestar.params import HeaderParameter, PathParameter, QueryParameter
 from litestar.typing import FieldDefinition
 
-from hot.application.queries import MAX_PAGE
 from hot.domain import InvalidQueryError
 from hot.domain.values import EXTERNAL_ID_SCHEME
+from hot_follow.events import MAX_PAGE
 
 MAX_NUMBER = 2**53 - 1
 MAX_BODY_BYTES = 64 * 1024  # a request's body: a command is a few hundred bytes

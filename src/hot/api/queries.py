@@ -26,10 +26,11 @@ from hot.api.conditions import etag
 from hot.api.models import EventOut, EventPage, HumanOut, HumansOut
 from hot.api.params import After, HumanId, Limit, Version
 from hot.application import RecordedEvent
-from hot.application.representation import event_to_dict, masked_event, masked_human
+from hot.application.representation import masked_human
 from hot.domain import InvalidQueryError
 from hot.domain.event_types import TYPE_NAME
 from hot.infra.api_keys import Scope
+from hot_follow.representation import event_to_dict, masked_event
 
 AnyRequest = Request[Any, Any, Any]
 # What every query route declares: the read scope and the errors it can answer.

@@ -23,8 +23,7 @@ from pydantic import BaseModel, ConfigDict, create_model
 
 from hot.application.views import EventTypeInfo, RecordedEvent
 from hot.domain import HUMAN_EVENT_CLASSES, Human
-from hot.domain.errors import InvalidEventTypeError
-from hot.domain.event_types import EventTypeDefinition, checked_type_name
+from hot.domain.event_types import EventTypeDefinition
 
 StoredEventClass = type[Human.Event] | type[EventTypeDefinition.Event]
 
@@ -146,23 +145,6 @@ INTERNAL_PREFIX = "hot:"
 def is_public(name: str) -> bool:
     """Whether events stored under ``name`` are public (built-in or a team's)."""
     return not name.startswith(INTERNAL_PREFIX)
-
-
-def can_name_events(name: str) -> bool:
-    """Whether ``name`` is a built-in event's, or could be a team type's (well formed, and
-    not starting as HoT's own names do)."""
-    if name in CATALOG:
-        return True
-    try:
-        checked_type_name(name)
-    except InvalidEventTypeError:
-        return False
-    return True
-
-
-def unknown_names(names: typing.Iterable[str]) -> list[str]:
-    """The ``names`` that can name no event (a reader's filter, say, misspelt)."""
-    return [name for name in names if not can_name_events(name)]
 
 
 CATALOG_EVENT_CLASSES: tuple[type[EventTypeDefinition.Event], ...] = (

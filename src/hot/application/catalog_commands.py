@@ -16,7 +16,7 @@ from uuid import UUID
 from hot.application.commands import Deciding, Decision
 from hot.application.compatibility import breaking_changes
 from hot.application.payload_schemas import PayloadValidator, checked_schema, personal_fields
-from hot.application.upcasts import Upcast
+from hot.application.upcasts import parse_upcast
 from hot.domain.errors import EventTypeExistsError, EventVersionTakenError
 from hot.domain.event_types import EventTypeDefinition, TypeVersion, checked_type_name
 
@@ -39,7 +39,7 @@ def judged(definition: EventTypeDefinition, schema: Any, upcast: Any) -> Proposa
     version must not publish in clear what the one before sealed.
     """
     checked = checked_schema(schema)
-    parsed = None if upcast is None else Upcast.parse(upcast)
+    parsed = None if upcast is None else parse_upcast(upcast)
     personal = personal_fields(checked)
     latest = definition.latest
     breaking: list[tuple[str, str]] = []

@@ -33,8 +33,8 @@ from typing import Any
 from hot.application.payload_schemas import field_value_errors
 from hot.application.reading_sides import READ_BY_NEW, READ_BY_PREVIOUS, BreakingChange, as_json
 from hot.application.schema_coverage import uncovered
-from hot.application.upcasts import Upcast
 from hot.domain.event_types import Compatibility
+from hot_follow.upcasts import Upcast
 
 __all__ = ["BreakingChange", "Compatibility", "breaking_changes"]
 

@@ -21,7 +21,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Notification
 
-from hot.application.catalog import CATALOG, unknown_names
+from hot.application.catalog import CATALOG
 from hot.application.decoding import EventDecoder, Row
 from hot.application.head import LogHead
 from hot.application.known import UNKNOWN, KnownState
@@ -46,6 +46,7 @@ from hot.domain import (
 )
 from hot.domain.event_types import EventTypeDefinition
 from hot.domain.values import checked_scheme
+from hot_follow.names import unknown_names
 
 MAX_PAGE = 10_000  # events a page of the log or a history holds at most
 

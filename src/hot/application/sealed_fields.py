@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from hot.application.personal import SealOpener
-from hot.application.representation import MASKED
 from hot.application.stored_states import Sealed, SealedUnopened, UnreadableEventError
 from hot.domain import FORGOTTEN
+from hot_follow.representation import MASKED
 
 if TYPE_CHECKING:
     from hot.application.decoding import Row

@@ -24,10 +24,11 @@ from hot.application.deciding import Conditions
 from hot.application.idempotency import IdempotencyKey
 from hot.application.pipeline import CommandPipeline
 from hot.application.queries import HumanQueries
-from hot.application.upcasts import Upcast, at_latest
+from hot.application.upcasts import parse_upcast
 from hot.application.views import EventTypeInfo, RecordedEvent
 from hot.domain.errors import EventTypeNotFoundError
 from hot.domain.event_types import EventTypeDefinition, TypeVersion
+from hot_follow.upcasts import at_latest
 
 REGISTRATIONS = EventTypeDefinition.Registered.TOPIC
 IdempotencyKeys = IdempotencyKey | Sequence[IdempotencyKey] | None
@@ -138,7 +139,7 @@ class TeamCatalog(HumanQueries):
         names = {e.name for e in events if e.name not in CATALOG}
         definitions = await self._threads.run(self._definitions_named, names)
         upcasts = {  # each version's upcast parsed once for the page, not once an event
-            name: [None if v.upcast is None else Upcast.parse(v.upcast) for v in d.versions]
+            name: [None if v.upcast is None else parse_upcast(v.upcast) for v in d.versions]
             for name, d in definitions.items()
         }
         return [at_latest(e, upcasts.get(e.name, ())) for e in events]

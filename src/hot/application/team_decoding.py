@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from hot.application.representation import MASKED
 from hot.application.sealed_fields import Show, Showing
 from hot.application.stored_states import (
     DatetimeISO,
@@ -25,6 +24,7 @@ from hot.application.stored_states import (
 )
 from hot.application.team_storage import BLOB
 from hot.application.views import RecordedEvent
+from hot_follow.representation import MASKED
 
 if TYPE_CHECKING:
     from hot.application.decoding import Row

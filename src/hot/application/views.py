@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-import msgspec
+from hot_follow.events import RecordedEvent as RecordedEvent  # the read contract's
 
 
 @dataclass(frozen=True)
@@ -43,28 +43,6 @@ class HumanView:
     external_ids: dict[str, str]  # scheme -> value
     registered_at: datetime
     modified_at: datetime
-
-
-class RecordedEvent(msgspec.Struct, frozen=True, gc=False):
-    """An event as every reader sees it: the catalog envelope plus where it sits.
-
-    ``sequence`` is the human's version after the event, ``position`` its place in
-    the global log, ``time`` when it was recorded; ``payload`` is JSON-ready.
-
-    A frozen msgspec ``Struct``, not a dataclass: a catch-up makes millions, and a
-    Struct is made in C, several times faster (``msgspec.structs.replace`` copies one
-    with changes). Nothing it holds refers back to it, so the cyclic collector need
-    not track it (``gc=False``).
-    """
-
-    id: UUID
-    name: str
-    version: int
-    subject: UUID
-    sequence: int
-    position: int
-    time: datetime
-    payload: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""The attendance example: a projection that is useful on its own, built with ``hot.follow``.
+"""The attendance example: a projection that is useful on its own, built with ``hot_follow``.
+
+It follows HoT as another team's app would: its modules import nothing of HoT but the
+light package ``hot_follow`` (and psycopg for its own tables). Only its command,
+``hot attendance``, is HoT's: it reads HoT's own tables (``PostgresLog``), to keep names.
 
 ``hot attendance`` keeps it current, ``hot attendance --rebuild`` rebuilds it, and
 ``hot attendance report --month 2026-11`` prints a month, ``hot attendance status``

@@ -33,9 +33,7 @@ from uuid import UUID
 
 import psycopg
 
-from hot.application import RecordedEvent
-from hot.domain import FORGOTTEN
-from hot.follow import Projection, handles
+from hot_follow import FORGOTTEN, Projection, RecordedEvent, handles
 
 Tx = psycopg.Connection[tuple[Any, ...]]
 

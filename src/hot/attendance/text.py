@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from hot.attendance.report import MonthReport
-from hot.follow import ProjectionStatus, Stuck
+from hot_follow import ProjectionStatus, Stuck
 
 SKIP_COMMAND = "hot attendance --skip-position {position} --reason ..."
 

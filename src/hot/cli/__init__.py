@@ -88,7 +88,7 @@ class LazyGroup(click.Group):
             raise error
         first_line = next((line for line in str(error).splitlines() if line.strip()), "")
         message = f"hot: {first_line or type(error).__name__}"
-        if not type(error).__module__.startswith("hot."):  # HoT's own errors say it all
+        if not type(error).__module__.startswith(("hot.", "hot_follow.")):  # HoT's say it all
             message += " (-v shows where)"
         _fail(message, 1)
 

@@ -33,18 +33,18 @@ from hot.attendance import (
     stuck_warning,
 )
 from hot.cli.runtime import tune_runtime
-from hot.follow import (
+from hot.infra.configured_feed import configured_feed
+from hot.infra.projection_metrics import ProjectionMetrics
+from hot.infra.settings import Settings
+from hot_follow import (
     PostgresProjectionStore,
     Progress,
     ProjectionRunner,
     RebuildFailedError,
     SkipRefusedError,
 )
-from hot.follow.configured import configured_feed
-from hot.follow.progress import wanted
-from hot.follow.standing import read_status, skip_position
-from hot.infra.projection_metrics import ProjectionMetrics
-from hot.infra.settings import Settings
+from hot_follow.progress import wanted
+from hot_follow.standing import read_status, skip_position
 
 
 @click.group(invoke_without_command=True)

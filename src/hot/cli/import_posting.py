@@ -21,7 +21,7 @@ import httpx
 from hot.cli.api_client import problem_of, refused_token, retry_after, worth_retrying
 from hot.cli.import_lines import ImportLine
 from hot.cli.import_progress import ProgressMark, StatusLine
-from hot.follow.backoff import Backoff
+from hot_follow.backoff import Backoff
 
 QUEUE_SIZE = 100  # lines dealt to a worker ahead of its posting them
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import click
 
 from hot.infra.embedded import EmbeddedPostgres, running_url
-from hot.infra.relay.streams import StreamKeys
 from hot.infra.settings import Settings
+from hot_follow.streams import StreamKeys
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """``tune_runtime``: the interpreter settings of a process that a ``hot`` command owns.
 
-Library code (``hot.application``, ``hot.infra``, ``hot.follow``) leaves the
+Library code (``hot.application``, ``hot.infra``, ``hot_follow``) leaves the
 interpreter as it found it, since other teams' processes embed it. The entry points
 that own their process (``hot serve``, ``hot relay``, ``hot attendance``, and the
 benchmarks that measure them) call this once, when start-up is over.

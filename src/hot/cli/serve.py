@@ -28,16 +28,17 @@ from prometheus_client import multiprocess, start_http_server
 from hot.api import create_app
 from hot.api.health import RelayStatus
 from hot.cli.runtime import tune_runtime
-from hot.follow import Feed, PostgresLog
 from hot.infra.api_keys import POOL_NAME as API_KEYS_POOL
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.bootstrap import Hot, bootstrap
 from hot.infra.logs import configure_logging
 from hot.infra.metrics import use_fresh_multiprocess_dir
+from hot.infra.postgres_log import PostgresLog
 from hot.infra.relay import Relay, build_relay
 from hot.infra.settings import Settings
 from hot.infra.sql_read import build_projector
 from hot.infra.sql_read.projector import SqlReadProjector
+from hot_follow import Feed
 
 
 def build_api(

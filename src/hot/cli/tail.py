@@ -18,12 +18,12 @@ from typing import Any
 import click
 
 from hot.application import RecordedEvent
-from hot.application.catalog import unknown_names
-from hot.application.representation import event_to_dict
-from hot.follow.configured import configured_feed
-from hot.follow.errors import UnknownEventNameError
-from hot.follow.sse import LiveFeedClient
+from hot.infra.configured_feed import configured_feed
 from hot.infra.settings import Settings
+from hot_follow.errors import UnknownEventNameError
+from hot_follow.names import unknown_names
+from hot_follow.representation import event_to_dict
+from hot_follow.sse import LiveFeedClient
 
 COLOURS = {
     "HUMAN_REGISTERED": "green",

@@ -10,7 +10,6 @@ caller (pure logic over JSON Schemas); the aggregate refuses what was judged bre
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -28,14 +27,13 @@ from hot.domain.errors import (
     InvalidSchemaError,
     RuleViolationError,
 )
+from hot_follow.names import MAX_NAME as MAX_NAME  # the name rule: part of the read contract
+from hot_follow.names import RESERVED_PREFIXES as RESERVED_PREFIXES
+from hot_follow.names import TYPE_NAME as TYPE_NAME
 
 _NAMESPACE = UUID("0b5f3c62-2f57-4a55-9d0a-5f2b1b4f7e21")
-TYPE_NAME = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
-MAX_NAME = 64
 MAX_DESCRIPTION = 1000
 MAX_OWNER = 100
-RESERVED_PREFIXES = ("HUMAN_", "EVENT_TYPE_")
-"""Built-in names start so; a team type may not, so HoT can add built-ins without a clash."""
 
 
 class Compatibility(StrEnum):

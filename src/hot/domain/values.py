@@ -11,9 +11,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from hot.domain.errors import InvalidDetailsError
-
-FORGOTTEN = "(forgotten)"
-"""What a personal field reads as once its human is forgotten."""
+from hot_follow.representation import FORGOTTEN as FORGOTTEN  # the read contract's
 
 T = TypeVar("T")
 V = TypeVar("V")

@@ -9,11 +9,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import psycopg
 from psycopg import sql
-from psycopg_pool import ConnectionPool
 
 from hot.tuning import EVENTS_POOL_IDLE, EVENTS_POOL_MORE
-
-Pool = ConnectionPool[psycopg.Connection[tuple[Any, ...]]]
+from hot_follow.pools import small_pool as small_pool  # HoT's stores share a store's recipe
 
 RECORDER_TOPIC = "hot.infra.recorder:HotRecorder"
 
@@ -40,28 +38,6 @@ def eventsourcing_env(database_url: str) -> dict[str, str]:
         "POSTGRES_PRE_PING": "y",
         "POSTGRES_LOCK_TIMEOUT": "10",
     }
-
-
-def small_pool(database_url: str, name: str, size: int, *, checked: bool = False) -> Pool:
-    """An open pool of up to ``size`` autocommit connections for a store of HoT's own
-    tables; ``name`` is their ``application_name`` (as ``pg_stat_activity`` shows it).
-
-    ``checked``: a connection is checked (one round trip) each time it is lent, so that
-    one PostgreSQL dropped is never used, for a store whose statements must not run
-    twice. One connection is kept, one background thread makes them; close it with
-    the store.
-    """
-    return ConnectionPool(
-        database_url,
-        min_size=1,
-        max_size=size,
-        kwargs={"autocommit": True, "connect_timeout": 5, "application_name": name},
-        check=ConnectionPool.check_connection if checked else None,
-        name=name,
-        timeout=5.0,
-        num_workers=1,
-        open=True,
-    )
 
 
 SCHEMA_LOCK = 0x686F745F736368  # "hot_sch": one process at a time creates HoT's tables

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
-from hot.follow.runner import ProjectionMeter
+from hot_follow.runner import ProjectionMeter
 
 
 class ProjectionMetrics(ProjectionMeter):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from hot.infra.relay.relay import Relay
 from hot.infra.relay.status import RelayStatus, StreamsReport, inspect_streams
-from hot.infra.relay.streams import StreamKeys, entry_fields, entry_id, event_from_entry
+from hot_follow.streams import StreamKeys, entry_fields, entry_id, event_from_entry
 
 if TYPE_CHECKING:
     from hot.infra.bootstrap import Hot

@@ -48,7 +48,7 @@ from redis.exceptions import NoScriptError
 
 from hot.application.views import RecordedEvent
 from hot.domain import Human
-from hot.infra.relay.streams import FIELDS, StreamKeys, entry_values, position_of
+from hot_follow.streams import FIELDS, StreamKeys, entry_values, position_of
 
 # KEYS: the all-events stream, then the stream of each name the batch has (or erases).
 # ARGV: expected last position of KEYS[1], "exact" if it must stand there exactly (else

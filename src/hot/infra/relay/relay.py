@@ -34,7 +34,6 @@ from hot.infra.relay.repair import fill_behind
 from hot.infra.relay.retention import RetentionWindow
 from hot.infra.relay.source import EventLog
 from hot.infra.relay.status import RelayStatus
-from hot.infra.relay.streams import StreamKeys
 from hot.infra.settings import DEFAULT_STREAM_RETENTION, StreamRetention
 from hot.tuning import (
     LAG_CAP,
@@ -44,6 +43,7 @@ from hot.tuning import (
     RELAY_POLL_SECONDS,
     RELAY_TAKEOVER_SECONDS,
 )
+from hot_follow.streams import StreamKeys
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from hot.infra.relay.leader import lock_holder
 from hot.infra.relay.publisher import StreamPublisher
 from hot.infra.relay.source import EventLog
-from hot.infra.relay.streams import position_of
 from hot.tuning import LAG_CAP
+from hot_follow.streams import position_of
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance

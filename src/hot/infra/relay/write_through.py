@@ -39,15 +39,15 @@ import redis
 
 from hot.application import CATALOG
 from hot.application.group_commit import CommittedBatch
-from hot.application.representation import masked_event
 from hot.application.team_decoding import recorded_team_event
 from hot.application.team_storage import TeamEvent
 from hot.application.views import RecordedEvent
 from hot.infra.metrics_meters import WriteThroughMeter
 from hot.infra.relay.publisher import FORGETTING, StreamPublisher, Trim
 from hot.infra.relay.relay import SERVER_ERRORS
-from hot.infra.relay.streams import StreamKeys
 from hot.tuning import WRITE_THROUGH_MAX_EVENTS, WRITE_THROUGH_REST_SECONDS
+from hot_follow.representation import masked_event
+from hot_follow.streams import StreamKeys
 
 log = logging.getLogger(__name__)
 

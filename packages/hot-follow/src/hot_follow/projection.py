@@ -41,8 +41,8 @@ from itertools import groupby
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
-from hot.application import RecordedEvent
-from hot.follow.follower import checked_names
+from hot_follow.events import RecordedEvent
+from hot_follow.follower import checked_names
 
 Tx = TypeVar("Tx")
 F = TypeVar("F", bound=Callable[..., None])

@@ -12,10 +12,12 @@ from typing import Any
 
 import httpx
 
-from hot.application import RecordedEvent
-from hot.application.queries import MAX_PAGE  # what GET /events accepts
-from hot.application.representation import event_from_dict, masked_event
-from hot.follow.errors import AccessDeniedError, FollowerError, SourceUnavailableError
+from hot_follow.errors import AccessDeniedError, FollowerError, SourceUnavailableError
+from hot_follow.events import (
+    MAX_PAGE,  # what GET /events accepts
+    RecordedEvent,
+)
+from hot_follow.representation import event_from_dict, masked_event
 
 
 class HttpLog:

@@ -27,13 +27,13 @@ import msgspec
 import psycopg
 from psycopg.types.json import set_json_loads
 
-from hot.application import RecordedEvent
-from hot.follow.errors import (
+from hot_follow.errors import (
     PersonalFieldsRefusedError,
 )
-from hot.follow.pools import database_errors, follower_pool
-from hot.follow.read_ahead import ReadAhead
-from hot.tuning import FOLLOWER_CONNECTIONS
+from hot_follow.events import RecordedEvent
+from hot_follow.pools import database_errors, follower_pool
+from hot_follow.read_ahead import ReadAhead
+from hot_follow.tuning import FOLLOWER_CONNECTIONS
 
 CONTRACT = "hot_read"  # the contract's schema, version 1 (``docs/sql.md``)
 _COLUMNS = "id, name, version, subject, sequence, position, time, payload"  # RecordedEvent's

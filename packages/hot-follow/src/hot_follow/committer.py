@@ -14,16 +14,16 @@ import logging
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
-from hot.application import RecordedEvent
-from hot.follow.errors import (
+from hot_follow.errors import (
     HandlerFailedError,
     ProjectionConflictError,
     RebuildFailedError,
     one_line,
 )
-from hot.follow.projection import Projection
-from hot.follow.standing import Stuck
-from hot.follow.stores import ProjectionStore
+from hot_follow.events import RecordedEvent
+from hot_follow.projection import Projection
+from hot_follow.standing import Stuck
+from hot_follow.stores import ProjectionStore
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ from typing import Any
 
 import redis
 
-from hot.application import RecordedEvent
-from hot.follow.api_source import HttpLog
-from hot.follow.follower import Follower, checked_names
-from hot.follow.sources import EventSource
-from hot.follow.sql_read_source import SqlReadLog
-from hot.tuning import FOLLOWER_PAGE
+from hot_follow.api_source import HttpLog
+from hot_follow.events import RecordedEvent
+from hot_follow.follower import Follower, checked_names
+from hot_follow.sources import EventSource
+from hot_follow.sql_read_source import SqlReadLog
+from hot_follow.tuning import FOLLOWER_PAGE
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The errors of the follower library.
 
-    FollowerError                   every error raised on purpose by ``hot.follow``
+    FollowerError                   every error raised on purpose by ``hot_follow``
     ├── UnknownEventNameError       a name that is not in the event catalog (bad input)
     ├── SourceUnavailableError      the log cannot be read right now (followers retry)
     ├── AccessDeniedError           the API refused the token, or PostgreSQL the role
@@ -22,7 +22,7 @@ from collections.abc import Iterable
 
 
 class FollowerError(Exception):
-    """Base class of the errors ``hot.follow`` raises on purpose."""
+    """Base class of the errors ``hot_follow`` raises on purpose."""
 
 
 class UnknownEventNameError(FollowerError, ValueError):

@@ -17,8 +17,8 @@ Each version's declarative upcast (rename, drop, defaults) is applied in turn, a
 
 from __future__ import annotations
 
-from hot.application.upcasts import Upcast, at_latest
-from hot.application.views import RecordedEvent
+from hot_follow.events import RecordedEvent
+from hot_follow.upcasts import Upcast, at_latest
 
 REGISTERED, VERSION_ADDED = "EVENT_TYPE_REGISTERED", "EVENT_TYPE_VERSION_ADDED"
 CATALOG_CHANGES = (REGISTERED, VERSION_ADDED)
@@ -40,7 +40,7 @@ class LatestVersions:
         elif event.name == VERSION_ADDED and event.subject in self._types:
             upcast = event.payload.get("upcast")
             versions = self._upcasts.setdefault(self._types[event.subject], [])
-            versions.append(None if upcast is None else Upcast.parse(upcast))
+            versions.append(None if upcast is None else Upcast.from_json(upcast))
         return event
 
     def upcast(self, event: RecordedEvent) -> RecordedEvent:

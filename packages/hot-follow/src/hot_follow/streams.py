@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from hot.application.representation import event_from_dict, rfc3339
-from hot.application.views import RecordedEvent
+from hot_follow.events import RecordedEvent
+from hot_follow.representation import event_from_dict, rfc3339
 
 FIELDS = ("id", "name", "version", "subject", "sequence", "position", "time", "payload")
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from hot.follow.errors import SkipRefusedError
+from hot_follow.errors import SkipRefusedError
 
 if TYPE_CHECKING:
-    from hot.follow.stores import ProjectionStore
+    from hot_follow.stores import ProjectionStore
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import redis
 
-from hot.application import RecordedEvent
-from hot.infra.relay.streams import StreamKeys, entry_id, event_from_entry, position_of
+from hot_follow.events import RecordedEvent
+from hot_follow.streams import StreamKeys, entry_id, event_from_entry, position_of
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 
 import redis
 
-from hot.follow.feed import Feed
-from hot.follow.sources import PostgresLog
+from hot.infra.postgres_log import PostgresLog
 from hot.infra.settings import Settings
+from hot_follow import Feed
 
 
 @contextlib.contextmanager

@@ -20,8 +20,8 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
-from hot.follow.errors import ProjectionConflictError, SkipRefusedError
-from hot.follow.standing import Skip, Stuck
+from hot_follow.errors import ProjectionConflictError, SkipRefusedError
+from hot_follow.standing import Skip, Stuck
 
 Tx = TypeVar("Tx")
 

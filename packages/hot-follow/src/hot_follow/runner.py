@@ -24,16 +24,16 @@ import logging
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from hot.follow.backoff import Backoff
-from hot.follow.committer import BatchCommitter
-from hot.follow.errors import HandlerFailedError, ProjectionConflictError, SourceUnavailableError
-from hot.follow.feed import Feed
-from hot.follow.follower import Follower
-from hot.follow.projection import Projection
-from hot.follow.standing import ProjectionStatus, Skip, read_status, skip_position
-from hot.follow.stopping import StopFlag
-from hot.follow.stores import ProjectionStore
-from hot.tuning import FOLLOWER_PAGE
+from hot_follow.backoff import Backoff
+from hot_follow.committer import BatchCommitter
+from hot_follow.errors import HandlerFailedError, ProjectionConflictError, SourceUnavailableError
+from hot_follow.feed import Feed
+from hot_follow.follower import Follower
+from hot_follow.projection import Projection
+from hot_follow.standing import ProjectionStatus, Skip, read_status, skip_position
+from hot_follow.stopping import StopFlag
+from hot_follow.stores import ProjectionStore
+from hot_follow.tuning import FOLLOWER_PAGE
 
 log = logging.getLogger(__name__)
 

@@ -1,66 +1,26 @@
-"""Where a follower reads the log from: HoT's own tables, ``hot_read``, or the HTTP API.
+"""``PostgresLog``: the log read from HoT's own tables, by HoT's own processes.
 
-Each answers the same questions: the events after a position (a page, in log order,
-of some names), the position of the first event after a position, the log's head,
-and up to where it holds every event (a copy such as ``hot_read`` lags the log). Errors
-that retrying may cure become ``SourceUnavailableError``.
-
-``PostgresLog`` is for HoT's own processes, which have the application already; another
-team's app reads ``hot_read`` (``SqlReadLog``) or the API (``HttpLog``).
+A follower's source (``hot_follow.EventSource``) for the processes that have HoT's
+application already (``hot tail``, ``hot attendance``, the benchmarks): it decodes
+the stored events with the application's keys, so it may show personal fields.
+Another team's app reads ``hot_read`` or the API instead (``hot_follow.Feed``).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import eventsourcing.persistence as es
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from hot.application import HumansApplication, RecordedEvent
 from hot.application.ports import PageRequest
-from hot.follow.pools import UNAVAILABLE, database_errors, follower_pool
-from hot.follow.read_ahead import ReadAhead
 from hot.infra.log_pages import LogPages, Page, of_names
-from hot.tuning import FOLLOWER_CONNECTIONS
-
-
-class EventSource(Protocol):
-    """A readable copy of the log. ``names`` empty means every public event name."""
-
-    def read(
-        self,
-        after: int,
-        limit: int,
-        names: Sequence[str] = (),
-        upto: int | None = None,
-        *,
-        personal: bool = True,
-    ) -> Sequence[RecordedEvent]:
-        """Up to ``limit`` events with positions in (``after``, ``upto``], oldest first.
-
-        Personal fields masked (``masked_event``) unless ``personal``; with it, shown as
-        far as the source may show them.
-        """
-        ...
-
-    def first_after(self, after: int, names: Sequence[str] = ()) -> int | None:
-        """The position of the first event after ``after``, or None if there is none yet."""
-        ...
-
-    def head(self, names: Sequence[str] = ()) -> int | None:
-        """The position of the newest event (0 if none; None if this source cannot tell)."""
-        ...
-
-    def complete_upto(self) -> int | None:
-        """The position up to which this source holds every event of the log, and after
-        which it holds none yet; None when it is the log itself (it holds every event
-        committed). Asked before ``first_after`` to know what that answer covers."""
-        ...
-
-    def close(self) -> None: ...
-
+from hot_follow.pools import UNAVAILABLE, database_errors, follower_pool
+from hot_follow.read_ahead import ReadAhead
+from hot_follow.tuning import FOLLOWER_CONNECTIONS
 
 # Retried: PostgreSQL's connection errors, as psycopg and as the library raise them.
 _DATABASE_UNAVAILABLE = (*UNAVAILABLE, es.OperationalError, es.InterfaceError)

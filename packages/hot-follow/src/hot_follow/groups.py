@@ -24,12 +24,12 @@ from typing import Any
 
 import redis
 
-from hot.application import RecordedEvent
-from hot.application.catalog import unknown_names
-from hot.application.representation import is_masked, masked_event
-from hot.follow.sources import EventSource
-from hot.follow.stopping import StopFlag
-from hot.infra.relay.streams import StreamKeys, entry_id, event_from_entry, position_of
+from hot_follow.events import RecordedEvent
+from hot_follow.names import unknown_names
+from hot_follow.representation import is_masked, masked_event
+from hot_follow.sources import EventSource
+from hot_follow.stopping import StopFlag
+from hot_follow.streams import StreamKeys, entry_id, event_from_entry, position_of
 
 log = logging.getLogger(__name__)
 

@@ -37,15 +37,15 @@ from types import TracebackType
 
 import redis
 
-from hot.application import RecordedEvent
-from hot.application.catalog import unknown_names
-from hot.application.representation import is_masked, masked_event
-from hot.follow.backoff import Backoff
-from hot.follow.errors import SourceUnavailableError, UnknownEventNameError
-from hot.follow.redis_streams import StreamRead, StreamReader
-from hot.follow.sources import EventSource
-from hot.follow.stopping import StopFlag
-from hot.tuning import (
+from hot_follow.backoff import Backoff
+from hot_follow.errors import SourceUnavailableError, UnknownEventNameError
+from hot_follow.events import RecordedEvent
+from hot_follow.names import unknown_names
+from hot_follow.redis_streams import StreamRead, StreamReader
+from hot_follow.representation import is_masked, masked_event
+from hot_follow.sources import EventSource
+from hot_follow.stopping import StopFlag
+from hot_follow.tuning import (
     FOLLOWER_BLOCK_SECONDS,
     FOLLOWER_PAGE,
     FOLLOWER_POLL_SECONDS,

@@ -6,7 +6,7 @@ written in the same transaction. Moving the position is a compare-and-set: if it
 is not where this runner left it (another runner, a rebuild), the transaction is
 refused with ``ProjectionConflictError`` and nothing it wrote is kept. Beside it, the
 store keeps where a projection is stuck and the positions skipped on purpose; the
-SQL of all three tables is written once, in ``hot.follow.sql_store``.
+SQL of all three tables is written once, in ``hot_follow.sql_store``.
 
 Stores may be shared by threads: the PostgreSQL store lends each transaction a
 connection of its pool (``hot-projection``), the SQLite store gives each thread a
@@ -25,10 +25,10 @@ from typing import Any, Protocol, TypeVar
 
 import psycopg
 
-from hot.follow.sql_store import SqlProjectionStore, StoreSql
-from hot.follow.standing import Skip, Stuck
-from hot.infra.database import small_pool
-from hot.tuning import PROJECTION_CONNECTIONS
+from hot_follow.pools import small_pool
+from hot_follow.sql_store import SqlProjectionStore, StoreSql
+from hot_follow.standing import Skip, Stuck
+from hot_follow.tuning import PROJECTION_CONNECTIONS
 
 Tx = TypeVar("Tx")
 PgTx = psycopg.Connection[tuple[Any, ...]]

@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 
-from hot.application import RecordedEvent
-from hot.application.representation import event_from_dict
-from hot.follow.backoff import Backoff
-from hot.follow.errors import AccessDeniedError, FollowerError
-from hot.follow.stopping import StopFlag
+from hot_follow.backoff import Backoff
+from hot_follow.errors import AccessDeniedError, FollowerError
+from hot_follow.events import RecordedEvent
+from hot_follow.representation import event_from_dict
+from hot_follow.stopping import StopFlag
 
 log = logging.getLogger(__name__)
 
