@@ -3,6 +3,8 @@
 ``{"id", "name", "version", "subject", "sequence", "position", "time", "payload"}``:
 the seed's ``{id, name, version, payload}`` plus where the event sits. The history
 and log endpoints, the Redis streams and the live feed all use these functions.
+``event_to_cloudevent`` writes the same event as a CloudEvent 1.0 (structured JSON),
+by the mapping of ``docs/events.md``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,40 @@ def event_to_dict(event: RecordedEvent) -> dict[str, Any]:
         "position": event.position,
         "time": rfc3339(event.time),
         "payload": event.payload,
+    }
+
+
+CLOUDEVENTS_TYPE_PREFIX = "hot."
+"""The namespace of a CloudEvent's ``type`` (``hot.HUMAN_JOINED``)."""
+
+
+def schema_path(name: str, version: int) -> str:
+    """Where the schema of ``name`` at ``version`` is served (a CloudEvent's
+    ``dataschema``): a built-in event's in the catalog, a team's version by its route."""
+    if name in CATALOG:
+        return f"/catalog#{name}.v{version}"
+    return f"/catalog/types/{name}/versions/{version}"
+
+
+def event_to_cloudevent(event: RecordedEvent, base_url: str) -> dict[str, Any]:
+    """The event as a CloudEvent 1.0 in the structured JSON format: ``source`` is the
+    deployment's ``base_url``, ``dataschema`` its schema's URL there; HoT's ``version``,
+    ``sequence`` and ``position`` are the extensions ``hotversion``, ``hotsequence``,
+    ``hotposition``."""
+    base = base_url.rstrip("/")
+    return {
+        "specversion": "1.0",
+        "id": str(event.id),
+        "source": base,
+        "type": CLOUDEVENTS_TYPE_PREFIX + event.name,
+        "subject": str(event.subject),
+        "time": rfc3339(event.time),
+        "datacontenttype": "application/json",
+        "dataschema": base + schema_path(event.name, event.version),
+        "hotversion": event.version,
+        "hotsequence": event.sequence,
+        "hotposition": event.position,
+        "data": event.payload,
     }
 
 
