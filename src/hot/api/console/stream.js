@@ -1,0 +1,52 @@
+// The live feed (GET /events/stream, Server-Sent Events) read with fetch, so that the
+// token goes in the Authorization header, never in a URL; it resumes where it was
+// (Last-Event-ID) when the connection drops, as an EventSource would.
+import { token } from "./api.js";
+
+const RETRY_MS = 2000;
+
+// Calls onEvent(event) for each event, onState(text) when the connection changes;
+// returns a function that stops it.
+export function follow(onEvent, onState) {
+  const stop = new AbortController();
+  let last = null;
+
+  async function read() {
+    const headers = { Authorization: `Bearer ${token.get()}`, Accept: "text/event-stream" };
+    if (last !== null) headers["Last-Event-ID"] = last;
+    const response = await fetch("/events/stream", { headers, signal: stop.signal });
+    if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+    onState("live");
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const message = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = [];
+        for (const line of message.split("\n")) {
+          if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+          else if (line.startsWith("id:")) last = line.slice(3).trim();
+        }
+        if (data.length) onEvent(JSON.parse(data.join("\n")));
+      }
+    }
+  }
+
+  (async () => {
+    while (!stop.signal.aborted) {
+      try {
+        await read();
+      } catch (error) {
+        if (stop.signal.aborted) return;
+        onState(`reconnecting (${error.message})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    }
+  })();
+  return () => stop.abort();
+}
