@@ -8,7 +8,7 @@ const KEEP = 2000;
 const ROW = 28; // px, each row's height (the list is virtualised on it)
 
 export function feedPage(page) {
-  const events = []; // oldest first, at most KEEP (a few more between trims)
+  const events = []; // oldest first, at most KEEP
   let frozen = null; // the events shown while paused
   let frame = 0;
   let arrived = 0;
@@ -64,7 +64,7 @@ export function feedPage(page) {
     for (let i = first; i < last; i++) visible.push(row(rows[i], i));
     spacer.replaceChildren(...visible);
     const paused = frozen ? `, paused (${arrived - frozen.arrivedAt} new)` : "";
-    count.textContent = `${rows.length} shown of the last ${events.length}${paused}`;
+    count.textContent = `${rows.length} shown of the last ${events.length}, ${arrived} received${paused}`;
   }
 
   function row(e, index) {
@@ -97,7 +97,7 @@ export function feedPage(page) {
     e.receivedAt = Date.now();
     events.push(e);
     arrived += 1;
-    if (events.length > KEEP + 200) events.splice(0, events.length - KEEP);
+    if (events.length > KEEP) events.shift();
     draw(); // once a frame at most; while paused, only the count moves
   }, (state) => { status.textContent = state; });
   return stop;

@@ -78,16 +78,15 @@ export async function humanPage(page, id) {
     return;
   }
 
+  // An event's own instant (microseconds and all): the state as recorded by that event.
   async function showAt(instant) {
-    // The instant as the user's clock shows it in the picker; sent in UTC.
-    const moment = new Date(instant);
+    const moment = new Date(instant); // the picker shows it on the user's clock, to the ms
     travel.value = new Date(moment.getTime() - moment.getTimezoneOffset() * 60000).toISOString().slice(0, 23);
-    await travelTo();
+    await travelTo(instant);
   }
 
-  async function travelTo() {
-    if (!travel.value) return;
-    const instant = new Date(travel.value).toISOString();
+  async function travelTo(instant = travel.value && new Date(travel.value).toISOString()) {
+    if (!instant) return;
     try {
       const then = await call(`/humans/${id}?${query({ as_of: instant })}`);
       travelled.replaceChildren(el("p", {}, `As recorded at ${instant}:`), stateTable(then));

@@ -18,11 +18,15 @@ export function follow(onEvent, onState) {
     if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
     onState("live");
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = "";
+    let buffer = ""; // what has come, lines ended by "\n"
+    let carry = ""; // a "\r" at the end of a chunk: its "\n" may come in the next
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
-      buffer += value;
+      // Lines end with CRLF, LF or CR (HoT's server sends CRLF): read each as LF.
+      const chunk = carry + value;
+      carry = chunk.endsWith("\r") ? "\r" : "";
+      buffer += chunk.slice(0, chunk.length - carry.length).replace(/\r\n?/g, "\n");
       let end;
       while ((end = buffer.indexOf("\n\n")) >= 0) {
         const message = buffer.slice(0, end);
