@@ -42,7 +42,8 @@ def cloud_page(client: TestClient[Litestar], after: int, **headers: str) -> list
         "/events", params={"after": after, "format": "cloudevents"}, headers=headers or None
     )
     assert response.status_code == 200, response.text
-    return list(response.json()["events"])
+    assert list(response.json()) == ["cloudevents", "next"]
+    return list(response.json()["cloudevents"])
 
 
 def test_the_log_as_cloudevents_maps_back_to_each_event(

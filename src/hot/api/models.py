@@ -223,9 +223,10 @@ class CloudEventOut(BaseModel):
 
 
 class CloudEventPage(BaseModel):
-    """A page of the log as CloudEvents; ``next`` as in ``EventPage``."""
+    """A page of the log as CloudEvents; ``next`` as in ``EventPage``. The list is named
+    ``cloudevents``, not ``events``: a page says which form it holds, even empty."""
 
-    events: list[CloudEventOut]
+    cloudevents: list[CloudEventOut]
     next: int | None
 
 

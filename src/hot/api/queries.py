@@ -182,7 +182,9 @@ async def read_log(
         shown = events if personal else [masked_event(e) for e in events]
         base = str(request.base_url)
         return CloudEventPage.model_construct(
-            events=[CloudEventOut.model_construct(**event_to_cloudevent(e, base)) for e in shown],
+            cloudevents=[
+                CloudEventOut.model_construct(**event_to_cloudevent(e, base)) for e in shown
+            ],
             next=log_page.next,
         )
     return page(events, log_page.next, personal)

@@ -87,7 +87,7 @@ export function feedPage(page) {
       el("h3", {}, "CloudEvents 1.0"), cloud);
     try {
       const page = await call(`/events?${query({ after: e.position - 1, limit: 1, format: "cloudevents" })}`);
-      cloud.replaceChildren(json(page.events[0]));
+      cloud.replaceChildren(json(page.cloudevents[0]));
     } catch (error) {
       cloud.replaceChildren(problemBox(error));
     }
