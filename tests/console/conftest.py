@@ -27,8 +27,6 @@ from tests.serving import free_port
 from tests.waiting import wait_until
 from tests.workers import answers
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
