@@ -27,6 +27,7 @@ READS = [
     ("get", f"/humans/{HUMAN}/events", None),
     ("get", "/events", None),
 ]
+SIGNED_IN = [("get", "/auth/me", None)]  # any valid token, whatever its scopes
 WRITES = [
     REGISTER,
     ("post", f"/humans/{HUMAN}/join", {"on": "2020-01-01", "role": "r"}),
@@ -43,6 +44,8 @@ PUBLIC = [
     "/schema/openapi.json",
     "/schema",
     "/schema/swagger",
+    "/console",
+    "/console/main.js",
 ]
 
 
@@ -52,7 +55,7 @@ def anonymous(api: Litestar) -> Iterator[Client]:
         yield test_client
 
 
-@pytest.mark.parametrize(("method", "path", "body"), READS + WRITES)
+@pytest.mark.parametrize(("method", "path", "body"), READS + WRITES + SIGNED_IN)
 @pytest.mark.parametrize(
     "authorization", [None, "", "Bearer", "Bearer ", "Bearer hot_not-a-token", "Basic dXNlcjpwdw=="]
 )

@@ -45,6 +45,8 @@ from hot.api.params import MAX_BODY_BYTES, reject_unknown_query_parameters, requ
 from hot.api.problems import EXCEPTION_HANDLERS
 from hot.api.queries import find_humans, get_human, history, read_log
 from hot.api.schema import pydantic_plugins
+from hot.api.web_console import console_files
+from hot.api.whoami import whoami
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.metrics import HotMetrics
@@ -126,7 +128,9 @@ def create_app(
             ready,
             *streams,
             *scrape,
+            whoami,
             swagger_ui_assets(),
+            console_files(),
         ],
         dependencies={
             "readiness": Provide(lambda: readiness, use_cache=True, sync_to_thread=False),

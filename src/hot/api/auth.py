@@ -1,7 +1,8 @@
 """Bearer-token authorisation: one guard for the whole app, closed by default.
 
 A route declares what it needs in its ``opt``: ``public=True`` (no token), or
-``scope=Scope.READ`` / ``Scope.WRITE``; a route that declares nothing needs ``admin``.
+``scope=Scope.READ`` / ``Scope.WRITE``, or ``any_scope=True`` (a valid token, whatever
+its scopes: ``GET /auth/me``); a route that declares nothing needs ``admin``.
 ``OPTIONS`` requests need no token: they only say which methods a path allows.
 A missing or unknown token is 401, a token without the scope 403.
 A route with ``token_in_query=True`` in its ``opt`` (the live feed: a browser's
@@ -65,6 +66,11 @@ def public() -> dict[str, Any]:
     return {"opt": {"public": True}}
 
 
+def signed_in() -> dict[str, Any]:
+    """``opt`` and OpenAPI ``security`` of a route that any valid token may call."""
+    return {"opt": {"any_scope": True}, "security": [{SECURITY_SCHEME: []}]}
+
+
 def needs(scope: Scope, *, token_in_query: bool = False) -> dict[str, Any]:
     """``opt`` and OpenAPI ``security`` of a route that needs ``scope``; with
     ``token_in_query`` the token may also come as ``?access_token=``."""
@@ -115,7 +121,7 @@ def scope_guard(api_keys: ApiKeyStore) -> Guard:
             grant = await anyio.to_thread.run_sync(api_keys.identify, token)
         if grant is None:
             raise NotAuthorizedException("The token is unknown or has been revoked.")
-        if not allows(grant.scopes, needed):
+        if not route.opt.get("any_scope") and not allows(grant.scopes, needed):
             raise PermissionDeniedException(f"This endpoint needs the {needed!s} scope.")
         connection.state[GRANT] = grant
 

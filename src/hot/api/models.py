@@ -19,6 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from hot.application import CommandResult, EventTypeInfo, HumanView
 from hot.application.envelopes import REGISTRATION
+from hot.application.representation import schema_path
 from hot.domain import HumanKind
 from hot.domain.values import MAX_EXTERNAL_ID
 
@@ -164,6 +165,15 @@ class HumanOut(BaseModel):
         )
 
 
+class TokenOut(BaseModel):
+    """What the request's token is: its key's name and its scopes."""
+
+    name: str
+    scopes: list[str] = Field(
+        description="Granted scopes, sorted; `admin` implies every other one."
+    )
+
+
 class HumansOut(BaseModel):
     """The humans a lookup found: none, or the one holding the email or external id."""
 
@@ -192,6 +202,31 @@ class EventPage(BaseModel):
     """A page of events; pass ``next`` as ``after`` for the next page (null at the end)."""
 
     events: list[EventOut]
+    next: int | None
+
+
+class CloudEventOut(BaseModel):
+    """An event as a CloudEvent 1.0, structured JSON (``docs/events.md``)."""
+
+    specversion: str = Field(json_schema_extra={"enum": ["1.0"]})
+    id: str = Field(json_schema_extra={"format": "uuid"})
+    source: str = Field(description="The HoT deployment: its API's base URL.")
+    type: str = Field(description="hot.<name>", examples=["hot.HUMAN_JOINED"])
+    subject: str = Field(json_schema_extra={"format": "uuid"})
+    time: str = Field(json_schema_extra={"format": "date-time"})
+    datacontenttype: str = Field(json_schema_extra={"enum": ["application/json"]})
+    dataschema: str = Field(description="The URL of the payload's JSON Schema.")
+    hotversion: int
+    hotsequence: int
+    hotposition: int
+    data: dict[str, Any]
+
+
+class CloudEventPage(BaseModel):
+    """A page of the log as CloudEvents; ``next`` as in ``EventPage``. The list is named
+    ``cloudevents``, not ``events``: a page says which form it holds, even empty."""
+
+    cloudevents: list[CloudEventOut]
     next: int | None
 
 
@@ -224,9 +259,7 @@ class EventTypeOut(BaseModel):
 def dataschema(info: EventTypeInfo) -> str:
     """Where a version's schema is served: a team's version by its own route, a built-in
     event by the catalog (one version each)."""
-    if info.compatibility is None:
-        return f"/catalog#{info.name}.v{info.version}"
-    return f"/catalog/types/{info.name}/versions/{info.version}"
+    return schema_path(info.name, info.version)
 
 
 class CatalogOut(BaseModel):

@@ -23,10 +23,10 @@ from hot.api import responses
 from hot.api.auth import needs, sees_personal
 from hot.api.commands import humans_of
 from hot.api.conditions import etag
-from hot.api.models import EventOut, EventPage, HumanOut, HumansOut
+from hot.api.models import CloudEventOut, CloudEventPage, EventOut, EventPage, HumanOut, HumansOut
 from hot.api.params import After, HumanId, Limit, Version
 from hot.application import RecordedEvent
-from hot.application.representation import masked_human
+from hot.application.representation import event_to_cloudevent, masked_human
 from hot.domain import InvalidQueryError
 from hot.domain.event_types import TYPE_NAME
 from hot.infra.api_keys import Scope
@@ -158,7 +158,14 @@ async def read_log(
             "version. By default every event reads exactly as it was posted."
         ),
     ] = None,
-) -> EventPage:
+    format: Annotated[
+        Literal["cloudevents"] | None,
+        QueryParameter(
+            description="cloudevents: each event as a CloudEvent 1.0, structured JSON "
+            "(`source` is this API's base URL). By default HoT's own representation."
+        ),
+    ] = None,
+) -> EventPage | CloudEventPage:
     """The global log after position ``after``; positions may have gaps, paging skips none.
 
     Personal fields read as ``"(personal)"`` unless the token has the ``personal`` scope.
@@ -167,4 +174,13 @@ async def read_log(
     humans = humans_of(request)
     log_page = await humans.read_log(after=after, limit=limit, names=names, personal=personal)
     events = await humans.as_latest(log_page.events) if as_version == "latest" else log_page.events
+    if format == "cloudevents":
+        shown = events if personal else [masked_event(e) for e in events]
+        base = str(request.base_url)
+        return CloudEventPage.model_construct(
+            cloudevents=[
+                CloudEventOut.model_construct(**event_to_cloudevent(e, base)) for e in shown
+            ],
+            next=log_page.next,
+        )
     return page(events, log_page.next, personal)
