@@ -12,8 +12,8 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from hot.application.representation import event_from_dict
 from hot.infra.api_keys import ApiKeyStore
+from hot_follow.representation import event_from_dict
 from tests.api.conftest import Humans, Tokens, bearer, problem
 
 ROOT = Path(__file__).resolve().parents[2]
