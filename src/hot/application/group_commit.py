@@ -33,6 +33,7 @@ from eventsourcing.persistence import IntegrityError
 from hot.application.meter import NO_METER, Meter
 from hot.application.personal import PersonalKey
 from hot.application.ports import Saved
+from hot.application.tracing import NO_TRACER, Tracer, TransactionSpan
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +41,13 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Commit:
     """What one command commits: the new events of its ``aggregates`` (their state after
-    them), the keys of new humans to keep, the keys of forgotten humans to destroy."""
+    them), the keys of new humans to keep, the keys of forgotten humans to destroy, and
+    the command's span (``hot.application.tracing``; None: not traced)."""
 
     aggregates: Sequence[BaseAggregate[UUID]]
     new_personal_keys: Sequence[PersonalKey] = ()
     destroyed_personal_keys: Sequence[UUID] = ()
+    trace: Any = None
 
 
 class Written(NamedTuple):
@@ -104,6 +107,7 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.meter: Meter = NO_METER  # told of each transaction (``hot.application.meter``)
+        self.tracer: Tracer = NO_TRACER  # its spans (``hot.application.tracing``)
 
     def commit(self, commit: Commit) -> asyncio.Future[list[Written]]:
         """Save ``commit`` in a transaction shared with others: a future of its events,
@@ -165,6 +169,10 @@ class GroupCommitter:
             _announce([item for item in batch if item.error is not None])
         if not accepted:
             return
+        with self.tracer.transaction([item.commit.trace for item in accepted]) as span:
+            self._commit_accepted(accepted, span)
+
+    def _commit_accepted(self, accepted: list[_Pending], span: TransactionSpan) -> None:
         started = time.perf_counter()
         try:
             saved = self._save(
@@ -186,6 +194,8 @@ class GroupCommitter:
             _announce(accepted)
             return
         self.meter.transaction(len(accepted), time.perf_counter() - started)
+        if saved.positions:
+            span.committed(saved.positions[0], saved.positions[-1])
         positions = iter(saved.positions)
         for item in accepted:
             item.written = [Written(e, next(positions)) for e in item.events]
