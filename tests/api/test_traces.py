@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+import redis
 from litestar import Litestar
 from litestar.testing import TestClient
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -26,6 +27,7 @@ from hot.infra.bootstrap import write_through
 from hot.infra.tracing import Tracing, TracingSettingError, tracing_from_env
 from tests.api.conftest import Humans, bearer
 from tests.blocking import run
+from tests.integration.relay_fixtures import public_log, relay_until_caught_up, write_humans
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -72,13 +74,18 @@ def client(
             yield client
 
 
-def traces_of(exported: InMemorySpanExporter, request: str) -> list[list[ReadableSpan]]:
-    """The traces whose root is a server span named ``request``, each once every span of
-    its request ended (the server span last)."""
-    wait_until(lambda: any(s.name == request for s in exported.get_finished_spans()), 10, "spans")
-    spans = exported.get_finished_spans()
-    roots = [s for s in spans if s.name == request]
-    return [[s for s in spans if s.context.trace_id == r.context.trace_id] for r in roots]
+def trace_of(exported: InMemorySpanExporter, request: str, spans: int) -> list[ReadableSpan]:
+    """The one trace whose root is a server span named ``request``, once ``spans`` of its
+    spans ended (the committer's end in its thread, as the answer goes out)."""
+
+    def trace() -> list[ReadableSpan]:
+        ended = exported.get_finished_spans()
+        roots = [s for s in ended if s.name == request]
+        assert len(roots) <= 1, roots
+        return [s for s in ended for r in roots if s.context.trace_id == r.context.trace_id]
+
+    wait_until(lambda: len(trace()) >= spans, 10, f"{spans} spans of {request}")
+    return trace()
 
 
 def named(spans: list[ReadableSpan], name: str) -> ReadableSpan:
@@ -99,7 +106,7 @@ def test_an_attend_is_one_trace_from_its_request_through_its_commit_to_its_xadd(
     answer = client.post(f"/humans/{human}/attend", json={"on": "2024-05-06"})
     assert answer.status_code == 200, answer.text
 
-    (spans,) = traces_of(exported, ATTEND)
+    spans = trace_of(exported, ATTEND, 4)
     assert sorted(s.name for s in spans) == sorted(
         [ATTEND, "command attend", "group commit", "write-through XADD"]
     )
@@ -145,7 +152,7 @@ def test_a_refused_command_records_its_outcome_and_nothing_else(
     again = client.post(f"/humans/{human}/attend", json={"on": "2024-05-06"})  # once a day
     assert again.status_code == 409
 
-    (spans,) = traces_of(exported, ATTEND)
+    spans = trace_of(exported, ATTEND, 2)
     assert sorted(s.name for s in spans) == [ATTEND, "command attend"]
     command = named(spans, "command attend")
     assert dict(command.attributes or {}) == {
@@ -156,6 +163,25 @@ def test_a_refused_command_records_its_outcome_and_nothing_else(
     assert command.status.status_code == StatusCode.UNSET  # the client's error, not ours
     assert command.events == ()
     assert (named(spans, ATTEND).attributes or {})["http.response.status_code"] == 409
+
+
+def test_a_request_that_carries_a_traceparent_continues_the_callers_trace(
+    client: TestClient[Litestar], exported: InMemorySpanExporter
+) -> None:
+    human = Humans(client).member()
+    caller_trace, caller_span = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    exported.clear()
+
+    headers = {"traceparent": f"00-{caller_trace}-{caller_span}-01"}
+    answer = client.post(f"/humans/{human}/attend", json={"on": "2024-05-07"}, headers=headers)
+    assert answer.status_code == 200, answer.text
+
+    spans = trace_of(exported, ATTEND, 4)
+    http = named(spans, ATTEND)
+    assert format(http.context.trace_id, "032x") == caller_trace
+    assert http.parent is not None
+    assert format(http.parent.span_id, "016x") == caller_span
+    assert len(spans) == 4  # the command, its commit and its XADD in the caller's trace
 
 
 def test_a_transaction_of_many_commands_is_a_child_of_the_first_and_links_the_others(
@@ -175,7 +201,11 @@ def test_a_transaction_of_many_commands_is_a_child_of_the_first_and_links_the_ot
 
     run(together())
 
-    spans = exported.get_finished_spans()
+    def ended() -> list[ReadableSpan]:
+        return exported.get_finished_spans()
+
+    wait_until(lambda: any(s.name == "group commit" for s in ended()), 10, "the commit's span")
+    spans = ended()
     commands = [s for s in spans if s.name == "command attend"]
     (commit,) = [s for s in spans if s.name == "group commit"]
     assert len(commands) == 3
@@ -184,6 +214,30 @@ def test_a_transaction_of_many_commands_is_a_child_of_the_first_and_links_the_ot
     assert commit.context.trace_id == parent.context.trace_id
     others = {c.context.span_id for c in commands} - {parent.context.span_id}
     assert {link.context.span_id for link in commit.links} == others
+
+
+def test_each_page_the_relay_publishes_is_a_span(
+    app: HumansApplication,
+    tracing: Tracing,
+    exported: InMemorySpanExporter,
+    database_url: str,
+    redis_server_url: str,
+    redis_prefix: str,
+) -> None:
+    write_humans(app, 4, joining=2)
+    client = redis.Redis.from_url(redis_server_url)
+    try:
+        relay_until_caught_up(app, client, database_url, redis_prefix, tracer=tracing.tracer)
+    finally:
+        client.close()
+
+    pages = [s for s in exported.get_finished_spans() if s.name == "relay XADD"]
+    assert pages
+    assert all((s.attributes or {})["hot.relay.accepted"] for s in pages)
+    assert sum(int((s.attributes or {})["hot.events"]) for s in pages) == len(public_log(app))
+    assert max(int((s.attributes or {})["hot.log.last_position"]) for s in pages) == (
+        public_log(app)[-1].position
+    )
 
 
 def test_traces_are_off_unless_an_otel_variable_turns_them_on() -> None:
@@ -195,6 +249,7 @@ def test_traces_are_off_unless_an_otel_variable_turns_them_on() -> None:
 
     on = tracing_from_env({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"})
     assert on is not None
+    assert on.provider.resource.attributes["service.name"] == "hot"  # no OTEL_SERVICE_NAME
     on.close()
 
 
