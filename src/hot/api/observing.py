@@ -119,9 +119,8 @@ async def _traced(
 
 
 def _count(metrics: HotMetrics, scope: Any, status: int, started: float) -> None:
-    method, route = scope["method"], scope.get("path_template") or "other"
-    metrics.http_requests.labels(method, route, str(status)).inc()
-    metrics.http_seconds.labels(method, route).observe(time.perf_counter() - started)
+    route = scope.get("path_template") or "other"
+    metrics.requests.answered(scope["method"], route, status, time.perf_counter() - started)
 
 
 def count_invalid_command(request: Request[Any, Any, Any], exc: Exception, status: int) -> None:
