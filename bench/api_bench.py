@@ -15,7 +15,8 @@
     the same server; and what validating one payload costs, against ``json.loads`` of it.
 (f) ``POST /humans/{id}/attend`` with 64 connections, metrics on (the default) against
     ``HOT_METRICS=off``; then traces on (every request sampled, exported over OTLP/HTTP
-    to a receiver in this process that drops what it is sent) against metrics on alone.
+    to a receiver in this process that drops what it is sent), and traces on with one
+    request in 100 sampled (``parentbased_traceidratio``), against metrics on alone.
     Each server started the same way, on a database of its own, one up at a time, a
     new start of each every round (9 rounds).
 
@@ -618,14 +619,15 @@ def metrics_figures(plan: Plan) -> None:
     print(
         f"\n(f) POST /humans/{{id}}/attend, {CLIENTS} connections (wrk), one worker: metrics "
         "on against HOT_METRICS=off, and traces on too (every request sampled, exported "
-        "over OTLP/HTTP to a receiver that drops them) against metrics on alone; "
-        "a new server each round",
+        "over OTLP/HTTP to a receiver that drops them), and traces on with 1 request in "
+        "100 sampled, against metrics on alone; a new server each round",
         flush=True,
     )
     with (
         fresh_database() as off_db,
         fresh_database() as on_db,
         fresh_database() as traced_db,
+        fresh_database() as sampled_db,
         otlp_sink() as endpoint,
     ):
         traces_env = {
@@ -633,10 +635,16 @@ def metrics_figures(plan: Plan) -> None:
             "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
             "OTEL_SERVICE_NAME": "hot-bench",
         }
+        sampled_env = {
+            **traces_env,
+            "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+            "OTEL_TRACES_SAMPLER_ARG": "0.01",
+        }
         sides = {
             "HOT_METRICS=off": (off_db, {"HOT_METRICS": "off"}),
             "metrics on": (on_db, {}),
             "metrics and traces on": (traced_db, traces_env),
+            "traces on, 1 in 100 sampled": (sampled_db, sampled_env),
         }
         humans = {label: members(url, plan.humans) for label, (url, _) in sides.items()}
         days = {label: Days(humans[label]) for label in sides}
@@ -649,7 +657,7 @@ def metrics_figures(plan: Plan) -> None:
                         results[label].append(
                             run_wrk(target, "POST", "", plan.seconds, CLIENTS, Path(tmp))
                         )
-    off, on, traced = results.values()
+    off, on, traced, sampled = results.values()
     report(
         {"HOT_METRICS=off": off, "metrics on": on},
         [b.rate / a.rate for a, b in zip(off, on, strict=True)],
@@ -660,6 +668,12 @@ def metrics_figures(plan: Plan) -> None:
         {"metrics and traces on": traced},
         [b.rate / a.rate for a, b in zip(on, traced, strict=True)],
         "traces on too / metrics on",
+        TARGET_TRACES,
+    )
+    report(
+        {"traces on, 1 in 100 sampled": sampled},
+        [b.rate / a.rate for a, b in zip(on, sampled, strict=True)],
+        "traces on, 1 in 100 sampled / metrics on",
         TARGET_TRACES,
     )
 
