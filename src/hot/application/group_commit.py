@@ -12,7 +12,8 @@ What an event loop hands in during one turn of it reaches the committer together
 wake-up of the committer thread per turn, not per command), and each loop is woken
 once per batch. After each commit, and before its commands are answered, ``committed``
 is told what was written, where, and whether commands were waiting meanwhile
-(snapshots, the streams' write-through).
+(snapshots, the streams' write-through). A transaction's span (``Tracer.transaction``,
+over the spans its commands carry in) covers its save and that after-commit work.
 """
 
 from __future__ import annotations

@@ -25,6 +25,11 @@ A request is not looked up before it is first decided: its record's id is the ke
 if the request was answered before, the commit conflicts with that record, and the
 request is decided again on fresh state, where the first answer is found and returned.
 Retries are rare; every other request so saves a read of the store.
+
+How each command ended goes to the pipeline's ``Meter`` (``hot.application.meter``), and
+its span, started here and handed to the committer with its ``Commit``, is its
+``Tracer``'s (``hot.application.tracing``); both do nothing unless the composition root
+gives them.
 """
 
 from __future__ import annotations
