@@ -13,7 +13,13 @@
 (e) ``POST /events`` of a team's event type (the seed's standup: its schema checked, its
     personal field sealed) with 64 connections, against ``POST /humans/{id}/attend`` on
     the same server; and what validating one payload costs, against ``json.loads`` of it.
-(f) Attends over HTTP with 32 connections, two ``hot serve`` instances of one worker each
+(f) ``POST /humans/{id}/attend`` with 64 connections, metrics on (the default) against
+    ``HOT_METRICS=off``; then traces on (every request sampled, exported over OTLP/HTTP
+    to a receiver in this process that drops what it is sent), and traces on with one
+    request in 100 sampled (``parentbased_traceidratio``), against metrics on alone.
+    Each server started the same way, on a database of its own, one up at a time, a
+    new start of each every round (9 rounds).
+(g) Attends over HTTP with 32 connections, two ``hot serve`` instances of one worker each
     on one database and one stream prefix (one wrk each, half the connections and half the
     humans), against one instance with all of them: a second instance must not slow HoT.
 
@@ -24,7 +30,7 @@ that both have served every human). Each HTTP figure is the median of interleave
 rounds (baseline, subject, baseline, ...), every round's ratio shown; a single answer
 that is not 2xx, or a socket error, fails the run.
 
-    uv run python bench/api_bench.py [--quick] [--only a|http|d|team|instances]
+    uv run python bench/api_bench.py [--quick] [--only a|http|d|team|metrics|instances]
 
 Needs ``wrk`` (``apt-get install -y wrk``). Uses HOT_BENCH_DATABASE_URL and
 HOT_BENCH_REDIS_URL (default: the local servers); creates and drops databases of its
@@ -54,6 +60,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import psycopg
@@ -89,6 +96,12 @@ TARGET_HTTP = 0.5
 TARGET_WORKERS = 1.0
 TARGET_GET = 0.30  # twice the 0.15x of the GET before issue 15
 TARGET_TEAM = 0.8
+TARGET_METRICS = 0.95  # issue 19: metrics on at >= 0.95x the rate with metrics off
+TARGET_TRACES = None  # no target: what tracing every request costs, shown
+METRICS_ROUNDS_PER_ROUND = 2
+"""(f) runs twice the plan's rounds less one (9 of a full run): a difference of a few
+percent between two servers needs more rounds than the other figures' to stand out
+from a shared machine's noise."""
 TEAM_TYPE, TEAM_VERSION = "RECEIVED_STANDUP_UPDATE", 1
 TEAM_PAYLOAD, TEAM_SCHEMA = STANDUP_V2_PAYLOAD, STANDUP_V2  # the seed's standup, version 2
 
@@ -282,17 +295,18 @@ def server(
     days: Days,
     workers: int,
     prefix: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """A server on ``database_url`` (whose members are ``humans``) that has read each once,
     and whose relay has published the log; its streams under ``prefix`` (shared by
-    several instances), or under one of its own."""
+    several instances), or under one of its own; ``env``: settings of its own."""
     with ApiKeyStore(database_url) as api_keys:
         token = api_keys.create(f"bench-{uuid.uuid4().hex[:6]}", ["read", "write"])
     port = free_port()
     prefix = prefix or f"hot-bench-{port}"
     process = subprocess.Popen(
         [sys.executable, __file__, "--serve", database_url, str(port), str(workers)],
-        env={**os.environ, "HOT_BENCH_PREFIX": prefix},
+        env={**os.environ, **(env or {}), "HOT_BENCH_PREFIX": prefix},
     )
     try:
         wait_for(port, process)
@@ -489,9 +503,10 @@ def compare(title: str, baseline: Side, subject: Side, plan: Plan, target: float
 
 
 def report(
-    results: dict[str, list[WrkResult]], ratios: list[float], what: str, target: float
+    results: dict[str, list[WrkResult]], ratios: list[float], what: str, target: float | None
 ) -> float:
-    """Print each side's median rate and rounds, and the median ratio against ``target``."""
+    """Print each side's median rate and rounds, and the median ratio against ``target``
+    (None: no target, the ratio shown)."""
     for label, runs in results.items():
         rates = [r.rate for r in runs]
         cpu = statistics.median(r.server_cpu_ms for r in runs)
@@ -501,10 +516,10 @@ def report(
             f"rounds {' '.join(f'{r:.0f}' for r in rates)})"
         )
     ratio = statistics.median(ratios)
-    verdict = "met" if ratio >= target else "MISSED"
+    verdict = "" if target is None else "met" if ratio >= target else "MISSED"
+    goal = "" if target is None else f"; target >= {target}x: {verdict}"
     print(
-        f"  {what}: {ratio:.2f}x median "
-        f"(rounds {' '.join(f'{r:.2f}' for r in ratios)}; target >= {target}x: {verdict})",
+        f"  {what}: {ratio:.2f}x median (rounds {' '.join(f'{r:.2f}' for r in ratios)}{goal})",
         flush=True,
     )
     return ratio
@@ -576,6 +591,99 @@ def team_figures(database_url: str, humans: list[uuid.UUID], plan: Plan) -> None
     )
 
 
+@contextmanager
+def otlp_sink() -> Iterator[str]:
+    """An OTLP/HTTP endpoint that answers every export and drops it (a collector's cost is
+    not the server's); its URL."""
+
+    class Sink(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    sink = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    thread = threading.Thread(target=sink.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sink.server_address[1]}"
+    finally:
+        sink.shutdown()
+        sink.server_close()
+
+
+def metrics_figures(plan: Plan) -> None:
+    """(f): what metrics cost a command over HTTP, and what traces cost beside them.
+
+    One server up at a time, like (d): PostgreSQL's 100 connections are shared with
+    whatever else runs on the machine. Each round starts each server anew, in turn, on a
+    database of its own."""
+    print(
+        f"\n(f) POST /humans/{{id}}/attend, {CLIENTS} connections (wrk), one worker: metrics "
+        "on against HOT_METRICS=off, and traces on too (every request sampled, exported "
+        "over OTLP/HTTP to a receiver that drops them), and traces on with 1 request in "
+        "100 sampled, against metrics on alone; a new server each round",
+        flush=True,
+    )
+    with (
+        fresh_database() as off_db,
+        fresh_database() as on_db,
+        fresh_database() as traced_db,
+        fresh_database() as sampled_db,
+        otlp_sink() as endpoint,
+    ):
+        traces_env = {
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+            "OTEL_SERVICE_NAME": "hot-bench",
+        }
+        sampled_env = {
+            **traces_env,
+            "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+            "OTEL_TRACES_SAMPLER_ARG": "0.01",
+        }
+        sides = {
+            "HOT_METRICS=off": (off_db, {"HOT_METRICS": "off"}),
+            "metrics on": (on_db, {}),
+            "metrics and traces on": (traced_db, traces_env),
+            "traces on, 1 in 100 sampled": (sampled_db, sampled_env),
+        }
+        humans = {label: members(url, plan.humans) for label, (url, _) in sides.items()}
+        days = {label: Days(humans[label]) for label in sides}
+        results: dict[str, list[WrkResult]] = {label: [] for label in sides}
+        with tempfile.TemporaryDirectory() as tmp:
+            for _ in range(METRICS_ROUNDS_PER_ROUND * plan.rounds - 1):
+                for label, (url, env) in sides.items():
+                    with server(url, humans[label], days[label], 1, env) as target:
+                        run_wrk(target, "POST", "", plan.warmup, CLIENTS, Path(tmp))
+                        results[label].append(
+                            run_wrk(target, "POST", "", plan.seconds, CLIENTS, Path(tmp))
+                        )
+    off, on, traced, sampled = results.values()
+    report(
+        {"HOT_METRICS=off": off, "metrics on": on},
+        [b.rate / a.rate for a, b in zip(off, on, strict=True)],
+        "metrics on / off",
+        TARGET_METRICS,
+    )
+    report(
+        {"metrics and traces on": traced},
+        [b.rate / a.rate for a, b in zip(on, traced, strict=True)],
+        "traces on too / metrics on",
+        TARGET_TRACES,
+    )
+    report(
+        {"traces on, 1 in 100 sampled": sampled},
+        [b.rate / a.rate for a, b in zip(on, sampled, strict=True)],
+        "traces on, 1 in 100 sampled / metrics on",
+        TARGET_TRACES,
+    )
+
+
 def workers_figure(
     one: str,
     two: str,
@@ -620,11 +728,11 @@ def instances_figure(
     days_one: Days,
     plan: Plan,
 ) -> None:
-    """(f): two ``hot serve`` instances of one worker each, on one database and one stream
+    """(g): two ``hot serve`` instances of one worker each, on one database and one stream
     prefix (as behind a load balancer: one wrk each, half the connections and half the
     humans each), against one instance with all of them; a new start of each every round."""
     print(
-        f"\n(f) POST /humans/{{id}}/attend, {WORKERS_CONNECTIONS} connections over "
+        f"\n(g) POST /humans/{{id}}/attend, {WORKERS_CONNECTIONS} connections over "
         f"{plan.humans} humans: two instances against one (a new start each round)",
         flush=True,
     )
@@ -741,8 +849,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a short run")
     parser.add_argument(
         "--only",
-        choices=["a", "http", "d", "team", "instances"],
-        help="one part only (http: b, c and d; team: e; instances: f)",
+        choices=["a", "http", "d", "team", "metrics", "instances"],
+        help="one part only (http: b, c and d; team: e; metrics: f; instances: g)",
     )
     parser.add_argument(
         "--serve", nargs=3, metavar=("DATABASE_URL", "PORT", "WORKERS"), help=argparse.SUPPRESS
@@ -769,6 +877,8 @@ def main() -> None:
         with fresh_database() as one, fresh_database() as two:
             humans_one, humans_two = members(one, plan.humans), members(two, plan.humans)
             http_figures(one, two, humans_one, humans_two, plan, workers_only=args.only == "d")
+    if args.only in (None, "metrics"):
+        metrics_figures(plan)
     if args.only in (None, "instances"):
         with fresh_database() as one, fresh_database() as two:
             humans_one, humans_two = members(one, plan.humans), members(two, plan.humans)

@@ -50,6 +50,7 @@ from hot.api.whoami import whoami
 from hot.application import HumansApplication
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.metrics import HotMetrics
+from hot.infra.tracing import Tracing
 from hot_follow import Feed
 
 # What a browser's script may read of an answer from another origin, beyond the basics.
@@ -81,6 +82,7 @@ def create_app(
     stream_personal: bool = False,
     metrics: HotMetrics | None = None,
     metrics_route_on: bool = True,
+    tracing: Tracing | None = None,
     debug: bool = False,
 ) -> Litestar:
     """The HoT HTTP API over ``app``, with tokens checked against ``api_keys``.
@@ -89,6 +91,8 @@ def create_app(
     ``stream_personal`` whether the streams carry personal fields (``HOT_STREAM_PERSONAL``).
     ``metrics``: the process's, counted for each request and served at ``GET /metrics``
     unless ``metrics_route_on`` is False (served on a port of their own, or by the parent).
+    ``tracing``: the process's traces, a server span for each request (its commands'
+    spans are the application's, ``HumansApplication.trace_with``).
     Every request has an id, echoed in ``X-Request-ID`` and on its log lines.
     """
     readiness = Readiness(app, redis, relay_status, sql_read_status)
@@ -137,7 +141,7 @@ def create_app(
             "asyncapi_document": Provide(lambda: document, use_cache=True, sync_to_thread=False),
         },
         state=State({HUMANS: app, METRICS: metrics}),
-        middleware=[observed(metrics)],
+        middleware=[observed(metrics, tracing)],
         guards=[scope_guard(api_keys)],
         plugins=pydantic_plugins(),
         exception_handlers=EXCEPTION_HANDLERS,

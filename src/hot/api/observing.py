@@ -22,11 +22,14 @@ from litestar import Request, Response, get
 from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from hot.api.auth import public
 from hot.domain import DomainError, InvalidEnvelopeError
 from hot.infra.logs import REQUEST_ID
 from hot.infra.metrics import CONTENT_TYPE, HotMetrics
+from hot.infra.tracing import Tracing
 
 METRICS = "hot_metrics"  # the key of the metrics in the app's state
 REQUEST_ID_HEADER = b"x-request-id"
@@ -49,8 +52,12 @@ def given_request_id(scope: Scope) -> str | None:
     return None
 
 
-def observed(metrics: HotMetrics | None) -> Callable[[ASGIApp], ASGIApp]:
-    """The middleware: request ids always, counts and times when ``metrics`` is given."""
+def observed(
+    metrics: HotMetrics | None, tracing: Tracing | None = None
+) -> Callable[[ASGIApp], ASGIApp]:
+    """The middleware: request ids always, counts and times when ``metrics`` is given, a
+    server span per request when ``tracing`` is."""
+    tracer = tracing.tracer if tracing is not None else None
 
     def middleware(app: ASGIApp) -> ASGIApp:
         async def observe(scope: Scope, receive: Receive, send: Send) -> None:
@@ -70,7 +77,10 @@ def observed(metrics: HotMetrics | None) -> Callable[[ASGIApp], ASGIApp]:
 
             token = REQUEST_ID.set(request_id)
             try:
-                await app(scope, receive, send_with_id)
+                if tracer is None:
+                    await app(scope, receive, send_with_id)
+                else:
+                    await _traced(tracer, app, scope, receive, send_with_id, request_id)
             finally:
                 REQUEST_ID.reset(token)
 
@@ -79,10 +89,38 @@ def observed(metrics: HotMetrics | None) -> Callable[[ASGIApp], ASGIApp]:
     return middleware
 
 
+async def _traced(
+    tracer: trace.Tracer, app: ASGIApp, scope: Scope, receive: Receive, send: Send, request_id: str
+) -> None:
+    """Answer the request inside its server span: a child of the caller's span when the
+    request carries one (``traceparent``), current while the request is answered."""
+    method, route = scope["method"], scope.get("path_template")  # type: ignore[typeddict-item]
+    carrier = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+    attributes = {"http.request.method": method, "url.path": scope["path"]}
+    if route:
+        attributes["http.route"] = route
+    attributes["hot.request_id"] = request_id
+    with tracer.start_as_current_span(
+        f"{method} {route}" if route else method,
+        context=propagate.extract(carrier),
+        kind=SpanKind.SERVER,
+        attributes=attributes,
+    ) as span:
+
+        async def send_traced(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                span.set_attribute("http.response.status_code", status)
+                if status >= 500:
+                    span.set_status(Status(StatusCode.ERROR))
+            await send(message)
+
+        await app(scope, receive, send_traced)
+
+
 def _count(metrics: HotMetrics, scope: Any, status: int, started: float) -> None:
-    method, route = scope["method"], scope.get("path_template") or "other"
-    metrics.http_requests.labels(method, route, str(status)).inc()
-    metrics.http_seconds.labels(method, route).observe(time.perf_counter() - started)
+    route = scope.get("path_template") or "other"
+    metrics.requests.answered(scope["method"], route, status, time.perf_counter() - started)
 
 
 def count_invalid_command(request: Request[Any, Any, Any], exc: Exception, status: int) -> None:

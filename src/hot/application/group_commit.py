@@ -12,7 +12,8 @@ What an event loop hands in during one turn of it reaches the committer together
 wake-up of the committer thread per turn, not per command), and each loop is woken
 once per batch. After each commit, and before its commands are answered, ``committed``
 is told what was written, where, and whether commands were waiting meanwhile
-(snapshots, the streams' write-through).
+(snapshots, the streams' write-through). A transaction's span (``Tracer.transaction``,
+over the spans its commands carry in) covers its save and that after-commit work.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from eventsourcing.persistence import IntegrityError
 from hot.application.meter import NO_METER, Meter
 from hot.application.personal import PersonalKey
 from hot.application.ports import Saved
+from hot.application.tracing import NO_TRACER, Tracer, TransactionSpan
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +42,13 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Commit:
     """What one command commits: the new events of its ``aggregates`` (their state after
-    them), the keys of new humans to keep, the keys of forgotten humans to destroy."""
+    them), the keys of new humans to keep, the keys of forgotten humans to destroy, and
+    the command's span (``hot.application.tracing``; None: not traced)."""
 
     aggregates: Sequence[BaseAggregate[UUID]]
     new_personal_keys: Sequence[PersonalKey] = ()
     destroyed_personal_keys: Sequence[UUID] = ()
+    trace: Any = None
 
 
 class Written(NamedTuple):
@@ -104,6 +108,7 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.meter: Meter = NO_METER  # told of each transaction (``hot.application.meter``)
+        self.tracer: Tracer = NO_TRACER  # its spans (``hot.application.tracing``)
 
     def commit(self, commit: Commit) -> asyncio.Future[list[Written]]:
         """Save ``commit`` in a transaction shared with others: a future of its events,
@@ -165,6 +170,10 @@ class GroupCommitter:
             _announce([item for item in batch if item.error is not None])
         if not accepted:
             return
+        with self.tracer.transaction([item.commit.trace for item in accepted]) as span:
+            self._commit_accepted(accepted, span)
+
+    def _commit_accepted(self, accepted: list[_Pending], span: TransactionSpan) -> None:
         started = time.perf_counter()
         try:
             saved = self._save(
@@ -186,6 +195,8 @@ class GroupCommitter:
             _announce(accepted)
             return
         self.meter.transaction(len(accepted), time.perf_counter() - started)
+        if saved.positions:
+            span.committed(saved.positions[0], saved.positions[-1])
         positions = iter(saved.positions)
         for item in accepted:
             item.written = [Written(e, next(positions)) for e in item.events]

@@ -44,6 +44,7 @@ from hot.application.queries import Reads
 from hot.application.team_catalog import TeamCatalog
 from hot.application.team_storage import TeamEventsMapper
 from hot.application.threads import WorkerThreads
+from hot.application.tracing import Tracer
 from hot.application.transcodings import TRANSCODINGS
 from hot.application.views import CommandResult
 from hot.domain import Human, HumanKind
@@ -125,6 +126,11 @@ class HumansApplication(TeamCatalog):
         """Tell ``meter`` how each command ends and of each transaction (metrics)."""
         self._commands.meter = meter
         self._committer.meter = meter
+
+    def trace_with(self, tracer: Tracer) -> None:
+        """Have ``tracer`` make the spans of each command and transaction (traces)."""
+        self._commands.tracer = tracer
+        self._committer.tracer = tracer
 
     @property
     def commit_listeners(self) -> tuple[CommitListener, ...]:

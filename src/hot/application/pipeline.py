@@ -25,6 +25,11 @@ A request is not looked up before it is first decided: its record's id is the ke
 if the request was answered before, the commit conflicts with that record, and the
 request is decided again on fresh state, where the first answer is found and returned.
 Retries are rare; every other request so saves a read of the store.
+
+How each command ended goes to the pipeline's ``Meter`` (``hot.application.meter``), and
+its span, started here and handed to the committer with its ``Commit``, is its
+``Tracer``'s (``hot.application.tracing``); both do nothing unless the composition root
+gives them.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from hot.application.idempotency import IdempotencyRecord
 from hot.application.meter import ACCEPTED, NO_METER, REPEATED, Meter, command_name, outcome_of
 from hot.application.personal import PersonalKey
 from hot.application.threads import WorkerThreads
+from hot.application.tracing import NO_TRACER, CommandSpan, Tracer
 from hot.application.views import CommandResult
 from hot.domain import ConflictError, DomainError
 from hot.tuning import MAX_ATTEMPTS
@@ -89,26 +95,33 @@ class CommandPipeline:
         self._turns = _Turns()
         self.decisions = Decisions()
         self.meter: Meter = NO_METER  # told how each command ended (``hot.application.meter``)
+        self.tracer: Tracer = NO_TRACER  # its spans (``hot.application.tracing``)
 
     async def run(self, command: Command, conditions: Conditions) -> CommandResult:
         """Decide ``command`` and commit what it changed; its result, after COMMIT."""
         started = time.perf_counter()
         name = command_name(type(command))
+        span = self.tracer.command(name, command.subject)
         try:
             try:
                 async with asyncio.timeout(self._threads.deadline), self._turns.of(command.subject):
-                    result = await self._attempts(command, conditions)
+                    result = await self._attempts(command, conditions, span)
             except TimeoutError:
                 deadline = self._threads.deadline
                 raise DeadlineExceededError(f"no answer within {deadline} s") from None
         except Exception as error:
-            self.meter.command(name, outcome_of(error), time.perf_counter() - started)
+            outcome = outcome_of(error)
+            self.meter.command(name, outcome, time.perf_counter() - started)
+            span.end(outcome, error)
             raise
         outcome = REPEATED if result.already_recorded else ACCEPTED
         self.meter.command(name, outcome, time.perf_counter() - started)
+        span.end(outcome)
         return result
 
-    async def _attempts(self, command: Command, conditions: Conditions) -> CommandResult:
+    async def _attempts(
+        self, command: Command, conditions: Conditions, span: CommandSpan
+    ) -> CommandResult:
         fresh = False  # an answered request is found after its commit conflicts (see above)
         subject = command.subject
         for _ in range(MAX_ATTEMPTS):
@@ -126,7 +139,7 @@ class CommandPipeline:
                 return decided
             subject = decided.subject.id
             try:
-                return await self._commit(decided, conditions)
+                return await self._commit(decided, conditions, span)
             except IntegrityError:
                 self.decisions.lost_races += 1
                 self.meter.race_lost(command_name(type(command)))
@@ -149,7 +162,9 @@ class CommandPipeline:
                 return answered
             raise
 
-    async def _commit(self, decision: Decision, conditions: Conditions) -> CommandResult:
+    async def _commit(
+        self, decision: Decision, conditions: Conditions, span: CommandSpan
+    ) -> CommandResult:
         human = decision.subject
         records = [
             IdempotencyRecord.record(key, human.id, human.version)
@@ -163,7 +178,7 @@ class CommandPipeline:
         )
         destroyed = [human.id] if decision.forgets else []
         try:
-            commit = Commit(aggregates, new_personal_keys, destroyed)
+            commit = Commit(aggregates, new_personal_keys, destroyed, span.context)
             written = await self._committer.commit(commit)
         finally:
             if new_personal_keys:
@@ -171,6 +186,7 @@ class CommandPipeline:
         if decision.forgets:
             self._personal_keys.forget_cached(human.id)
         position = max(w.position for w in written if w.event.originator_id == human.id)
+        span.committed(human.id, position)
         return CommandResult(human.id, human.version, position)
 
 

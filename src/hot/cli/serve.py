@@ -73,6 +73,7 @@ def build_api(
         feed=Feed(log, hot.redis, hot.settings.redis_prefix),
         metrics=hot.metrics,
         metrics_route_on=hot.settings.metrics_port is None,
+        tracing=hot.tracing,
         on_shutdown=[*on_shutdown, *([hot.close] if close_on_shutdown else [])],
     )
 

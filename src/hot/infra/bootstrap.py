@@ -23,6 +23,10 @@ by its owner's ``close()``. ``Hot.close`` closes what ``bootstrap`` made (throug
 | ``hot``: ``Hot.redis``        | the relay, readiness, the live feed | ``Hot``                 |
 | ``hot-write-through``         | publishing each commit at once      | ``write_through`` (3)   |
 
+With traces on (the standard ``OTEL_*`` variables, ``hot.infra.tracing``), the SDK's
+batch processor exports spans from a thread of its own, stopped (after a last export)
+by the closer ``bootstrap`` keeps, the last of all.
+
 With metrics on (``HOT_METRICS``), a thread samples these pools' use and the log's head
 (``hot.infra.metrics_sampler``), stopped by the closer ``bootstrap`` keeps.
 
@@ -61,6 +65,7 @@ from hot.infra.recorder import HotRecorder
 from hot.infra.relay.write_through import WriteThrough
 from hot.infra.settings import Settings
 from hot.infra.sql_read.schema import create_read_schema
+from hot.infra.tracing import Tracing, tracing_from_env
 from hot.tuning import DEADLINE_SECONDS, MAX_BATCH, WRITE_THROUGH_TIMEOUT_SECONDS
 
 REDIS_CLIENT_NAME = "hot"  # as Redis's CLIENT LIST shows each connection of Hot.redis
@@ -71,7 +76,8 @@ WRITE_THROUGH_CLIENT_NAME = "hot-write-through"  # and each of the write-through
 class Hot:
     """HoT's running parts, and the embedded servers it started, closed by ``close``:
     ``redis`` is the process's one Redis client (None without Redis), lent to its users;
-    ``metrics`` its Prometheus metrics and ``sampler`` their sampler (None: metrics off)."""
+    ``metrics`` its Prometheus metrics and ``sampler`` their sampler (None: metrics off);
+    ``tracing`` its OpenTelemetry traces (None: off)."""
 
     settings: Settings
     database_url: str
@@ -80,6 +86,7 @@ class Hot:
     app: HumansApplication
     metrics: HotMetrics | None = None
     sampler: Sampler | None = None
+    tracing: Tracing | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
     _closed: bool = False
 
@@ -154,6 +161,9 @@ def bootstrap(
     it publishes what it commits to the streams at once (``HOT_STREAM_WRITE_THROUGH``).
     """
     closers: list[Callable[[], None]] = []
+    tracing = tracing_from_env()  # the OTEL_* variables: None unless they turn traces on
+    if tracing is not None:
+        closers.append(tracing.close)  # the last closed: spans ended at close are exported
     database_url = settings.database_url
     if database_url is None:
         postgres = EmbeddedPostgres(settings.data_dir)
@@ -181,6 +191,8 @@ def bootstrap(
         if client is not None:
             sampler.watch_redis(REDIS_CLIENT_NAME, client.connection_pool)
         closers.append(sampler.start().close)
+    if tracing is not None:
+        app.trace_with(tracing.commands)
     if serves_commands:
         closers.append(follow_commits(app, database_url))
         if redis_url is not None and settings.write_through:
@@ -193,9 +205,10 @@ def bootstrap(
                     personal=personal,
                     metrics=metrics,
                     sampler=sampler,
+                    tracing=tracing,
                 )
             )
-    return Hot(settings, database_url, redis_url, client, app, metrics, sampler, closers)
+    return Hot(settings, database_url, redis_url, client, app, metrics, sampler, tracing, closers)
 
 
 def follow_commits(app: HumansApplication, database_url: str) -> Callable[[], None]:
@@ -217,6 +230,7 @@ def write_through(
     personal: bool,
     metrics: HotMetrics | None = None,
     sampler: Sampler | None = None,
+    tracing: Tracing | None = None,
 ) -> Callable[[], None]:
     """Have ``app`` publish what it commits to the streams under ``prefix`` at once (see
     ``hot.infra.relay.write_through``); what stops it (and closes its Redis client).
@@ -237,7 +251,8 @@ def write_through(
         meter = metrics.write_through
         if sampler is not None:
             sampler.watch_redis(WRITE_THROUGH_CLIENT_NAME, client.connection_pool)
-    publish = WriteThrough(client, prefix=prefix, personal=personal, meter=meter)
+    tracer = tracing.tracer if tracing is not None else None
+    publish = WriteThrough(client, prefix=prefix, personal=personal, meter=meter, tracer=tracer)
     stop_telling = app.tell_commits(publish)
 
     def close() -> None:

@@ -25,7 +25,13 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from hot.infra.metrics_meters import CommandMetrics, ProjectorMeter, RelayMeter, WriteThroughMeter
+from hot.infra.metrics_meters import (
+    CommandMetrics,
+    ProjectorMeter,
+    RelayMeter,
+    RequestMetrics,
+    WriteThroughMeter,
+)
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -105,6 +111,7 @@ class HotMetrics:
             self.commands, self.command_retries, self.command_seconds,
             self.batch_commands, self.transaction_seconds,
         )  # fmt: skip
+        self.requests = RequestMetrics(self.http_requests, self.http_seconds)
         self.relay = RelayMeter.made(r)
         self.sql_read = ProjectorMeter.made(r)
         self.write_through = WriteThroughMeter.made(r)

@@ -57,6 +57,29 @@ class CommandMetrics:
         self._transaction_seconds.observe(seconds)
 
 
+class RequestMetrics:
+    """The API's count and time of each request, by method, route and status: children
+    resolved once per label set, as ``CommandMetrics``'s are (a request is on the path
+    of every answer, and ``labels()`` takes a lock and builds its key each time)."""
+
+    def __init__(self, requests: Counter, seconds: Histogram) -> None:
+        self._requests, self._seconds = requests, seconds
+        self._counted: dict[tuple[str, str, int], Any] = {}
+        self._timed: dict[tuple[str, str], Any] = {}
+
+    def answered(self, method: str, route: str, status: int, seconds: float) -> None:
+        """A request to ``route`` was answered ``status`` after ``seconds``."""
+        counted = self._counted.get((method, route, status))
+        if counted is None:
+            counted = self._requests.labels(method, route, str(status))
+            self._counted[method, route, status] = counted
+        counted.inc()
+        timed = self._timed.get((method, route))
+        if timed is None:
+            timed = self._timed[method, route] = self._seconds.labels(method, route)
+        timed.observe(seconds)
+
+
 class RelayMeter:
     """What a relay reports: its status (position, lag, leading), what it published, and
     each refill of streams Redis lost."""

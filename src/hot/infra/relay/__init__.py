@@ -31,6 +31,7 @@ def build_relay(hot: Hot) -> Relay:
         retention=hot.settings.stream_retention,
         personal=hot.settings.stream_personal,
         meter=hot.metrics.relay if hot.metrics is not None else None,
+        tracer=hot.tracing.tracer if hot.tracing is not None else None,
     )
 
 

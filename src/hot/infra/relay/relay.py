@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 import psycopg
 import redis
 from eventsourcing.persistence import PersistenceError
+from opentelemetry import trace
 
 from hot.application import CATALOG, HumansApplication
 from hot.infra.metrics_meters import RelayMeter
@@ -63,7 +64,8 @@ class Relay(LeadingLoop[RelayStatus]):
     ``run()`` blocks until ``stop()``; ``start()`` runs it in a thread. Any number of
     relays may run: one publishes, the others wait to take over. Personal fields are
     masked in the streams unless ``personal`` (``HOT_STREAM_PERSONAL``). ``meter`` is
-    shown its status and told what it publishes (metrics).
+    shown its status and told what it publishes (metrics); each page published is a span
+    of ``tracer``'s (traces).
     """
 
     thread_name, log_name = "hot-relay", "relay"
@@ -82,6 +84,7 @@ class Relay(LeadingLoop[RelayStatus]):
         backoff: float = RELAY_BACKOFF_SECONDS,
         personal: bool = False,
         meter: RelayMeter | None = None,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         if batch_size < 1 or poll_interval <= 0:
             raise ValueError("A relay needs a batch size of at least 1 and a positive poll.")
@@ -95,6 +98,7 @@ class Relay(LeadingLoop[RelayStatus]):
         self.takeover_interval = takeover_interval
         self.backoff = backoff
         self.meter = meter or RelayMeter()
+        self.tracer = tracer or trace.NoOpTracer()
         super().__init__(RelayStatus("starting"), self.meter.status)
         self._lag_checked = 0.0
 
@@ -201,7 +205,16 @@ class Relay(LeadingLoop[RelayStatus]):
         return cursor
 
     def _publish(self, cursor: _Cursor, batch: Batch) -> _Cursor:
-        published = self.publisher.publish(batch, cursor.expected, self.retention.trim())
+        with self.tracer.start_as_current_span("relay XADD") as span:
+            published = self.publisher.publish(batch, cursor.expected, self.retention.trim())
+            span.set_attributes(
+                {
+                    "db.system.name": "redis",
+                    "hot.events": batch.size,
+                    "hot.log.last_position": batch.last,
+                    "hot.relay.accepted": published.accepted,
+                }
+            )
         if not published.accepted:
             log.warning(
                 "relay: %s stands at %d, below %d: Redis lost data; planning again",

@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable
 
 import redis
+from opentelemetry import trace
 
 from hot.application import CATALOG
 from hot.application.group_commit import CommittedBatch
@@ -57,7 +58,8 @@ _NO_TRIM = Trim("")  # the relay trims, when it publishes the same transaction
 class WriteThrough:
     """Publishes a committed transaction's public events into the streams under
     ``prefix`` when they come next there (``HumansApplication.tell_commits``). Personal
-    fields are masked unless ``personal``, as the relay's are."""
+    fields are masked unless ``personal``, as the relay's are. Each publish is a span of
+    ``tracer``'s, a child of the transaction's (current in the committer's thread)."""
 
     def __init__(
         self,
@@ -68,6 +70,7 @@ class WriteThrough:
         rest_seconds: float = WRITE_THROUGH_REST_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         meter: WriteThroughMeter | None = None,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         stream_keys = StreamKeys(prefix, CATALOG.names)
         self.publisher = StreamPublisher(client, stream_keys, _erases_nothing)
@@ -75,6 +78,7 @@ class WriteThrough:
         self.rest_seconds = rest_seconds
         self.clock = clock
         self.meter = meter or WriteThroughMeter()  # told of each hit and miss (metrics)
+        self.tracer = tracer or trace.NoOpTracer()  # a span for each publish (traces)
         self.added = 0  # events this write-through put in the streams
         self.left_while_busy = 0  # transactions left to the relay as commands waited
         self._resting_until = 0.0
@@ -89,7 +93,7 @@ class WriteThrough:
                 self.left_while_busy += 1
             elif self.clock() >= self._resting_until:
                 try:
-                    published = self._offer(batch)
+                    published = self._traced_offer(batch)
                 except SERVER_ERRORS as error:
                     self._rest(error)
                 except Exception as error:  # the transaction committed: tell, never fail it
@@ -100,6 +104,18 @@ class WriteThrough:
     def close(self) -> None:
         """Give back the Redis connection kept for publishing."""
         self.publisher.close()
+
+    def _traced_offer(self, batch: CommittedBatch) -> bool:
+        with self.tracer.start_as_current_span("write-through XADD") as span:
+            published = self._offer(batch)
+            span.set_attributes(
+                {
+                    "db.system.name": "redis",
+                    "hot.write_through.result": "hit" if published else "miss",
+                    "hot.events": len(batch.written),
+                }
+            )
+            return published
 
     def _offer(self, batch: CommittedBatch) -> bool:
         """Whether it published the batch's events."""
