@@ -412,6 +412,33 @@ def test_status_and_the_report_say_where_attendance_is_stuck(
 
 
 @pytest.mark.postgres
+@pytest.mark.redis
+def test_hot_status_lists_the_projection_with_its_lag_and_where_it_is_stuck(
+    app: HumansApplication,
+    database_url: str,
+    redis_server_url: str,
+    redis_prefix: str,
+    poisoned_attendance: tuple[ProjectionRunner[Any], int, int],
+) -> None:
+    _, poison, before = poisoned_attendance
+    env = {
+        "HOT_DATABASE_URL": database_url,
+        "HOT_REDIS_URL": redis_server_url,
+        "HOT_REDIS_PREFIX": redis_prefix,
+    }
+    behind = len([e for e in full_log(app) if e.position > before])
+
+    status = CliRunner(env=env).invoke(main, ["status"])
+
+    assert status.exit_code == 0, status.output
+    [line] = [line for line in status.stdout.splitlines() if line.startswith("projection:")]
+    assert line.startswith(
+        f"projection:   attendance: position {before}, lag {behind} event(s), "
+        f"STUCK at {poison} (HUMAN_REGISTERED) since "
+    )
+
+
+@pytest.mark.postgres
 def test_skip_position_is_recorded_with_who_and_why_and_the_follower_goes_past_it(
     app: HumansApplication,
     database_url: str,

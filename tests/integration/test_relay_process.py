@@ -145,6 +145,7 @@ def test_hot_status_is_one_screen_of_servers_streams_hot_read_and_keys(
     assert "relay active: no" in text
     assert f"{redis_prefix}:events: missing" in text
     assert "hot_read:     position 0, lag 5 event(s)" in text
+    assert "projections:  none keeps its position in this database" in text
     assert "API keys:" in text
 
 
