@@ -35,8 +35,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 
-import redis
-
 from hot.application import RecordedEvent
 from hot.application.catalog import unknown_names
 from hot.application.representation import is_masked, masked_event
@@ -45,6 +43,7 @@ from hot.follow.errors import SourceUnavailableError, UnknownEventNameError
 from hot.follow.redis_streams import StreamRead, StreamReader
 from hot.follow.sources import EventSource
 from hot.follow.stopping import StopFlag
+from hot.infra.redis_client import REDIS_ERRORS, RedisClient
 from hot.tuning import (
     FOLLOWER_BLOCK_SECONDS,
     FOLLOWER_PAGE,
@@ -73,7 +72,7 @@ class Follower:
     def __init__(
         self,
         source: EventSource,
-        redis_client: redis.Redis | None = None,
+        redis_client: RedisClient | None = None,
         *,
         after: int = 0,
         names: Sequence[str] = (),
@@ -128,7 +127,7 @@ class Follower:
         while not self._stopped.is_set():
             try:
                 events = self._step(deadline)
-            except redis.RedisError as error:
+            except REDIS_ERRORS as error:
                 self._leave_redis(f"Redis failed ({error})")
                 continue
             except SourceUnavailableError as error:

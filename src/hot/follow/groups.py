@@ -29,6 +29,7 @@ from hot.application.catalog import unknown_names
 from hot.application.representation import is_masked, masked_event
 from hot.follow.sources import EventSource
 from hot.follow.stopping import StopFlag
+from hot.infra.redis_client import RedisClient
 from hot.infra.relay.streams import StreamKeys, entry_id, event_from_entry, position_of
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class ConsumerGroup:
 
     def __init__(
         self,
-        client: redis.Redis,
+        client: RedisClient,
         group: str,
         consumer: str,
         *,

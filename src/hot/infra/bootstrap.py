@@ -23,6 +23,9 @@ by its owner's ``close()``. ``Hot.close`` closes what ``bootstrap`` made (throug
 | ``hot``: ``Hot.redis``        | the relay, readiness, the live feed | ``Hot``                 |
 | ``hot-write-through``         | publishing each commit at once      | ``write_through`` (3)   |
 
+Each Redis client is a plain one or, with ``HOT_REDIS_CLUSTER``, a Redis Cluster's (one
+pool per node it meets), made by ``hot.infra.redis_client.redis_client``.
+
 With metrics on (``HOT_METRICS``), a thread samples these pools' use and the log's head
 (``hot.infra.metrics_sampler``), stopped by the closer ``bootstrap`` keeps.
 
@@ -46,8 +49,6 @@ from datetime import date, datetime
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from redis import Redis
-
 from hot.application import HumansApplication
 from hot.infra.commit_listener import CommitListener
 from hot.infra.database import eventsourcing_env, schema_lock
@@ -58,6 +59,7 @@ from hot.infra.metrics_sampler import Sampler
 from hot.infra.personal_keys import POOL_NAME as PERSONAL_KEYS_POOL
 from hot.infra.personal_keys import PostgresPersonalKeyStore
 from hot.infra.recorder import HotRecorder
+from hot.infra.redis_client import RedisClient, redis_client
 from hot.infra.relay.write_through import WriteThrough
 from hot.infra.settings import Settings
 from hot.infra.sql_read.schema import create_read_schema
@@ -76,7 +78,7 @@ class Hot:
     settings: Settings
     database_url: str
     redis_url: str | None
-    redis: Redis | None
+    redis: RedisClient | None
     app: HumansApplication
     metrics: HotMetrics | None = None
     sampler: Sampler | None = None
@@ -166,7 +168,9 @@ def bootstrap(
         redis_url = embedded_redis.url
     client = None
     if redis_url is not None:
-        client = Redis.from_url(redis_url, client_name=REDIS_CLIENT_NAME)
+        client = redis_client(
+            redis_url, cluster=settings.redis_cluster, client_name=REDIS_CLIENT_NAME
+        )
         closers.append(client.close)  # before an embedded server stops
     app = build_application(database_url, settings.timezone, shows_personal=shows_personal)
     metrics = sampler = None
@@ -179,7 +183,7 @@ def bootstrap(
         if isinstance(keys, PostgresPersonalKeyStore):
             sampler.watch_postgres(PERSONAL_KEYS_POOL, keys.pool)
         if client is not None:
-            sampler.watch_redis(REDIS_CLIENT_NAME, client.connection_pool)
+            sampler.watch_redis(REDIS_CLIENT_NAME, client)
         closers.append(sampler.start().close)
     if serves_commands:
         closers.append(follow_commits(app, database_url))
@@ -189,6 +193,7 @@ def bootstrap(
                 write_through(
                     app,
                     redis_url,
+                    cluster=settings.redis_cluster,
                     prefix=prefix,
                     personal=personal,
                     metrics=metrics,
@@ -213,6 +218,7 @@ def write_through(
     app: HumansApplication,
     redis_url: str,
     *,
+    cluster: bool = False,
     prefix: str,
     personal: bool,
     metrics: HotMetrics | None = None,
@@ -220,14 +226,16 @@ def write_through(
 ) -> Callable[[], None]:
     """Have ``app`` publish what it commits to the streams under ``prefix`` at once (see
     ``hot.infra.relay.write_through``); what stops it (and closes its Redis client).
+    ``cluster``: ``redis_url`` names a node of a Redis Cluster (``HOT_REDIS_CLUSTER``).
 
     The write-through has a Redis client of its own, not ``Hot.redis``: its short socket
     timeouts make a slow Redis leave the publish to the relay rather than hold up the
     committer, timeouts the shared client must not have (the live feed's reads block
     for longer); and its own pool keeps its connection from waiting behind theirs.
     """
-    client = Redis.from_url(
+    client = redis_client(
         redis_url,
+        cluster=cluster,
         client_name=WRITE_THROUGH_CLIENT_NAME,
         socket_timeout=WRITE_THROUGH_TIMEOUT_SECONDS,
         socket_connect_timeout=WRITE_THROUGH_TIMEOUT_SECONDS,
@@ -236,7 +244,7 @@ def write_through(
     if metrics is not None:
         meter = metrics.write_through
         if sampler is not None:
-            sampler.watch_redis(WRITE_THROUGH_CLIENT_NAME, client.connection_pool)
+            sampler.watch_redis(WRITE_THROUGH_CLIENT_NAME, client)
     publish = WriteThrough(client, prefix=prefix, personal=personal, meter=meter)
     stop_telling = app.tell_commits(publish)
 

@@ -35,8 +35,6 @@ import threading
 import time
 from collections.abc import Callable
 
-import redis
-
 from hot.application import CATALOG
 from hot.application.group_commit import CommittedBatch
 from hot.application.representation import masked_event
@@ -44,6 +42,7 @@ from hot.application.team_decoding import recorded_team_event
 from hot.application.team_storage import TeamEvent
 from hot.application.views import RecordedEvent
 from hot.infra.metrics_meters import WriteThroughMeter
+from hot.infra.redis_client import RedisClient
 from hot.infra.relay.publisher import FORGETTING, StreamPublisher, Trim
 from hot.infra.relay.relay import SERVER_ERRORS
 from hot.infra.relay.streams import StreamKeys
@@ -61,7 +60,7 @@ class WriteThrough:
 
     def __init__(
         self,
-        client: redis.Redis,
+        client: RedisClient,
         *,
         prefix: str = "hot",
         personal: bool = False,
