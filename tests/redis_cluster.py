@@ -59,6 +59,8 @@ class RedisClusterServers:
                     "",
                     "--appendonly",
                     "no",
+                    "--repl-diskless-sync-delay",
+                    "0",  # a replica's first copy at once, not after 5 s
                     "--logfile",
                     str(node_dir / "redis.log"),
                 ],
@@ -83,6 +85,7 @@ class RedisClusterServers:
         )
         assert created.returncode == 0, created.stdout + created.stderr
         self.wait_ok()
+        wait_until(self._replicas_copying, 30, "every replica copies its master")
 
     def url(self, port: int | None = None) -> str:
         """The URL of a node (the first, unless ``port``): what ``HOT_REDIS_URL`` names."""
@@ -175,6 +178,13 @@ class RedisClusterServers:
             if process.poll() is None:
                 process.kill()
                 process.wait(10)
+
+    def _replicas_copying(self) -> bool:
+        """Whether three nodes are replicas whose link to their master is up (their
+        first copy made: only then may one take over)."""
+        replication = [self.cli(port, "info", "replication") for port in self.ports]
+        copying = [r for r in replication if "role:slave" in r and "master_link_status:up" in r]
+        return len(copying) == NODES // 2
 
     def _node_id(self, port: int) -> str:
         return self.cli(port, "cluster", "myid").strip()
