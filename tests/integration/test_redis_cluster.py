@@ -83,7 +83,8 @@ def serving(
 
 @pytest.fixture
 def cluster_client(redis_cluster: RedisClusterServers) -> Iterator[RedisClient]:
-    """The test's own cluster client (through a node that is never killed: the last)."""
+    """The test's own cluster client, given the last node (``redis-cli`` makes the last
+    three replicas: the test kills a master, never this one)."""
     client = redis_client(redis_cluster.url(redis_cluster.ports[-1]), cluster=True)
     yield client
     client.close()
