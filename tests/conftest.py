@@ -23,6 +23,7 @@ from hot.application import HumansApplication
 from hot.infra.database import create_database, drop_database
 from tests.blocking import opened_application
 from tests.processes import KillablePostgres, Processes
+from tests.redis_cluster import RedisClusterServers
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -95,6 +96,19 @@ def redis_prefix(redis_server_url: str) -> Iterator[str]:
     if leftovers:
         client.delete(*leftovers)
     client.close()
+
+
+@pytest.fixture
+def redis_cluster(tmp_path: Path) -> Iterator[RedisClusterServers]:
+    """A Redis Cluster of the test's own (3 masters, a replica each, on free loopback
+    ports; ``redis-server`` and ``redis-cli`` on the PATH), ok; its processes killed
+    afterwards."""
+    servers = RedisClusterServers(tmp_path / "redis-cluster")
+    try:
+        servers.start()
+        yield servers
+    finally:
+        servers.stop()
 
 
 @pytest.fixture

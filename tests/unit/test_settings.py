@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from hot.cli import main
 from hot.infra.settings import Settings, SettingsError
 
 
@@ -43,6 +45,7 @@ def test_an_empty_environment_gives_the_defaults() -> None:
         ("HOT_WORKERS", "4", "workers", 4),
         ("HOT_TIMEZONE", "Europe/Paris", "timezone", "Europe/Paris"),
         ("HOT_REDIS_PREFIX", "trantor", "redis_prefix", "trantor"),
+        ("HOT_REDIS_PREFIX", "{hot}", "redis_prefix", "{hot}"),
     ],
 )
 def test_each_variable_sets_its_setting_and_only_that(
@@ -98,3 +101,60 @@ def test_a_bad_value_is_a_settings_error_naming_the_variable(
     assert str(raised.value).startswith(message)
     assert isinstance(raised.value, ValueError)
     assert raised.value.__cause__ is None
+
+
+CLUSTER = {"HOT_REDIS_URL": "redis://node-1:7000", "HOT_REDIS_CLUSTER": "on"}
+
+
+@pytest.mark.parametrize("prefix", ["{hot}", "{trantor}:hot", "prod{hot}", "{h}"])
+def test_a_cluster_takes_a_prefix_with_a_hash_tag(prefix: str) -> None:
+    settings = Settings.from_env({**CLUSTER, "HOT_REDIS_PREFIX": prefix})
+
+    assert settings.redis_cluster
+    assert (settings.redis_url, settings.redis_prefix) == ("redis://node-1:7000", prefix)
+
+
+@pytest.mark.parametrize("prefix", ["", "hot", "{}hot", "hot}{", "{hot"])
+def test_a_cluster_refuses_a_prefix_without_a_hash_tag_and_says_how(prefix: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({**CLUSTER, "HOT_REDIS_PREFIX": prefix})
+
+    message = str(raised.value)
+    assert message.startswith("HOT_REDIS_PREFIX: the key prefix")
+    assert "has no hash tag" in message
+    assert "'{" in message  # the prefix in braces, as an example
+    assert "HOT_REDIS_CLUSTER=on" in message
+    # Without a cluster, the same prefix is taken.
+    plain = Settings.from_env({"HOT_REDIS_URL": "redis://cache:6379", "HOT_REDIS_PREFIX": prefix})
+    assert not plain.redis_cluster
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"HOT_REDIS_CLUSTER": "on"}, "HOT_REDIS_CLUSTER=on needs HOT_REDIS_URL"),
+        ({**CLUSTER, "HOT_REDIS_URL": "unix:///run/redis.sock"}, "must be a redis:// or"),
+        ({**CLUSTER, "HOT_REDIS_URL": "redis://node-1:7000/2"}, "with database 0"),
+        ({**CLUSTER, "HOT_REDIS_CLUSTER": "maybe"}, "HOT_REDIS_CLUSTER must be on or off"),
+    ],
+)
+def test_a_cluster_needs_a_node_s_url_with_database_0(env: dict[str, str], says: str) -> None:
+    with pytest.raises(SettingsError, match=says):
+        Settings.from_env({**env, "HOT_REDIS_PREFIX": "{hot}"})
+
+
+@pytest.mark.parametrize("command", [["serve"], ["relay"], ["attendance"], ["tail"]])
+def test_a_prefix_without_a_hash_tag_stops_hot_at_start_up_on_a_cluster(
+    command: list[str], tmp_path: Path
+) -> None:
+    env = {
+        **CLUSTER,
+        "HOT_DATABASE_URL": "postgresql://postgres@127.0.0.1:9/none",  # never reached
+        "HOT_DATA_DIR": str(tmp_path),
+        "HOT_REDIS_PREFIX": "hot",
+    }
+    refused = CliRunner().invoke(main, command, env=env)
+
+    assert refused.exit_code == 1, refused.output
+    assert refused.output.startswith("hot: HOT_REDIS_PREFIX: the key prefix 'hot' has no hash")
+    assert "'{hot}'" in refused.output

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import version
 from typing import Any
 
-import redis
 from litestar import HttpMethod, Litestar, Request, Response, Router, route
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
@@ -52,6 +51,7 @@ from hot.infra.api_keys import ApiKeyStore
 from hot.infra.metrics import HotMetrics
 from hot.infra.tracing import Tracing
 from hot_follow import Feed
+from hot_follow.redis_client import RedisClient
 
 # What a browser's script may read of an answer from another origin, beyond the basics.
 EXPOSED_HEADERS = ("ETag", "Location", "Retry-After")
@@ -72,7 +72,7 @@ def create_app(
     app: HumansApplication,
     api_keys: ApiKeyStore,
     *,
-    redis: redis.Redis | None = None,
+    redis: RedisClient | None = None,
     relay_status: RelayStatus | None = None,
     sql_read_status: RelayStatus | None = None,
     feed: Feed | None = None,
@@ -95,7 +95,8 @@ def create_app(
     spans are the application's, ``HumansApplication.trace_with``).
     Every request has an id, echoed in ``X-Request-ID`` and on its log lines.
     """
-    readiness = Readiness(app, redis, relay_status, sql_read_status)
+    ping_redis = redis.ping if redis is not None else None
+    readiness = Readiness(app, ping_redis, relay_status, sql_read_status)
     document = functools.partial(asyncapi_document, prefix=stream_prefix, personal=stream_personal)
     sse_clients = metrics.sse_clients if metrics is not None else None
     streams = [live_feed(feed, clients=sse_clients)] if feed is not None else []

@@ -21,7 +21,6 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-import redis
 from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
@@ -39,16 +38,18 @@ RELAY_DOWN = frozenset({"retrying", "stopped"})
 
 @dataclass(frozen=True)
 class Readiness:
-    """The dependencies readiness checks."""
+    """The dependencies readiness checks: ``ping_redis`` is the Redis client's ``ping``
+    (a plain client's or a cluster's: a callable, which Litestar's signature model takes
+    where it refuses a union of the two clients)."""
 
     app: HumansApplication
-    redis: redis.Redis | None = None
+    ping_redis: Callable[[], object] | None = None
     relay_status: RelayStatus | None = None
     sql_read_status: RelayStatus | None = None
 
     async def checks(self) -> dict[str, CheckOut]:
         checks = {"postgres": await _bounded(self._postgres)}
-        if self.redis is not None:
+        if self.ping_redis is not None:
             checks["redis"] = await _bounded(_in_thread(self._redis))
         if self.relay_status is not None:
             checks["relay"] = await _bounded(_in_thread(partial(_running, self.relay_status)))
@@ -60,8 +61,8 @@ class Readiness:
         return CheckOut(ok=True, info={"head": await self.app.head()})
 
     def _redis(self) -> CheckOut:
-        assert self.redis is not None
-        self.redis.ping()
+        assert self.ping_redis is not None
+        self.ping_redis()
         return CheckOut(ok=True)
 
 

@@ -27,6 +27,9 @@ With traces on (the standard ``OTEL_*`` variables, ``hot.infra.tracing``), the S
 batch processor exports spans from a thread of its own, stopped (after a last export)
 by the closer ``bootstrap`` keeps, the last of all.
 
+Each Redis client is a plain one or, with ``HOT_REDIS_CLUSTER``, a Redis Cluster's (one
+pool per node it meets), made by ``hot_follow.redis_client.redis_client``.
+
 With metrics on (``HOT_METRICS``), a thread samples these pools' use and the log's head
 (``hot.infra.metrics_sampler``), stopped by the closer ``bootstrap`` keeps.
 
@@ -50,8 +53,6 @@ from datetime import date, datetime
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from redis import Redis
-
 from hot.application import HumansApplication
 from hot.infra.commit_listener import CommitListener
 from hot.infra.database import eventsourcing_env, schema_lock
@@ -67,6 +68,7 @@ from hot.infra.settings import Settings
 from hot.infra.sql_read.schema import create_read_schema
 from hot.infra.tracing import Tracing, tracing_from_env
 from hot.tuning import DEADLINE_SECONDS, MAX_BATCH, WRITE_THROUGH_TIMEOUT_SECONDS
+from hot_follow.redis_client import RedisClient, redis_client
 
 REDIS_CLIENT_NAME = "hot"  # as Redis's CLIENT LIST shows each connection of Hot.redis
 WRITE_THROUGH_CLIENT_NAME = "hot-write-through"  # and each of the write-through's
@@ -82,7 +84,7 @@ class Hot:
     settings: Settings
     database_url: str
     redis_url: str | None
-    redis: Redis | None
+    redis: RedisClient | None
     app: HumansApplication
     metrics: HotMetrics | None = None
     sampler: Sampler | None = None
@@ -176,7 +178,9 @@ def bootstrap(
         redis_url = embedded_redis.url
     client = None
     if redis_url is not None:
-        client = Redis.from_url(redis_url, client_name=REDIS_CLIENT_NAME)
+        client = redis_client(
+            redis_url, cluster=settings.redis_cluster, client_name=REDIS_CLIENT_NAME
+        )
         closers.append(client.close)  # before an embedded server stops
     app = build_application(database_url, settings.timezone, shows_personal=shows_personal)
     metrics = sampler = None
@@ -189,7 +193,7 @@ def bootstrap(
         if isinstance(keys, PostgresPersonalKeyStore):
             sampler.watch_postgres(PERSONAL_KEYS_POOL, keys.pool)
         if client is not None:
-            sampler.watch_redis(REDIS_CLIENT_NAME, client.connection_pool)
+            sampler.watch_redis(REDIS_CLIENT_NAME, client)
         closers.append(sampler.start().close)
     if tracing is not None:
         app.trace_with(tracing.commands)
@@ -201,6 +205,7 @@ def bootstrap(
                 write_through(
                     app,
                     redis_url,
+                    cluster=settings.redis_cluster,
                     prefix=prefix,
                     personal=personal,
                     metrics=metrics,
@@ -226,6 +231,7 @@ def write_through(
     app: HumansApplication,
     redis_url: str,
     *,
+    cluster: bool = False,
     prefix: str,
     personal: bool,
     metrics: HotMetrics | None = None,
@@ -234,14 +240,16 @@ def write_through(
 ) -> Callable[[], None]:
     """Have ``app`` publish what it commits to the streams under ``prefix`` at once (see
     ``hot.infra.relay.write_through``); what stops it (and closes its Redis client).
+    ``cluster``: ``redis_url`` names a node of a Redis Cluster (``HOT_REDIS_CLUSTER``).
 
     The write-through has a Redis client of its own, not ``Hot.redis``: its short socket
     timeouts make a slow Redis leave the publish to the relay rather than hold up the
     committer, timeouts the shared client must not have (the live feed's reads block
     for longer); and its own pool keeps its connection from waiting behind theirs.
     """
-    client = Redis.from_url(
+    client = redis_client(
         redis_url,
+        cluster=cluster,
         client_name=WRITE_THROUGH_CLIENT_NAME,
         socket_timeout=WRITE_THROUGH_TIMEOUT_SECONDS,
         socket_connect_timeout=WRITE_THROUGH_TIMEOUT_SECONDS,
@@ -250,7 +258,7 @@ def write_through(
     if metrics is not None:
         meter = metrics.write_through
         if sampler is not None:
-            sampler.watch_redis(WRITE_THROUGH_CLIENT_NAME, client.connection_pool)
+            sampler.watch_redis(WRITE_THROUGH_CLIENT_NAME, client)
     tracer = tracing.tracer if tracing is not None else None
     publish = WriteThrough(client, prefix=prefix, personal=personal, meter=meter, tracer=tracer)
     stop_telling = app.tell_commits(publish)

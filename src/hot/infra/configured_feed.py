@@ -11,11 +11,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-import redis
-
 from hot.infra.postgres_log import PostgresLog
 from hot.infra.settings import Settings
 from hot_follow import Feed
+from hot_follow.redis_client import redis_client
 
 
 @contextlib.contextmanager
@@ -25,7 +24,9 @@ def configured_feed(
     """A feed and the URL of HoT's database; everything it opened is closed afterwards."""
     url = database_url or settings.database_url
     if url is not None:
-        client = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
+        client = None
+        if settings.redis_url:
+            client = redis_client(settings.redis_url, cluster=settings.redis_cluster)
         feed = Feed(PostgresLog.connect(url), client, settings.redis_prefix)
         try:
             yield feed, url

@@ -15,6 +15,8 @@ from typing import Any
 
 import redis
 
+from hot_follow.redis_client import redis_client
+
 log = logging.getLogger(__name__)
 
 
@@ -90,7 +92,7 @@ def running_url(data_dir: Path) -> str | None:
     if not url_file.exists():
         return None
     url = url_file.read_text().strip()
-    client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+    client = redis_client(url, socket_connect_timeout=0.5)  # a server of its own: no cluster
     try:
         client.ping()
     except redis.RedisError:

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 from psycopg_pool import ConnectionPool
-from redis import ConnectionPool as RedisPool
 
 from hot.infra.metrics import HotMetrics
 from hot.tuning import METRICS_SAMPLE_SECONDS
+from hot_follow.redis_client import RedisClient, pools_of
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +35,16 @@ class Sampler:
         self.head = head
         self.interval = interval
         self._postgres: dict[str, ConnectionPool[Any]] = {}
-        self._redis: dict[str, RedisPool] = {}
+        self._redis: dict[str, RedisClient] = {}
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     def watch_postgres(self, name: str, pool: ConnectionPool[Any]) -> None:
         self._postgres[name] = pool
 
-    def watch_redis(self, name: str, pool: RedisPool) -> None:
-        self._redis[name] = pool
+    def watch_redis(self, name: str, client: RedisClient) -> None:
+        """Sample the use of ``client``'s pool (a cluster client's: all its nodes')."""
+        self._redis[name] = client
 
     def start(self) -> Sampler:
         self._thread = threading.Thread(target=self._run, name="hot-metrics", daemon=True)
@@ -63,10 +64,11 @@ class Sampler:
             self.metrics.postgres_pool.labels(name, "in_use").set(in_use)
             self.metrics.postgres_pool.labels(name, "idle").set(stats.get("pool_available", 0))
             self.metrics.postgres_pool.labels(name, "waiting").set(stats.get("requests_waiting", 0))
-        for name, redis_pool in list(self._redis.items()):
+        for name, client in list(self._redis.items()):
             # redis-py keeps no count but these lists (no public accessor for them).
-            in_use = len(getattr(redis_pool, "_in_use_connections", ()))
-            idle = len(getattr(redis_pool, "_available_connections", ()))
+            pools = pools_of(client)
+            in_use = sum(len(getattr(pool, "_in_use_connections", ())) for pool in pools)
+            idle = sum(len(getattr(pool, "_available_connections", ())) for pool in pools)
             self.metrics.redis_pool.labels(name, "in_use").set(in_use)
             self.metrics.redis_pool.labels(name, "idle").set(idle)
         self.metrics.log_head.set(self.head())

@@ -8,7 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from hot_follow.redis_client import one_slot_problem
 
 
 class SettingsError(ValueError):
@@ -38,6 +41,7 @@ class Settings:
     workers: int
     timezone: str
     redis_prefix: str
+    redis_cluster: bool = False  # redis_url names a node of a Redis Cluster
     stream_retention: StreamRetention = DEFAULT_STREAM_RETENTION
     cors_origins: tuple[str, ...] = ()
     api_key_cache_seconds: int = 5
@@ -61,6 +65,7 @@ class Settings:
             workers=_int(env, "HOT_WORKERS", 1),
             timezone=env.get("HOT_TIMEZONE") or "UTC",
             redis_prefix=env.get("HOT_REDIS_PREFIX") or "hot",
+            redis_cluster=_switch(env, "HOT_REDIS_CLUSTER", False),
             stream_retention=_retention(env),
             cors_origins=tuple(
                 o.strip() for o in env.get("HOT_CORS_ORIGINS", "").split(",") if o.strip()
@@ -82,12 +87,32 @@ class Settings:
             raise SettingsError("HOT_DATABASE_URL must be a postgresql:// URL.")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("HOT_REDIS_URL must be a redis://, rediss:// or unix:// URL.")
+        if self.redis_cluster:
+            self._validate_cluster()
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise SettingsError(
                 f"HOT_TIMEZONE {self.timezone!r} is not a known time zone."
             ) from None
+
+    def _validate_cluster(self) -> None:
+        """A Redis Cluster is external, reached over TCP, database 0, and HoT's keys must
+        all be in one of its slots."""
+        if self.redis_url is None:
+            raise SettingsError(
+                "HOT_REDIS_CLUSTER=on needs HOT_REDIS_URL, the URL of a node of the cluster "
+                "(the embedded Valkey is not a cluster)."
+            )
+        parts = urlsplit(self.redis_url)
+        if parts.scheme == "unix" or parts.path.strip("/") not in ("", "0"):
+            raise SettingsError(
+                "With HOT_REDIS_CLUSTER=on, HOT_REDIS_URL must be a redis:// or rediss:// URL "
+                "of a node, with database 0 (a cluster has no other)."
+            )
+        problem = one_slot_problem(self.redis_prefix)
+        if problem is not None:
+            raise SettingsError(f"HOT_REDIS_PREFIX: {problem} (HOT_REDIS_CLUSTER=on).")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

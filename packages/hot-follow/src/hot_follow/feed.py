@@ -15,11 +15,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import redis
-
 from hot_follow.api_source import HttpLog
 from hot_follow.events import RecordedEvent
 from hot_follow.follower import Follower, checked_names
+from hot_follow.redis_client import RedisClient, one_slot_problem, redis_client
 from hot_follow.sources import EventSource
 from hot_follow.sql_read_source import SqlReadLog
 from hot_follow.tuning import FOLLOWER_PAGE
@@ -30,7 +29,7 @@ class Feed:
     """A log ``source``, and optionally the Redis the relay publishes to under ``prefix``."""
 
     source: EventSource
-    redis: redis.Redis | None = None
+    redis: RedisClient | None = None
     prefix: str = "hot"
 
     @classmethod
@@ -42,6 +41,7 @@ class Feed:
         api_url: str | None = None,
         token: str | None = None,
         prefix: str = "hot",
+        redis_cluster: bool = False,
     ) -> Feed:
         """A feed reading ``hot_read`` at ``database_url``, or the API at ``api_url``.
 
@@ -49,18 +49,21 @@ class Feed:
         selects from ``hot_read``, whose personal fields are masked, so its followers
         cannot be ``personal``. Following with personal fields goes over the API, with a
         ``token`` that has the ``personal`` scope. (HoT's own processes, which have the
-        application, read its log with ``PostgresLog``.)
+        application, read its log with ``PostgresLog``.) ``redis_cluster``: ``redis_url``
+        names a node of a Redis Cluster (then ``prefix`` needs a hash tag, ``{hot}``).
         """
         if (database_url is None) == (api_url is None):
             raise ValueError("Give either database_url or api_url (with a token).")
         if api_url is not None and not token:
             raise ValueError("Reading the log over HTTP needs a token (scope read).")
+        if redis_cluster and (problem := one_slot_problem(prefix)) is not None:
+            raise ValueError(f"Following a Redis Cluster: {problem}.")
         source: EventSource = (
             SqlReadLog(database_url)
             if database_url is not None
             else HttpLog(str(api_url), str(token))
         )
-        client = redis.Redis.from_url(redis_url) if redis_url else None
+        client = redis_client(redis_url, cluster=redis_cluster) if redis_url else None
         return cls(source, client, prefix)
 
     def follow(self, after: int = 0, names: Sequence[str] = (), **options: Any) -> Follower:
@@ -110,6 +113,7 @@ def follow(
     api_url: str | None = None,
     token: str | None = None,
     prefix: str = "hot",
+    redis_cluster: bool = False,
     **options: Any,
 ) -> Follower:
     """A follower with a feed of its own, closed with it::
@@ -118,7 +122,14 @@ def follow(
         for event in events:
             ...
     """
-    feed = Feed.connect(database_url, redis_url, api_url=api_url, token=token, prefix=prefix)
+    feed = Feed.connect(
+        database_url,
+        redis_url,
+        api_url=api_url,
+        token=token,
+        prefix=prefix,
+        redis_cluster=redis_cluster,
+    )
     try:
         return feed.follow(after, names, on_close=[feed.close], **options)
     except BaseException:

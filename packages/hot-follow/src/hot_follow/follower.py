@@ -35,12 +35,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 
-import redis
-
 from hot_follow.backoff import Backoff
 from hot_follow.errors import SourceUnavailableError, UnknownEventNameError
 from hot_follow.events import RecordedEvent
 from hot_follow.names import unknown_names
+from hot_follow.redis_client import REDIS_ERRORS, RedisClient
 from hot_follow.redis_streams import StreamRead, StreamReader
 from hot_follow.representation import is_masked, masked_event
 from hot_follow.sources import EventSource
@@ -73,7 +72,7 @@ class Follower:
     def __init__(
         self,
         source: EventSource,
-        redis_client: redis.Redis | None = None,
+        redis_client: RedisClient | None = None,
         *,
         after: int = 0,
         names: Sequence[str] = (),
@@ -128,7 +127,7 @@ class Follower:
         while not self._stopped.is_set():
             try:
                 events = self._step(deadline)
-            except redis.RedisError as error:
+            except REDIS_ERRORS as error:
                 self._leave_redis(f"Redis failed ({error})")
                 continue
             except SourceUnavailableError as error:

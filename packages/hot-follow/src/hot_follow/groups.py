@@ -26,6 +26,7 @@ import redis
 
 from hot_follow.events import RecordedEvent
 from hot_follow.names import unknown_names
+from hot_follow.redis_client import RedisClient
 from hot_follow.representation import is_masked, masked_event
 from hot_follow.sources import EventSource
 from hot_follow.stopping import StopFlag
@@ -50,7 +51,7 @@ class ConsumerGroup:
 
     def __init__(
         self,
-        client: redis.Redis,
+        client: RedisClient,
         group: str,
         consumer: str,
         *,

@@ -19,9 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import redis
-
 from hot_follow.events import RecordedEvent
+from hot_follow.redis_client import RedisClient
 from hot_follow.streams import StreamKeys, entry_id, event_from_entry, position_of
 
 
@@ -37,7 +36,7 @@ class StreamReader:
     """Reads the streams under ``prefix`` that carry ``names`` (empty: every name)."""
 
     def __init__(
-        self, client: redis.Redis, prefix: str, names: Sequence[str] = (), count: int = 1000
+        self, client: RedisClient, prefix: str, names: Sequence[str] = (), count: int = 1000
     ) -> None:
         self.client = client
         self.count = count
@@ -81,12 +80,22 @@ class StreamReader:
 
 
 def _entries_by_key(reply: Any) -> dict[str, list[tuple[int, Any]]]:
-    """XREAD's reply (RESP2 list or RESP3 dict) as key -> [(position, fields)]."""
+    """XREAD's reply (RESP2 list or RESP3 dict) as key -> [(position, fields)]: parsed by
+    redis-py, or raw (a cluster's transaction leaves it so: fields as a flat list)."""
     items = reply.items() if isinstance(reply, dict) else (reply or [])
     found: dict[str, list[tuple[int, Any]]] = {}
     for key, entries in items:
-        if isinstance(entries, list) and entries and isinstance(entries[0], list):
-            entries = entries[0]  # RESP3 wraps each stream's entries once more
+        if entries and _is_entry_list(entries[0]):
+            entries = entries[0]  # parsed RESP3 wraps each stream's entries once more
         name = key.decode() if isinstance(key, bytes) else str(key)
-        found[name] = [(position_of(entry[0]), entry[1]) for entry in entries]
+        found[name] = [(position_of(entry[0]), _fields(entry[1])) for entry in entries]
     return found
+
+
+def _is_entry_list(value: Any) -> bool:
+    return isinstance(value, list) and (not value or isinstance(value[0], list | tuple))
+
+
+def _fields(fields: Any) -> Any:
+    """An entry's fields as a mapping (a raw reply has them as a flat list)."""
+    return dict(zip(fields[::2], fields[1::2], strict=True)) if isinstance(fields, list) else fields

@@ -3,9 +3,10 @@
 ``<prefix>:events`` holds every public event and ``<prefix>:events:<NAME>`` the events
 of one name. An entry's id is ``<position>-0``, so a consumer moves between the
 PostgreSQL log and Redis with one number. Its fields are the event representation
-(``event_to_dict``), one field each, with ``payload`` as a JSON string. A prefix in
-braces, such as ``{hot}``, keeps every key in one Redis Cluster slot, which the
-relay's atomic publish needs there.
+(``event_to_dict``), one field each, with ``payload`` as a JSON string. A prefix with
+a hash tag, such as ``{hot}``, keeps every key in one Redis Cluster slot, which the
+relay's atomic publish needs there (``HOT_REDIS_CLUSTER=on`` refuses any other prefix:
+``hot_follow.redis_client.one_slot_problem``).
 """
 
 from __future__ import annotations

@@ -18,10 +18,14 @@ MULTI/EXEC of XADDs on a backlog). It looks twice:
 Trimming never removes a stream's newest entry, so a stream's last id, which is the
 relay's position, survives any retention setting.
 
-The script goes out on a connection the publisher keeps for it (taken from the client's
-pool once, given back by ``close``): the client's own path takes, checks and gives
-back a pooled connection and records its metrics around every command, which on a
-steady trickle of events costs about as much Python as the rest of the round trip.
+The script goes out on a connection the publisher keeps for it (taken once from the
+pool of the server that holds the streams, given back by ``close``): the client's own
+path takes, checks and gives back a pooled connection and records its metrics around
+every command, which on a steady trickle of events costs about as much Python as the
+rest of the round trip. On a Redis Cluster that server is the master of the streams'
+slot (every key has the prefix's hash tag, so the script's keys are in one slot);
+when it fails or redirects (a failover), the connection is given up, the client
+learns the slots again, and the next call finds the new master.
 
 Events are published as they are given: the relay reads them from the log with their
 personal fields already masked unless it is ``personal`` (see ``source``).
@@ -48,6 +52,7 @@ from redis.exceptions import NoScriptError
 
 from hot.application.views import RecordedEvent
 from hot.domain import Human
+from hot_follow.redis_client import NODE_CHANGED, RedisClient, learn_slots, slot_pool
 from hot_follow.streams import FIELDS, StreamKeys, entry_values, position_of
 
 # KEYS: the all-events stream, then the stream of each name the batch has (or erases).
@@ -154,12 +159,13 @@ class StreamPublisher:
     ``earlier`` finds what a ``HUMAN_FORGOTTEN`` entry erases (``EventLog.earlier``).
     """
 
-    def __init__(self, client: redis.Redis, stream_keys: StreamKeys, earlier: Earlier) -> None:
+    def __init__(self, client: RedisClient, stream_keys: StreamKeys, earlier: Earlier) -> None:
         self.client = client
         self.stream_keys = stream_keys
         self.earlier = earlier
         self._script = client.register_script(_PUBLISH)
         self._conn: Connection | None = None  # kept for the script, see ``_run_script``
+        self._pool: redis.ConnectionPool | None = None  # the pool it came from
         self._conn_lock = threading.Lock()
 
     def encode(self, events: Sequence[RecordedEvent]) -> Batch:
@@ -206,43 +212,58 @@ class StreamPublisher:
         return Published(bool(accepted), int(last))
 
     def close(self) -> None:
-        """Give the connection kept for publishing back to the client's pool."""
+        """Give the connection kept for publishing back to its pool."""
         with self._conn_lock:
-            conn, self._conn = self._conn, None
-            if conn is not None:
-                self.client.connection_pool.release(conn)
+            self._give_back()
 
     def _run_script(self, args: list[Any], every: list[str]) -> Any:
         """The publish script's reply, run on the connection kept for it.
 
-        A connection Redis dropped while it was idle (its ``timeout``, a restart) is
-        found out by the call, and the call made once more on a new one, as the pool
-        checks a connection before lending it: the script adds nothing twice, so running
-        it again is safe. A script Redis lost is loaded again, as ``Script`` does.
+        A connection Redis dropped while it was idle (its ``timeout``, a restart), or a
+        cluster node that failed or no longer holds the slot, is found out by the call,
+        and the call made once more on a new connection, to the server that holds the
+        slot now (as the pool checks a connection before lending it): the script adds
+        nothing twice, so running it again is safe. A second failure is raised (the
+        relay backs off and tries again). A script Redis lost is loaded again, as
+        ``Script`` does.
         """
         with self._conn_lock:
-            if self._conn is None:
-                self._conn = self.client.connection_pool.get_connection()
-            conn: Any = self._conn  # redis-py leaves these methods untyped
-
-            def call() -> Any:
-                try:
-                    conn.send_command("EVALSHA", self._script.sha, len(every), *every, *args)
-                    return conn.read_response()
-                except NoScriptError:
-                    self._script.sha = self.client.script_load(self._script.script)
-                    conn.send_command("EVALSHA", self._script.sha, len(every), *every, *args)
-                    return conn.read_response()
-
             try:
-                return call()
-            except (redis.ConnectionError, redis.TimeoutError):
-                conn.disconnect()  # the next command connects again
+                return self._call(args, every)
+            except NODE_CHANGED:
+                self._give_back(broken=True)
             try:
-                return call()
-            except (redis.ConnectionError, redis.TimeoutError):
-                conn.disconnect()
+                return self._call(args, every)
+            except NODE_CHANGED:
+                self._give_back(broken=True)
                 raise
+
+    def _call(self, args: list[Any], every: list[str]) -> Any:
+        if self._conn is None:
+            self._pool = slot_pool(self.client, self.stream_keys.all)
+            self._conn = self._pool.get_connection()
+        conn: Any = self._conn  # redis-py leaves these methods untyped
+        try:
+            conn.send_command("EVALSHA", self._script.sha, len(every), *every, *args)
+            return conn.read_response()
+        except NoScriptError:
+            # Loaded on this connection: a cluster's new master may never have seen it.
+            conn.send_command("SCRIPT", "LOAD", self._script.script)
+            self._script.sha = _text(conn.read_response())
+            conn.send_command("EVALSHA", self._script.sha, len(every), *every, *args)
+            return conn.read_response()
+
+    def _give_back(self, *, broken: bool = False) -> None:
+        """Give the kept connection back to its pool; if ``broken``, close it first, and
+        have a cluster client learn the slots again (the next one goes where they are)."""
+        conn: Any = self._conn  # redis-py leaves ``disconnect`` untyped
+        pool, self._conn, self._pool = self._pool, None, None
+        if broken:
+            if conn is not None:
+                conn.disconnect()
+            learn_slots(self.client)
+        if conn is not None and pool is not None:
+            pool.release(conn)
 
     def last_positions(self) -> dict[str, int]:
         """The last position of every stream by key (0 for a stream that does not exist)."""
@@ -261,6 +282,10 @@ class StreamPublisher:
         except redis.ResponseError as error:
             reply = error
         return _last_of(reply)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _last_of(reply: dict[str, Any] | Exception) -> int:

@@ -8,7 +8,10 @@ stream's last id and nothing else: no state of its own, so after a crash, a rest
 or a takeover it resumes exactly where Redis stands. If Redis lost the streams, it
 publishes again the tail of the log that the retention setting keeps. Publishing a
 human's ``HUMAN_FORGOTTEN`` deletes their earlier entries (see ``publisher``). Errors
-of either server are logged; the relay backs off, reconnects and plans again.
+of either server are logged; the relay backs off, reconnects and plans again. A Redis
+Cluster's failover is such an error (the slot has no master for a while); if the
+replica that took over lacks its master's last writes, the plan finds the streams
+below what the relay published, and it publishes them again.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import psycopg
-import redis
 from eventsourcing.persistence import PersistenceError
 from opentelemetry import trace
 
@@ -44,12 +46,14 @@ from hot.tuning import (
     RELAY_POLL_SECONDS,
     RELAY_TAKEOVER_SECONDS,
 )
+from hot_follow.redis_client import REDIS_ERRORS, RedisClient
 from hot_follow.streams import StreamKeys
 
 log = logging.getLogger(__name__)
 
-# The errors of PostgreSQL and Redis, which the relay outlives by retrying.
-SERVER_ERRORS = (psycopg.Error, PersistenceError, redis.RedisError)
+# The errors of PostgreSQL and Redis (a cluster's too: a failover), which the relay
+# outlives by retrying.
+SERVER_ERRORS: tuple[type[Exception], ...] = (psycopg.Error, PersistenceError, *REDIS_ERRORS)
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ class Relay(LeadingLoop[RelayStatus]):
     def __init__(
         self,
         app: HumansApplication,
-        client: redis.Redis,
+        client: RedisClient,
         database_url: str,
         *,
         prefix: str = "hot",
@@ -108,7 +112,7 @@ class Relay(LeadingLoop[RelayStatus]):
         return SERVER_ERRORS
 
     def _recover(self, error: BaseException) -> None:
-        if not isinstance(error, redis.RedisError):
+        if not isinstance(error, REDIS_ERRORS):
             self.log.recover()
 
     def _close(self) -> None:
@@ -135,7 +139,18 @@ class Relay(LeadingLoop[RelayStatus]):
             self.log.use(None)
 
     def _follow(self) -> None:
+        seen = self.status().published
         cursor = self._plan()
+        if cursor.expected < seen:
+            # Redis lost data while the relay was away (an error): it restarted empty, or
+            # a Redis Cluster's replica took over without its master's last writes.
+            log.warning(
+                "relay: %s stands at %d, below %d published: Redis lost data; refilling",
+                self.stream_keys.all,
+                cursor.expected,
+                seen,
+            )
+            self.meter.refilled()
         with ThreadPoolExecutor(1, thread_name_prefix="hot-relay-read") as reader:
             ahead: Future[Batch] | None = None
             while not self._stopping.is_set():

@@ -35,7 +35,6 @@ import threading
 import time
 from collections.abc import Callable
 
-import redis
 from opentelemetry import trace
 
 from hot.application import CATALOG
@@ -47,6 +46,7 @@ from hot.infra.metrics_meters import WriteThroughMeter
 from hot.infra.relay.publisher import FORGETTING, StreamPublisher, Trim
 from hot.infra.relay.relay import SERVER_ERRORS
 from hot.tuning import WRITE_THROUGH_MAX_EVENTS, WRITE_THROUGH_REST_SECONDS
+from hot_follow.redis_client import RedisClient
 from hot_follow.representation import masked_event
 from hot_follow.streams import StreamKeys
 
@@ -63,7 +63,7 @@ class WriteThrough:
 
     def __init__(
         self,
-        client: redis.Redis,
+        client: RedisClient,
         *,
         prefix: str = "hot",
         personal: bool = False,
