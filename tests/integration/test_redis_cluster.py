@@ -18,13 +18,13 @@ from uuid import uuid4
 import httpx
 import pytest
 from click.testing import CliRunner
-from hot.follow import ConsumerGroup, follow
 
 from hot.application import HumansApplication
 from hot.cli import main
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.relay import StreamKeys
 from hot.infra.relay.source import EventLog
+from hot_follow import ConsumerGroup, follow
 from hot_follow.redis_client import RedisClient, redis_client
 from tests.follow.live_reading import events_of, read_messages
 from tests.integration.relay_fixtures import (

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hot.follow import Feed
 
+from hot_follow import Feed
 from hot_follow.redis_client import hash_tag, one_slot_problem
 
 
