@@ -46,7 +46,7 @@ SUMMARIES = {
     "relay": "Publish every event of the log into Redis streams, until SIGTERM or Ctrl-C.",
     "serve": "Serve the HTTP API (OpenAPI document and UI at /schema).",
     "sql-access": "Manage SQL readers: login roles that may read hot_read and nothing else.",
-    "status": "Print one screen: servers, log head, relay and streams, hot_read, projections, API keys.",
+    "status": "One screen: servers, log head, relay, streams, hot_read, projections, API keys.",
     "tail": "Print events as they are recorded (after --after, or from now), until Ctrl-C.",
 }
 

@@ -33,8 +33,7 @@ def without_password(url: str) -> str:
 
 @click.command()
 def status() -> None:
-    """Print one screen: servers, log head, relay and streams, hot_read, projections, API
-    keys."""
+    """One screen: servers, log head, relay, streams, hot_read, projections, API keys."""
     settings = Settings.from_env()
     hot = bootstrap(settings, shows_personal=False)  # starts the embedded ones if need be
     try:
