@@ -200,7 +200,7 @@ class KillablePostgres:
         give_up = time.monotonic() + seconds
         while True:
             try:
-                self._pg_ctl("start", "-w", "-t", "20", "-o", f"-h '' -k {self.data_dir}")
+                self._pg_ctl("start", "-w", "-t", "20", "-o", self._options())
                 return
             except subprocess.CalledProcessError:
                 if time.monotonic() > give_up:
@@ -217,9 +217,22 @@ class KillablePostgres:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
 
+    def restart(self) -> None:
+        """A clean restart (``pg_ctl restart -m fast``: every session ended, then back):
+        returns once it accepts connections again."""
+        self._pg_ctl("restart", "-m", "fast", "-w", "-t", "30", "-o", self._options())
+
+    def stop_cleanly(self) -> None:
+        """``pg_ctl stop -m fast``: sessions ended, the data written out; ``start`` again."""
+        self._pg_ctl("stop", "-m", "fast", "-w")
+
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
             self._pg_ctl("stop", "-m", "immediate", "-w")
+
+    def _options(self) -> str:
+        """The server's options: its socket in ``data_dir``, no TCP."""
+        return f"-h '' -k {self.data_dir}"
 
     def pid(self) -> int:
         return int((self.data_dir / "postmaster.pid").read_text().split()[0])

@@ -72,6 +72,11 @@ PROJECTION_CONNECTIONS = 4
 """A projection store's pool: a runner holds one connection per batch, and a process
 runs a few projections at most."""
 
+RECONNECT_SECONDS = 0.5
+"""The longest a pool waits between attempts to connect to a PostgreSQL that is down or
+restarting (``hot.infra.pools``): back within half a second of the server, for one
+connection attempt (refused at once while it is down) every half second per pool."""
+
 # Keys and tokens -----------------------------------------------------------------------
 
 PERSONAL_KEY_CACHE_SECONDS = 2.0

@@ -11,11 +11,13 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from hot.infra.pools import QuickPool
 from hot.tuning import EVENTS_POOL_IDLE, EVENTS_POOL_MORE
 
 Pool = ConnectionPool[psycopg.Connection[tuple[Any, ...]]]
 
 RECORDER_TOPIC = "hot.infra.recorder:HotRecorder"
+QUICK_FACTORY = "hot.infra.pools:QuickPostgresFactory"  # its pool gets over a restart quickly
 
 
 def eventsourcing_env(database_url: str) -> dict[str, str]:
@@ -27,7 +29,7 @@ def eventsourcing_env(database_url: str) -> dict[str, str]:
     query = parse_qs(parts.query)
     host = query.get("host", [parts.hostname or "localhost"])[0]
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": QUICK_FACTORY,
         "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,
         "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
         "POSTGRES_HOST": host,
@@ -49,9 +51,9 @@ def small_pool(database_url: str, name: str, size: int, *, checked: bool = False
     ``checked``: a connection is checked (one round trip) each time it is lent, so that
     one PostgreSQL dropped is never used, for a store whose statements must not run
     twice. One connection is kept, one background thread makes them; close it with
-    the store.
+    the store. A ``QuickPool``: quick to fail while PostgreSQL is down, and to recover.
     """
-    return ConnectionPool(
+    return QuickPool(
         database_url,
         min_size=1,
         max_size=size,
