@@ -177,7 +177,7 @@ class KillablePostgres:
     as ``pgserver`` does (PostgreSQL refuses to run as root).
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, initialise: bool = True) -> None:
         self.data_dir = data_dir
         self._user = SYSTEM_USER if os.geteuid() == 0 else None
         if self._user is not None:
@@ -188,7 +188,24 @@ class KillablePostgres:
             data_dir.mkdir(parents=True, exist_ok=True)
             ensure_prefix_permissions(data_dir)  # the user must reach it through /tmp/...
             os.chown(data_dir, entry.pw_uid, entry.pw_gid)
-        self._run("initdb", "-D", str(data_dir), "--auth=trust", "-U", "postgres", "-E", "utf8")
+            data_dir.chmod(0o700)
+        if initialise:
+            self._run("initdb", "-D", str(data_dir), "--auth=trust", "-U", "postgres", "-E", "utf8")
+
+    @classmethod
+    def replica_of(cls, primary: KillablePostgres, data_dir: Path) -> KillablePostgres:
+        """A streaming replica of ``primary`` (running) in ``data_dir``: its base backup
+        (``pg_basebackup -R``: it starts as a standby streaming from ``primary``), not
+        started. Both listen on their own folder's socket only, so no port is shared."""
+        replica = cls(data_dir, initialise=False)
+        replica._run(
+            "pg_basebackup", "-R", "-X", "stream", "-c", "fast", "-D", str(data_dir),
+            "-h", str(primary.data_dir), "-U", "postgres",
+        )  # fmt: skip
+        # The primary's socket lives in its folder: the backup took its lock file along.
+        for lock in data_dir.glob(".s.PGSQL.*.lock"):
+            lock.unlink()
+        return replica
 
     @property
     def url(self) -> str:

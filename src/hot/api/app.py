@@ -72,6 +72,7 @@ def create_app(
     redis: redis.Redis | None = None,
     relay_status: RelayStatus | None = None,
     sql_read_status: RelayStatus | None = None,
+    replica_status: RelayStatus | None = None,
     feed: Feed | None = None,
     cors_origins: Sequence[str] = (),
     on_shutdown: Sequence[Callable[[], object]] = (),
@@ -89,7 +90,7 @@ def create_app(
     unless ``metrics_route_on`` is False (served on a port of their own, or by the parent).
     Every request has an id, echoed in ``X-Request-ID`` and on its log lines.
     """
-    readiness = Readiness(app, redis, relay_status, sql_read_status)
+    readiness = Readiness(app, redis, relay_status, sql_read_status, replica_status)
     document = functools.partial(asyncapi_document, prefix=stream_prefix, personal=stream_personal)
     sse_clients = metrics.sse_clients if metrics is not None else None
     streams = [live_feed(feed, clients=sse_clients)] if feed is not None else []
