@@ -274,6 +274,8 @@ class KillablePostgres:
             timeout=60,
         )
         if done.returncode != 0:
-            raise subprocess.CalledProcessError(
+            error = subprocess.CalledProcessError(
                 done.returncode, done.args, done.stdout, done.stderr
             )
+            error.add_note(f"stdout: {done.stdout}\nstderr: {done.stderr}")
+            raise error

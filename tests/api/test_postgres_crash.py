@@ -177,7 +177,9 @@ async def test_concurrent_writes_across_an_outage_are_200_or_503_and_each_200_is
                 await _until(lambda: len(seen.recorded) >= 1000, 30, "the clients are under way")
                 await asyncio.to_thread(outage, killable_postgres)
                 back, recovered = time.monotonic(), len(seen.recorded)
-                await _until(lambda: len(seen.recorded) > recovered, 5, "they are answered again")
+                # Seconds, not the minutes of psycopg's backoff (bounded loosely: 40 writers
+                # share two cores with whatever else runs).
+                await _until(lambda: len(seen.recorded) > recovered, 10, "answered again")
                 recovery = time.monotonic() - back
                 await _until(lambda: len(seen.recorded) >= recovered + 1000, 45, "they go on")
                 stop.set()
@@ -190,7 +192,7 @@ async def test_concurrent_writes_across_an_outage_are_200_or_503_and_each_200_is
 
     assert set(seen.statuses) <= {200, 503}, seen.statuses  # never a 500, nor a conflict
     assert seen.statuses[503] > 0 or outage is KillablePostgres.restart, seen.statuses
-    assert recovery < 5, f"writes were answered again {recovery:.1f} s after the server was back"
+    assert recovery < 10, f"writes were answered again {recovery:.1f} s after the server was back"
     at = {e["position"]: e for e in log}
     attended: dict[tuple[str, str], list[int]] = {}
     for event in log:

@@ -13,9 +13,10 @@ psycopg's pool, as it comes, recovers slowly and fails slowly:
 ``QuickPool`` tries again every ``RECONNECT_SECONDS`` at most; drops every idle
 connection as soon as one is found broken (the others are as broken) and lends the next
 good one at once; and while a connection attempt has failed and none has been made since
-(the server is down), a client with no connection ready is refused at once, and so are
-those already waiting, so that the library's retries (about 2 s) and then the API's 503
-come quickly.
+(the server is down), a client with no connection ready tries to connect at once itself
+and is refused as soon as that fails, and those already waiting are refused, so that the
+library's retries (about 2 s) and then the API's 503 come quickly, and the first client
+after the server is back connects.
 """
 
 from __future__ import annotations
@@ -66,8 +67,7 @@ class QuickPool(ConnectionPool[Any]):
     def _getconn_with_check_loop(self, deadline: float) -> Any:
         while True:
             if self._unreachable and not self._pool:
-                self._maybe_grow_soon()
-                raise PoolTimeout(f"the database of pool {self.name!r} cannot be reached")
+                return self._connect_now(deadline)
             conn = self._getconn_unchecked(deadline - monotonic())
             try:
                 self._check_connection(conn)
@@ -89,11 +89,23 @@ class QuickPool(ConnectionPool[Any]):
                     PoolTimeout(f"the database of pool {self.name!r} cannot be reached")
                 )
 
-    def _maybe_grow_soon(self) -> None:
-        """Have a connection attempt under way (at most one), so that a client refused
-        while the server was down is served as soon as it is back."""
+    def _connect_now(self, deadline: float) -> Any:
+        """While the server is unreachable: one attempt to connect, now, in the client's
+        own thread; the new connection, lent to it, or ``PoolTimeout`` at once. (Waiting
+        for the pool's next attempt would keep the client waiting while the server is
+        down, and refuse it a moment after it is back.)"""
         with self._lock:
-            self._maybe_grow_pool()
+            if self._nconns >= self.max_size:
+                raise PoolTimeout(f"the database of pool {self.name!r} cannot be reached")
+            self._nconns += 1
+        try:
+            return self._connect(timeout=max(deadline - monotonic(), 1.0))
+        except psycopg.Error as error:
+            with self._lock:
+                self._nconns -= 1
+            raise PoolTimeout(
+                f"the database of pool {self.name!r} cannot be reached: {error}"
+            ) from error
 
 
 def quick_events_pool(datastore: PostgresDatastore) -> QuickPool:
