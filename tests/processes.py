@@ -177,7 +177,7 @@ class KillablePostgres:
     as ``pgserver`` does (PostgreSQL refuses to run as root).
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, initialise: bool = True) -> None:
         self.data_dir = data_dir
         self._user = SYSTEM_USER if os.geteuid() == 0 else None
         if self._user is not None:
@@ -188,7 +188,24 @@ class KillablePostgres:
             data_dir.mkdir(parents=True, exist_ok=True)
             ensure_prefix_permissions(data_dir)  # the user must reach it through /tmp/...
             os.chown(data_dir, entry.pw_uid, entry.pw_gid)
-        self._run("initdb", "-D", str(data_dir), "--auth=trust", "-U", "postgres", "-E", "utf8")
+            data_dir.chmod(0o700)
+        if initialise:
+            self._run("initdb", "-D", str(data_dir), "--auth=trust", "-U", "postgres", "-E", "utf8")
+
+    @classmethod
+    def replica_of(cls, primary: KillablePostgres, data_dir: Path) -> KillablePostgres:
+        """A streaming replica of ``primary`` (running) in ``data_dir``: its base backup
+        (``pg_basebackup -R``: it starts as a standby streaming from ``primary``), not
+        started. Both listen on their own folder's socket only, so no port is shared."""
+        replica = cls(data_dir, initialise=False)
+        replica._run(
+            "pg_basebackup", "-R", "-X", "stream", "-c", "fast", "-D", str(data_dir),
+            "-h", str(primary.data_dir), "-U", "postgres",
+        )  # fmt: skip
+        # The primary's socket lives in its folder: the backup took its lock file along.
+        for lock in data_dir.glob(".s.PGSQL.*.lock"):
+            lock.unlink()
+        return replica
 
     @property
     def url(self) -> str:
@@ -200,7 +217,7 @@ class KillablePostgres:
         give_up = time.monotonic() + seconds
         while True:
             try:
-                self._pg_ctl("start", "-w", "-t", "20", "-o", f"-h '' -k {self.data_dir}")
+                self._pg_ctl("start", "-w", "-t", "20", "-o", self._options())
                 return
             except subprocess.CalledProcessError:
                 if time.monotonic() > give_up:
@@ -217,9 +234,22 @@ class KillablePostgres:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
 
+    def restart(self) -> None:
+        """A clean restart (``pg_ctl restart -m fast``: every session ended, then back):
+        returns once it accepts connections again."""
+        self._pg_ctl("restart", "-m", "fast", "-w", "-t", "30", "-o", self._options())
+
+    def stop_cleanly(self) -> None:
+        """``pg_ctl stop -m fast``: sessions ended, the data written out; ``start`` again."""
+        self._pg_ctl("stop", "-m", "fast", "-w")
+
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
             self._pg_ctl("stop", "-m", "immediate", "-w")
+
+    def _options(self) -> str:
+        """The server's options: its socket in ``data_dir``, no TCP."""
+        return f"-h '' -k {self.data_dir}"
 
     def pid(self) -> int:
         return int((self.data_dir / "postmaster.pid").read_text().split()[0])
@@ -244,6 +274,8 @@ class KillablePostgres:
             timeout=60,
         )
         if done.returncode != 0:
-            raise subprocess.CalledProcessError(
+            error = subprocess.CalledProcessError(
                 done.returncode, done.args, done.stdout, done.stderr
             )
+            error.add_note(f"stdout: {done.stdout}\nstderr: {done.stderr}")
+            raise error

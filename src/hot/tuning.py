@@ -65,6 +65,32 @@ API_KEY_CONNECTIONS = 2
 """The API key store's pool: a verified token is cached, so only a new or expired one
 queries, and the key commands (create, list, revoke) are rare."""
 
+RECONNECT_SECONDS = 0.5
+"""The longest a pool waits between attempts to connect to a PostgreSQL that is down or
+restarting (``hot.infra.pools``): back within half a second of the server, for one
+connection attempt (refused at once while it is down) every half second per pool."""
+
+# Replicas (``hot.infra.replicas``) --------------------------------------------------------
+
+REPLICA_CONNECTIONS = 16
+"""A replica's pool in each process: the worker threads' reads of the log, half of them."""
+
+REPLICA_CHECK_SECONDS = 1.0
+"""How often each replica's head is compared with the primary's: a replica down or
+lagging is left out within a second (a read that fails on it leaves it out at once)."""
+
+REPLICA_MAX_LAG = 1000
+"""Events a replica may be behind the primary and still serve reads (``HOT_REPLICA_MAX_LAG``):
+at hundreds of commits a second, a second or two of replay."""
+
+READ_YOUR_WRITES_WAIT_SECONDS = 0.5
+"""How long a read that passes ``min_position`` waits for a replica to replay that far
+before it is served by the primary: streaming replay is milliseconds behind, so a wait
+this long means the replica is stuck or far behind."""
+
+READ_YOUR_WRITES_POLL_SECONDS = 0.005
+"""How often such a read asks its replica how far it has replayed."""
+
 # Keys and tokens -----------------------------------------------------------------------
 
 PERSONAL_KEY_CACHE_SECONDS = 2.0

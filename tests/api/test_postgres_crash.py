@@ -1,6 +1,7 @@
-"""PostgreSQL really crashes (SIGKILL of its postmaster) and really comes back: HoT
-answers 503 meanwhile, never 500, and goes on by itself with nothing lost or doubled,
-for one client and for many writing at once over real sockets."""
+"""PostgreSQL really crashes (SIGKILL of its postmaster) or is restarted cleanly
+(``pg_ctl restart -m fast``) and really comes back: HoT answers 503 meanwhile, quickly
+and never 500, and goes on by itself within seconds with nothing lost or doubled, for
+one client and for many writing at once over real sockets."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def anyio_backend() -> str:
 def test_a_crashed_postgresql_is_503_until_it_is_back_then_hot_goes_on(
     killable_postgres: KillablePostgres,
 ) -> None:
-    humans = blocking_application(killable_postgres.url, deadline=2)
+    humans = blocking_application(killable_postgres.url)  # hot serve's deadline
     api_keys = ApiKeyStore(killable_postgres.url, cache_seconds=60)
     token = api_keys.create("ops", ["admin"])
     join = {"on": "2020-01-01", "role": "trader"}
@@ -46,7 +47,9 @@ def test_a_crashed_postgresql_is_503_until_it_is_back_then_hot_goes_on(
             human_id = c.post("/humans", json=body).json()["id"]
 
             killable_postgres.kill()
+            asked = time.monotonic()
             write = c.post(f"/humans/{human_id}/join", json=join, headers=retry_safely)
+            refused_in = time.monotonic() - asked
             history = c.get(f"/humans/{human_id}/events")
             health = c.get("/health/ready")
 
@@ -64,11 +67,15 @@ def test_a_crashed_postgresql_is_503_until_it_is_back_then_hot_goes_on(
 
     for response in (write, history):
         problem(response, 503, "database-unavailable")
+        assert response.headers["retry-after"] == "2"
+    # Told at once, not at the deadline (15 s): the pool knows the server is gone.
+    assert refused_in < 5, f"a command waited {refused_in:.1f} s for its 503"
     assert health.status_code == 503
     assert healed.status_code == 200, healed.text
     assert again.json() == healed.json()  # the same answer, nothing recorded twice
     assert [e["name"] for e in after.json()["events"]] == ["HUMAN_REGISTERED", "HUMAN_JOINED"]
-    assert recovery < 30, f"HoT took {recovery:.1f} s to notice PostgreSQL was back"
+    # Within a retry or two: the pool tries again every half second, not after minutes.
+    assert recovery < 3, f"HoT took {recovery:.1f} s to notice PostgreSQL was back"
 
 
 WRITERS = 40  # clients, each attending day after day for a human of its own; half with keys
@@ -142,9 +149,17 @@ async def _register_members(c: httpx.AsyncClient, count: int) -> list[str]:
     return ids
 
 
+def _crash(server: KillablePostgres) -> None:
+    """SIGKILL, and back after ``OUTAGE`` seconds."""
+    server.kill()
+    time.sleep(OUTAGE)
+    server.start()
+
+
 @pytest.mark.anyio
-async def test_concurrent_writes_across_a_crash_are_200_or_503_and_each_200_is_recorded(
-    killable_postgres: KillablePostgres,
+@pytest.mark.parametrize("outage", [_crash, KillablePostgres.restart], ids=["crash", "restart"])
+async def test_concurrent_writes_across_an_outage_are_200_or_503_and_each_200_is_recorded(
+    killable_postgres: KillablePostgres, outage: Callable[[KillablePostgres], None]
 ) -> None:
     humans = blocking_application(killable_postgres.url, deadline=2)
     api_keys = ApiKeyStore(killable_postgres.url, cache_seconds=60)
@@ -160,10 +175,12 @@ async def test_concurrent_writes_across_a_crash_are_200_or_503_and_each_200_is_r
                     for h in ids
                 ]
                 await _until(lambda: len(seen.recorded) >= 1000, 30, "the clients are under way")
-                await asyncio.to_thread(killable_postgres.kill)
-                await asyncio.sleep(OUTAGE)
-                await asyncio.to_thread(killable_postgres.start)
-                recovered = len(seen.recorded)
+                await asyncio.to_thread(outage, killable_postgres)
+                back, recovered = time.monotonic(), len(seen.recorded)
+                # Seconds, not the minutes of psycopg's backoff (bounded loosely: 40 writers
+                # share two cores with whatever else runs).
+                await _until(lambda: len(seen.recorded) > recovered, 10, "answered again")
+                recovery = time.monotonic() - back
                 await _until(lambda: len(seen.recorded) >= recovered + 1000, 45, "they go on")
                 stop.set()
                 await asyncio.wait_for(asyncio.gather(*writers), 70)
@@ -173,7 +190,9 @@ async def test_concurrent_writes_across_a_crash_are_200_or_503_and_each_200_is_r
         api_keys.close()
         humans.close()
 
-    assert set(seen.statuses) == {200, 503}, seen.statuses  # never a 500, nor a conflict
+    assert set(seen.statuses) <= {200, 503}, seen.statuses  # never a 500, nor a conflict
+    assert seen.statuses[503] > 0 or outage is KillablePostgres.restart, seen.statuses
+    assert recovery < 10, f"writes were answered again {recovery:.1f} s after the server was back"
     at = {e["position"]: e for e in log}
     attended: dict[tuple[str, str], list[int]] = {}
     for event in log:

@@ -238,6 +238,29 @@ def test_an_unknown_query_parameter_is_400_naming_it(
     assert body["field"] == query.split("=")[0]
 
 
+@pytest.mark.parametrize("path", ["/events", "/humans/{id}/events"])
+def test_a_negative_min_position_is_400_naming_it(client: Client, given: Humans, path: str) -> None:
+    human_id = given.register()
+
+    response = client.get(f"{path.replace('{id}', human_id)}?min_position=-1")
+
+    body = problem(response, 400, "invalid-query")
+    assert body["field"] == "min_position"
+
+
+@pytest.mark.parametrize("path", ["/events", "/humans/{id}/events"])
+def test_min_position_on_the_primary_alone_reads_as_without_it(
+    client: Client, given: Humans, path: str
+) -> None:
+    human_id = given.register()
+    url = path.replace("{id}", human_id)
+
+    plain, at_least = client.get(url), client.get(url, params={"min_position": 10**12})
+
+    assert at_least.status_code == 200, at_least.text
+    assert at_least.json() == plain.json()
+
+
 @pytest.mark.parametrize(
     ("path", "query", "field"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,7 @@ def test_an_empty_environment_gives_the_defaults() -> None:
         ("HOT_TIMEZONE", "Europe/Paris", "timezone", "Europe/Paris"),
         ("HOT_REDIS_PREFIX", "trantor", "redis_prefix", "trantor"),
         ("HOT_REDIS_PREFIX", "{hot}", "redis_prefix", "{hot}"),
+        ("HOT_REPLICA_MAX_LAG", "50", "replica_max_lag", 50),
     ],
 )
 def test_each_variable_sets_its_setting_and_only_that(
@@ -90,6 +92,7 @@ def test_settings_are_read_from_the_process_environment_by_default(
         ("HOT_REDIS_URL", "http://cache:6379", "HOT_REDIS_URL must be a redis://"),
         ("HOT_TIMEZONE", "Mars/Olympus_Mons", "HOT_TIMEZONE 'Mars/Olympus_Mons' is not a known"),
         ("HOT_TIMEZONE", "../etc/passwd", "HOT_TIMEZONE '../etc/passwd' is not a known"),
+        ("HOT_REPLICA_MAX_LAG", "lots", "HOT_REPLICA_MAX_LAG must be a whole number"),
     ],
 )
 def test_a_bad_value_is_a_settings_error_naming_the_variable(
@@ -158,3 +161,33 @@ def test_a_prefix_without_a_hash_tag_stops_hot_at_start_up_on_a_cluster(
     assert refused.exit_code == 1, refused.output
     assert refused.output.startswith("hot: HOT_REDIS_PREFIX: the key prefix 'hot' has no hash")
     assert "'{hot}'" in refused.output
+
+
+def test_read_urls_are_a_comma_separated_list_of_replicas_of_the_primary() -> None:
+    settings = Settings.from_env(
+        {
+            "HOT_DATABASE_URL": "postgresql://db/hot",
+            "HOT_DATABASE_READ_URL": " postgresql://r1/hot, postgres://r2:5433/hot ,",
+        }
+    )
+
+    assert settings.database_read_urls == ("postgresql://r1/hot", "postgres://r2:5433/hot")
+    assert Settings.from_env({}).database_read_urls == ()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"HOT_DATABASE_URL": "postgresql://db/hot", "HOT_DATABASE_READ_URL": "mysql://r/hot"},
+            "HOT_DATABASE_READ_URL must be postgresql:// URLs, separated by commas.",
+        ),
+        (
+            {"HOT_DATABASE_READ_URL": "postgresql://r/hot"},
+            "HOT_DATABASE_READ_URL needs HOT_DATABASE_URL (its primary).",
+        ),
+    ],
+)
+def test_bad_read_urls_are_a_settings_error(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        Settings.from_env(env)

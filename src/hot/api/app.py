@@ -75,6 +75,7 @@ def create_app(
     redis: RedisClient | None = None,
     relay_status: RelayStatus | None = None,
     sql_read_status: RelayStatus | None = None,
+    replica_status: RelayStatus | None = None,
     feed: Feed | None = None,
     cors_origins: Sequence[str] = (),
     on_shutdown: Sequence[Callable[[], object]] = (),
@@ -96,7 +97,7 @@ def create_app(
     Every request has an id, echoed in ``X-Request-ID`` and on its log lines.
     """
     ping_redis = redis.ping if redis is not None else None
-    readiness = Readiness(app, ping_redis, relay_status, sql_read_status)
+    readiness = Readiness(app, ping_redis, relay_status, sql_read_status, replica_status)
     document = functools.partial(asyncapi_document, prefix=stream_prefix, personal=stream_personal)
     sse_clients = metrics.sse_clients if metrics is not None else None
     streams = [live_feed(feed, clients=sse_clients)] if feed is not None else []

@@ -2,7 +2,9 @@
 
 Readiness checks PostgreSQL, Redis when one is configured, the relay when a
 ``relay_status`` callable is given and the SQL read projector (``sql_read``: its
-position in the log and its lag) when a ``sql_read_status`` is; each check is bounded
+position in the log and its lag) when a ``sql_read_status`` is, and the replicas
+(``replica_status``: each one's state and lag) when queries read from some; a replica
+down never fails readiness, since reads go to the primary meanwhile. Each check is bounded
 in time, and any failed check makes the answer 503 (with the checks in the body, to
 tell which). Each status callable returns a mapping or a dataclass (such as
 ``hot.infra.relay.RelayStatus``), reported as it is. It is ok if it says ``ok``, or
@@ -46,6 +48,7 @@ class Readiness:
     ping_redis: Callable[[], object] | None = None
     relay_status: RelayStatus | None = None
     sql_read_status: RelayStatus | None = None
+    replica_status: RelayStatus | None = None
 
     async def checks(self) -> dict[str, CheckOut]:
         checks = {"postgres": await _bounded(self._postgres)}
@@ -55,6 +58,8 @@ class Readiness:
             checks["relay"] = await _bounded(_in_thread(partial(_running, self.relay_status)))
         if self.sql_read_status is not None:
             checks["sql_read"] = await _bounded(_in_thread(partial(_running, self.sql_read_status)))
+        if self.replica_status is not None:
+            checks["replicas"] = await _bounded(_in_thread(partial(_running, self.replica_status)))
         return checks
 
     async def _postgres(self) -> CheckOut:

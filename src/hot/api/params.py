@@ -50,6 +50,16 @@ After = Annotated[
         le=MAX_NUMBER, schema_extra={"minimum": 0}, description="Return what comes after this."
     ),
 ]
+MinPosition = Annotated[
+    int,
+    QueryParameter(
+        le=MAX_NUMBER,
+        schema_extra={"minimum": 0},
+        description="Read-your-writes: the answer holds the log at least up to this position "
+        "(a command's answer's `position`); a replica waits briefly for it, else the primary "
+        "answers.",
+    ),
+]
 Limit = Annotated[
     int,
     QueryParameter(

@@ -24,7 +24,7 @@ from hot.api.auth import needs, sees_personal
 from hot.api.commands import humans_of
 from hot.api.conditions import etag
 from hot.api.models import CloudEventOut, CloudEventPage, EventOut, EventPage, HumanOut, HumansOut
-from hot.api.params import After, HumanId, Limit, Version
+from hot.api.params import After, HumanId, Limit, MinPosition, Version
 from hot.application import RecordedEvent
 from hot.application.representation import event_to_cloudevent, masked_human
 from hot.domain import InvalidQueryError
@@ -122,7 +122,11 @@ async def find_humans(
 
 @get("/humans/{human_id:str}/events", **QUERY)
 async def history(
-    human_id: HumanId, request: AnyRequest, after: After = 0, limit: Limit = 100
+    human_id: HumanId,
+    request: AnyRequest,
+    after: After = 0,
+    limit: Limit = 100,
+    min_position: MinPosition = 0,
 ) -> EventPage:
     """The human's events after sequence ``after``, oldest first.
 
@@ -130,7 +134,9 @@ async def history(
     """
     personal = sees_personal(request)
     humans = humans_of(request)
-    events = await humans.history(human_id, after=after, limit=limit, personal=personal)
+    events = await humans.history(
+        human_id, after=after, limit=limit, personal=personal, min_position=min_position
+    )
     full = len(events) == limit
     return page(events, events[-1].sequence if full else None, personal)
 
@@ -140,6 +146,7 @@ async def read_log(
     request: AnyRequest,
     after: After = 0,
     limit: Limit = 100,
+    min_position: MinPosition = 0,
     name: Annotated[
         list[str] | None,
         QueryParameter(
@@ -172,7 +179,9 @@ async def read_log(
     """
     names, personal = tuple(name or ()), sees_personal(request)
     humans = humans_of(request)
-    log_page = await humans.read_log(after=after, limit=limit, names=names, personal=personal)
+    log_page = await humans.read_log(
+        after=after, limit=limit, names=names, personal=personal, min_position=min_position
+    )
     events = await humans.as_latest(log_page.events) if as_version == "latest" else log_page.events
     if format == "cloudevents":
         shown = events if personal else [masked_event(e) for e in events]

@@ -49,6 +49,7 @@ class PageRequest(NamedTuple):
     names: tuple[str, ...]
     upto: int | None = None
     personal: bool = True
+    at_least: int = 0  # read-your-writes: the answer holds the log up to this position
 
 
 class LogPages(Protocol):
@@ -59,7 +60,7 @@ class LogPages(Protocol):
         ...
 
     def history(
-        self, subject: UUID, after: int, limit: int, *, personal: bool = True
+        self, subject: UUID, after: int, limit: int, *, personal: bool = True, at_least: int = 0
     ) -> list[RecordedEvent]:
         """Up to ``limit`` public events of ``subject`` with sequence > ``after``, oldest first."""
         ...

@@ -106,12 +106,20 @@ class HumanQueries(Application[UUID]):
         return await self._threads.run(self._human_view_as_of, human_id, instant)
 
     async def history(
-        self, human_id: UUID, *, after: int = 0, limit: int = 100, personal: bool = True
+        self,
+        human_id: UUID,
+        *,
+        after: int = 0,
+        limit: int = 100,
+        personal: bool = True,
+        min_position: int = 0,
     ) -> list[RecordedEvent]:
         """The human's events with sequence > ``after``, oldest first (personal fields
-        masked unless ``personal``)."""
-        _check_page(after, limit)
-        return await self._threads.run(self._history_page, human_id, after, limit, personal)
+        masked unless ``personal``), as of the log's position ``min_position`` at least."""
+        _check_page(after, limit, min_position)
+        return await self._threads.run(
+            self._history_page, human_id, after, limit, personal, min_position
+        )
 
     async def read_log(
         self,
@@ -120,16 +128,20 @@ class HumanQueries(Application[UUID]):
         limit: int = 100,
         names: Sequence[str] = (),
         personal: bool = True,
+        min_position: int = 0,
     ) -> LogPage:
         """A page of the global log after position ``after``, optionally of some names only
-        (personal fields masked unless ``personal``)."""
-        _check_page(after, limit)
+        (personal fields masked unless ``personal``), as of the log's position
+        ``min_position`` at least (read-your-writes: a command's answer's ``position``)."""
+        _check_page(after, limit, min_position)
         unknown = unknown_names(names)
         if not unknown and any(name not in CATALOG for name in names):
             unknown = await self._threads.run(self._unregistered, names)
         if unknown:
             raise InvalidQueryError("name", f"Unknown event name(s): {', '.join(unknown)}.")
-        return await self._threads.run(self._log_page, after, limit, tuple(names), personal)
+        return await self._threads.run(
+            self._log_page, after, limit, tuple(names), personal, min_position
+        )
 
     async def head(self) -> int:
         """The position of the newest event in the log (0 when empty)."""
@@ -207,15 +219,19 @@ class HumanQueries(Application[UUID]):
         return _view(human)
 
     def _history_page(
-        self, human_id: UUID, after: int, limit: int, personal: bool
+        self, human_id: UUID, after: int, limit: int, personal: bool, min_position: int
     ) -> list[RecordedEvent]:
-        events = self.pages.history(human_id, after, limit, personal=personal)
+        events = self.pages.history(
+            human_id, after, limit, personal=personal, at_least=min_position
+        )
         if not events and not self._is_human(human_id):
             raise HumanNotFoundError(human_id)
         return events
 
-    def _log_page(self, after: int, limit: int, names: tuple[str, ...], personal: bool) -> LogPage:
-        request = PageRequest(after, limit, names, personal=personal)
+    def _log_page(
+        self, after: int, limit: int, names: tuple[str, ...], personal: bool, min_position: int
+    ) -> LogPage:
+        request = PageRequest(after, limit, names, personal=personal, at_least=min_position)
         events = tuple(self.pages.read(request))
         full = len(events) == limit
         return LogPage(events, events[-1].position if full else None)
@@ -270,7 +286,9 @@ def _row(notification: Notification) -> Row:
     )
 
 
-def _check_page(after: int, limit: int) -> None:
+def _check_page(after: int, limit: int, min_position: int = 0) -> None:
+    if min_position < 0:
+        raise InvalidQueryError("min_position", "min_position must not be negative.")
     if after < 0:
         raise InvalidQueryError("after", "after must not be negative.")
     if not 1 <= limit <= MAX_PAGE:

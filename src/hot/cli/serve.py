@@ -70,6 +70,7 @@ def build_api(
         stream_personal=hot.settings.stream_personal,
         relay_status=relay_status,
         sql_read_status=sql_read_status,
+        replica_status=hot.replicas.status if hot.replicas is not None else None,
         feed=Feed(log, hot.redis, hot.settings.redis_prefix),
         metrics=hot.metrics,
         metrics_route_on=hot.settings.metrics_port is None,

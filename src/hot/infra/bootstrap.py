@@ -17,6 +17,8 @@ by its owner's ``close()``. ``Hot.close`` closes what ``bootstrap`` made (throug
 |                               | its reads and writes                | stop)                   |
 | ``hot-follower``              | the log for followers, live feed    | ``PostgresLog`` (5)     |
 | ``hot-projection`` (1 to 4)   | projections' tables (attendance)    | the projection store    |
+| ``hot-replica-reads`` (1 to 16| queries, on each replica of         | ``Reads`` (3)           |
+| a replica)                    | ``HOT_DATABASE_READ_URL``           |                         |
 
 | Redis (CLIENT LIST name)      | for                                 | owned (and closed) by   |
 |-------------------------------|-------------------------------------|-------------------------|
@@ -47,23 +49,26 @@ are opened and closed in one block: the schema lock at start, ``hot relay status
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import cast
 from zoneinfo import ZoneInfo
 
+from psycopg.sql import Composable
+
 from hot.application import HumansApplication
 from hot.infra.commit_listener import CommitListener
 from hot.infra.database import eventsourcing_env, schema_lock
 from hot.infra.embedded import EmbeddedPostgres, EmbeddedRedis
-from hot.infra.log_pages import LogPages
+from hot.infra.log_pages import Connect, LogPages
 from hot.infra.metrics import HotMetrics
 from hot.infra.metrics_sampler import Sampler
 from hot.infra.personal_keys import POOL_NAME as PERSONAL_KEYS_POOL
 from hot.infra.personal_keys import PostgresPersonalKeyStore
 from hot.infra.recorder import HotRecorder
 from hot.infra.relay.write_through import WriteThrough
+from hot.infra.replicas import Reads
 from hot.infra.settings import Settings
 from hot.infra.sql_read.schema import create_read_schema
 from hot.infra.tracing import Tracing, tracing_from_env
@@ -89,6 +94,7 @@ class Hot:
     metrics: HotMetrics | None = None
     sampler: Sampler | None = None
     tracing: Tracing | None = None
+    replicas: Reads | None = None  # where queries read, with HOT_DATABASE_READ_URL
     _closers: list[Callable[[], None]] = field(default_factory=list)
     _closed: bool = False
 
@@ -197,6 +203,10 @@ def bootstrap(
         closers.append(sampler.start().close)
     if tracing is not None:
         app.trace_with(tracing.commands)
+    replicas = None
+    if settings.database_read_urls:
+        replicas = read_from_replicas(app, settings.database_read_urls, settings.replica_max_lag)
+        closers.append(replicas.close)
     if serves_commands:
         closers.append(follow_commits(app, database_url))
         if redis_url is not None and settings.write_through:
@@ -213,7 +223,21 @@ def bootstrap(
                     tracing=tracing,
                 )
             )
-    return Hot(settings, database_url, redis_url, client, app, metrics, sampler, tracing, closers)
+    return Hot(
+        settings, database_url, redis_url, client, app, metrics, sampler, tracing, replicas, closers
+    )
+
+
+def read_from_replicas(app: HumansApplication, urls: Sequence[str], max_lag: int) -> Reads:
+    """Have ``app``'s queries read the log from the replicas at ``urls`` (while they are
+    healthy; see ``hot.infra.replicas``): its ``Reads``, which the caller closes."""
+
+    def reads(primary: Connect, table: Composable) -> Reads:
+        return Reads(primary, table, urls, max_lag=max_lag)
+
+    pages = LogPages.on(app, reads=reads)
+    app.pages = pages
+    return pages.reads
 
 
 def follow_commits(app: HumansApplication, database_url: str) -> Callable[[], None]:

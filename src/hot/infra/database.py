@@ -10,10 +10,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import psycopg
 from psycopg import sql
 
+from hot.infra.pools import QuickPool
 from hot.tuning import EVENTS_POOL_IDLE, EVENTS_POOL_MORE
-from hot_follow.pools import small_pool as small_pool  # HoT's stores share a store's recipe
+from hot_follow.pools import Pool as Pool
+from hot_follow.pools import small_pool as store_pool  # HoT's stores share a store's recipe
 
 RECORDER_TOPIC = "hot.infra.recorder:HotRecorder"
+QUICK_FACTORY = "hot.infra.pools:QuickPostgresFactory"  # its pool gets over a restart quickly
 
 
 def eventsourcing_env(database_url: str) -> dict[str, str]:
@@ -25,7 +28,7 @@ def eventsourcing_env(database_url: str) -> dict[str, str]:
     query = parse_qs(parts.query)
     host = query.get("host", [parts.hostname or "localhost"])[0]
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": QUICK_FACTORY,
         "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,
         "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
         "POSTGRES_HOST": host,
@@ -38,6 +41,12 @@ def eventsourcing_env(database_url: str) -> dict[str, str]:
         "POSTGRES_PRE_PING": "y",
         "POSTGRES_LOCK_TIMEOUT": "10",
     }
+
+
+def small_pool(database_url: str, name: str, size: int, *, checked: bool = False) -> Pool:
+    """A store's pool (``hot_follow.pools.small_pool``) for one of HoT's own tables: a
+    ``QuickPool``, quick to fail while PostgreSQL is down, and to recover."""
+    return store_pool(database_url, name, size, checked=checked, kind=QuickPool)
 
 
 SCHEMA_LOCK = 0x686F745F736368  # "hot_sch": one process at a time creates HoT's tables

@@ -8,7 +8,11 @@ the same database (``KeysBesideRows``): no second round trip for them. Reading
 next page in a thread while it decodes this one.
 
 Its queries run on connections from ``connection``, a context manager factory: the
-application's pool, a follower's own pool, or the relay's leadership connection.
+application's pool, a follower's own pool, or the relay's leadership connection. The
+application's pages of the log and histories (its queries) run through ``reads``: on
+the replicas of ``HOT_DATABASE_READ_URL`` when there are (``hot.infra.replicas``), on
+``connection`` otherwise; the rows its known state learns, and ``query``, always on
+``connection``.
 """
 
 from __future__ import annotations
@@ -22,13 +26,14 @@ from uuid import UUID
 import psycopg
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.rows import RowFactory, tuple_row
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg.sql import SQL, Composable, Composed, Identifier
 
 from hot.application.catalog import INTERNAL_PREFIX
 from hot.application.decoding import EventDecoder, Row
 from hot.application.personal import BLOB
 from hot.application.ports import PageRequest
 from hot.application.views import RecordedEvent
+from hot.infra.replicas import Reads
 
 if TYPE_CHECKING:
     from hot.application import HumansApplication
@@ -87,11 +92,15 @@ class LogPages:
         decoder: EventDecoder,
         connection: Connect | None = None,
         personal_keys: KeysBesideRows | None = None,
+        reads: Reads | None = None,
     ) -> None:
         self.decoder = decoder
         self._connection = connection or recorder.datastore.get_connection
         self._table = Identifier(recorder.datastore.schema, recorder.events_table_name)
-        self._personal_keys = personal_keys
+        self.reads = reads or Reads(self._connection, self._table)
+        # A replica may not have replayed a key's destruction yet: with replicas, keys
+        # are read from the key store (on the primary), never beside a replica's rows.
+        self._personal_keys = None if self.reads.replicas else personal_keys
         # The sixth column of a personal reader's page: the key of a sealed row's human.
         self._key_column = (
             ""
@@ -101,38 +110,48 @@ class LogPages:
         self._queries: dict[str, Composed] = {}
 
     @classmethod
-    def on(cls, app: HumansApplication, connection: Connect | None = None) -> LogPages:
+    def on(
+        cls,
+        app: HumansApplication,
+        connection: Connect | None = None,
+        reads: Callable[[Connect, Composable], Reads] | None = None,
+    ) -> LogPages:
         """The pages of ``app``'s log, decoded by ``app.decoder``, on ``app``'s pool unless
-        ``connection`` is given. (Its key store is in the log's database: ``bootstrap``.)"""
+        ``connection`` is given; ``reads`` makes where its queries run, from the primary's
+        connections and the events table. (Its key store is in the log's database:
+        ``bootstrap``.)"""
         store = app.personal_keys
         beside = cast(KeysBesideRows, store) if hasattr(store, "key_column") else None
         recorder = cast(PostgresApplicationRecorder, app.recorder)
-        return cls(recorder, app.decoder, connection, beside)
+        primary = connection or recorder.datastore.get_connection
+        table = Identifier(recorder.datastore.schema, recorder.events_table_name)
+        return cls(recorder, app.decoder, primary, beside, reads and reads(primary, table))
 
     def read(self, request: PageRequest) -> list[RecordedEvent]:
         """The events of the page ``request`` asks for."""
         return self.decode(self.fetch(request), personal=request.personal)
 
     def history(
-        self, subject: UUID, after: int, limit: int, *, personal: bool = True
+        self, subject: UUID, after: int, limit: int, *, personal: bool = True, at_least: int = 0
     ) -> list[RecordedEvent]:
         """Up to ``limit`` public events of ``subject`` with sequence > ``after``, oldest first
-        (on the events table's primary key)."""
+        (on the events table's primary key), from a database that holds ``at_least``."""
         where = f"originator_id = %s AND originator_version > %s AND {PUBLIC}"
-        page = self._page(where, "originator_version", (subject, after, limit), personal)
+        params = (subject, after, limit)
+        page = self._page(where, "originator_version", params, personal, at_least)
         return self.decode(page, personal=personal)
 
     def fetch(self, request: PageRequest) -> Page:
         """The rows of the page ``request`` asks for (not decoded)."""
         # Without ``upto``, no upper bound at all: "<= max bigint" makes PostgreSQL expect
         # every row to match, sort them all and page through the sorted rest, each page.
-        after, limit, names, upto, personal = request
+        after, limit, names, upto, personal, at_least = request
         bound, params = (
             ("", (after,)) if upto is None else (" AND notification_id <= %s", (after, upto))
         )
         topics, named = of_names(names)
         where = f"notification_id > %s{bound} AND {topics}"
-        return self._page(where, "notification_id", (*params, *named, limit), personal)
+        return self._page(where, "notification_id", (*params, *named, limit), personal, at_least)
 
     def rows(self, after: int, limit: int) -> list[Row]:
         """Up to ``limit`` rows after ``after`` of every aggregate (email claims and
@@ -153,20 +172,43 @@ class LogPages:
         """The rows of ``statement`` on the events table (``{table}``), as tuples."""
         return self._fetch_all(statement, params, tuple_row)
 
-    def _page(self, where: str, order: str, params: Sequence[Any], personal: bool) -> Page:
+    def _page(
+        self,
+        where: str,
+        order: str,
+        params: Sequence[Any],
+        personal: bool,
+        at_least: int | None = None,
+    ) -> Page:
+        """The rows of a page; read through ``reads`` (holding ``at_least``) unless it is
+        None: on ``connection``."""
         beside = self._personal_keys if personal else None
         key = "NULL::bytea" if beside is None else self._key_column  # ``Row.personal_key``
         epoch = None if beside is None else beside.epoch  # read before the query
         statement = (
             f"SELECT {_COLUMNS}, {key} FROM {{table}} WHERE {where} ORDER BY {order} LIMIT %s"
         )
-        return Page(self._fetch_all(statement, params, _ROWS), epoch)
+        return Page(self._fetch_all(statement, params, _ROWS, at_least), epoch)
 
-    def _fetch_all(self, statement: str, params: Sequence[Any], rows: RowFactory[Any]) -> list[Any]:
-        """Rows fetched in binary (no text to parse); each statement composed once."""
+    def _fetch_all(
+        self,
+        statement: str,
+        params: Sequence[Any],
+        rows: RowFactory[Any],
+        at_least: int | None = None,
+    ) -> list[Any]:
+        """Rows fetched in binary (no text to parse); each statement composed once. On
+        ``connection``, or through ``reads`` if ``at_least`` is a position."""
         query = self._queries.get(statement)
         if query is None:
             query = self._queries[statement] = SQL(statement).format(table=self._table)
-        with self._connection() as conn, conn.cursor(row_factory=rows, binary=True) as cursor:
-            cursor.execute(query, params)
-            return cursor.fetchall()
+
+        def fetch(conn: psycopg.Connection[Any]) -> list[Any]:
+            with conn.cursor(row_factory=rows, binary=True) as cursor:
+                cursor.execute(query, params)
+                return cursor.fetchall()
+
+        if at_least is None:
+            with self._connection() as conn:
+                return fetch(conn)
+        return self.reads.run(at_least, fetch)

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hot.tuning import REPLICA_MAX_LAG
 from hot_follow.redis_client import one_slot_problem
 
 
@@ -52,6 +53,8 @@ class Settings:
     metrics: bool = True  # Prometheus metrics: GET /metrics, or on metrics_port
     metrics_port: int | None = None  # their own port (None: the API's)
     log_format: str = "text"  # or "json": one object a line
+    database_read_urls: tuple[str, ...] = ()  # replicas that serve queries (none: the primary)
+    replica_max_lag: int = REPLICA_MAX_LAG  # events behind the primary a replica may be
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -78,6 +81,10 @@ class Settings:
             metrics=_switch(env, "HOT_METRICS", True),
             metrics_port=_int(env, "HOT_METRICS_PORT", 0) or None,
             log_format=log_format(env),
+            database_read_urls=tuple(
+                u.strip() for u in env.get("HOT_DATABASE_READ_URL", "").split(",") if u.strip()
+            ),
+            replica_max_lag=_int(env, "HOT_REPLICA_MAX_LAG", REPLICA_MAX_LAG),
         )
         settings.validate()
         return settings
@@ -85,6 +92,13 @@ class Settings:
     def validate(self) -> None:
         if self.database_url and not self.database_url.startswith(("postgresql://", "postgres://")):
             raise SettingsError("HOT_DATABASE_URL must be a postgresql:// URL.")
+        for url in self.database_read_urls:
+            if not url.startswith(("postgresql://", "postgres://")):
+                raise SettingsError(
+                    "HOT_DATABASE_READ_URL must be postgresql:// URLs, separated by commas."
+                )
+        if self.database_read_urls and not self.database_url:
+            raise SettingsError("HOT_DATABASE_READ_URL needs HOT_DATABASE_URL (its primary).")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("HOT_REDIS_URL must be a redis://, rediss:// or unix:// URL.")
         if self.redis_cluster:

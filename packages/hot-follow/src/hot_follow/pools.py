@@ -26,7 +26,14 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
 Pool = ConnectionPool[psycopg.Connection[tuple[Any, ...]]]
 
 
-def small_pool(database_url: str, name: str, size: int, *, checked: bool = False) -> Pool:
+def small_pool(
+    database_url: str,
+    name: str,
+    size: int,
+    *,
+    checked: bool = False,
+    kind: Callable[..., Pool] = ConnectionPool,
+) -> Pool:
     """An open pool of up to ``size`` autocommit connections for a store (a projection's,
     or one of HoT's own tables); ``name`` is their ``application_name`` (as
     ``pg_stat_activity`` shows it).
@@ -34,9 +41,9 @@ def small_pool(database_url: str, name: str, size: int, *, checked: bool = False
     ``checked``: a connection is checked (one round trip) each time it is lent, so that
     one PostgreSQL dropped is never used, for a store whose statements must not run
     twice. One connection is kept, one background thread makes them; close it with
-    the store.
+    the store. ``kind``: the pool's class (psycopg's, or one of its subclasses).
     """
-    return ConnectionPool(
+    return kind(
         database_url,
         min_size=1,
         max_size=size,
