@@ -62,3 +62,10 @@ def test_the_files_the_compose_file_mounts_exist() -> None:
             source = volume.split(":")[0]
             if source.startswith("./"):
                 assert (ROOT / source).is_file(), source
+
+
+def test_every_test_and_bench_the_deploy_guide_names_exists() -> None:
+    guide = (ROOT / "docs/deploy.md").read_text()
+    named = re.findall(r"`((?:tests|bench)/[\w/]+\.py)", guide)
+    assert len(named) >= 8
+    assert [path for path in named if not (ROOT / path).is_file()] == []
