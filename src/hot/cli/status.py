@@ -65,6 +65,6 @@ def echo_projections(projections: list[ProjectionReport]) -> None:
             stuck = each.stuck
             line += (
                 f", STUCK at {stuck.position} ({stuck.event_name}) "
-                f"since {stuck.since.isoformat(timespec='seconds')}"
+                f"since {stuck.since.isoformat(timespec='seconds')}: {stuck.error}"
             )
         click.echo(line)

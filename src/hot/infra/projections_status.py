@@ -17,15 +17,7 @@ import psycopg
 from hot.infra.relay.source import EventLog
 from hot.tuning import LAG_CAP
 from hot_follow.sql_store import POSITIONS_TABLE, STUCK_TABLE
-
-
-@dataclass(frozen=True)
-class StuckAt:
-    """The event a projection's handler fails on, and since when."""
-
-    position: int
-    event_name: str
-    since: datetime
+from hot_follow.standing import Stuck
 
 
 @dataclass(frozen=True)
@@ -37,7 +29,7 @@ class ProjectionReport:
     position: int
     lag: int
     updated_at: datetime
-    stuck: StuckAt | None
+    stuck: Stuck | None
 
 
 def inspect_projections(log: EventLog, database_url: str) -> list[ProjectionReport]:
@@ -47,7 +39,7 @@ def inspect_projections(log: EventLog, database_url: str) -> list[ProjectionRepo
         if found is None or found[0] is None:
             return []
         rows = conn.execute(
-            f"SELECT p.name, p.position, p.updated_at, s.position, s.event_name, s.since "
+            f"SELECT p.name, p.position, p.updated_at, s.position, s.event_name, s.error, s.since "
             f"FROM {POSITIONS_TABLE} p LEFT JOIN {STUCK_TABLE} s USING (name) ORDER BY p.name"
         ).fetchall()
     return [
@@ -56,7 +48,7 @@ def inspect_projections(log: EventLog, database_url: str) -> list[ProjectionRepo
             position=int(position),
             lag=log.count_after(int(position), LAG_CAP),
             updated_at=updated_at,
-            stuck=None if stuck_at is None else StuckAt(int(stuck_at), event_name, since),
+            stuck=None if stuck_at is None else Stuck(int(stuck_at), event_name, error, since),
         )
-        for name, position, updated_at, stuck_at, event_name, since in rows
+        for name, position, updated_at, stuck_at, event_name, error, since in rows
     ]
