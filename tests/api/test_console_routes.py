@@ -112,6 +112,12 @@ def test_the_console_is_served_whole_and_out_of_the_openapi_document(
     assert "/auth/me" in paths
 
 
+def test_a_file_the_console_does_not_have_is_a_404_problem(
+    client: TestClient[Litestar],
+) -> None:
+    problem(client.get("/console/nope.js"), 404, "not-found")
+
+
 def test_the_wheel_ships_the_console(tmp_path: Path) -> None:
     subprocess.run(
         ["uv", "build", "--wheel", "--out-dir", str(tmp_path), str(ROOT)],

@@ -3,7 +3,8 @@
 The page (``src/hot/api/console/``: HTML, one JavaScript module, CSS, all written by
 hand, no build step, nothing from a CDN) is a client of the JSON API like any other: it
 keeps the token the user signs in with in ``sessionStorage`` and calls the routes with
-``Authorization: Bearer`` (the live feed, an ``EventSource``, with ``?access_token=``).
+``Authorization: Bearer`` (the live feed too: read with ``fetch``, not ``EventSource``,
+so the token stays out of URLs and logs).
 So every rule, mask and problem it shows is the API's. The files are public, as
 ``/schema`` is; what they fetch needs a token.
 """
