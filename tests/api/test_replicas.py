@@ -23,8 +23,9 @@ from litestar.testing import TestClient
 from hot.api import create_app
 from hot.domain import HumanKind
 from hot.infra.api_keys import ApiKeyStore
-from hot.infra.bootstrap import read_from_replicas
+from hot.infra.bootstrap import bootstrap, read_from_replicas
 from hot.infra.replicas import POOL_NAME, Reads
+from hot.infra.settings import Settings
 from hot.infra.sql_read.projector import SqlReadProjector
 from hot.tuning import READ_YOUR_WRITES_WAIT_SECONDS
 from hot_follow import SqlReadLog
@@ -240,3 +241,28 @@ def test_the_sql_read_contract_is_read_from_a_replica(replicated: Replicated) ->
         ("HUMAN_JOINED", joined.position),
     ]
     assert events[0].payload["name"] == "(personal)"  # hot_read holds no personal field
+
+
+def test_the_replicas_pools_are_in_the_metrics(
+    replicated: Replicated, redis_server_url: str, redis_prefix: str
+) -> None:
+    settings = Settings.from_env(
+        {
+            "HOT_DATABASE_URL": replicated.primary.url,
+            "HOT_DATABASE_READ_URL": replicated.replica.url,
+            "HOT_REDIS_URL": redis_server_url,
+            "HOT_REDIS_PREFIX": redis_prefix,
+        }
+    )
+    hot = bootstrap(settings)
+    try:
+        assert hot.replicas is not None
+        assert hot.sampler is not None
+        assert hot.metrics is not None
+        replica = hot.replicas.replicas[0]
+        hot.sampler.sample()
+        text = hot.metrics.render().decode()
+    finally:
+        hot.close()
+    pool = f"{POOL_NAME}:{replica.name}"
+    assert f'hot_postgres_pool_connections{{pool="{pool}",state="idle"}}' in text

@@ -68,6 +68,7 @@ from hot.infra.personal_keys import POOL_NAME as PERSONAL_KEYS_POOL
 from hot.infra.personal_keys import PostgresPersonalKeyStore
 from hot.infra.recorder import HotRecorder
 from hot.infra.relay.write_through import WriteThrough
+from hot.infra.replicas import POOL_NAME as REPLICA_POOL
 from hot.infra.replicas import Reads
 from hot.infra.settings import Settings
 from hot.infra.sql_read.schema import create_read_schema
@@ -189,6 +190,10 @@ def bootstrap(
         )
         closers.append(client.close)  # before an embedded server stops
     app = build_application(database_url, settings.timezone, shows_personal=shows_personal)
+    replicas = None
+    if settings.database_read_urls:
+        replicas = read_from_replicas(app, settings.database_read_urls, settings.replica_max_lag)
+        closers.append(replicas.close)
     metrics = sampler = None
     if settings.metrics:
         metrics = HotMetrics()
@@ -200,13 +205,11 @@ def bootstrap(
             sampler.watch_postgres(PERSONAL_KEYS_POOL, keys.pool)
         if client is not None:
             sampler.watch_redis(REDIS_CLIENT_NAME, client)
+        for replica in replicas.replicas if replicas is not None else []:
+            sampler.watch_postgres(f"{REPLICA_POOL}:{replica.name}", replica.pool)
         closers.append(sampler.start().close)
     if tracing is not None:
         app.trace_with(tracing.commands)
-    replicas = None
-    if settings.database_read_urls:
-        replicas = read_from_replicas(app, settings.database_read_urls, settings.replica_max_lag)
-        closers.append(replicas.close)
     if serves_commands:
         closers.append(follow_commits(app, database_url))
         if redis_url is not None and settings.write_through:
