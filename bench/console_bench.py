@@ -33,13 +33,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.client
 import math
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -55,6 +52,14 @@ from typing import Any, TypeVar
 import redis
 from playwright.sync_api import Page, sync_playwright
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project: ``tests``
+
+from tests.browser import CHROMIUM_FLAGS
+from tests.processes import HotProcess
+from tests.serving import free_port
+from tests.waiting import wait_until
+from tests.workers import answers
+
 from hot.application import HumansApplication
 from hot.domain import HumanKind
 from hot.infra.api_keys import ApiKeyStore
@@ -68,16 +73,6 @@ REDIS_URL = os.environ.get("HOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 CONCURRENCY = 64
 TARGET_RATE = 500  # events/s the issue asks the feed to keep up with
 WARMUP_EVENTS = 300
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # Records every animation frame's gap and every long task, on the page's own clock
 # (as tests/console/test_console_load.py watched it); ``take`` hands them over and
@@ -209,57 +204,25 @@ def hot_serve(database_url: str) -> Iterator[str]:
     its own (deleted after); its base URL."""
     port = free_port()
     prefix = f"hot-bench-console-{uuid.uuid4().hex[:8]}"
-    hot = Path(sys.executable).parent / "hot"
     with (
         tempfile.TemporaryDirectory(prefix="hot-bench-") as data_dir,
-        tempfile.TemporaryFile() as output,
+        HotProcess(
+            ["serve", "--port", str(port)], database_url, REDIS_URL, prefix, HOT_DATA_DIR=data_dir
+        ) as process,
     ):
-        env = {
-            **os.environ,
-            "HOT_DATABASE_URL": database_url,
-            "HOT_REDIS_URL": REDIS_URL,
-            "HOT_REDIS_PREFIX": prefix,
-            "HOT_DATA_DIR": data_dir,
-        }
-        process = subprocess.Popen(
-            [str(hot), "serve", "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+        process.start()
         try:
-            if not answers(port, process, 60):
-                output.seek(0)
-                sys.exit(f"hot serve did not answer:\n{output.read().decode(errors='replace')}")
+            wait_until(lambda: answers(port) or not process.running(), 60, "hot serve answers")
+            if not process.running():
+                sys.exit(f"hot serve did not answer:\n{process.output()}")
             yield f"http://127.0.0.1:{port}"
         finally:
-            process.terminate()
-            process.wait(30)
+            process.terminate(30)
             client = redis.Redis.from_url(REDIS_URL)
             leftovers = list(client.scan_iter(f"{prefix}*"))
             if leftovers:
                 client.delete(*leftovers)
             client.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def answers(port: int, process: subprocess.Popen[bytes], seconds: float) -> bool:
-    give_up = time.monotonic() + seconds
-    while time.monotonic() < give_up and process.poll() is None:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/health/live")
-            if conn.getresponse().status == 200:
-                return True
-        except OSError:
-            pass
-        time.sleep(0.2)
-    return False
 
 
 def signed_in_feed(page: Page, url: str, token: str) -> None:

@@ -22,21 +22,11 @@ import redis
 from playwright.sync_api import Browser, Page, Playwright, Request, sync_playwright
 
 from hot.infra.api_keys import ApiKeyStore
+from tests.browser import CHROMIUM_FLAGS
 from tests.processes import HotProcess
 from tests.serving import free_port
 from tests.waiting import wait_until
 from tests.workers import answers
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @dataclass(frozen=True)
