@@ -478,6 +478,14 @@ class Side:
     connections: int
 
 
+def warmed_run(
+    target: Server, connections: int, warmup: float, seconds: float, tmp: Path
+) -> WrkResult:
+    """Attends over ``connections`` for ``seconds``, after ``warmup`` seconds of them."""
+    run_wrk(target, "POST", "", warmup, connections, tmp)
+    return run_wrk(target, "POST", "", seconds, connections, tmp)
+
+
 def compare(title: str, baseline: Side, subject: Side, plan: Plan, target: float) -> float:
     """Median ratio subject/baseline over interleaved rounds, after a warm-up of each."""
     print(f"\n{title}", flush=True)
@@ -659,9 +667,8 @@ def metrics_figures(plan: Plan) -> None:
             for _ in range(METRICS_ROUNDS_PER_ROUND * plan.rounds - 1):
                 for label, (url, env) in sides.items():
                     with server(url, humans[label], days[label], 1, env) as target:
-                        run_wrk(target, "POST", "", plan.warmup, CLIENTS, Path(tmp))
                         results[label].append(
-                            run_wrk(target, "POST", "", plan.seconds, CLIENTS, Path(tmp))
+                            warmed_run(target, CLIENTS, plan.warmup, plan.seconds, Path(tmp))
                         )
     off, on, traced, sampled = results.values()
     report(
@@ -701,6 +708,7 @@ def workers_figure(
         flush=True,
     )
     days_two = Days(humans_two)
+    warmup = plan.warmup * WORKERS_WARMUP
     results: dict[int, list[WrkResult]] = {1: [], 2: []}
     ratios = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -710,10 +718,8 @@ def workers_figure(
                 (2, two, humans_two, days_two),
             ):
                 with server(url, humans, days, workers=workers) as target:
-                    warmup = plan.warmup * WORKERS_WARMUP
-                    run_wrk(target, "POST", "", warmup, WORKERS_CONNECTIONS, Path(tmp))
                     results[workers].append(
-                        run_wrk(target, "POST", "", plan.seconds, WORKERS_CONNECTIONS, Path(tmp))
+                        warmed_run(target, WORKERS_CONNECTIONS, warmup, plan.seconds, Path(tmp))
                     )
             ratios.append(results[2][-1].rate / results[1][-1].rate)
     labelled = {f"HOT_WORKERS={workers}": runs for workers, runs in results.items()}
@@ -738,46 +744,29 @@ def instances_figure(
     )
     halves = [humans_two[0::2], humans_two[1::2]]
     days_two = [Days(half) for half in halves]
+    warmup, half = plan.warmup * WORKERS_WARMUP, WORKERS_CONNECTIONS // 2
     results: dict[str, list[WrkResult]] = {"one instance": [], "two instances": []}
     ratios = []
     with tempfile.TemporaryDirectory() as tmp:
+
+        def measured(target: Server, connections: int) -> WrkResult:
+            return warmed_run(target, connections, warmup, plan.seconds, Path(tmp))
+
         for _ in range(plan.rounds):
             with server(one, humans_one, days_one, workers=1) as single:
-                warmup = plan.warmup * WORKERS_WARMUP
-                run_wrk(single, "POST", "", warmup, WORKERS_CONNECTIONS, Path(tmp))
-                results["one instance"].append(
-                    run_wrk(single, "POST", "", plan.seconds, WORKERS_CONNECTIONS, Path(tmp))
-                )
+                results["one instance"].append(measured(single, WORKERS_CONNECTIONS))
             prefix = f"hot-bench-instances-{uuid.uuid4().hex[:6]}"
             with (
                 server(two, halves[0], days_two[0], workers=1, prefix=prefix) as a,
                 server(two, halves[1], days_two[1], workers=1, prefix=prefix) as b,
-            ):
-                both = [a, b]
-                half = WORKERS_CONNECTIONS // 2
-                for seconds, keep in ((plan.warmup * WORKERS_WARMUP, False), (plan.seconds, True)):
-                    with ThreadPoolExecutor(2) as pool:
-                        runs = list(
-                            pool.map(
-                                run_wrk,
-                                both,
-                                ["POST"] * 2,
-                                [""] * 2,
-                                [seconds] * 2,
-                                [half] * 2,
-                                [Path(tmp)] * 2,
-                            )
-                        )
-                    if keep:
-                        total = sum(r.requests for r in runs)
-                        results["two instances"].append(
-                            WrkResult(
-                                sum(r.rate for r in runs),
-                                total,
-                                runs[0].latency,
-                                sum(r.server_cpu_ms * r.requests for r in runs) / max(total, 1),
-                            )
-                        )
+                ThreadPoolExecutor(2) as pool,
+            ):  # both warmed up, then measured, at the same time
+                runs = list(pool.map(measured, [a, b], [half, half]))
+            total = sum(r.requests for r in runs)
+            cpu = sum(r.server_cpu_ms * r.requests for r in runs) / max(total, 1)
+            results["two instances"].append(
+                WrkResult(sum(r.rate for r in runs), total, runs[0].latency, cpu)
+            )
             ratios.append(results["two instances"][-1].rate / results["one instance"][-1].rate)
     report(results, ratios, "two instances / one", TARGET_WORKERS)
 
