@@ -46,9 +46,8 @@ from hot.domain import (
 )
 from hot.domain.event_types import EventTypeDefinition
 from hot.domain.values import checked_scheme
+from hot_follow.events import MAX_PAGE  # the read contract's page limit
 from hot_follow.names import unknown_names
-
-MAX_PAGE = 10_000  # events a page of the log or a history holds at most
 
 
 @dataclass

@@ -12,7 +12,7 @@ from psycopg import sql
 
 from hot.infra.pools import QuickPool
 from hot.tuning import EVENTS_POOL_IDLE, EVENTS_POOL_MORE
-from hot_follow.pools import Pool as Pool
+from hot_follow.pools import Pool
 from hot_follow.pools import small_pool as store_pool  # HoT's stores share a store's recipe
 
 RECORDER_TOPIC = "hot.infra.recorder:HotRecorder"

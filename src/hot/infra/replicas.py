@@ -36,13 +36,14 @@ from eventsourcing.persistence import PersistenceError
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable
 
-from hot.infra.database import Pool, small_pool
+from hot.infra.database import small_pool
 from hot.tuning import (
     READ_YOUR_WRITES_POLL_SECONDS,
     READ_YOUR_WRITES_WAIT_SECONDS,
     REPLICA_CHECK_SECONDS,
     REPLICA_CONNECTIONS,
 )
+from hot_follow.pools import Pool
 
 T = TypeVar("T")
 Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
