@@ -25,7 +25,6 @@ from hot.infra.relay.source import EventLog
 from hot.infra.sql_read.projector import (
     PositionMovedError,
     SqlReadProjector,
-    prepare_session,
     write_page,
 )
 from hot_follow.representation import MASKED, rfc3339
@@ -239,7 +238,6 @@ def test_a_page_is_written_only_where_hot_read_stands(
     events = EventLog(app, personal=False).read(0, 100)
 
     with psycopg.connect(database_url, autocommit=True) as conn:
-        prepare_session(conn)
         write_page(conn, events[:5], 0)
         with pytest.raises(PositionMovedError):
             write_page(conn, events[5:], 0)  # as if another projector wrote meanwhile

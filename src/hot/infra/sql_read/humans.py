@@ -22,26 +22,26 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-import msgspec
-
 from hot.application import CATALOG, RecordedEvent
 from hot.application.catalog import is_about_a_human
 from hot.domain import Human, HumanKind
 from hot.domain.values import Membership
 
-COLUMNS = (
-    "id",
-    "kind",
-    "status",
-    "memberships",
-    "attended_count",
-    "last_attended_on",
-    "forgotten",
-    "version",
-    "registered_at",
-    "modified_at",
-    "position",
+COLUMN_TYPES = (
+    ("id", "uuid"),
+    ("kind", "text"),
+    ("status", "text"),
+    ("memberships", "jsonb"),
+    ("attended_count", "integer"),
+    ("last_attended_on", "date"),
+    ("forgotten", "boolean"),
+    ("version", "integer"),
+    ("registered_at", "timestamptz"),
+    ("modified_at", "timestamptz"),
+    ("position", "bigint"),
 )
+"""The columns of ``hot_read.humans`` (``schema``), with their types."""
+COLUMNS = tuple(column for column, _ in COLUMN_TYPES)
 
 
 @dataclass
@@ -81,8 +81,8 @@ class HumanRow:
         """The row of a human not seen before ``event``."""
         return cls(event.subject, _blank_human(), 0, None, 0, event.time, event.time, 0)
 
-    def values(self) -> tuple[Any, ...]:
-        """The row's values, in the order of ``COLUMNS``."""
+    def row(self) -> dict[str, Any]:
+        """The row's values by ``COLUMNS``, as msgspec encodes them to JSON."""
         human = self.human
         memberships = [
             {"joined_on": m.joined_on, "left_on": m.left_on, "role": m.role}
@@ -91,19 +91,19 @@ class HumanRow:
         last = max(human.attended_days, default=None)
         if self.last_before is not None and (last is None or self.last_before > last):
             last = self.last_before
-        return (
-            self.id,
-            str(human.kind),
-            human.status,
-            msgspec.json.encode(memberships).decode(),
-            self.days_before + len(human.attended_days),
-            last,
-            human.forgotten,
-            self.version,
-            self.registered_at,
-            self.modified_at,
-            self.position,
-        )
+        return {
+            "id": self.id,
+            "kind": str(human.kind),
+            "status": human.status,
+            "memberships": memberships,
+            "attended_count": self.days_before + len(human.attended_days),
+            "last_attended_on": last,
+            "forgotten": human.forgotten,
+            "version": self.version,
+            "registered_at": self.registered_at,
+            "modified_at": self.modified_at,
+            "position": self.position,
+        }
 
     def settle(self) -> None:
         """Count the days applied so far into ``days_before`` (once its values are written)."""
