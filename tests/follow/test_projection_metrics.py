@@ -1,5 +1,5 @@
 """A projection's metrics (``ProjectionRunner(meter=ProjectionMetrics(...))``, what
-``hot attendance --metrics-port`` serves): its position, its lag behind the head, its
+``hot-attendance --metrics-port`` serves): its position, its lag behind the head, its
 handlers' failures, and whether it is stuck, as promtool reads them."""
 
 from __future__ import annotations
