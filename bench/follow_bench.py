@@ -15,14 +15,14 @@
       decoding jsonb with msgspec as the follower does: the follower is judged against
       the fastest of the three, round by round.
 
-    The follower runs twice a round: in an interpreter tuned as ``hot attendance``
-    tunes its own (``tune_runtime``), which is judged, and in an untouched one (the
+    The follower runs twice a round: in an interpreter tuned as HoT's long-running
+    commands tune theirs (``tune_runtime``), which is judged, and in an untouched one (the
     collector as Python sets it), shown beside: what a team's own process gets.
     The machine is shared and noisy, so after a warm-up round the raw pages and the
     follower are timed in alternation, round after round; each round gives a ratio,
     and the figure is the median ratio (every round's ratio is shown).
 (b) With ``--source log``: the attendance projection's rebuild
-    (``ProjectionRunner.rebuild``), in events/s, tuned as ``hot attendance --rebuild`` runs.
+    (``ProjectionRunner.rebuild``), in events/s, tuned as HoT's commands run.
 
     uv run python bench/follow_bench.py [--quick] [--source log|hot_read]
 
@@ -53,7 +53,6 @@ import psycopg
 from psycopg.types.json import set_json_loads
 
 from hot.application import CATALOG, HumansApplication
-from hot.attendance import Attendance
 from hot.cli.runtime import tuned_runtime
 from hot.domain import Human, HumanKind
 from hot.infra.bootstrap import build_application
@@ -61,6 +60,7 @@ from hot.infra.database import create_database, drop_database
 from hot.infra.postgres_log import PostgresLog
 from hot.infra.sql_read.access import create_reader, revoke_reader
 from hot.infra.sql_read.projector import SqlReadProjector
+from hot_attendance import Attendance
 from hot_follow import (
     EventSource,
     Feed,

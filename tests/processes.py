@@ -144,9 +144,10 @@ class Processes:
         self.database_url, self.redis_url, self.prefix = database_url, redis_url, prefix
         self._made: list[KillableProcess] = []
 
-    def command(self, command: list[str]) -> KillableProcess:
-        """Any command, run from the project's root (``python -m tests...``)."""
-        return self._keep(KillableProcess(command))
+    def command(self, command: list[str], **env: str) -> KillableProcess:
+        """Any command, run from the project's root (``python -m tests...``), with more
+        environment variables in ``env``."""
+        return self._keep(KillableProcess(command, {**os.environ, **env} if env else None))
 
     def hot(self, args: list[str], **env: str) -> HotProcess:
         """``hot`` with ``args``, with more settings in ``env`` (they win)."""

@@ -15,8 +15,8 @@ from uuid import UUID
 import psycopg
 
 from hot.application import RecordedEvent
-from hot.attendance import TABLES, VIEWS
 from hot.domain import FORGOTTEN
+from hot_attendance import TABLES, VIEWS
 
 Tables = dict[str, list[tuple[Any, ...]]]
 

@@ -17,13 +17,17 @@ from typing import Any
 import pytest
 import redis
 
+from hot.api import create_app
 from hot.application import HumansApplication, RecordedEvent
+from hot.infra.api_keys import ApiKeyStore
+from hot.infra.database import create_database, drop_database
 from hot.infra.postgres_log import PostgresLog
 from hot.infra.relay import Relay
 from hot.infra.sql_read.projector import SqlReadProjector
 from hot_follow import Feed, Follower, ProjectionRunner
 from tests.blocking import blocking_application
 from tests.event_log import live_a_life
+from tests.serving import free_port, served
 from tests.waiting import wait_until
 
 
@@ -215,3 +219,20 @@ def wait_projected(projector: SqlReadProjector, position: int, timeout: float = 
     wait_until(
         lambda: projector.status().position >= position, timeout, f"hot_read reaches {position}"
     )
+
+
+@pytest.fixture
+def personal_api(app: HumansApplication, database_url: str) -> Iterator[tuple[str, str]]:
+    """HoT's API served on a socket, and a token with the ``personal`` scope."""
+    with ApiKeyStore(database_url) as api_keys:
+        token = api_keys.create("personal-reader", ["read", "personal"])
+        with served(create_app(app, api_keys), free_port()) as url:
+            yield url, token
+
+
+@pytest.fixture
+def attendance_database_url(postgres_server_url: str) -> Iterator[str]:
+    """Another database: the attendance tables live apart from HoT's events."""
+    name = f"hot_test_att_{uuid.uuid4().hex[:10]}"
+    yield create_database(postgres_server_url, name)
+    drop_database(postgres_server_url, name)

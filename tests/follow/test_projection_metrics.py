@@ -1,5 +1,5 @@
 """A projection's metrics (``ProjectionRunner(meter=ProjectionMetrics(...))``, what
-``hot attendance --metrics-port`` serves): its position, its lag behind the head, its
+``hot-attendance --metrics-port`` serves): its position, its lag behind the head, its
 handlers' failures, and whether it is stuck, as promtool reads them."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 from hot.application import HumansApplication, RecordedEvent
 from hot.infra.postgres_log import PostgresLog
-from hot.infra.projection_metrics import ProjectionMetrics
+from hot_attendance.metrics import ProjectionMetrics
 from hot_follow import Feed, PostgresProjectionStore, Projection, ProjectionRunner, handles
 from tests.promtool import check_metrics, value
 from tests.serving import free_port

@@ -15,7 +15,7 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from hot.infra.metrics import HotMetrics
-from hot.infra.projection_metrics import ProjectionMetrics
+from hot_attendance.metrics import ProjectionMetrics
 from tests.promtool import names, promtool
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"

@@ -146,7 +146,7 @@ def test_a_cluster_needs_a_node_s_url_with_database_0(env: dict[str, str], says:
         Settings.from_env({**env, "HOT_REDIS_PREFIX": "{hot}"})
 
 
-@pytest.mark.parametrize("command", [["serve"], ["relay"], ["attendance"], ["tail"]])
+@pytest.mark.parametrize("command", [["serve"], ["relay"], ["tail"]])
 def test_a_prefix_without_a_hash_tag_stops_hot_at_start_up_on_a_cluster(
     command: list[str], tmp_path: Path
 ) -> None:

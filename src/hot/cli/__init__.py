@@ -22,7 +22,6 @@ import click
 # name -> "module:attribute" of each subcommand, and what it does (``hot --help`` lists
 # these without importing any subcommand; a test holds them equal to each one's help)
 SUBCOMMANDS = {
-    "attendance": "hot.cli.attendance:attendance",
     "catalog": "hot.cli.catalog:catalog",
     "forget": "hot.cli.personal:forget",
     "import": "hot.cli.importing:import_",
@@ -36,7 +35,6 @@ SUBCOMMANDS = {
     "tail": "hot.cli.tail:tail",
 }
 SUMMARIES = {
-    "attendance": "Keep the attendance tables current: catch up with the log, then follow it.",
     "catalog": "Print every event name and version, with its description and payload schema.",
     "forget": "Forget a human: destroy their personal data for good, keep the facts.",
     "import": "Post a JSON Lines file of envelopes to the API, each recorded once (resumable).",

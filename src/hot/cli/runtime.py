@@ -2,8 +2,8 @@
 
 Library code (``hot.application``, ``hot.infra``, ``hot_follow``) leaves the
 interpreter as it found it, since other teams' processes embed it. The entry points
-that own their process (``hot serve``, ``hot relay``, ``hot attendance``, and the
-benchmarks that measure them) call this once, when start-up is over.
+that own their process (``hot serve``, ``hot relay``, and the benchmarks that
+measure them) call this once, when start-up is over.
 """
 
 from __future__ import annotations

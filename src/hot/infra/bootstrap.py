@@ -16,7 +16,7 @@ by its owner's ``close()``. ``Hot.close`` closes what ``bootstrap`` made (throug
 | ``hot-sql-read``              | hot_read's projector: lock, LISTEN, | the projector (at its   |
 |                               | its reads and writes                | stop)                   |
 | ``hot-follower``              | the log for followers, live feed    | ``PostgresLog`` (5)     |
-| ``hot-projection`` (1 to 4)   | projections' tables (attendance)    | the projection store    |
+| ``hot-projection`` (1 to 4)   | a projection's tables, if in HoT's  | the projection store    |
 | ``hot-replica-reads`` (1 to 16| queries, on each replica of         | ``Reads`` (3)           |
 | a replica)                    | ``HOT_DATABASE_READ_URL``           |                         |
 

@@ -1,7 +1,7 @@
 """``PostgresLog``: the log read from HoT's own tables, by HoT's own processes.
 
 A follower's source (``hot_follow.EventSource``) for the processes that have HoT's
-application already (``hot tail``, ``hot attendance``, the benchmarks): it decodes
+application already (``hot tail``, the benchmarks): it decodes
 the stored events with the application's keys, so it may show personal fields.
 Another team's app reads ``hot_read`` or the API instead (``hot_follow.Feed``).
 """

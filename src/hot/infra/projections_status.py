@@ -3,8 +3,9 @@ now from PostgreSQL: for ``hot status``.
 
 A projection run with ``hot_follow``'s PostgreSQL store keeps its position in
 ``hot_projection_positions`` and, while a handler fails, where it is stuck in
-``hot_projection_stuck`` (``hot attendance`` does, in HoT's database unless told
-otherwise). A projection kept in a database of its own is not seen here.
+``hot_projection_stuck`` (``hot-attendance`` does, in the database its
+``--attendance-database-url`` names). A projection kept in a database of its own, not
+HoT's, is not seen here.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ SKIP_CALL = "ProjectionRunner.skip({position}, by=..., reason=...)"
 
 class ProjectionMeter:
     """Told where a runner stands and of each handler failure (its metrics: see
-    ``hot.infra.projection_metrics``); this one keeps nothing."""
+    ``hot_attendance.metrics``); this one keeps nothing."""
 
     def reached(self, position: int) -> None:
         """The projection's state includes every event up to ``position``."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hot.attendance.report import MonthReport
+from hot_attendance.report import MonthReport
 from hot_follow import ProjectionStatus, Stuck
 
-SKIP_COMMAND = "hot attendance --skip-position {position} --reason ..."
+SKIP_COMMAND = "hot-attendance --skip-position {position} --reason ..."
 
 
 def render_month(found: MonthReport) -> str:

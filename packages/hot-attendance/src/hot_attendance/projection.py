@@ -21,8 +21,10 @@ stored per day would need correcting for every day a late join covers; counted f
 the membership periods when read, it is always right, and no row is ever updated
 over and over (a rebuild, one transaction, would pile up versions of it).
 
-A name is the only personal data these tables hold: forgetting a human replaces it
-with ``"(forgotten)"`` and keeps their memberships and days, so every count stays.
+A name is the only personal data these tables hold, and only when read over the API
+with a ``personal`` token (from ``hot_read`` it is ``"(personal)"``): forgetting a human
+replaces it with ``"(forgotten)"`` and keeps their memberships and days, so every count
+stays.
 """
 
 from __future__ import annotations

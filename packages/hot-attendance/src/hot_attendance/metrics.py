@@ -1,4 +1,4 @@
-"""A projection's metrics (``hot attendance --metrics-port``): where it stands, how far
+"""A projection's metrics (``hot-attendance --metrics-port``): where it stands, how far
 behind the log's head, its handlers' failures, and whether it is stuck on an event.
 
 ``ProjectionMetrics`` is the ``ProjectionRunner``'s meter; ``serve`` answers scrapes on
