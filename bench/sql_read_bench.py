@@ -35,6 +35,7 @@ import psycopg
 from api_bench import register_members  # bench/, beside this script
 
 from hot.application import HumansApplication
+from hot.cli.runtime import tuned_runtime
 from hot.infra.bootstrap import build_application
 from hot.infra.database import create_database, drop_database
 from hot.infra.relay.source import EventLog
@@ -221,7 +222,7 @@ def main() -> None:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"{os.cpu_count()} CPUs, load average {load}; {plan.rounds} rounds")
     if args.only in (None, "a"):
-        with fresh_database() as database_url:
+        with fresh_database() as database_url, tuned_runtime():  # as ``hot serve`` runs
             asyncio.run(write_path(database_url, plan))
     if args.only in (None, "b"):
         with fresh_database() as database_url:
