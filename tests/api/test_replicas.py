@@ -1,15 +1,17 @@
 """Queries from a real streaming replica (``pg_basebackup -R`` of a PostgreSQL of the
 test's own): served by it, read-your-writes held with ``min_position`` even while its
 replay is paused, a replica lagging or stopped left out with reads on the primary, and
-commands never sent to it."""
+commands never sent to it. The live feed's catch-up read from it too, meeting Redis
+with no gap and no duplicate, paused or stopped."""
 
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,19 +20,25 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import redis
 from litestar.testing import TestClient
 
 from hot.api import create_app
 from hot.domain import HumanKind
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.bootstrap import bootstrap, read_from_replicas
+from hot.infra.postgres_log import PostgresLog
+from hot.infra.relay import Relay
 from hot.infra.replicas import POOL_NAME, Reads
-from hot.infra.settings import Settings
+from hot.infra.settings import Settings, StreamRetention
 from hot.infra.sql_read.projector import SqlReadProjector
 from hot.tuning import READ_YOUR_WRITES_WAIT_SECONDS
-from hot_follow import SqlReadLog
+from hot_follow import Feed, SqlReadLog
+from hot_follow.sse import _messages
 from tests.api.conftest import bearer, new_email
 from tests.blocking import blocking_application
+from tests.event_log import live_a_life
+from tests.follow.live_reading import READING, serving, within
 from tests.processes import KillablePostgres
 from tests.serving import free_port, served
 from tests.waiting import wait_until
@@ -64,6 +72,31 @@ class Replicated:
     def replayed(self) -> int:
         return int(self.on_replica("SELECT max(notification_id) FROM hot_events")[0][0] or 0)
 
+    def public_log(self) -> list[int]:
+        """Every public event's position, as the primary holds them."""
+        with psycopg.connect(self.primary.url, application_name=PROBE) as conn:
+            rows = conn.execute(
+                "SELECT notification_id FROM hot_events WHERE left(topic, 4) <> 'hot:' "
+                "ORDER BY notification_id"
+            ).fetchall()
+        return [int(row[0]) for row in rows]
+
+    def log_statements(self) -> None:
+        """Have the replica's new sessions log every statement they run (set on the
+        primary, replayed), to see which reads it served (``pages_served``)."""
+        with psycopg.connect(self.primary.url, autocommit=True, application_name=PROBE) as c:
+            c.execute("ALTER ROLE postgres SET log_statement = 'all'")
+        wait_until(lambda: self.on_replica("SHOW log_statement") == [("all",)], 10, "replayed")
+
+    def replica_log(self) -> str:
+        return (self.replica.data_dir / "server.log").read_text(errors="replace")
+
+    def pages_served(self, since: str) -> list[int]:
+        """The positions after which the replica read pages of the log, since its log
+        was ``since``."""
+        text = self.replica_log().removeprefix(since)
+        return [int(after) for after in _PAGE.findall(text)]
+
 
 @pytest.fixture
 def replicated(tmp_path: Path) -> Iterator[Replicated]:
@@ -79,6 +112,56 @@ def replicated(tmp_path: Path) -> Iterator[Replicated]:
         token = api_keys.create("ops", ["admin"])
         replica.start()
         yield Replicated(primary, replica, humans, api_keys, token)
+
+
+# A page of the log in the replica's log (``log_statement``), and where it starts.
+_PAGE = re.compile(
+    r"execute [^:]*: SELECT notification_id, originator_id[^\n]*"
+    r"WHERE notification_id > \$1 (?!AND notification_id <=)[^\n]*\n[^\n]*"
+    r"DETAIL:  parameters: \$1 = '(\d+)'"
+)
+
+
+@contextlib.contextmanager
+def relaying(
+    replicated: Replicated, redis_url: str, prefix: str, keep: int
+) -> Iterator[redis.Redis]:
+    """A relay on the primary keeping only the last ``keep`` events in Redis (started on
+    an empty Redis, it publishes only those); the Redis client, once it has published."""
+    client = redis.Redis.from_url(redis_url)
+    app = blocking_application(replicated.primary.url, max_batch=1).application
+    relay = Relay(
+        app, client, replicated.primary.url, prefix=prefix, retention=StreamRetention(keep),
+        poll_interval=0.2, backoff=0.2,
+    )  # fmt: skip
+    relay.start()
+    try:
+        head = replicated.public_log()[-1]
+        wait_until(lambda: client.xrevrange(f"{prefix}:events", count=1), 10, "published")
+        assert client.xrevrange(f"{prefix}:events", count=1)[0][0] == f"{head}-0".encode()
+        yield client
+    finally:
+        relay.stop()
+        app.close()
+        client.close()
+
+
+def read_stream(
+    url: str, count: int, then: Callable[[], object] | None = None, more: int = 0
+) -> list[int]:
+    """The positions of the first ``count`` events of a live feed from the start; then
+    ``then()`` is called, and ``more`` events are read besides."""
+    found: list[int] = []
+    with httpx.stream("GET", f"{url}/events/stream", params={"after": 0}, timeout=10) as reply:
+        assert reply.status_code == 200, reply.read()
+        for message in _messages(within(reply.iter_lines(), READING, f"{count} + {more}")):
+            if "data" in message:
+                found.append(int(message["id"]))
+                if len(found) == count and then is not None:
+                    then()
+            if len(found) == count + more:
+                break
+    return found
 
 
 def _positions(response: httpx.Response) -> list[int]:
@@ -266,3 +349,73 @@ def test_the_replicas_pools_are_in_the_metrics(
         hot.close()
     pool = f"{POOL_NAME}:{replica.name}"
     assert f'hot_postgres_pool_connections{{pool="{pool}",state="idle"}}' in text
+
+
+def test_the_live_feeds_catch_up_is_read_from_the_replica_and_meets_redis_exactly(
+    replicated: Replicated, redis_server_url: str, redis_prefix: str
+) -> None:
+    humans = replicated.humans
+    replicated.log_statements()
+    live_a_life(humans, 6, "replayed")  # 10 events the replica has
+    held = replicated.public_log()[-1]
+    wait_until(lambda: replicated.replayed() >= held, 10, "the replica replays them")
+    replicated.on_replica("SELECT pg_wal_replay_pause()")
+    live_a_life(humans, 6, "paused")  # 10 on the primary only
+    reads = replicated.reads()
+    log = PostgresLog(humans.application, reads=reads)
+    since = replicated.replica_log()
+    try:
+        with (
+            relaying(replicated, redis_server_url, redis_prefix, keep=3) as client,
+            serving(Feed(log, client, redis_prefix), free_port()) as url,
+        ):
+            # Redis begins after the replica's head: the catch-up must go on past it.
+            first = int(client.xrange(f"{redis_prefix}:events", count=1)[0][0].split(b"-")[0])
+            received = read_stream(url, 20, then=lambda: live_a_life(humans, 1, "live"), more=5)
+            served_pages = replicated.pages_served(since)
+            replicated.on_replica("SELECT pg_wal_replay_resume()")
+    finally:
+        log.close()
+        reads.close()
+
+    assert first > held
+    assert received == replicated.public_log()  # in order: no gap, no duplicate
+    # The catch-up's first page came from the paused replica (it had the first 10),
+    # the rest from the primary, which has what Redis lacks, then from Redis.
+    assert served_pages[:1] == [0]
+    assert all(after <= held for after in served_pages)
+
+
+def test_the_live_feed_goes_on_from_the_primary_when_the_replica_stops_mid_stream(
+    replicated: Replicated, redis_server_url: str, redis_prefix: str
+) -> None:
+    humans = replicated.humans
+    replicated.log_statements()
+    for tag in ("a", "b", "c", "d"):
+        live_a_life(humans, 6, tag)  # 40 events
+    held = replicated.public_log()[-1]
+    wait_until(lambda: replicated.replayed() >= held, 10, "the replica replays them")
+    reads = replicated.reads()
+    log = PostgresLog(humans.application, reads=reads)
+    since = replicated.replica_log()
+    try:
+        with relaying(replicated, redis_server_url, redis_prefix, keep=3) as client:
+            feed = Feed(log, client, redis_prefix)
+            with feed.follow(0, page_size=4) as follower:
+                received = [e.position for _ in range(3) for e in follower.poll(5)]  # 12
+                served_pages = replicated.pages_served(since)
+                replicated.replica.stop()
+                live_a_life(humans, 1, "after")  # 5 more, while the stream goes on
+                total = len(replicated.public_log())
+                give_up = time.monotonic() + 30
+                while len(received) < total and time.monotonic() < give_up:
+                    received += [e.position for e in follower.poll(1)]
+    finally:
+        log.close()
+        reads.close()
+
+    # Its first pages came from the replica (one after another, on the same one) ...
+    assert served_pages[:3] == [0, received[3], received[7]]
+    # ... the rest from the primary once it stopped, and Redis: no gap, no duplicate.
+    assert received == replicated.public_log()
+    assert reads.replicas[0].state == "down"

@@ -54,7 +54,7 @@ def build_api(
     when the app shuts down; the feed's Redis client is ``hot``'s.
     """
     api_keys = ApiKeyStore(hot.database_url, cache_seconds=hot.settings.api_key_cache_seconds)
-    log = PostgresLog(hot.app)
+    log = PostgresLog(hot.app, reads=hot.replicas)  # its catch-ups on the replicas, if any
     on_shutdown: list[Callable[[], object]] = [log.close, api_keys.close]
     if hot.sampler is not None:
         hot.sampler.watch_postgres(API_KEYS_POOL, api_keys.pool)

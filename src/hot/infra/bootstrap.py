@@ -17,8 +17,9 @@ by its owner's ``close()``. ``Hot.close`` closes what ``bootstrap`` made (throug
 |                               | its reads and writes                | stop)                   |
 | ``hot-follower``              | the log for followers, live feed    | ``PostgresLog`` (5)     |
 | ``hot-projection`` (1 to 4)   | a projection's tables, if in HoT's  | the projection store    |
-| ``hot-replica-reads`` (1 to 16| queries, on each replica of         | ``Reads`` (3)           |
-| a replica)                    | ``HOT_DATABASE_READ_URL``           |                         |
+| ``hot-replica-reads`` (1 to 16| queries and the live feed's         | ``Reads`` (3)           |
+| a replica)                    | catch-up, on each replica of        |                         |
+|                               | ``HOT_DATABASE_READ_URL``           |                         |
 
 | Redis (CLIENT LIST name)      | for                                 | owned (and closed) by   |
 |-------------------------------|-------------------------------------|-------------------------|

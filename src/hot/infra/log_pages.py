@@ -9,10 +9,10 @@ next page in a thread while it decodes this one.
 
 Its queries run on connections from ``connection``, a context manager factory: the
 application's pool, a follower's own pool, or the relay's leadership connection. The
-application's pages of the log and histories (its queries) run through ``reads``: on
-the replicas of ``HOT_DATABASE_READ_URL`` when there are (``hot.infra.replicas``), on
-``connection`` otherwise; the rows its known state learns, and ``query``, always on
-``connection``.
+application's pages of the log and histories (its queries), and the live feed's pages
+(``PostgresLog``), run through ``reads``: on the replicas of ``HOT_DATABASE_READ_URL``
+when there are (``hot.infra.replicas``), on ``connection`` otherwise; the rows its known
+state learns, and ``query``, always on ``connection``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from hot.application.decoding import EventDecoder, Row
 from hot.application.personal import BLOB
 from hot.application.ports import PageRequest
 from hot.application.views import RecordedEvent
-from hot.infra.replicas import Reads
+from hot.infra.replicas import Pin, Reads
 
 if TYPE_CHECKING:
     from hot.application import HumansApplication
@@ -141,8 +141,9 @@ class LogPages:
         page = self._page(where, "originator_version", params, personal, at_least)
         return self.decode(page, personal=personal)
 
-    def fetch(self, request: PageRequest) -> Page:
-        """The rows of the page ``request`` asks for (not decoded)."""
+    def fetch(self, request: PageRequest, pin: Pin | None = None) -> Page:
+        """The rows of the page ``request`` asks for (not decoded), on the replica ``pin``
+        keeps a follower's catch-up on, if it is given."""
         # Without ``upto``, no upper bound at all: "<= max bigint" makes PostgreSQL expect
         # every row to match, sort them all and page through the sorted rest, each page.
         after, limit, names, upto, personal, at_least = request
@@ -151,7 +152,8 @@ class LogPages:
         )
         topics, named = of_names(names)
         where = f"notification_id > %s{bound} AND {topics}"
-        return self._page(where, "notification_id", (*params, *named, limit), personal, at_least)
+        page_params = (*params, *named, limit)
+        return self._page(where, "notification_id", page_params, personal, at_least, pin)
 
     def rows(self, after: int, limit: int) -> list[Row]:
         """Up to ``limit`` rows after ``after`` of every aggregate (email claims and
@@ -179,6 +181,7 @@ class LogPages:
         params: Sequence[Any],
         personal: bool,
         at_least: int | None = None,
+        pin: Pin | None = None,
     ) -> Page:
         """The rows of a page; read through ``reads`` (holding ``at_least``) unless it is
         None: on ``connection``."""
@@ -188,7 +191,7 @@ class LogPages:
         statement = (
             f"SELECT {_COLUMNS}, {key} FROM {{table}} WHERE {where} ORDER BY {order} LIMIT %s"
         )
-        return Page(self._fetch_all(statement, params, _ROWS, at_least), epoch)
+        return Page(self._fetch_all(statement, params, _ROWS, at_least, pin), epoch)
 
     def _fetch_all(
         self,
@@ -196,6 +199,7 @@ class LogPages:
         params: Sequence[Any],
         rows: RowFactory[Any],
         at_least: int | None = None,
+        pin: Pin | None = None,
     ) -> list[Any]:
         """Rows fetched in binary (no text to parse); each statement composed once. On
         ``connection``, or through ``reads`` if ``at_least`` is a position."""
@@ -211,4 +215,4 @@ class LogPages:
         if at_least is None:
             with self._connection() as conn:
                 return fetch(conn)
-        return self.reads.run(at_least, fetch)
+        return self.reads.run(at_least, fetch, pin)

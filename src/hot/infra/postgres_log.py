@@ -4,20 +4,30 @@ A follower's source (``hot_follow.EventSource``) for the processes that have HoT
 application already (``hot tail``, the benchmarks): it decodes
 the stored events with the application's keys, so it may show personal fields.
 Another team's app reads ``hot_read`` or the API instead (``hot_follow.Feed``).
+
+Given the process's ``Reads`` (``HOT_DATABASE_READ_URL``), its pages come from a
+replica, through the same ``Reads`` as every query's: each catch-up stays on one
+replica, and the page after a follower meets Redis includes what Redis lacks, the
+primary answering when the replica cannot in time (``hot.infra.catch_ups``). Its other
+answers, the first event after a position and the head, are the primary's: the log
+itself, so ``complete_upto`` is None and the follower's check of where Redis begins is
+exact. Personal-data keys come from the primary's key store then (``LogPages``).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import eventsourcing.persistence as es
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from hot.application import HumansApplication, RecordedEvent
 from hot.application.ports import PageRequest
+from hot.infra.catch_ups import CatchUp, CatchUps
 from hot.infra.log_pages import LogPages, Page, of_names
+from hot.infra.replicas import Pin, Reads
 from hot_follow.pools import UNAVAILABLE, database_errors, follower_pool
 from hot_follow.read_ahead import ReadAhead
 from hot_follow.tuning import FOLLOWER_CONNECTIONS
@@ -30,6 +40,19 @@ def _database_errors() -> contextlib.AbstractContextManager[None]:
     return database_errors(_DATABASE_UNAVAILABLE)
 
 
+class _PinnedRequest(NamedTuple):
+    """A page, and the pin of the catch-up that reads it (compared by identity)."""
+
+    request: PageRequest
+    pin: Pin
+
+
+def _holding(after: int, upto: int | None, due: int) -> int:
+    """The position a page's database must hold: where the page starts (so that it is a
+    gapless stretch of the log), its end if it has one, and any event it must include."""
+    return max(after, upto or 0, due)
+
+
 class PostgresLog:
     """The log read from HoT's own database, as the application ``app`` reads it.
 
@@ -37,7 +60,9 @@ class PostgresLog:
     relay too. After a full page, the next one is fetched in a thread while this one
     is decoded (``ReadAhead``). Reads go through a pool of connections of its own
     rather than the application's: each soon has its statements prepared, and no
-    liveness check costs a round trip per page.
+    liveness check costs a round trip per page. With ``reads`` (replicas), the pages go
+    through it instead: on a replica, or on the application's pool when they fall back
+    to the primary.
     """
 
     def __init__(
@@ -46,6 +71,7 @@ class PostgresLog:
         *,
         owns_app: bool = False,
         max_connections: int = FOLLOWER_CONNECTIONS,
+        reads: Reads | None = None,
     ) -> None:
         self.app = app
         self._owns_app = owns_app
@@ -53,8 +79,10 @@ class PostgresLog:
         kwargs: Any = datastore.pool.kwargs  # the application's connection settings
         settings = {k: v for k, v in dict(kwargs or {}).items() if k != "row_factory"}
         self._pool = follower_pool(settings=settings, max_connections=max_connections)
-        self.pages = LogPages.on(app, connection=self._pool.connection)
-        self._ahead: ReadAhead[PageRequest, Page] = ReadAhead(self._fetch)
+        shared = None if reads is None else (lambda _primary, _table: reads)
+        self.pages = LogPages.on(app, connection=self._pool.connection, reads=shared)
+        self._catch_ups = CatchUps()
+        self._ahead: ReadAhead[_PinnedRequest, Page] = ReadAhead(self._fetch)
 
     @classmethod
     def connect(cls, database_url: str) -> PostgresLog:
@@ -74,12 +102,17 @@ class PostgresLog:
         *,
         personal: bool = True,
     ) -> list[RecordedEvent]:
-        request = PageRequest(after, limit, tuple(names), upto, personal)
-        page = self._ahead.get(request)
+        catch_up = self._catch_ups.take(after)
+        holding = _holding(after, upto, catch_up.due)
+        request = PageRequest(after, limit, tuple(names), upto, personal, holding)
+        page = self._ahead.get(_PinnedRequest(request, catch_up.pin))
         rows = page.rows
-        if len(rows) == limit and (upto is None or rows[-1].position < upto):
+        end = rows[-1].position if rows else after
+        self._catch_ups.hand_on(end, CatchUp(catch_up.pin))
+        if len(rows) == limit and (upto is None or end < upto):
             # the next page is fetched while this one is decoded
-            self._ahead.prefetch(request._replace(after=rows[-1].position))
+            following = request._replace(after=end, at_least=_holding(end, upto, 0))
+            self._ahead.prefetch(_PinnedRequest(following, catch_up.pin))
         with _database_errors():  # keys read again, if one was destroyed since the read
             return self.pages.decode(page, personal=personal)
 
@@ -90,7 +123,11 @@ class PostgresLog:
             f"AND {topics} ORDER BY notification_id LIMIT 1",
             (after, *named),
         )
-        return int(rows[0][0]) if rows else None
+        if not rows:
+            return None
+        following = int(rows[0][0])
+        self._catch_ups.expect(after, following)  # a replica's next page must include it
+        return following
 
     def head(self, names: Sequence[str] = ()) -> int:
         topics, named = of_names(names)
@@ -102,7 +139,9 @@ class PostgresLog:
         return int(rows[0][0]) if rows else 0
 
     def complete_upto(self) -> None:
-        return None  # the log itself: its table lock makes log order commit order
+        # The log itself: its table lock makes log order commit order, and ``first_after``
+        # asks the primary even when pages come from a replica.
+        return None
 
     def close(self) -> None:
         self._ahead.close()
@@ -110,9 +149,9 @@ class PostgresLog:
         if self._owns_app:
             self.app.close()
 
-    def _fetch(self, request: PageRequest) -> Page:
+    def _fetch(self, pinned: _PinnedRequest) -> Page:
         with _database_errors():
-            return self.pages.fetch(request)
+            return self.pages.fetch(pinned.request, pinned.pin)
 
     def _query(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         with _database_errors():

@@ -13,6 +13,10 @@ one (in turn), and to the primary when none is:
   answer's ``position``) waits up to ``READ_YOUR_WRITES_WAIT_SECONDS`` for its replica
   to have replayed that far, then runs on the primary, which has every acknowledged
   write.
+- A run of reads that must not hop between replicas (one follower's catch-up: a
+  replica further behind would answer less) carries a ``Pin``: each of its reads goes
+  to the first healthy replica one of them found, or to the primary while that one is
+  down or lagging, never to another replica.
 
 The replayed position is the replica's ``max(notification_id)``: positions are given
 in commit order under the table lock, and a replica replays commits in order, so a
@@ -77,6 +81,14 @@ class Replica:
         self.state, self.lag, self.detail = DOWN, None, f"{type(error).__name__}: {error}"
 
 
+@dataclass(eq=False)
+class Pin:
+    """Keeps a run of reads on one replica, the first healthy one a read of it picks
+    (see ``Reads.run``); compared by identity."""
+
+    replica: Replica | None = None
+
+
 class Reads:
     """Runs each read of the log on a healthy replica, else on the primary (``primary``
     lends the primary's connections); see the module."""
@@ -103,10 +115,13 @@ class Reads:
             self._checker.name = "hot-replica-checker"
             self._checker.start()
 
-    def run(self, at_least: int, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+    def run(
+        self, at_least: int, work: Callable[[psycopg.Connection[Any]], T], pin: Pin | None = None
+    ) -> T:
         """``work`` on a connection whose database holds position ``at_least``: a healthy
-        replica's if one has it (waiting briefly for it), else the primary's."""
-        replica = self._pick()
+        replica's if one has it (waiting briefly for it), else the primary's. With a
+        ``pin``, the replica is the pinned one, if it is healthy."""
+        replica = self._pick() if pin is None else self._pinned(pin)
         if replica is not None:
             try:
                 with replica.pool.connection() as conn:
@@ -143,6 +158,12 @@ class Reads:
             if replica.state == UP:
                 return replica
         return None
+
+    def _pinned(self, pin: Pin) -> Replica | None:
+        """The pinned replica while it is healthy (the next one in turn, if none yet)."""
+        if pin.replica is None:
+            pin.replica = self._pick()
+        return pin.replica if pin.replica is not None and pin.replica.state == UP else None
 
     def _holds(self, conn: psycopg.Connection[Any], replica: Replica, at_least: int) -> bool:
         """Whether the replica holds ``at_least``, waiting briefly for it to replay that far."""
