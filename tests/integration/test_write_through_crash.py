@@ -44,7 +44,8 @@ def test_killed_writers_leave_the_streams_equal_to_the_log(
         for kill in range(KILLS):
             args = [database_url, redis_server_url, redis_prefix, str(kill)]
             writer = processes.command([*module, *args]).start()
-            time.sleep(rng.uniform(1.0, 2.0))  # it starts, then writes at full speed
+            writer.wait_for_output("\n", 60, "the writer writes")  # its first commit
+            time.sleep(rng.uniform(0.0, 1.0))  # a random moment of writing at full speed
             returncode, output = writer.kill(), writer.output()
             assert returncode == -9, output[-2000:]
             written_through += _last_count(output)
