@@ -69,3 +69,12 @@ def actual_tables(database_url: str) -> Tables:
             table: sorted(tuple(row) for row in conn.execute(f"SELECT * FROM {table}"))
             for table in (*TABLES, *VIEWS)
         }
+
+
+def stored_position(database_url: str) -> int:
+    """The attendance projection's stored position in ``database_url``."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT position FROM hot_projection_positions WHERE name = 'attendance'"
+        ).fetchone()
+    return int(row[0]) if row else 0

@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import psycopg
 import pytest
 import redis
 
@@ -32,7 +31,7 @@ from tests.event_log import live_a_life
 from tests.processes import KillableProcess, Processes
 from tests.waiting import wait_until
 
-from .attendance_model import actual_tables, expected_tables
+from .attendance_model import actual_tables, expected_tables, stored_position
 from .conftest import full_log, running_projector, running_relay, writing
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -56,14 +55,6 @@ def attendance_process(
 
 def wait_following(process: KillableProcess) -> None:
     process.wait_for_output("following from position", 30, "hot-attendance starts following")
-
-
-def stored_position(database_url: str) -> int:
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute(
-            "SELECT position FROM hot_projection_positions WHERE name = 'attendance'"
-        ).fetchone()
-    return int(row[0]) if row else 0
 
 
 def test_killed_again_and_again_the_tables_equal_a_rebuild(

@@ -16,7 +16,6 @@ import tomllib
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from hot.application import HumansApplication
@@ -29,7 +28,7 @@ from tests.fresh_venv import PACKAGES, fresh_python, installed_server_modules
 from tests.processes import KillableProcess
 from tests.waiting import wait_until
 
-from .attendance_model import actual_tables, expected_tables
+from .attendance_model import actual_tables, expected_tables, stored_position
 from .conftest import full_log
 
 PACKAGE = PACKAGES / "hot-attendance"
@@ -86,14 +85,6 @@ def test_it_installs_without_hots_server(attendance_python: Path) -> None:
 def run(python: Path, *args: str) -> subprocess.CompletedProcess[str]:
     script = str(python.parent / "hot-attendance")
     return subprocess.run([script, *args], capture_output=True, text=True, timeout=120)
-
-
-def stored_position(database_url: str) -> int:
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute(
-            "SELECT position FROM hot_projection_positions WHERE name = 'attendance'"
-        ).fetchone()
-    return int(row[0]) if row else 0
 
 
 @pytest.mark.postgres
