@@ -125,6 +125,14 @@ class LagSampler:
             self.samples.append(max(0, head - self.projector.status().position))
 
 
+def checkpoint(database_url: str) -> None:
+    """A checkpoint now, so that each side's measure starts right after one: a checkpoint
+    that the WAL's volume calls for would otherwise fall in whichever side runs then, and
+    slow it with the full page images written after it."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+
+
 def caught_up_after(app: HumansApplication, projector: SqlReadProjector) -> float:
     """Seconds until the projector stands at the log's head (read now)."""
     started, head = time.perf_counter(), app.head_now()
@@ -139,8 +147,10 @@ async def write_path(database_url: str, plan: Plan) -> None:
     projector = SqlReadProjector(app, database_url)
     ratios, offs, ons, lags, tails = [], [], [], [], []
     for _ in range(plan.rounds):
+        checkpoint(database_url)
         off = await attend_rate(app, days, plan.seconds, plan.warmup)
         projector.catch_up()  # each "on" round starts caught up
+        checkpoint(database_url)
         projector.start()
         with LagSampler(app, projector) as lag:
             on = await attend_rate(app, days, plan.seconds, plan.warmup)
