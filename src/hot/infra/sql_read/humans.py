@@ -27,21 +27,19 @@ from hot.application.catalog import is_about_a_human
 from hot.domain import Human, HumanKind
 from hot.domain.values import Membership
 
-COLUMN_TYPES = (
-    ("id", "uuid"),
-    ("kind", "text"),
-    ("status", "text"),
-    ("memberships", "jsonb"),
-    ("attended_count", "integer"),
-    ("last_attended_on", "date"),
-    ("forgotten", "boolean"),
-    ("version", "integer"),
-    ("registered_at", "timestamptz"),
-    ("modified_at", "timestamptz"),
-    ("position", "bigint"),
+COLUMNS = (
+    "id",
+    "kind",
+    "status",
+    "memberships",
+    "attended_count",
+    "last_attended_on",
+    "forgotten",
+    "version",
+    "registered_at",
+    "modified_at",
+    "position",
 )
-"""The columns of ``hot_read.humans`` (``schema``), with their types."""
-COLUMNS = tuple(column for column, _ in COLUMN_TYPES)
 
 
 @dataclass
