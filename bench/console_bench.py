@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import redis
+from api_bench import fresh_database  # bench/, beside this script
 from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project: ``tests``
@@ -64,11 +65,7 @@ from hot.application import HumansApplication
 from hot.domain import HumanKind
 from hot.infra.api_keys import ApiKeyStore
 from hot.infra.bootstrap import build_application
-from hot.infra.database import create_database, drop_database
 
-SERVER_URL = os.environ.get(
-    "HOT_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 REDIS_URL = os.environ.get("HOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 CONCURRENCY = 64
 TARGET_RATE = 500  # events/s the issue asks the feed to keep up with
@@ -186,16 +183,6 @@ async def burst(app: HumansApplication, events: int) -> tuple[float, float]:
 
 
 # The server and the page ----------------------------------------------------------------
-
-
-@contextmanager
-def fresh_database() -> Iterator[str]:
-    name = f"hot_bench_{uuid.uuid4().hex[:10]}"
-    url = create_database(SERVER_URL, name)
-    try:
-        yield url
-    finally:
-        drop_database(SERVER_URL, name)
 
 
 @contextmanager

@@ -27,24 +27,19 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import psycopg
-from api_bench import register_members  # bench/, beside this script
+from api_bench import fresh_database, register_members  # bench/, beside this script
 
 from hot.application import HumansApplication
 from hot.cli.runtime import tuned_runtime
 from hot.infra.bootstrap import build_application
-from hot.infra.database import create_database, drop_database
 from hot.infra.relay.source import EventLog
 from hot.infra.sql_read.projector import SqlReadProjector
 from hot.tuning import SQL_READ_BATCH
 
-SERVER_URL = os.environ.get(
-    "HOT_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 CLIENTS = 64
 JOINED_ON = date(2000, 1, 1)
 TARGET = 0.9
@@ -211,16 +206,6 @@ async def catch_up(database_url: str, plan: Plan) -> None:
     print(f"  projected (read, decode, write)  {statistics.median(projected):9.0f} events/s")
     print(f"  read and decoded only            {statistics.median(read_only):9.0f} events/s")
     print(f"  rounds: {', '.join(f'{r:.0f}' for r in projected)}")
-
-
-@contextmanager
-def fresh_database() -> Iterator[str]:
-    name = f"hot_bench_{uuid.uuid4().hex[:10]}"
-    url = create_database(SERVER_URL, name)
-    try:
-        yield url
-    finally:
-        drop_database(SERVER_URL, name)
 
 
 def main() -> None:
