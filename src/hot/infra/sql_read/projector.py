@@ -264,7 +264,7 @@ def write_page(
 
 
 def _encode(rows: Any) -> str:
-    """``rows`` as the one JSON text a statement's ``jsonb_to_recordset`` reads."""
+    """``rows`` as the one JSON text a statement's ``jsonb_populate_recordset`` reads."""
     return _ENCODER.encode(rows).decode()
 
 
