@@ -40,6 +40,9 @@ IDS_DRAWN_AT_ONCE = 256
 """Random ids drawn from the OS in one system call (which lets go of the interpreter
 lock): 4 KiB at a time, one call per hundreds of commands."""
 
+NONCES_DRAWN_AT_ONCE = 256
+"""The nonces sealing personal data, drawn from the OS the same way, by the committer."""
+
 # The interpreter of a ``hot`` process (``hot.cli.runtime``) -----------------------------
 
 GC_THRESHOLDS = (50_000, 20, 100)

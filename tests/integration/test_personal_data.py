@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from uuid import UUID
@@ -177,3 +179,22 @@ def test_a_follower_reading_a_forgetting_stops_serving_the_key_at_once(
 
     assert again[0].payload["name"] == FORGOTTEN
     reader.close()
+
+
+def test_no_two_seals_share_a_nonce(app: HumansApplication, database_url: str) -> None:
+    """Nonces are drawn from the OS many at a time: each is still used once, also when the
+    same value is sealed again for the same human, across more than one draw."""
+    human = app.register(NAME, EMAIL, HumanKind.EMPLOYEE).id
+    for n in range(300):  # over one draw of nonces
+        app.change_details(human, name=f"{NAME} {n % 2}")
+
+    with psycopg.connect(database_url) as conn:
+        states = [s for (s,) in conn.execute("SELECT state FROM hot_events")]
+    sealed = [
+        base64.b64decode(blob)
+        for state in states
+        for blob in re.findall(rb'"sealed":"([A-Za-z0-9+/=]+)"', bytes(state))
+    ]
+    nonces = [blob[:12] for blob in sealed]
+    assert len(nonces) >= 301
+    assert len(set(nonces)) == len(nonces)

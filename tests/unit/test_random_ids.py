@@ -1,4 +1,5 @@
-"""``RandomIds``: version 4 UUIDs, all different, also across threads and in a forked child."""
+"""``RandomIds``: version 4 UUIDs, all different, also across threads and in a forked child;
+``RandomDraws``, under them and the nonces that seal: bytes of the size asked, never twice."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import os
 import threading
 from uuid import UUID
 
-from hot.application.ids import RandomIds
+from hot.application.ids import RandomDraws, RandomIds
 
 BATCH = 16
 
@@ -50,3 +51,11 @@ def test_a_forked_child_does_not_repeat_its_parents_ids() -> None:
     child = UUID(bytes=os.read(read, 16))
 
     assert child != new_id()
+
+
+def test_draws_have_the_size_asked_and_never_repeat_across_batches() -> None:
+    draw = RandomDraws(12, BATCH)
+    draws = [draw() for _ in range(5 * BATCH + 1)]
+
+    assert {len(d) for d in draws} == {12}
+    assert len(set(draws)) == len(draws)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
@@ -23,8 +22,12 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import StoredEvent, Transcoder
 from eventsourcing.utils import get_topic
 
+from hot.application.ids import RandomDraws
 from hot.application.team_storage import BLOB, TeamEventsMapper, is_team_name
 from hot.domain import FORGOTTEN, Human
+from hot.tuning import NONCES_DRAWN_AT_ONCE
+
+NONCE_BYTES = 12  # AES-GCM's nonce, written before the ciphertext
 
 __all__ = ["BLOB", "PersonalDataMapper", "PersonalKey", "PersonalKeyStore", "SealOpener"]
 
@@ -102,6 +105,7 @@ class PersonalDataMapper(TeamEventsMapper):
         super().__init__(transcoder)
         self.personal_keys = personal_keys
         self.opener = SealOpener(personal_keys)
+        self._nonces = RandomDraws(NONCE_BYTES, NONCES_DRAWN_AT_ONCE)
 
     def to_stored_events(self, domain_events: Sequence[Any]) -> list[StoredEvent]:
         """The stored form of a transaction's events, the keys of the humans whose personal
@@ -144,7 +148,8 @@ class PersonalDataMapper(TeamEventsMapper):
         """``values`` sealed under ``key`` (with the cipher the opener keeps for it), and the
         names of the fields sealed."""
         cipher = self.opener.cipher(human_id, key)
-        return {"fields": sorted(values), "sealed": _encrypt(cipher, human_id, values)}
+        sealed = _encrypt(cipher, self._nonces(), human_id, values)
+        return {"fields": sorted(values), "sealed": sealed}
 
     def _open(self, human_id: UUID, blob: dict[str, Any]) -> dict[str, Any]:
         """The values sealed in ``blob``; ``FORGOTTEN`` for each once the key is destroyed."""
@@ -196,8 +201,11 @@ def _wrap(event: Any, state: dict[str, Any]) -> dict[str, Any]:
     return {"state": state} if isinstance(event, Snapshot) else state
 
 
-def _encrypt(cipher: AESGCM, human_id: UUID, values: dict[str, Any]) -> str:
-    nonce = os.urandom(12)
+def _decrypt(cipher: AESGCM, human_id: UUID, sealed: bytes) -> dict[str, Any]:
+    return sealed_values(cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], human_id.bytes))
+
+
+def _encrypt(cipher: AESGCM, nonce: bytes, human_id: UUID, values: dict[str, Any]) -> str:
     sealed = cipher.encrypt(nonce, json.dumps(values).encode(), human_id.bytes)
     return base64.b64encode(nonce + sealed).decode()
 
@@ -233,7 +241,7 @@ class SealOpener:
             self._ciphers.pop(human_id, None)
             return None
         cipher = self.cipher(human_id, key)
-        return sealed_values(cipher.decrypt(sealed[:12], sealed[12:], human_id.bytes))
+        return _decrypt(cipher, human_id, sealed)
 
     def cipher(self, human_id: UUID, key: bytes) -> AESGCM:
         """The cipher of ``key``, the human's key now: made once, kept while it is theirs."""
@@ -255,7 +263,7 @@ class SealOpener:
             if len(by_key) >= self.limit:
                 by_key.clear()
             cipher = by_key[key] = AESGCM(key)
-        return sealed_values(cipher.decrypt(sealed[:12], sealed[12:], human_id.bytes))
+        return _decrypt(cipher, human_id, sealed)
 
     def check_keys(self, epoch: int | None) -> None:
         """Drop every cipher ``open_with`` kept if the key store's ``epoch`` moved since they
