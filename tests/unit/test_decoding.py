@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
@@ -260,4 +261,4 @@ def test_the_opener_keeps_a_cipher_per_key_and_drops_it_when_the_key_changes_or_
 
 
 def _seal(key: bytes, human: UUID, values: dict[str, str]) -> bytes:
-    return base64.b64decode(_encrypt(AESGCM(key), human, values))
+    return base64.b64decode(_encrypt(AESGCM(key), os.urandom(12), human, values))

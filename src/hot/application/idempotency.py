@@ -7,6 +7,7 @@ and two racing requests with one key cannot both commit.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from uuid import UUID, uuid5
 
@@ -24,7 +25,7 @@ class IdempotencyKey:
     key: str
     fingerprint: str
 
-    @property
+    @functools.cached_property  # uuid5 hashes the key: asked at each commit and conflict
     def record_id(self) -> UUID:
         return uuid5(_KEY_NAMESPACE, self.key)
 

@@ -10,6 +10,7 @@ caller (pure logic over JSON Schemas); the aggregate refuses what was judged bre
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -138,6 +139,7 @@ class EventTypeDefinition(BaseAggregate[UUID]):
         return clone
 
     @staticmethod
+    @functools.lru_cache(maxsize=1024)  # uuid5 hashes the name: asked once per command
     def id_for(name: str) -> UUID:
         return uuid5(_NAMESPACE, name)
 
