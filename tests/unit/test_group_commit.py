@@ -14,6 +14,7 @@ from eventsourcing.persistence import IntegrityError
 
 from hot.application.group_commit import Commit, CommittedBatch, GroupCommitter, Written
 from hot.application.group_commit import _Pending as Pending
+from hot.application.idempotency import IdempotencyKey, IdempotencyRecord
 from hot.application.ports import Saved
 
 
@@ -188,6 +189,41 @@ def test_commands_handed_in_during_one_turn_of_an_event_loop_share_a_transaction
     assert isinstance(results[-1], IntegrityError)  # refused alone: the others committed
     assert store.transactions == [events]
     committer.close()
+
+
+def test_two_commands_of_one_idempotency_key_in_a_batch_do_not_both_commit() -> None:
+    """Their records would clash in the database (failing the whole batch): the second is
+    refused before the batch is saved, as a clash of versions is, and the rest commit."""
+    store = FakeStore()
+    saved_records: list[IdempotencyRecord] = []
+
+    def save(events: Sequence[FakeEvent], keys: Any, destroyed: Any, records: Any) -> Saved:
+        saved_records.extend(records)
+        return store.save(events)
+
+    committer = GroupCommitter(save, Told(), max_batch=500)
+    key = IdempotencyKey("retried", "same request")
+    first, second, other = FakeAggregate(), FakeAggregate(), FakeAggregate()
+
+    async def hand_in() -> list[Any]:
+        futures = [
+            committer.commit(Commit([first], idempotency_records=[_record(key, first)])),
+            committer.commit(Commit([second], idempotency_records=[_record(key, second)])),
+            committer.commit(Commit([other])),
+        ]
+        return await asyncio.gather(*futures, return_exceptions=True)
+
+    results = asyncio.run(hand_in())
+
+    assert isinstance(results[1], IntegrityError)
+    assert results[0] == [Written(FakeEvent(first.id, 1), 1)]
+    assert results[2] == [Written(FakeEvent(other.id, 1), 2)]
+    assert saved_records == [_record(key, first)]
+    committer.close()
+
+
+def _record(key: IdempotencyKey, aggregate: FakeAggregate) -> IdempotencyRecord:
+    return IdempotencyRecord.of(key, aggregate.id, aggregate.version)
 
 
 def test_no_batch_is_larger_than_its_limit() -> None:

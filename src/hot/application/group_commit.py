@@ -31,6 +31,7 @@ from uuid import UUID
 from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import IntegrityError
 
+from hot.application.idempotency import IdempotencyRecord
 from hot.application.meter import NO_METER, Meter
 from hot.application.personal import PersonalKey
 from hot.application.ports import Saved
@@ -42,12 +43,14 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Commit:
     """What one command commits: the new events of its ``aggregates`` (their state after
-    them), the keys of new humans to keep, the keys of forgotten humans to destroy, and
-    the command's span (``hot.application.tracing``; None: not traced)."""
+    them), the keys of new humans to keep, the keys of forgotten humans to destroy, the
+    request's idempotency records, and the command's span (``hot.application.tracing``;
+    None: not traced)."""
 
     aggregates: Sequence[BaseAggregate[UUID]]
     new_personal_keys: Sequence[PersonalKey] = ()
     destroyed_personal_keys: Sequence[UUID] = ()
+    idempotency_records: Sequence[IdempotencyRecord] = ()
     trace: Any = None
 
 
@@ -70,7 +73,9 @@ class CommittedBatch:
     waiting: bool
 
 
-Save = Callable[[Sequence[Any], Sequence[PersonalKey], Sequence[UUID]], Saved]
+Save = Callable[
+    [Sequence[Any], Sequence[PersonalKey], Sequence[UUID], Sequence[IdempotencyRecord]], Saved
+]
 Committed = Callable[[CommittedBatch], None]
 
 
@@ -84,7 +89,10 @@ class _Pending:
 
     @property
     def slots(self) -> set[tuple[UUID, int]]:
-        return {(e.originator_id, e.originator_version) for e in self.events}
+        """What the commit takes: its aggregates' versions, and its idempotency records'
+        ids (as version 0: their ids are of a namespace of their own)."""
+        slots = {(e.originator_id, e.originator_version) for e in self.events}
+        return slots | {(r.id, 0) for r in self.commit.idempotency_records}
 
     def settle(self) -> None:
         """Hand the outcome to the waiting future (on its loop's thread)."""
@@ -180,6 +188,7 @@ class GroupCommitter:
                 [e for item in accepted for e in item.events],
                 [k for item in accepted for k in item.commit.new_personal_keys],
                 [h for item in accepted for h in item.commit.destroyed_personal_keys],
+                [r for item in accepted for r in item.commit.idempotency_records],
             )
         except IntegrityError:
             if len(accepted) == 1:

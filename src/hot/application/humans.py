@@ -270,23 +270,21 @@ class HumansApplication(TeamCatalog):
     def answered(self, idempotency_keys: Sequence[IdempotencyKey]) -> CommandResult | None:
         """The first answer to the request ``idempotency_keys`` name, if it was recorded (each
         other key unused, or naming the same request)."""
-        for key in idempotency_keys:
-            record = self._record_of(key)
-            if record is None:
-                continue
-            human_id, version = record.answer_for(key)
-            for other in idempotency_keys:
-                other_record = self._record_of(other) if other is not key else None
-                if other_record is not None:
-                    other_record.answer_for(other)
-            recorded = self._history(human_id, version - 1, 1)
-            position = recorded[0].position if recorded else 0
-            return CommandResult(human_id, version, position, already_recorded=True)
-        return None
-
-    def _record_of(self, key: IdempotencyKey) -> IdempotencyRecord | None:
-        record = self.known.get(key.record_id) or self.load(key.record_id)
-        return record if isinstance(record, IdempotencyRecord) else None
+        if not idempotency_keys:
+            return None
+        writer = cast(EventWriter, self.recorder)
+        records = writer.idempotency_records([key.record_id for key in idempotency_keys])
+        answers = [
+            records[key.record_id].answer_for(key)  # each key used names this request
+            for key in idempotency_keys
+            if key.record_id in records
+        ]
+        if not answers:
+            return None
+        human_id, version = answers[0]
+        recorded = self._history(human_id, version - 1, 1)
+        position = recorded[0].position if recorded else 0
+        return CommandResult(human_id, version, position, already_recorded=True)
 
     # Committing (in the committer's thread) -------------------------------------------
 
@@ -295,12 +293,14 @@ class HumansApplication(TeamCatalog):
         events: Sequence[Any],
         new_personal_keys: Sequence[PersonalKey],
         destroyed: Sequence[UUID],
+        idempotency_records: Sequence[IdempotencyRecord],
     ) -> Saved:
         stored = cast(TeamEventsMapper, self.mapper).to_stored_events(events)
         return cast(EventWriter, self.recorder).write(
             stored,
             new_personal_keys=new_personal_keys,
             destroyed_personal_keys=destroyed,
+            idempotency_records=idempotency_records,
             public_before=bool(self._listeners),
         )
 

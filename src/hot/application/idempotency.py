@@ -1,8 +1,10 @@
 """Idempotency records: a key names one request; a retry gets the first answer.
 
-A record is an aggregate whose id derives from the key, saved in the same
-transaction as the command's events: if the command committed, so did the record,
-and two racing requests with one key cannot both commit.
+A record is a row of its own table, keyed by an id derived from the key, written in the
+same transaction as the command's events: if the command committed, so did the record,
+and two racing requests with one key cannot both commit (the second's transaction fails
+on the record's key, and it is decided again, where it finds the first answer).
+Records are no facts about humans: they stay out of the log that teams read.
 """
 
 from __future__ import annotations
@@ -10,8 +12,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from uuid import UUID, uuid5
-
-from eventsourcing.domain import AggregateCreated, AggregateEvent, BaseAggregate, Snapshot
 
 from hot.domain import IdempotencyKeyReusedError
 
@@ -30,43 +30,21 @@ class IdempotencyKey:
         return uuid5(_KEY_NAMESPACE, self.key)
 
 
-class IdempotencyRecord(BaseAggregate[UUID]):
-    """Which request a key named, and which human version that request produced."""
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """Which request a key named (its fingerprint), and the human version it produced."""
 
-    TOPIC = "hot:IdempotencyRecord"
-    Snapshot = Snapshot
-
-    def __init__(self) -> None:
-        self.fingerprint = ""
-        self.human_id: UUID | None = None
-        self.human_version = 0
-
-    class Event(AggregateEvent):
-        pass
-
-    class Recorded(Event, AggregateCreated):
-        TOPIC = "hot:IDEMPOTENCY_RECORDED"
-        fingerprint: str
-        human_id: UUID
-        human_version: int
-
-        def apply(self, record: IdempotencyRecord) -> None:
-            record.fingerprint = self.fingerprint
-            record.human_id = self.human_id
-            record.human_version = self.human_version
+    id: UUID
+    fingerprint: str
+    human_id: UUID
+    human_version: int
 
     @classmethod
-    def record(cls, idempotency: IdempotencyKey, human_id: UUID, version: int) -> IdempotencyRecord:
-        return cls._create(
-            cls.Recorded,
-            id=idempotency.record_id,
-            fingerprint=idempotency.fingerprint,
-            human_id=human_id,
-            human_version=version,
-        )
+    def of(cls, idempotency: IdempotencyKey, human_id: UUID, version: int) -> IdempotencyRecord:
+        return cls(idempotency.record_id, idempotency.fingerprint, human_id, version)
 
     def answer_for(self, idempotency: IdempotencyKey) -> tuple[UUID, int]:
         """The human and version the first request produced, if this is the same request."""
-        if self.fingerprint != idempotency.fingerprint or self.human_id is None:
+        if self.fingerprint != idempotency.fingerprint:
             raise IdempotencyKeyReusedError(idempotency.key)
         return self.human_id, self.human_version

@@ -167,10 +167,10 @@ class CommandPipeline:
     ) -> CommandResult:
         human = decision.subject
         records = [
-            IdempotencyRecord.record(key, human.id, human.version)
+            IdempotencyRecord.of(key, human.id, human.version)
             for key in conditions.idempotency_keys
         ]
-        aggregates = (human, *decision.others, *records)
+        aggregates = (human, *decision.others)
         new_personal_keys = (
             [PersonalKey(human.id, self._personal_keys.new_key(human.id))]
             if decision.new_human
@@ -178,7 +178,7 @@ class CommandPipeline:
         )
         destroyed = [human.id] if decision.forgets else []
         try:
-            commit = Commit(aggregates, new_personal_keys, destroyed, span.context)
+            commit = Commit(aggregates, new_personal_keys, destroyed, records, span.context)
             written = await self._committer.commit(commit)
         finally:
             if new_personal_keys:

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from hot.application.idempotency import IdempotencyRecord
 from hot.application.personal import PersonalKey
 from hot.application.views import RecordedEvent
 
@@ -23,7 +24,8 @@ class Saved:
 
 
 class EventWriter(Protocol):
-    """Writes a batch of stored events, with personal-data keys, in one transaction."""
+    """Writes a batch of stored events, with personal-data keys and idempotency records,
+    in one transaction."""
 
     def write(
         self,
@@ -31,10 +33,16 @@ class EventWriter(Protocol):
         *,
         new_personal_keys: Sequence[PersonalKey] = (),
         destroyed_personal_keys: Sequence[UUID] = (),
+        idempotency_records: Sequence[IdempotencyRecord] = (),
         public_before: bool = False,
     ) -> Saved:
-        """Record ``stored_events`` (``IntegrityError`` if a version is taken), keeping
-        the new humans' keys and destroying the forgotten humans' keys with them."""
+        """Record ``stored_events`` (``IntegrityError`` if a version is taken, or a record's
+        key), keeping the new humans' keys, destroying the forgotten humans' keys and
+        keeping the idempotency records with them."""
+        ...
+
+    def idempotency_records(self, record_ids: Sequence[UUID]) -> dict[UUID, IdempotencyRecord]:
+        """The records kept under ``record_ids``, by id (none for an id never used)."""
         ...
 
 

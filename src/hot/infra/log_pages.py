@@ -156,8 +156,8 @@ class LogPages:
         return self._page(where, "notification_id", page_params, personal, at_least, pin)
 
     def rows(self, after: int, limit: int) -> list[Row]:
-        """Up to ``limit`` rows after ``after`` of every aggregate (email claims and
-        idempotency records too), not decoded: what a process's known state learns."""
+        """Up to ``limit`` rows after ``after`` of every aggregate (email claims
+        too), not decoded: what a process's known state learns."""
         return self._page("notification_id > %s", "notification_id", (after, limit), False).rows
 
     def rows_at(self, positions: Sequence[int]) -> list[Row]:

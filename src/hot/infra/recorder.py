@@ -36,9 +36,11 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
 
+from hot.application.idempotency import IdempotencyRecord
 from hot.application.personal import PersonalKey
 from hot.application.ports import Saved
 from hot.domain.event_types import EventTypeDefinition
+from hot.infra import idempotency_records
 from hot.infra.log_pages import PUBLIC
 from hot.infra.personal_keys import destroy_keys_statement, insert_keys_statement
 
@@ -73,9 +75,8 @@ class HotRecorder(PostgresApplicationRecorder):
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        table = SQL("{0}.{1}").format(
-            Identifier(datastore.schema), Identifier(self.events_table_name)
-        )
+        schema = datastore.schema
+        table = SQL("{0}.{1}").format(Identifier(schema), Identifier(self.events_table_name))
         inserting = (
             "WITH inserted AS (INSERT INTO {0} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%b::uuid[], %b::int8[], %b::text[], %b::bytea[]) "
@@ -111,6 +112,10 @@ class HotRecorder(PostgresApplicationRecorder):
                 index=Identifier(f"{self.events_table_name}_type_registrations"),
             )
         )
+        # Idempotency records: a table beside the events, written in their transaction.
+        self.sql_create_statements.append(idempotency_records.create_statement(schema, table))
+        self._insert_records = idempotency_records.insert_statement(schema)
+        self._select_records = idempotency_records.select_statement(schema)
         self._writer: Connection[DictRow] | None = None
         self._writer_lock = threading.Lock()
 
@@ -121,12 +126,13 @@ class HotRecorder(PostgresApplicationRecorder):
         *,
         new_personal_keys: Sequence[PersonalKey] = (),
         destroyed_personal_keys: Sequence[UUID] = (),
+        idempotency_records: Sequence[IdempotencyRecord] = (),
         public_before: bool = False,
     ) -> Saved:
-        """Record ``stored_events`` with the keys in one transaction, one round trip: their
-        log positions, in order, and (if ``public_before``) the position of the last
-        public event before them (0 if none, or not asked). A version taken is
-        ``IntegrityError``."""
+        """Record ``stored_events`` with the keys and the idempotency records in one
+        transaction, one round trip: their log positions, in order, and (if
+        ``public_before``) the position of the last public event before them (0 if none,
+        or not asked). A version taken, or a record's id, is ``IntegrityError``."""
         with self._connection() as conn:
             try:
                 # BEGIN and COMMIT as statements of the pipeline: psycopg's transaction()
@@ -138,6 +144,7 @@ class HotRecorder(PostgresApplicationRecorder):
                         stored_events,
                         new_personal_keys=new_personal_keys,
                         destroy_personal_keys=destroyed_personal_keys,
+                        idempotency_records=idempotency_records,
                     )
                     self._lock_table(curs)
                     inserting = conn.cursor(binary=True)
@@ -149,6 +156,17 @@ class HotRecorder(PostgresApplicationRecorder):
             inserted = inserting.fetchall()
         before = int(inserted[0].get("before") or 0) if inserted else 0
         return Saved([int(row["notification_id"]) for row in inserted], before)
+
+    def idempotency_records(self, record_ids: Sequence[UUID]) -> dict[UUID, IdempotencyRecord]:
+        """The idempotency records kept under ``record_ids``, by id."""
+        with self.datastore.get_connection() as conn, _as_library_errors():
+            rows = conn.execute(self._select_records, (list(record_ids),)).fetchall()
+        return {
+            row["id"]: IdempotencyRecord(
+                row["id"], row["fingerprint"], row["human_id"], row["human_version"]
+            )
+            for row in rows
+        }
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
         """The library's way in (``Application.save``): ``write``, no position asked."""
@@ -229,15 +247,28 @@ class HotRecorder(PostgresApplicationRecorder):
         *,
         destroy_personal_keys: Sequence[UUID] = (),
         new_personal_keys: Sequence[PersonalKey] = (),
+        idempotency_records: Sequence[IdempotencyRecord] = (),
         **kwargs: Any,
     ) -> None:
-        """Keep new humans' keys, and destroy forgotten humans' keys, in the transaction
-        that records their events: a key exists exactly when its events do."""
+        """Keep new humans' keys, destroy forgotten humans' keys and keep the requests'
+        idempotency records, in the transaction that records their events: a key, or a
+        record, exists exactly when its events do."""
         super()._insert_events(curs, stored_events, **kwargs)
         if new_personal_keys:
             curs.executemany(insert_keys_statement(), list(new_personal_keys))
         if destroy_personal_keys:
             curs.execute(destroy_keys_statement(), (list(destroy_personal_keys),))
+        if idempotency_records:
+            records = idempotency_records
+            curs.execute(
+                self._insert_records,
+                (
+                    [r.id for r in records],
+                    [r.fingerprint for r in records],
+                    [r.human_id for r in records],
+                    [r.human_version for r in records],
+                ),
+            )
 
 
 def _roll_back(conn: Connection[DictRow]) -> None:
