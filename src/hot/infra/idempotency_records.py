@@ -48,10 +48,10 @@ def create_statement(schema: str, events_table: Composable) -> Composed:
 
 def insert_statement(schema: str) -> Composed:
     """The statement ``HotRecorder`` runs in the transaction of the events: the records as
-    four arrays (ids, fingerprints, human ids, human versions)."""
+    four arrays (ids, fingerprints, human ids, human versions), sent in binary."""
     return SQL(
         "INSERT INTO {0} (id, fingerprint, human_id, human_version) "
-        "SELECT * FROM unnest(%s::uuid[], %s::text[], %s::uuid[], %s::integer[])"
+        "SELECT * FROM unnest(%b::uuid[], %b::text[], %b::uuid[], %b::integer[])"
     ).format(_table(schema))
 
 

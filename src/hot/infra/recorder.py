@@ -114,7 +114,8 @@ class HotRecorder(PostgresApplicationRecorder):
         )
         # Idempotency records: a table beside the events, written in their transaction.
         self.sql_create_statements.append(idempotency_records.create_statement(schema, table))
-        self._insert_records = idempotency_records.insert_statement(schema)
+        # Rendered once: a composed statement is rendered again at each execution.
+        self._insert_records = idempotency_records.insert_statement(schema).as_bytes(None)
         self._select_records = idempotency_records.select_statement(schema)
         self._writer: Connection[DictRow] | None = None
         self._writer_lock = threading.Lock()
@@ -260,15 +261,13 @@ class HotRecorder(PostgresApplicationRecorder):
             curs.execute(destroy_keys_statement(), (list(destroy_personal_keys),))
         if idempotency_records:
             records = idempotency_records
-            curs.execute(
-                self._insert_records,
-                (
-                    [r.id for r in records],
-                    [r.fingerprint for r in records],
-                    [r.human_id for r in records],
-                    [r.human_version for r in records],
-                ),
+            params = (
+                [r.id for r in records],
+                [r.fingerprint for r in records],
+                [r.human_id for r in records],
+                [r.human_version for r in records],
             )
+            curs.connection.cursor(binary=True).execute(self._insert_records, params, prepare=True)
 
 
 def _roll_back(conn: Connection[DictRow]) -> None:
