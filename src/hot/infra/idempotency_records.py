@@ -22,7 +22,7 @@ def _table(schema: str) -> Composed:
     return SQL("{0}.{1}").format(Identifier(schema), Identifier(RECORDS_TABLE))
 
 
-def create_statement(schema: str, events_table: Composable) -> Composed:
+def create_records_statement(schema: str, events_table: Composable) -> Composed:
     """Create the table, and copy into it the records the log holds, if it is not there."""
     return SQL(
         "DO $$ BEGIN IF to_regclass({name}) IS NULL THEN "
@@ -46,7 +46,7 @@ def create_statement(schema: str, events_table: Composable) -> Composed:
     )
 
 
-def insert_statement(schema: str) -> Composed:
+def insert_records_statement(schema: str) -> Composed:
     """The statement ``HotRecorder`` runs in the transaction of the events: the records as
     four arrays (ids, fingerprints, human ids, human versions), sent in binary."""
     return SQL(
@@ -55,7 +55,7 @@ def insert_statement(schema: str) -> Composed:
     ).format(_table(schema))
 
 
-def select_statement(schema: str) -> Composed:
+def select_records_statement(schema: str) -> Composed:
     """The records of the ids ``%s`` (an array)."""
     return SQL(
         "SELECT id, fingerprint, human_id, human_version FROM {0} WHERE id = ANY(%s)"

@@ -40,7 +40,11 @@ from hot.application.idempotency import IdempotencyRecord
 from hot.application.personal import PersonalKey
 from hot.application.ports import Saved
 from hot.domain.event_types import EventTypeDefinition
-from hot.infra import idempotency_records
+from hot.infra.idempotency_records import (
+    create_records_statement,
+    insert_records_statement,
+    select_records_statement,
+)
 from hot.infra.log_pages import PUBLIC
 from hot.infra.personal_keys import destroy_keys_statement, insert_keys_statement
 
@@ -91,16 +95,24 @@ class HotRecorder(PostgresApplicationRecorder):
             "WHERE octet_length(heads) <= {2}), '') END) FROM noticed) "
         )
         parts = (table, Literal(self.channel_name), Literal(NOTICE_LIMIT))
-        self._insert_and_notify = SQL(
-            inserting + "SELECT notification_id FROM inserted, notice ORDER BY notification_id"
-        ).format(*parts)
+        # The statements run at every commit are rendered once, here: a composed statement
+        # is rendered again at each execution (7 us for this one).
+        self._insert_and_notify = (
+            SQL(inserting + "SELECT notification_id FROM inserted, notice ORDER BY notification_id")
+            .format(*parts)
+            .as_bytes(None)
+        )
         # The statement's snapshot does not see its own rows (and the table lock is held):
         # "before" is the position of the log's last event of the given topics before them.
-        self._insert_and_notify_before = SQL(
-            inserting + "SELECT notification_id, coalesce((SELECT notification_id FROM {0} "
-            f"WHERE {PUBLIC} ORDER BY notification_id DESC LIMIT 1), 0) AS before "
-            "FROM inserted, notice ORDER BY notification_id"
-        ).format(*parts)
+        self._insert_and_notify_before = (
+            SQL(
+                inserting + "SELECT notification_id, coalesce((SELECT notification_id FROM {0} "
+                f"WHERE {PUBLIC} ORDER BY notification_id DESC LIMIT 1), 0) AS before "
+                "FROM inserted, notice ORDER BY notification_id"
+            )
+            .format(*parts)
+            .as_bytes(None)
+        )
         # The open catalog's types are found by their registrations (see ``TeamCatalog``):
         # an index of those rows alone, a few, costs nothing to keep.
         self.sql_create_statements.append(
@@ -113,10 +125,9 @@ class HotRecorder(PostgresApplicationRecorder):
             )
         )
         # Idempotency records: a table beside the events, written in their transaction.
-        self.sql_create_statements.append(idempotency_records.create_statement(schema, table))
-        # Rendered once: a composed statement is rendered again at each execution.
-        self._insert_records = idempotency_records.insert_statement(schema).as_bytes(None)
-        self._select_records = idempotency_records.select_statement(schema)
+        self.sql_create_statements.append(create_records_statement(schema, table))
+        self._insert_records = insert_records_statement(schema).as_bytes(None)
+        self._select_records = select_records_statement(schema)
         self._writer: Connection[DictRow] | None = None
         self._writer_lock = threading.Lock()
 
