@@ -19,6 +19,7 @@ from hot.domain import (
     VersionNotFoundError,
 )
 from tests.blocking import blocking_application, opened_application
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -237,7 +238,9 @@ def test_a_long_history_reads_the_same_through_snapshots_and_from_another_applic
         app.attend(human_id, day)
 
     assert app.snapshots is not None
-    assert [s.originator_version for s in app.snapshots.get(human_id)] == [100]
+    snapshots = app.snapshots
+    wait_until(lambda: list(snapshots.get(human_id)) != [], 10, "the snapshot written")
+    assert [s.originator_version for s in snapshots.get(human_id)] == [100]
     other = blocking_application(module_database_url)
     try:
         now = other.get_human(human_id)

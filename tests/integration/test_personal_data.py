@@ -16,6 +16,7 @@ from hot.application.personal import PersonalKeyMissingError
 from hot.domain import FORGOTTEN, HumanForgottenError, HumanKind
 from tests.blocking import blocking_application
 from tests.plaintext import plaintext_anywhere
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -52,7 +53,8 @@ def test_snapshots_are_sealed_too(app: HumansApplication, database_url: str) -> 
         app.attend(human, date(2020, 3, 2) + timedelta(days=d))
 
     assert app.snapshots is not None
-    assert len(list(app.snapshots.get(human))) == 1
+    snapshots = app.snapshots
+    wait_until(lambda: len(list(snapshots.get(human))) == 1, 10, "the snapshot written")
     assert plaintext_anywhere(database_url, "Gaal", "synnax", "terminus", ECODE) == []
     reloaded = blocking_application(database_url).get_human(human)  # from the snapshot
     assert (reloaded.name, reloaded.external_ids) == ("Gaal D.", {"ecode": ECODE})

@@ -41,6 +41,7 @@ from hot.application.personal import PersonalDataMapper, PersonalKey, PersonalKe
 from hot.application.pipeline import CommandPipeline
 from hot.application.ports import EventWriter, Saved
 from hot.application.queries import Reads
+from hot.application.snapshots import SnapshotWriter
 from hot.application.team_catalog import TeamCatalog
 from hot.application.team_storage import TeamEventsMapper
 from hot.application.threads import WorkerThreads
@@ -102,6 +103,9 @@ class HumansApplication(TeamCatalog):
         self._head = LogHead(self.head_now, self._threads)
         self.reads = Reads()  # how reads of current state were answered: tests, metrics
         self._listeners: list[CommitListener] = []
+        self._snapshot_writer = SnapshotWriter(
+            cast(Any, self.snapshots).put, lambda human_id, v: self.take_snapshot(human_id, v)
+        )
         self._committer = GroupCommitter(self._save, self._after_commit, max_batch)
         self._commands = CommandPipeline(self, self._committer, self._threads, personal_keys)
         self.decisions = self._commands.decisions  # how commands were decided: tests, metrics
@@ -139,6 +143,7 @@ class HumansApplication(TeamCatalog):
 
     def close(self) -> None:
         self._committer.close()
+        self._snapshot_writer.close()  # what the last commits snapshotted, written
         self._threads.close()
         close_recorder = getattr(self.recorder, "close", None)  # HoT's keeps a connection
         if close_recorder is not None:
@@ -319,13 +324,18 @@ class HumansApplication(TeamCatalog):
             listener(batch)
 
     def _snapshot_after_commit(self, batch: CommittedBatch) -> None:
-        """Snapshot a human every ``SNAPSHOT_INTERVAL`` versions, from the state in hand."""
+        """Snapshot a human every ``SNAPSHOT_INTERVAL`` versions, from the state in hand
+        (a cached human is never changed again: loads copy it); written by the
+        ``SnapshotWriter``'s thread, not this one."""
         in_hand = {a.id: a for a in batch.aggregates if isinstance(a, Human)}
+        taken, retaken = [], []
         for written in batch.written:
             event = written.event
             if isinstance(event, Human.Event) and event.originator_version % SNAPSHOT_INTERVAL == 0:
                 human = in_hand.get(event.originator_id)
                 if human is not None and human.version == event.originator_version:
-                    cast(Any, self.snapshots).put([Human.Snapshot.take(human)])
+                    taken.append(Human.Snapshot.take(human))
                 else:
-                    self.take_snapshot(event.originator_id, version=event.originator_version)
+                    retaken.append((event.originator_id, event.originator_version))
+        if taken or retaken:
+            self._snapshot_writer.submit(taken, retaken)
