@@ -2,11 +2,13 @@
 
 (a) The write path: 64 concurrent clients of single-event commands (``attend`` on many
     humans) through the application layer with group commit, as the API runs them,
-    with the SQL read projector running in the same process (as ``hot serve`` runs
-    it, with one worker) against without it: commands/s, rounds interleaved (off, on,
-    ...), the median ratio (target >= 0.9x) and each round's. Each "on" round starts
-    caught up. While it runs, the projector's lag (log positions behind the head,
-    sampled every 50 ms), and how long after the last command it has caught up.
+    with the SQL read projector running as ``hot serve`` runs it (in its background
+    process, ``hot.cli.background``) against without it: commands/s, rounds
+    interleaved (off then on, on then off, ...), the median ratio (target >= 0.9x) and
+    each round's.
+    Each "on" round starts caught up. While it runs, the projector's lag (log positions
+    behind the head, read from ``hot_read.contract`` every 50 ms), and how long after
+    the last command it has caught up.
 (b) Catch-up: the projector copying a log of about 50,000 events into an empty
     ``hot_read`` (events/s), beside reading and decoding the same pages alone (what
     the projector does before it writes), median of rounds.
@@ -34,10 +36,13 @@ import psycopg
 from api_bench import fresh_database, register_members  # bench/, beside this script
 
 from hot.application import HumansApplication
+from hot.cli.background import Background
 from hot.cli.runtime import tuned_runtime
 from hot.infra.bootstrap import build_application
 from hot.infra.relay.source import EventLog
+from hot.infra.settings import Settings
 from hot.infra.sql_read.projector import SqlReadProjector
+from hot.infra.sql_read.schema import read_position
 from hot.tuning import SQL_READ_BATCH
 
 CLIENTS = 64
@@ -54,7 +59,7 @@ class Plan:
     catch_up_events: int
 
 
-FULL = Plan(humans=2000, seconds=10.0, warmup=2.0, rounds=5, catch_up_events=50_000)
+FULL = Plan(humans=2000, seconds=6.0, warmup=1.5, rounds=9, catch_up_events=50_000)
 QUICK = Plan(humans=500, seconds=3.0, warmup=1.0, rounds=3, catch_up_events=10_000)
 
 
@@ -98,10 +103,10 @@ async def attend_rate(app: HumansApplication, days: Days, seconds: float, warmup
 
 
 class LagSampler:
-    """Samples how many log positions the projector is behind the head, every 50 ms."""
+    """Samples how many log positions ``hot_read`` is behind the head, every 50 ms."""
 
-    def __init__(self, app: HumansApplication, projector: SqlReadProjector) -> None:
-        self.app, self.projector = app, projector
+    def __init__(self, app: HumansApplication, database_url: str) -> None:
+        self.app, self.database_url = app, database_url
         self.samples: list[int] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -115,9 +120,10 @@ class LagSampler:
         self._thread.join()
 
     def _run(self) -> None:
-        while not self._stop.wait(0.05):
-            head = self.app.head_now()
-            self.samples.append(max(0, head - self.projector.status().position))
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            while not self._stop.wait(0.05):
+                head = self.app.head_now()
+                self.samples.append(max(0, head - read_position(conn)))
 
 
 def checkpoint(database_url: str) -> None:
@@ -128,37 +134,59 @@ def checkpoint(database_url: str) -> None:
         conn.execute("CHECKPOINT")
 
 
-def caught_up_after(app: HumansApplication, projector: SqlReadProjector) -> float:
-    """Seconds until the projector stands at the log's head (read now)."""
-    started, head = time.perf_counter(), app.head_now()
-    while projector.status().position < head:
-        time.sleep(0.001)
-    return time.perf_counter() - started
+def caught_up_after(app: HumansApplication, database_url: str) -> float:
+    """Seconds until ``hot_read`` stands at the log's head (read now)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        started, head = time.perf_counter(), app.head_now()
+        while read_position(conn) < head:
+            time.sleep(0.001)
+        return time.perf_counter() - started
+
+
+def projecting(database_url: str) -> Background:
+    """The projector as ``hot serve`` runs it, in its background process (no relay: no
+    Redis here), once it is active and caught up."""
+    settings = Settings.from_env({"HOT_DATABASE_URL": database_url, "HOT_RELAY": "off"})
+    background = Background(settings).start()
+    while not background.sql_read_status().caught_up:
+        if background.sql_read_status().state == "stopped":
+            raise RuntimeError(f"The projector stopped: {background.sql_read_status()}")
+        time.sleep(0.05)
+    return background
 
 
 async def write_path(database_url: str, plan: Plan) -> None:
     app = build_application(database_url)
     days = Days(await register_members(app, plan.humans))
-    projector = SqlReadProjector(app, database_url)
     ratios, offs, ons, lags, tails = [], [], [], [], []
-    for _ in range(plan.rounds):
+
+    async def without() -> float:
         checkpoint(database_url)
-        off = await attend_rate(app, days, plan.seconds, plan.warmup)
-        projector.catch_up()  # each "on" round starts caught up
+        return await attend_rate(app, days, plan.seconds, plan.warmup)
+
+    async def with_projector() -> float:
+        background = projecting(database_url)  # each "on" side starts caught up
         checkpoint(database_url)
-        projector.start()
-        with LagSampler(app, projector) as lag:
+        with LagSampler(app, database_url) as lag:
             on = await attend_rate(app, days, plan.seconds, plan.warmup)
-        tail = await asyncio.to_thread(caught_up_after, app, projector)
-        projector.stop()
+        tails.append(await asyncio.to_thread(caught_up_after, app, database_url))
+        background.stop()
+        lags.extend(lag.samples)
+        return on
+
+    for n in range(plan.rounds):  # off first, then on first, and so on: no side always later
+        if n % 2 == 0:
+            off = await without()
+            on = await with_projector()
+        else:
+            on = await with_projector()
+            off = await without()
         offs.append(off)
         ons.append(on)
         ratios.append(on / off)
-        lags += lag.samples
-        tails.append(tail)
         print(f"  round: off {off:7.0f}/s  on {on:7.0f}/s  ratio {on / off:5.2f}x", flush=True)
     app.close()
-    print("\n(a) attends through the application layer, 64 clients, projector in the process")
+    print("\n(a) attends through the application layer, 64 clients, projector as hot serve runs it")
     print(f"  without hot_read kept in step  {statistics.median(offs):9.0f} commands/s")
     print(f"  with hot_read kept in step     {statistics.median(ons):9.0f} commands/s")
     print(

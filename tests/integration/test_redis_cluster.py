@@ -65,6 +65,10 @@ class Serving:
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers=self.headers, timeout=30)
 
+    def relay_state(self) -> str:
+        with self.client() as http:
+            return str(http.get("/health/ready").json()["checks"]["relay"]["info"]["state"])
+
 
 @pytest.fixture
 def serving(
@@ -77,7 +81,10 @@ def serving(
     process = processes.hot(["serve", "--port", str(port)], **env).start()
     wait_until(lambda: answers(port) or not process.running(), 60, "hot serve answers")
     assert process.running(), process.output()
-    yield Serving(process, f"http://127.0.0.1:{port}", token)
+    serving = Serving(process, f"http://127.0.0.1:{port}", token)
+    # Its relay runs in its background process, which starts after the API answers.
+    wait_until(lambda: serving.relay_state() == "active", 60, "hot serve's relay active")
+    yield serving
     assert process.terminate(30) == 0, process.output()
 
 

@@ -1,12 +1,13 @@
 """``hot serve``: the HTTP API under uvicorn, on the configured or embedded servers.
 
 On the first start with no API key, an admin token is created and printed once.
-With several workers, each worker process builds its own HoT from the environment;
-the parent passes down the URLs of the embedded servers it started, so that all
-workers share them, and a fresh directory for their metrics (prometheus-client's
-multiprocess mode, ``PROMETHEUS_MULTIPROC_DIR``), where the parent's relay and
-projector write theirs too: a scrape of any worker, or of the parent on
-``HOT_METRICS_PORT``, adds up every process's.
+The relay and the SQL read projector run in a process of their own
+(``hot.cli.background``), off the API's interpreter lock. With several workers, each
+worker process builds its own HoT from the environment; the parent passes down the
+URLs of the embedded servers it started, so that all workers share them. Every
+process of a ``hot serve`` writes its metrics into one fresh directory
+(prometheus-client's multiprocess mode, ``PROMETHEUS_MULTIPROC_DIR``): a scrape of any
+worker, or of the parent on ``HOT_METRICS_PORT``, adds up every process's.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import shutil
 import signal
 from collections.abc import Callable
+from dataclasses import replace
 from types import FrameType
 from typing import Any
 
@@ -27,6 +29,7 @@ from prometheus_client import multiprocess, start_http_server
 
 from hot.api import create_app
 from hot.api.health import RelayStatus
+from hot.cli.background import Background
 from hot.cli.runtime import tune_runtime
 from hot.infra.api_keys import POOL_NAME as API_KEYS_POOL
 from hot.infra.api_keys import ApiKeyStore
@@ -34,10 +37,7 @@ from hot.infra.bootstrap import Hot, bootstrap
 from hot.infra.logs import configure_logging
 from hot.infra.metrics import use_fresh_multiprocess_dir
 from hot.infra.postgres_log import PostgresLog
-from hot.infra.relay import Relay, build_relay
 from hot.infra.settings import Settings
-from hot.infra.sql_read import build_projector
-from hot.infra.sql_read.projector import SqlReadProjector
 from hot_follow import Feed
 
 
@@ -139,7 +139,8 @@ def run(
     measure HoT as it serves, beside a bare endpoint on the same server.
     """
     with contextlib.ExitStack() as stack:
-        if settings.metrics and workers > 1:
+        if settings.metrics and (workers > 1 or settings.relay_in_serve or settings.sql_read):
+            # Several processes write metrics (workers, the background process): files.
             metrics_dir = use_fresh_multiprocess_dir()  # before any metric is made
             stack.callback(shutil.rmtree, metrics_dir, ignore_errors=True)
         hot = bootstrap(settings, serves_commands=True)
@@ -156,12 +157,9 @@ def run(
             "access_log": access_log,
             "log_level": "info",
         }
-        relay = _start_relay(hot)
-        if relay is not None:
-            stack.callback(relay.stop)
-        projector = start_sql_read(hot)
-        if projector is not None:
-            stack.callback(projector.stop)
+        background = _start_background(hot)
+        if background is not None:
+            stack.callback(background.stop)
         if hot.metrics is not None and settings.metrics_port is not None:
             scraped = hot.metrics.scraped()
             server, _ = start_http_server(settings.metrics_port, addr=host, registry=scraped)
@@ -170,8 +168,16 @@ def run(
             api = build_api(
                 hot,
                 close_on_shutdown=False,
-                relay_status=relay.status if relay is not None else None,
-                sql_read_status=projector.status if projector is not None else None,
+                relay_status=(
+                    background.relay_status
+                    if background is not None and background.runs_relay
+                    else None
+                ),
+                sql_read_status=(
+                    background.sql_read_status
+                    if background is not None and background.runs_sql_read
+                    else None
+                ),
             )
             extend(api)
             tune_runtime()
@@ -183,24 +189,17 @@ def run(
         uvicorn.run(worker_app, factory=True, workers=workers, **options)
 
 
-def _start_relay(hot: Hot) -> Relay | None:
-    """The relay, run beside the API so that the embedded default publishes too.
+def _start_background(hot: Hot) -> Background | None:
+    """The relay and the SQL read projector, in a process of their own (``Background``),
+    on the servers ``hot`` uses, embedded ones included; None when both are off.
 
-    Off with ``HOT_RELAY=off`` (e.g. when ``hot relay`` runs as its own service).
-    With several workers it runs once, here in the parent process.
+    The relay is off with ``HOT_RELAY=off`` (e.g. when ``hot relay`` runs as its own
+    service), the projector with ``HOT_SQL_READ=off``.
     """
-    if not hot.settings.relay_in_serve or hot.redis_url is None:
+    settings = replace(hot.settings, database_url=hot.database_url, redis_url=hot.redis_url)
+    background = Background(settings)
+    if not background.needed:
         return None
-    click.echo("relay: publishing events to Redis streams (HOT_RELAY=off to leave it out)")
-    return build_relay(hot).start()
-
-
-def start_sql_read(hot: Hot) -> SqlReadProjector | None:
-    """The SQL read projector, keeping ``hot_read`` in step beside the API (``hot relay``
-    starts one too: one of them projects, the others stand by).
-
-    Off with ``HOT_SQL_READ=off``. With several workers it runs once, in the parent.
-    """
-    if not hot.settings.sql_read:
-        return None
-    return build_projector(hot).start()
+    if background.runs_relay:
+        click.echo("relay: publishing events to Redis streams (HOT_RELAY=off to leave it out)")
+    return background.start()
