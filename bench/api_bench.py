@@ -23,8 +23,8 @@
     on one database and one stream prefix (one wrk each, half the connections and half the
     humans), against one instance with all of them: a second instance must not slow HoT.
 
-Every server runs as ``hot serve`` runs it (``hot.cli.serve.run``): the relay in the
-process (in the parent with two workers), the streams' write-through on, the runtime
+Every server runs as ``hot serve`` runs it (``hot.cli.serve.run``): the relay and the
+SQL read projector in its background process, the streams' write-through on, the runtime
 tuned; each has read every human once (on one of two workers: (d) warms up longer, so
 that both have served every human). Each HTTP figure is the median of interleaved
 rounds (baseline, subject, baseline, ...), every round's ratio shown; a single answer
