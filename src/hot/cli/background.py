@@ -110,22 +110,24 @@ class Background:
             return self._statuses[SQL_READ]  # type: ignore[no-any-return]
 
     def stop(self, timeout: float = STOP_SECONDS) -> int | None:
-        """Ask the child to stop, wait for it (killed after ``timeout``); its exit code."""
-        process, pipe = self._process, self._pipe
-        if process is None or pipe is None:
+        """Ask the child to stop, wait for it (killed after ``timeout``); its exit code.
+
+        Only the receiving thread waits for the child's end (``_receive``): two threads
+        waiting on one process was seen to miss its end, until the timeout.
+        """
+        process, pipe, receiver = self._process, self._pipe, self._receiver
+        if process is None or pipe is None or receiver is None:
             return None
         with contextlib.suppress(OSError):  # gone already
             pipe.send("stop")
-        process.join(timeout)
-        if process.is_alive():
+        receiver.join(timeout)
+        if receiver.is_alive():
             log.warning("background: still running after %.0f s; its threads, then kill", timeout)
             with contextlib.suppress(ProcessLookupError):  # its threads' stacks, on its stderr
                 os.kill(cast(int, process.pid), signal.SIGUSR1)
                 time.sleep(0.5)
             process.kill()
-            process.join()
-        if self._receiver is not None:
-            self._receiver.join(5)
+            receiver.join()
         pipe.close()
         return process.exitcode
 
@@ -139,7 +141,7 @@ class Background:
                 break
             with self._lock:
                 self._statuses.update(statuses)
-        self._process.join(1)
+        self._process.join()  # the pipe closes as the child exits
         ended = f"the background process ended (exit code {self._process.exitcode})"
         with self._lock:  # a child that died sent no last status: its loops are stopped
             for name, status in self._statuses.items():

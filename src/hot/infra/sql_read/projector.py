@@ -7,7 +7,9 @@ in one transaction check that the position has not moved, insert the events into
 ``hot_read.events``, fold them into their humans' rows (``humans.fold``) and move the
 position. When the page was the log's end, it waits for a commit's ``NOTIFY`` (or a
 slow safety poll). A crash between two transactions loses nothing and repeats nothing:
-the next projector goes on from the stored position.
+the next projector goes on from the stored position. Its transactions commit without
+waiting for the disk: a crash of PostgreSQL may take back the last pages, position
+included, and they are projected again.
 
 Any number may run (``hot serve`` and ``hot relay`` each start one): one projects,
 holding a PostgreSQL session advisory lock of its own, the others stand by and take
@@ -238,6 +240,11 @@ def write_page(
     known = {} if humans is None else humans
     try:
         with conn.transaction(), conn.cursor(row_factory=tuple_row) as cursor:
+            # hot_read is made from the log, and the position moves with the rows: a page
+            # lost to a crash of PostgreSQL is projected again from the stored position.
+            # So its commit need not wait for the disk, nor contend with the writers' for
+            # flushing the WAL (bench/sql_read_bench.py: 0.74x with, 0.95-1.02x without).
+            cursor.execute("SET LOCAL synchronous_commit = off")
             row = cursor.execute(f"SELECT position FROM {SCHEMA}.contract FOR UPDATE").fetchone()
             stored = 0 if row is None else int(row[0])
             if stored != after:
