@@ -147,7 +147,7 @@ def projecting(database_url: str) -> Background:
     """The projector as ``hot serve`` runs it, in its background process (no relay: no
     Redis here), once it is active and caught up."""
     settings = Settings.from_env({"HOT_DATABASE_URL": database_url, "HOT_RELAY": "off"})
-    background = Background(settings).start()
+    background = Background(settings).start(database_url, None)
     while not background.sql_read_status().caught_up:
         if background.sql_read_status().state == "stopped":
             raise RuntimeError(f"The projector stopped: {background.sql_read_status()}")

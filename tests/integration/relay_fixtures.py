@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 import redis
+from eventsourcing.persistence import InterfaceError, OperationalError
 
 from hot.application import CATALOG, HumansApplication
 from hot.application.views import RecordedEvent
@@ -105,6 +106,20 @@ def wait_caught_up(
     head = EventLog(app).head()
     key = StreamKeys(prefix, CATALOG.names).all
     wait_until(lambda: last_position(client, key) >= head, timeout, f"{key} reaches {head}")
+
+
+def retried(write: Callable[[], None], seconds: float = 30) -> None:
+    """Write once PostgreSQL takes connections again (it was started just before, so a
+    failed attempt wrote nothing)."""
+    give_up = time.monotonic() + seconds
+    while True:
+        try:
+            write()
+            return
+        except (OperationalError, InterfaceError):
+            if time.monotonic() > give_up:
+                raise
+            time.sleep(0.2)
 
 
 def write_humans(app: HumansApplication, count: int, *, joining: int = 0, tag: str = "") -> None:

@@ -58,14 +58,19 @@ def metric(connection: Connection, name: str) -> float:
     return float(values[0])
 
 
-def background_of(serving_pid: int) -> int:
-    """The background process: the child of ``hot serve`` that multiprocessing spawned
-    (not its resource tracker)."""
-    found = [
+def spawned(serving_pid: int) -> list[int]:
+    """The children of ``hot serve`` that multiprocessing spawned (not its resource
+    tracker)."""
+    return [
         pid
         for pid in children(serving_pid)
         if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
     ]
+
+
+def background_of(serving_pid: int) -> int:
+    """The background process of ``hot serve``: its one spawned child."""
+    found = spawned(serving_pid)
     assert len(found) == 1, found
     return found[0]
 
@@ -168,12 +173,7 @@ def test_nothing_runs_in_the_background_with_both_loops_off(
     ).start()
     wait_until(lambda: answers(port), 60, "hot serve answers")
     assert process.process is not None
-    spawned = [
-        pid
-        for pid in children(process.process.pid)
-        if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
-    ]
-    assert spawned == []
+    assert spawned(process.process.pid) == []
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     conn.request("GET", "/health/ready")
     response = conn.getresponse()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -32,6 +31,7 @@ from hot.infra.relay.source import EventLog
 from tests.blocking import blocking_application, run
 from tests.integration.relay_fixtures import (
     assert_streams_match_log,
+    retried,
     running_relay,
     wait_caught_up,
     write_humans,
@@ -40,20 +40,6 @@ from tests.processes import KillablePostgres
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
-
-
-def retried(write: Callable[[], None], seconds: float = 30) -> None:
-    """Write once PostgreSQL takes connections again (it was started just before, so a
-    failed attempt wrote nothing)."""
-    give_up = time.monotonic() + seconds
-    while True:
-        try:
-            write()
-            return
-        except (OperationalError, InterfaceError):
-            if time.monotonic() > give_up:
-                raise
-            time.sleep(0.2)
 
 
 def test_the_relay_goes_on_by_itself_after_postgresql_crashes_and_restarts(

@@ -15,8 +15,7 @@ from hot.infra.relay.source import EventLog
 from hot.infra.sql_read.projector import SqlReadProjector
 from hot.infra.sql_read.schema import read_position
 from tests.blocking import blocking_application
-from tests.integration.relay_fixtures import write_humans
-from tests.integration.test_relay_postgres_crash import retried
+from tests.integration.relay_fixtures import retried, write_humans
 from tests.processes import KillablePostgres
 from tests.waiting import wait_until
 

@@ -103,9 +103,7 @@ class HumansApplication(TeamCatalog):
         self._head = LogHead(self.head_now, self._threads)
         self.reads = Reads()  # how reads of current state were answered: tests, metrics
         self._listeners: list[CommitListener] = []
-        self._snapshot_writer = SnapshotWriter(
-            cast(Any, self.snapshots).put, lambda human_id, v: self.take_snapshot(human_id, v)
-        )
+        self._snapshot_writer = SnapshotWriter(cast(Any, self.snapshots).put, self.take_snapshot)
         self._committer = GroupCommitter(self._save, self._after_commit, max_batch)
         self._commands = CommandPipeline(self, self._committer, self._threads, personal_keys)
         self.decisions = self._commands.decisions  # how commands were decided: tests, metrics

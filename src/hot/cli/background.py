@@ -27,6 +27,7 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from types import FrameType
@@ -52,15 +53,12 @@ RELAY, SQL_READ = "relay", "sql_read"
 
 
 class Background:
-    """The child process running the relay (if ``settings`` has one in ``hot serve`` and a
-    Redis) and the SQL read projector (unless ``HOT_SQL_READ=off``), on the servers of
-    ``settings``' URLs, which must be set (the parent's own, embedded ones included)."""
+    """The child process running the relay (unless ``HOT_RELAY=off``) and the SQL read
+    projector (unless ``HOT_SQL_READ=off``), as ``settings`` say."""
 
     def __init__(self, settings: Settings) -> None:
-        if settings.database_url is None:
-            raise ValueError("The background process needs the database's URL.")
         self.settings = settings
-        self.runs_relay = settings.relay_in_serve and settings.redis_url is not None
+        self.runs_relay = settings.relay_in_serve
         self.runs_sql_read = settings.sql_read
         self._statuses: dict[str, Any] = {
             RELAY: RelayStatus("starting"),
@@ -76,13 +74,15 @@ class Background:
         """Whether there is anything to run (neither loop is off)."""
         return self.runs_relay or self.runs_sql_read
 
-    def start(self) -> Background:
-        """Start the child (spawned: a fresh interpreter, no thread of this one's)."""
+    def start(self, database_url: str, redis_url: str | None) -> Background:
+        """Start the child (spawned: a fresh interpreter, no thread of this one's) on the
+        servers at these URLs: the parent's own, embedded ones included."""
+        settings = replace(self.settings, database_url=database_url, redis_url=redis_url)
         context = multiprocessing.get_context("spawn")
         ours, theirs = context.Pipe()
         process = context.Process(
             target=run_loops,
-            args=(self.settings, self.runs_relay, self.runs_sql_read, theirs),
+            args=(settings, self.runs_relay, self.runs_sql_read, theirs),
             name="hot-background",
             daemon=False,
         )
@@ -94,10 +94,6 @@ class Background:
         )
         self._receiver.start()
         return self
-
-    @property
-    def pid(self) -> int | None:
-        return None if self._process is None else self._process.pid
 
     def relay_status(self) -> RelayStatus:
         """The relay's status as the child last sent it."""

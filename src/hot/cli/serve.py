@@ -18,7 +18,6 @@ import os
 import shutil
 import signal
 from collections.abc import Callable
-from dataclasses import replace
 from types import FrameType
 from typing import Any
 
@@ -139,7 +138,8 @@ def run(
     measure HoT as it serves, beside a bare endpoint on the same server.
     """
     with contextlib.ExitStack() as stack:
-        if settings.metrics and (workers > 1 or settings.relay_in_serve or settings.sql_read):
+        background = Background(settings)  # the relay and the projector, if on
+        if settings.metrics and (workers > 1 or background.needed):
             # Several processes write metrics (workers, the background process): files.
             metrics_dir = use_fresh_multiprocess_dir()  # before any metric is made
             stack.callback(shutil.rmtree, metrics_dir, ignore_errors=True)
@@ -157,8 +157,12 @@ def run(
             "access_log": access_log,
             "log_level": "info",
         }
-        background = _start_background(hot)
-        if background is not None:
+        if background.needed:
+            if background.runs_relay:
+                click.echo(
+                    "relay: publishing events to Redis streams (HOT_RELAY=off to leave it out)"
+                )
+            background.start(hot.database_url, hot.redis_url)
             stack.callback(background.stop)
         if hot.metrics is not None and settings.metrics_port is not None:
             scraped = hot.metrics.scraped()
@@ -168,16 +172,8 @@ def run(
             api = build_api(
                 hot,
                 close_on_shutdown=False,
-                relay_status=(
-                    background.relay_status
-                    if background is not None and background.runs_relay
-                    else None
-                ),
-                sql_read_status=(
-                    background.sql_read_status
-                    if background is not None and background.runs_sql_read
-                    else None
-                ),
+                relay_status=background.relay_status if background.runs_relay else None,
+                sql_read_status=background.sql_read_status if background.runs_sql_read else None,
             )
             extend(api)
             tune_runtime()
@@ -187,19 +183,3 @@ def run(
         if hot.redis_url:
             os.environ["HOT_REDIS_URL"] = hot.redis_url
         uvicorn.run(worker_app, factory=True, workers=workers, **options)
-
-
-def _start_background(hot: Hot) -> Background | None:
-    """The relay and the SQL read projector, in a process of their own (``Background``),
-    on the servers ``hot`` uses, embedded ones included; None when both are off.
-
-    The relay is off with ``HOT_RELAY=off`` (e.g. when ``hot relay`` runs as its own
-    service), the projector with ``HOT_SQL_READ=off``.
-    """
-    settings = replace(hot.settings, database_url=hot.database_url, redis_url=hot.redis_url)
-    background = Background(settings)
-    if not background.needed:
-        return None
-    if background.runs_relay:
-        click.echo("relay: publishing events to Redis streams (HOT_RELAY=off to leave it out)")
-    return background.start()
